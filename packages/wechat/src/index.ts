@@ -1,0 +1,5 @@
+// Public surface of @wxpay-kit/wechat: re-exports only.
+export * from './errors.js';
+export * from './v2/index.js';
+export * from './v3/index.js';
+export * from './login/index.js';

@@ -1,0 +1,2 @@
+// Public surface of this part; each module adds its exports here.
+export {};

@@ -1,0 +1,2 @@
+// Signing as WeChat does, for the sandbox and tests.
+export {};
