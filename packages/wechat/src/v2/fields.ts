@@ -1,0 +1,31 @@
+import { WxPayProtocolError } from '../errors.js';
+
+/** Reading typed values out of a parsed v2 document; a missing or malformed field is a protocol error naming it. */
+
+export function requireString(fields: Readonly<Record<string, string>>, name: string): string {
+  const value = fields[name];
+  if (value === undefined || value === '') throw new WxPayProtocolError(`missing field ${name}`);
+  return value;
+}
+
+export function optionalString(fields: Readonly<Record<string, string>>, name: string): string | undefined {
+  const value = fields[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/** A non-negative integer in decimal digits (fen or a count). No signs, no decimals, no exponents. */
+export function parseIntField(name: string, value: string): number {
+  if (!/^[0-9]{1,16}$/.test(value)) throw new WxPayProtocolError(`field ${name} is not an integer`);
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw new WxPayProtocolError(`field ${name} is out of range`);
+  return n;
+}
+
+export function requireInt(fields: Readonly<Record<string, string>>, name: string): number {
+  return parseIntField(name, requireString(fields, name));
+}
+
+export function optionalInt(fields: Readonly<Record<string, string>>, name: string): number | undefined {
+  const value = optionalString(fields, name);
+  return value === undefined ? undefined : parseIntField(name, value);
+}

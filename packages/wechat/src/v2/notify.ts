@@ -1,0 +1,112 @@
+import { WxPayProtocolError, WxPaySignatureError } from '../errors.js';
+import { buildXml, parseXml } from './xml.js';
+import { isV2SignType, signTypeOfSignature, verifyV2Sign, type V2SignType } from './sign.js';
+import { optionalInt, optionalString, requireInt, requireString } from './fields.js';
+
+export type ParseV2NotificationOptions = {
+  apiKey: string;
+  /**
+   * The algorithm the order was placed with. When given, only that algorithm is accepted (unless the notification
+   * itself names one in `sign_type`, which is covered by the signature). When omitted, the algorithm is told from the
+   * signature's length: 32 hex characters are MD5, 64 are HMAC-SHA256. Both are equally unforgeable without the key.
+   */
+  signType?: V2SignType;
+  /** Body size limit in bytes (default 64 KiB). */
+  maxBytes?: number;
+};
+
+/** A verified payment notification. Wire names kept; amounts are integer fen. */
+export type V2PaymentNotification = {
+  appid: string;
+  mch_id: string;
+  result_code: 'SUCCESS' | 'FAIL';
+  out_trade_no: string;
+  /** Present when result_code is SUCCESS. */
+  transaction_id: string | undefined;
+  /** The order total in fen: compare this (not cash_fee) with your order. */
+  total_fee: number;
+  /** What the payer paid in cash, after coupons. */
+  cash_fee: number | undefined;
+  settlement_total_fee: number | undefined;
+  coupon_fee: number | undefined;
+  fee_type: string | undefined;
+  openid: string | undefined;
+  trade_type: string | undefined;
+  bank_type: string | undefined;
+  /** yyyyMMddHHmmss, China time. */
+  time_end: string | undefined;
+  attach: string | undefined;
+  err_code: string | undefined;
+  err_code_des: string | undefined;
+  /** The algorithm whose signature verified. */
+  signType: V2SignType;
+  /** Every field as received (signed), for the audit trail and fields not typed here. */
+  raw: Readonly<Record<string, string>>;
+};
+
+export const DEFAULT_NOTIFICATION_MAX_BYTES = 64 * 1024;
+
+/**
+ * Parse and verify a v2 payment notification, failing closed at each step: size limit and strict XML, then the
+ * signature over every received field, then the fields. Business checks (appid/mch_id are yours, the order is known,
+ * total_fee equals the order) are the caller's, with the returned event.
+ */
+export function parseV2PaymentNotification(
+  body: string | Uint8Array,
+  options: ParseV2NotificationOptions,
+): V2PaymentNotification {
+  const raw = parseXml(body, { maxBytes: options.maxBytes ?? DEFAULT_NOTIFICATION_MAX_BYTES });
+  const sign = raw.sign;
+  if (sign === undefined || sign === '') {
+    throw new WxPaySignatureError('missing_signature', 'notification carries no sign');
+  }
+  let signType: V2SignType | undefined;
+  if (raw.sign_type !== undefined) {
+    if (!isV2SignType(raw.sign_type)) throw new WxPaySignatureError('unsupported_sign_type', 'notification names an unsupported sign_type');
+    signType = raw.sign_type;
+  } else {
+    signType = options.signType ?? signTypeOfSignature(sign);
+  }
+  if (signType === undefined) throw new WxPaySignatureError('bad_signature', 'signature has neither MD5 nor HMAC-SHA256 length');
+  if (!verifyV2Sign(raw, options.apiKey, signType)) {
+    throw new WxPaySignatureError('bad_signature', 'notification signature does not verify');
+  }
+  if (raw.return_code !== 'SUCCESS') throw new WxPayProtocolError('notification return_code is not SUCCESS');
+  const resultCode = requireString(raw, 'result_code');
+  if (resultCode !== 'SUCCESS' && resultCode !== 'FAIL') throw new WxPayProtocolError('notification result_code is neither SUCCESS nor FAIL');
+  const totalFee = requireInt(raw, 'total_fee');
+  if (totalFee <= 0) throw new WxPayProtocolError('field total_fee must be positive');
+  return {
+    appid: requireString(raw, 'appid'),
+    mch_id: requireString(raw, 'mch_id'),
+    result_code: resultCode,
+    out_trade_no: requireString(raw, 'out_trade_no'),
+    transaction_id: resultCode === 'SUCCESS' ? requireString(raw, 'transaction_id') : optionalString(raw, 'transaction_id'),
+    total_fee: totalFee,
+    cash_fee: optionalInt(raw, 'cash_fee'),
+    settlement_total_fee: optionalInt(raw, 'settlement_total_fee'),
+    coupon_fee: optionalInt(raw, 'coupon_fee'),
+    fee_type: optionalString(raw, 'fee_type'),
+    openid: optionalString(raw, 'openid'),
+    trade_type: optionalString(raw, 'trade_type'),
+    bank_type: optionalString(raw, 'bank_type'),
+    time_end: optionalString(raw, 'time_end'),
+    attach: optionalString(raw, 'attach'),
+    err_code: optionalString(raw, 'err_code'),
+    err_code_des: optionalString(raw, 'err_code_des'),
+    signType,
+    raw,
+  };
+}
+
+export type V2NotificationVerdict = { ok: true } | { ok: false; message: string };
+
+/**
+ * The reply WeChat expects (HTTP 200 body, for payment and refund notifications alike). SUCCESS stops the retries;
+ * FAIL, or anything else, makes WeChat send the notification again later.
+ */
+export function v2NotificationReply(verdict: V2NotificationVerdict): string {
+  return verdict.ok
+    ? buildXml({ return_code: 'SUCCESS', return_msg: 'OK' })
+    : buildXml({ return_code: 'FAIL', return_msg: verdict.message || 'FAIL' });
+}
