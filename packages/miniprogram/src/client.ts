@@ -1,0 +1,154 @@
+// createClient: what a mini program (or Taro / uni-app app, or the browser demo) calls to log in,
+// list products, pay and confirm. The server sets every price; the client only names SKUs.
+import { createApi } from './api.js';
+import { DEFAULT_CONFIRM, pollUntilFinal } from './confirm.js';
+import type { ConfirmOptions } from './confirm.js';
+import { ClientApiError } from './errors.js';
+import { parseCreatedOrder, parseOrder, parseOrders, parseProducts, parseRepay } from './parse.js';
+import { PAID_STATUSES } from './types.js';
+import type { CartItem, Order, PayOutcome, Product } from './types.js';
+import type { PayParams, WxApi } from './wx-api.js';
+import { wxRandomHex, wxRequestPayment } from './wx-promise.js';
+
+export interface ClientOptions {
+  /** The merchant server, e.g. `https://shop.example.com` (must be on the mini program's request whitelist). */
+  baseUrl: string;
+  /** `wx`, `Taro`, `uni`, or any object of the same shape. */
+  wx: WxApi;
+  /** Storage key of the bearer token. Default `wxpay-kit:token`. */
+  storageKey?: string;
+  /** How long and how often to ask the server whether a payment went through. */
+  confirm?: Partial<ConfirmOptions>;
+  /** Injected in tests; defaults to setTimeout. */
+  sleep?: (ms: number) => Promise<void>;
+  /** Injected in tests; defaults to Date.now. Only used to measure the confirmation time limit. */
+  now?: () => number;
+  /** Per-request timeout passed to wx.request. Default 10 s. */
+  requestTimeoutMs?: number;
+}
+
+export type PayStage = 'creating' | 'paying' | 'confirming';
+
+export interface PayOptions {
+  /** Sent as `Idempotency-Key`, so a retried pay() cannot create a second order. Default: random, when the runtime offers wx.getRandomValues. */
+  idempotencyKey?: string;
+  /** Called as the payment moves along, for the UI ("waiting for confirmation…"). */
+  onProgress?: (stage: PayStage) => void;
+}
+
+export interface WxPayClient {
+  login(): Promise<void>;
+  products(): Promise<Product[]>;
+  pay(items: readonly CartItem[], options?: PayOptions): Promise<PayOutcome>;
+  repay(orderId: string, options?: Pick<PayOptions, 'onProgress'>): Promise<PayOutcome>;
+  order(orderId: string): Promise<Order>;
+  orders(): Promise<Order[]>;
+}
+
+const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function createClient(options: ClientOptions): WxPayClient {
+  const wx = options.wx;
+  const sleep = options.sleep ?? defaultSleep;
+  const now = options.now ?? ((): number => Date.now());
+  const confirmOpts: ConfirmOptions = { ...DEFAULT_CONFIRM, ...options.confirm };
+  const api = createApi({
+    baseUrl: options.baseUrl,
+    wx,
+    storageKey: options.storageKey ?? 'wxpay-kit:token',
+    requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
+  });
+
+  const order = async (orderId: string): Promise<Order> =>
+    parseOrder(await api.call({ method: 'GET', path: `/api/orders/${encodeURIComponent(orderId)}` }));
+
+  /** One read of the order that never throws: used after a cancel/fail, where any answer helps. */
+  async function peek(orderId: string): Promise<Order | undefined> {
+    try {
+      return await order(orderId);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The outcome an order already in a final status stands for, if it is final. */
+  function settled(found: Order | undefined): PayOutcome | undefined {
+    if (found === undefined) return undefined;
+    if (PAID_STATUSES.has(found.status)) return { outcome: 'paid', orderId: found.orderId, order: found };
+    if (found.status === 'CLOSED') return { outcome: 'failed', orderId: found.orderId, order: found, reason: 'order_closed' };
+    return undefined;
+  }
+
+  async function payAndConfirm(orderId: string, params: PayParams, onProgress?: (s: PayStage) => void): Promise<PayOutcome> {
+    onProgress?.('paying');
+    const cashier = await wxRequestPayment(wx, params);
+    onProgress?.('confirming');
+    if (cashier.kind === 'ok') {
+      const result = await pollUntilFinal({ fetchOrder: () => order(orderId), sleep, now }, confirmOpts);
+      const done = result.final ? settled(result.order) : undefined;
+      if (done !== undefined) return done;
+      const pending: PayOutcome = { outcome: 'pending', orderId, reason: 'confirmation_timeout' };
+      if (result.order !== undefined) pending.order = result.order;
+      return pending;
+    }
+    // Cancel or fail: still ask the server once, because a payment may have gone through
+    // (the user paid, then the app lost the callback, or closed the sheet after paying).
+    const found = await peek(orderId);
+    const paid = found !== undefined && PAID_STATUSES.has(found.status) ? settled(found) : undefined;
+    if (paid !== undefined) return paid;
+    const outcome: PayOutcome = { outcome: cashier.kind === 'cancel' ? 'cancelled' : 'failed', orderId, reason: cashier.errMsg };
+    if (found !== undefined) outcome.order = found;
+    return outcome;
+  }
+
+  return {
+    login: () => api.login(),
+
+    async products() {
+      return parseProducts(await api.call({ method: 'GET', path: '/api/products' }));
+    },
+
+    async pay(items, payOptions = {}) {
+      payOptions.onProgress?.('creating');
+      const key = payOptions.idempotencyKey ?? (await wxRandomHex(wx, 16));
+      const created = parseCreatedOrder(
+        await api.call({
+          method: 'POST',
+          path: '/api/orders',
+          data: { items: items.map((i) => ({ sku: i.sku, quantity: i.quantity })) },
+          ...(key === undefined ? {} : { header: { 'idempotency-key': key } }),
+        }),
+      );
+      // A replayed Idempotency-Key can return an order that is already settled: don't charge twice.
+      if (PAID_STATUSES.has(created.status)) {
+        return settled(await peek(created.orderId)) ?? { outcome: 'paid', orderId: created.orderId };
+      }
+      if (created.status === 'CLOSED') return { outcome: 'failed', orderId: created.orderId, reason: 'order_closed' };
+      return payAndConfirm(created.orderId, created.payParams, payOptions.onProgress);
+    },
+
+    async repay(orderId, repayOptions = {}) {
+      repayOptions.onProgress?.('creating');
+      let params: PayParams;
+      try {
+        params = parseRepay(
+          await api.call({ method: 'POST', path: `/api/orders/${encodeURIComponent(orderId)}/payment` }),
+        );
+      } catch (err) {
+        // The server refuses to re-pay an order that got paid or closed meanwhile: say which.
+        if (err instanceof ClientApiError) {
+          const done = settled(await peek(orderId));
+          if (done !== undefined) return done;
+        }
+        throw err;
+      }
+      return payAndConfirm(orderId, params, repayOptions.onProgress);
+    },
+
+    order,
+
+    async orders() {
+      return parseOrders(await api.call({ method: 'GET', path: '/api/orders' }));
+    },
+  };
+}
