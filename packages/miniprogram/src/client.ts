@@ -29,11 +29,18 @@ export interface ClientOptions {
 
 export type PayStage = 'creating' | 'paying' | 'confirming';
 
+/** What is known about the order when a stage starts (nothing yet while 'creating'). */
+export interface PayProgress {
+  orderId?: string;
+  /** Integer fen, as set by the server (known at 'paying' for pay(), not for repay()). */
+  amount?: number;
+}
+
 export interface PayOptions {
   /** Sent as `Idempotency-Key`, so a retried pay() cannot create a second order. Default: random, when the runtime offers wx.getRandomValues. */
   idempotencyKey?: string;
   /** Called as the payment moves along, for the UI ("waiting for confirmation…"). */
-  onProgress?: (stage: PayStage) => void;
+  onProgress?: (stage: PayStage, progress: PayProgress) => void;
 }
 
 export interface WxPayClient {
@@ -79,10 +86,16 @@ export function createClient(options: ClientOptions): WxPayClient {
     return undefined;
   }
 
-  async function payAndConfirm(orderId: string, params: PayParams, onProgress?: (s: PayStage) => void): Promise<PayOutcome> {
-    onProgress?.('paying');
+  async function payAndConfirm(
+    orderId: string,
+    params: PayParams,
+    amount: number | undefined,
+    onProgress: PayOptions['onProgress'],
+  ): Promise<PayOutcome> {
+    const progress: PayProgress = amount === undefined ? { orderId } : { orderId, amount };
+    onProgress?.('paying', progress);
     const cashier = await wxRequestPayment(wx, params);
-    onProgress?.('confirming');
+    onProgress?.('confirming', progress);
     if (cashier.kind === 'ok') {
       const result = await pollUntilFinal({ fetchOrder: () => order(orderId), sleep, now }, confirmOpts);
       const done = result.final ? settled(result.order) : undefined;
@@ -109,7 +122,7 @@ export function createClient(options: ClientOptions): WxPayClient {
     },
 
     async pay(items, payOptions = {}) {
-      payOptions.onProgress?.('creating');
+      payOptions.onProgress?.('creating', {});
       const key = payOptions.idempotencyKey ?? (await wxRandomHex(wx, 16));
       const created = parseCreatedOrder(
         await api.call({
@@ -124,11 +137,11 @@ export function createClient(options: ClientOptions): WxPayClient {
         return settled(await peek(created.orderId)) ?? { outcome: 'paid', orderId: created.orderId };
       }
       if (created.status === 'CLOSED') return { outcome: 'failed', orderId: created.orderId, reason: 'order_closed' };
-      return payAndConfirm(created.orderId, created.payParams, payOptions.onProgress);
+      return payAndConfirm(created.orderId, created.payParams, created.amount, payOptions.onProgress);
     },
 
     async repay(orderId, repayOptions = {}) {
-      repayOptions.onProgress?.('creating');
+      repayOptions.onProgress?.('creating', { orderId });
       let params: PayParams;
       try {
         params = parseRepay(
@@ -142,7 +155,7 @@ export function createClient(options: ClientOptions): WxPayClient {
         }
         throw err;
       }
-      return payAndConfirm(orderId, params, repayOptions.onProgress);
+      return payAndConfirm(orderId, params, undefined, repayOptions.onProgress);
     },
 
     order,

@@ -1,5 +1,5 @@
 export { createClient } from './client.js';
-export type { ClientOptions, PayOptions, PayStage, WxPayClient } from './client.js';
+export type { ClientOptions, PayOptions, PayProgress, PayStage, WxPayClient } from './client.js';
 export type { ConfirmOptions } from './confirm.js';
 export { ClientApiError, ClientError, ClientLoginError, ClientNetworkError, ClientProtocolError } from './errors.js';
 export { ORDER_STATUSES, PAID_STATUSES } from './types.js';

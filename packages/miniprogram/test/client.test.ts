@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createClient } from '../src/index.js';
-import type { ClientOptions, PayStage } from '../src/index.js';
+import type { ClientOptions, PayProgress, PayStage } from '../src/index.js';
 import { ClientApiError, ClientLoginError, ClientNetworkError, ClientProtocolError } from '../src/errors.js';
 import { FakeShop, virtualClock } from './fake-wx.js';
 
@@ -38,8 +38,8 @@ test('paid: requestPayment gets exactly the payParams, then the server is polled
   shop.onRead = (order, n) => {
     if (n === 3) order.status = 'PAID';
   };
-  const stages: PayStage[] = [];
-  const result = await client.pay(TEA, { onProgress: (s) => stages.push(s) });
+  const stages: Array<[PayStage, PayProgress]> = [];
+  const result = await client.pay(TEA, { onProgress: (s, p) => stages.push([s, p]) });
   assert.equal(result.outcome, 'paid');
   assert.equal(result.orderId, 'ord_1');
   assert.equal(result.order?.status, 'PAID');
@@ -51,7 +51,11 @@ test('paid: requestPayment gets exactly the payParams, then the server is polled
   const { success: _s, fail: _f, ...sentParams } = shop.payments[0] ?? {};
   assert.deepEqual(sentParams, shop.params('wx_prepay_1'));
   assert.deepEqual(clock.sleeps, [500, 1000]);
-  assert.deepEqual(stages, ['creating', 'paying', 'confirming']);
+  assert.deepEqual(stages, [
+    ['creating', {}],
+    ['paying', { orderId: 'ord_1', amount: 1990 }],
+    ['confirming', { orderId: 'ord_1', amount: 1990 }],
+  ]);
   const create = shop.sent.find((r) => r.path === '/api/orders');
   assert.deepEqual(create?.data, { items: TEA });
 });
@@ -261,12 +265,13 @@ test('repay: fresh payParams from the server go to the cashier, then confirmatio
   shop.onRead = (order, n) => {
     if (n >= 3) order.status = 'PAID';
   };
-  const stages: PayStage[] = [];
-  const second = await client.repay(first.orderId, { onProgress: (s) => stages.push(s) });
+  const stages: Array<[PayStage, PayProgress]> = [];
+  const second = await client.repay(first.orderId, { onProgress: (s, p) => stages.push([s, p]) });
   assert.equal(second.outcome, 'paid');
   assert.equal(shop.payments[1]?.['package'], `prepay_id=wx_prepay_again_${first.orderId}`);
   assert.equal(shop.sent.filter((r) => r.path === `/api/orders/${first.orderId}/payment`).length, 1);
-  assert.deepEqual(stages, ['creating', 'paying', 'confirming']);
+  const id = first.orderId;
+  assert.deepEqual(stages, [['creating', { orderId: id }], ['paying', { orderId: id }], ['confirming', { orderId: id }]]);
 });
 
 test('repay of an order that got paid meanwhile answers paid without a cashier', async () => {
