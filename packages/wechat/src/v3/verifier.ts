@@ -1,0 +1,214 @@
+import { createVerify } from 'node:crypto';
+import type { KeyObject, X509Certificate } from 'node:crypto';
+import { WxPayConfigError, WxPaySignatureError } from '../errors.js';
+import { buildV3Message, V3_AUTH_SCHEME } from './auth.js';
+import type { V3Clock } from './auth.js';
+import { loadCertificate, loadRsaPublicKey, normaliseSerial } from './keys.js';
+
+/**
+ * Something that holds WeChat Pay's verification keys, each named by the serial WeChat puts in `Wechatpay-Serial`
+ * (a platform certificate serial in upper-case hex, or a `PUB_KEY_ID_…` id). A message is checked with the key
+ * of the serial it names, never by trying every key.
+ */
+export interface Verifier {
+  has(serial: string): boolean;
+  /** RSA-SHA256 (PKCS#1 v1.5) check of `message` against `signature` (base64). False for an unknown serial. */
+  verify(serial: string, message: string | Uint8Array, signature: string): boolean;
+  /**
+   * Called when a message names a serial this verifier does not hold. Platform-certificate mode downloads the
+   * certificates again (rate limited) and answers whether the serial is now known.
+   */
+  onUnknownSerial?(serial: string): Promise<boolean>;
+}
+
+/** Probe traffic from WeChat carries signatures with this prefix; they are deliberately invalid. */
+export const V3_SIGNTEST_PREFIX = 'WECHATPAY/SIGNTEST/';
+
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+export function rsaSha256Verify(message: string | Uint8Array, signature: string, key: KeyObject): boolean {
+  if (typeof signature !== 'string' || signature.startsWith(V3_SIGNTEST_PREFIX) || !BASE64.test(signature)) return false;
+  try {
+    return createVerify('RSA-SHA256').update(message).verify(key, signature, 'base64');
+  } catch {
+    return false;
+  }
+}
+
+/** WeChat Pay public-key mode (merchants since 2024): one key, named `PUB_KEY_ID_…`, no expiry. */
+export class PublicKeyVerifier implements Verifier {
+  readonly publicKeyId: string;
+  readonly #key: KeyObject;
+
+  constructor(publicKeyId: string, publicKey: string | Buffer | KeyObject) {
+    if (typeof publicKeyId !== 'string' || !/^PUB_KEY_ID_[0-9A-Za-z]+$/.test(publicKeyId)) {
+      throw new WxPayConfigError('publicKeyId must look like PUB_KEY_ID_…', { field: 'publicKeyId' });
+    }
+    this.publicKeyId = publicKeyId;
+    this.#key = loadRsaPublicKey(publicKey, 'publicKey');
+  }
+
+  has(serial: string): boolean {
+    return serial === this.publicKeyId;
+  }
+
+  verify(serial: string, message: string | Uint8Array, signature: string): boolean {
+    return this.has(serial) && rsaSha256Verify(message, signature, this.#key);
+  }
+}
+
+export type PlatformCertificate = { serial: string; certificate: X509Certificate; notBefore: number; notAfter: number };
+
+export function parsePlatformCertificate(pem: string | Buffer, field = 'platformCertificate'): PlatformCertificate {
+  const { certificate, serial } = loadCertificate(pem, field);
+  return { serial, certificate, notBefore: Date.parse(certificate.validFrom), notAfter: Date.parse(certificate.validTo) };
+}
+
+/** Checks with one platform certificate, refusing it outside its validity period. */
+export function verifyWithPlatformCertificate(
+  cert: PlatformCertificate | undefined,
+  now: number,
+  message: string | Uint8Array,
+  signature: string,
+): boolean {
+  // An expired (or not yet valid) platform certificate no longer vouches for anything.
+  if (cert === undefined || now < cert.notBefore || now > cert.notAfter) return false;
+  return rsaSha256Verify(message, signature, cert.certificate.publicKey);
+}
+
+/** Platform-certificate mode with a fixed set of certificates (e.g. loaded from disk). */
+export class PlatformCertificateVerifier implements Verifier {
+  readonly #certs = new Map<string, PlatformCertificate>();
+  readonly #clock: V3Clock;
+
+  constructor(certificates: readonly (string | Buffer)[], options: { clock?: V3Clock | undefined } = {}) {
+    this.#clock = options.clock ?? Date.now;
+    certificates.forEach((pem, i) => {
+      const cert = parsePlatformCertificate(pem, `platformCertificates[${i}]`);
+      this.#certs.set(cert.serial, cert);
+    });
+  }
+
+  has(serial: string): boolean {
+    const cert = this.#certs.get(normaliseSerial(serial));
+    const now = this.#clock();
+    return cert !== undefined && now >= cert.notBefore && now <= cert.notAfter;
+  }
+
+  verify(serial: string, message: string | Uint8Array, signature: string): boolean {
+    return verifyWithPlatformCertificate(this.#certs.get(normaliseSerial(serial)), this.#clock(), message, signature);
+  }
+}
+
+/**
+ * Migration from platform certificates to the public key: both are held, and the verifier named by
+ * `Wechatpay-Serial` decides (like wechatpay-java's RSACombinedNotificationConfig).
+ */
+export class CombinedVerifier implements Verifier {
+  readonly #verifiers: readonly Verifier[];
+
+  constructor(verifiers: readonly Verifier[]) {
+    if (verifiers.length === 0) throw new WxPayConfigError('CombinedVerifier needs at least one verifier', { field: 'verifier' });
+    this.#verifiers = verifiers;
+  }
+
+  has(serial: string): boolean {
+    return this.#verifiers.some((v) => v.has(serial));
+  }
+
+  verify(serial: string, message: string | Uint8Array, signature: string): boolean {
+    const chosen = this.#verifiers.find((v) => v.has(serial));
+    return chosen !== undefined && chosen.verify(serial, message, signature);
+  }
+
+  async onUnknownSerial(serial: string): Promise<boolean> {
+    // A PUB_KEY_ID_ serial can never be fetched, so only certificate managers are asked.
+    if (serial.startsWith('PUB_KEY_ID_')) return false;
+    for (const v of this.#verifiers) {
+      if (v.onUnknownSerial !== undefined && (await v.onUnknownSerial(serial))) return true;
+    }
+    return false;
+  }
+}
+
+/** Headers as node:http gives them (lower-case keys), as a fetch `Headers`, or a plain record in any case. */
+export type V3HeadersLike =
+  | Headers
+  | Readonly<Record<string, string | readonly string[] | undefined>>;
+
+export function readHeader(headers: V3HeadersLike, name: string): string | undefined {
+  const lower = name.toLowerCase();
+  if (typeof (headers as Headers).get === 'function' && typeof (headers as Headers).has === 'function') {
+    return (headers as Headers).get(lower) ?? undefined;
+  }
+  const record = headers as Readonly<Record<string, string | readonly string[] | undefined>>;
+  for (const key of Object.keys(record)) {
+    if (key.toLowerCase() !== lower) continue;
+    const value = record[key];
+    // A repeated security header is ambiguous: refuse it rather than pick one.
+    if (Array.isArray(value)) return value.length === 1 ? value[0] : undefined;
+    return value as string | undefined;
+  }
+  return undefined;
+}
+
+export type V3SignatureInfo = { serial: string; timestamp: number; nonce: string };
+
+export type V3VerifyOptions = {
+  verifier: Verifier;
+  clock?: V3Clock | undefined;
+  /** Allowed |now − Wechatpay-Timestamp|, seconds. WeChat's SDKs use 5 minutes. */
+  maxSkewSeconds?: number | undefined;
+  requestId?: string | undefined;
+};
+
+/**
+ * Verifies a v3 response or notification on its raw bytes. Steps fail closed, in order: the four headers present,
+ * timestamp within 5 minutes either way, serial known (one rate-limited refresh for platform certificates), then
+ * RSA-SHA256 over `timestamp\nnonce\nbody\n`. Throws WxPaySignatureError with the failing reason.
+ */
+export async function verifyV3Signature(
+  headers: V3HeadersLike,
+  rawBody: string | Uint8Array,
+  options: V3VerifyOptions,
+): Promise<V3SignatureInfo> {
+  const requestId = options.requestId;
+  const fail = (reason: ConstructorParameters<typeof WxPaySignatureError>[0], message: string): never => {
+    throw new WxPaySignatureError(reason, message, { requestId });
+  };
+  const timestampText = readHeader(headers, 'Wechatpay-Timestamp');
+  const nonce = readHeader(headers, 'Wechatpay-Nonce');
+  const signature = readHeader(headers, 'Wechatpay-Signature');
+  const serialText = readHeader(headers, 'Wechatpay-Serial');
+  if (!timestampText || !nonce || !signature || !serialText) {
+    return fail('missing_header', 'Wechatpay-Timestamp, -Nonce, -Signature and -Serial headers are required');
+  }
+  const signatureType = readHeader(headers, 'Wechatpay-Signature-Type');
+  if (signatureType !== undefined && signatureType !== V3_AUTH_SCHEME) {
+    return fail('unsupported_sign_type', 'Wechatpay-Signature-Type is not WECHATPAY2-SHA256-RSA2048');
+  }
+  if (!/^\d{1,12}$/.test(timestampText)) return fail('stale_timestamp', 'Wechatpay-Timestamp is not Unix seconds');
+  const timestamp = Number(timestampText);
+  const nowSeconds = Math.floor((options.clock ?? Date.now)() / 1000);
+  const maxSkew = options.maxSkewSeconds ?? 300;
+  if (Math.abs(nowSeconds - timestamp) > maxSkew) {
+    return fail('stale_timestamp', `Wechatpay-Timestamp is more than ${maxSkew} s from now`);
+  }
+  const serial = serialText.startsWith('PUB_KEY_ID_') ? serialText : normaliseSerial(serialText);
+  const { verifier } = options;
+  if (!verifier.has(serial)) {
+    const found = verifier.onUnknownSerial !== undefined && (await verifier.onUnknownSerial(serial));
+    if (!found) return fail('unknown_serial', `no verification key for Wechatpay-Serial ${serial.slice(0, 64)}`);
+  }
+  const body = typeof rawBody === 'string' ? Buffer.from(rawBody, 'utf8') : Buffer.from(rawBody);
+  const message = Buffer.concat([Buffer.from(buildV3Message(timestampText, nonce), 'utf8'), body, Buffer.from('\n')]);
+  if (!verifier.verify(serial, message, signature)) {
+    return fail('bad_signature', 'Wechatpay-Signature does not verify');
+  }
+  return { serial, timestamp, nonce };
+}
+
+/** Same check for an API response (the SDK's client calls it on every answer before parsing). */
+export const verifyV3Response = verifyV3Signature;
+/** Same check for a notification; use the raw request bytes, never re-serialised JSON. */
+export const verifyV3Notification = verifyV3Signature;
