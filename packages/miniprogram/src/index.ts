@@ -8,6 +8,7 @@ export type {
   PayParams,
   WxApi,
   WxCallbackResult,
+  WxGetRandomValuesOption,
   WxHttpMethod,
   WxLoginOption,
   WxRequestOption,

@@ -1,0 +1,202 @@
+// The demo shop page: the same @wxpay-kit/miniprogram client a mini program uses, driven through
+// a browser `wx` shim whose cashier is backed by the embedded sandbox.
+import { createClient } from '@wxpay-kit/miniprogram';
+import type { Order, OrderStatus, PayOutcome, PayOptions, Product } from '@wxpay-kit/miniprogram';
+import { openCashier } from './cashier.js';
+import { byTestId, h, yuan } from './dom.js';
+import { createBrowserWx } from './wx-shim.js';
+
+const MERCHANT = 'wxpay-kit demo shop';
+
+type UiState = 'loading' | 'logging-in' | 'ready' | 'creating' | 'paying' | 'confirming' | 'paid' | 'cancelled' | 'failed' | 'pending' | 'error';
+
+/** The amount the cashier shows: the server's, reported by the client just before the cashier opens. */
+let cashierAmount: number | undefined;
+let busy = false;
+let products: Product[] = [];
+const cart = new Map<string, number>();
+
+const wx = createBrowserWx({ cashier: () => openCashier(cashierAmount, MERCHANT) });
+const client = createClient({
+  baseUrl: window.location.origin,
+  wx,
+  // The sandbox notifies within moments; keep the demo snappy but patient.
+  confirm: { timeoutMs: 20_000, initialDelayMs: 300, maxDelayMs: 2_000 },
+});
+
+const STATUS_LABEL: Record<OrderStatus, string> = {
+  CREATED: 'Unpaid',
+  PAYING: 'Awaiting payment',
+  PAID: 'Paid',
+  REFUNDING: 'Refunding',
+  PARTIALLY_REFUNDED: 'Partly refunded',
+  REFUNDED: 'Refunded',
+  CLOSED: 'Closed',
+};
+
+function setStatus(state: UiState, text: string): void {
+  const el = byTestId('status');
+  el.dataset['state'] = state;
+  el.className = `status status-${state}`;
+  el.replaceChildren(h('span', { class: 'status-dot', 'aria-hidden': 'true' }), h('span', { 'data-testid': 'status-text' }, text));
+}
+
+function renderProducts(): void {
+  const list = byTestId('products');
+  list.replaceChildren(
+    ...products.map((p) => {
+      const qty = cart.get(p.sku) ?? 0;
+      const minus = h('button', { class: 'step', type: 'button', 'data-testid': 'remove', 'data-sku': p.sku, 'aria-label': `Remove one ${p.name}`, disabled: qty === 0 || busy }, '−');
+      const plus = h('button', { class: 'step step-add', type: 'button', 'data-testid': 'add', 'data-sku': p.sku, 'aria-label': `Add one ${p.name}`, disabled: busy }, '+');
+      minus.addEventListener('click', () => changeQty(p.sku, -1));
+      plus.addEventListener('click', () => changeQty(p.sku, +1));
+      return h(
+        'li',
+        { class: 'product', 'data-testid': 'product', 'data-sku': p.sku },
+        h('div', { class: 'product-thumb', 'aria-hidden': 'true' }, p.name.slice(0, 1).toUpperCase()),
+        h('div', { class: 'product-info' }, h('div', { class: 'product-name' }, p.name), h('div', { class: 'product-price' }, yuan(p.price))),
+        h('div', { class: 'stepper' }, minus, h('span', { class: 'qty', 'data-testid': 'qty' }, String(qty)), plus),
+      );
+    }),
+  );
+  renderCart();
+}
+
+function cartTotal(): { count: number; total: number } {
+  let count = 0;
+  let total = 0;
+  for (const p of products) {
+    const qty = cart.get(p.sku) ?? 0;
+    count += qty;
+    total += qty * p.price; // display only: the server prices the order from its catalogue
+  }
+  return { count, total };
+}
+
+function renderCart(): void {
+  const { count, total } = cartTotal();
+  byTestId('cart-count').textContent = count === 0 ? 'Your cart is empty' : `${count} item${count === 1 ? '' : 's'}`;
+  byTestId('cart-total').textContent = yuan(total);
+  const checkout = byTestId<HTMLButtonElement>('checkout');
+  checkout.disabled = count === 0 || busy;
+  checkout.textContent = busy ? 'Paying…' : 'Pay';
+}
+
+function changeQty(sku: string, delta: number): void {
+  const next = Math.max(0, Math.min(99, (cart.get(sku) ?? 0) + delta));
+  if (next === 0) cart.delete(sku);
+  else cart.set(sku, next);
+  renderProducts();
+}
+
+function renderOrders(orders: Order[]): void {
+  byTestId('orders-empty').hidden = orders.length > 0;
+  byTestId('orders').replaceChildren(
+    ...orders.map((o) => {
+      const count = o.items.reduce((n, i) => n + (Number.isFinite(i.quantity) ? i.quantity : 0), 0);
+      const when = o.createdAt === '' ? '' : new Date(o.createdAt).toLocaleString();
+      const payable = o.status === 'CREATED' || o.status === 'PAYING';
+      const repay = payable ? h('button', { class: 'btn btn-small', type: 'button', 'data-testid': 'repay', disabled: busy }, 'Pay') : null;
+      repay?.addEventListener('click', () => void runPayment((opts) => client.repay(o.orderId, opts), o.amount));
+      return h(
+        'li',
+        { class: 'order', 'data-testid': 'order', 'data-order-id': o.orderId, 'data-status': o.status },
+        h(
+          'div',
+          { class: 'order-main' },
+          h('div', { class: 'order-no' }, `No. ${o.outTradeNo}`),
+          h('div', { class: 'order-meta' }, `${count} item${count === 1 ? '' : 's'}${when === '' ? '' : ` · ${when}`}`),
+        ),
+        h(
+          'div',
+          { class: 'order-side' },
+          h('div', { class: 'order-amount' }, yuan(o.amount)),
+          h('span', { class: `badge badge-${o.status.toLowerCase()}`, 'data-testid': 'order-status' }, STATUS_LABEL[o.status]),
+          repay,
+        ),
+      );
+    }),
+  );
+}
+
+async function refreshOrders(): Promise<void> {
+  try {
+    renderOrders(await client.orders());
+  } catch (err) {
+    setStatus('error', `Could not load your orders: ${messageOf(err)}`);
+  }
+}
+
+function describe(result: PayOutcome): [UiState, string] {
+  const amount = result.order === undefined ? '' : ` ${yuan(result.order.amount)}`;
+  switch (result.outcome) {
+    case 'paid':
+      return ['paid', `Paid${amount}. Thank you! The shop confirmed your payment.`];
+    case 'cancelled':
+      return ['cancelled', 'Payment cancelled. Your order is kept: pay it any time from your orders below.'];
+    case 'failed':
+      return ['failed', result.reason === 'order_closed' ? 'Payment failed: the order was closed.' : `Payment failed (${result.reason ?? 'unknown reason'}).`];
+    case 'pending':
+      return ['pending', 'Payment submitted, but the shop has not confirmed it yet. Your orders below will show it once it does.'];
+  }
+}
+
+async function runPayment(run: (opts: PayOptions) => Promise<PayOutcome>, knownAmount?: number): Promise<void> {
+  if (busy) return;
+  busy = true;
+  cashierAmount = knownAmount;
+  renderProducts();
+  disableRepayButtons();
+  try {
+    const result = await run({
+      onProgress: (stage, progress) => {
+        if (progress.amount !== undefined) cashierAmount = progress.amount;
+        if (stage === 'creating') setStatus('creating', 'Creating your order…');
+        if (stage === 'paying') setStatus('paying', 'Waiting for you to pay in the WeChat Pay sheet…');
+        if (stage === 'confirming') setStatus('confirming', 'Waiting for the shop to confirm the payment…');
+      },
+    });
+    const [state, text] = describe(result);
+    setStatus(state, text);
+    if (result.outcome === 'paid') cart.clear();
+  } catch (err) {
+    setStatus('error', `Something went wrong: ${messageOf(err)}`);
+  } finally {
+    busy = false;
+    renderProducts();
+    await refreshOrders();
+  }
+}
+
+/** One payment at a time: the history's Pay buttons wait until this one is settled. */
+function disableRepayButtons(): void {
+  document.querySelectorAll<HTMLButtonElement>('[data-testid="repay"]').forEach((b) => (b.disabled = true));
+}
+
+async function start(): Promise<void> {
+  byTestId('user').textContent = wx.user();
+  byTestId('switch-user').addEventListener('click', () => {
+    wx.switchUser(`guest-${Array.from(crypto.getRandomValues(new Uint8Array(3)), (b) => b.toString(16).padStart(2, '0')).join('')}`);
+    window.location.reload();
+  });
+  byTestId('checkout').addEventListener('click', () => {
+    const items = [...cart].map(([sku, quantity]) => ({ sku, quantity }));
+    if (items.length > 0) void runPayment((opts) => client.pay(items, opts));
+  });
+  try {
+    setStatus('logging-in', `Logging in as ${wx.user()}…`);
+    await client.login();
+    products = await client.products();
+    renderProducts();
+    setStatus('ready', 'Pick something and pay — the sandbox plays WeChat Pay.');
+    await refreshOrders();
+  } catch (err) {
+    setStatus('error', `Could not start: ${messageOf(err)}`);
+  }
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+void start();
