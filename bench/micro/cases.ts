@@ -98,6 +98,7 @@ export function makeCases(fx: Fixtures): MicroCase[] {
     normalize: sortedRecord,
     impls: {
       'bare node:crypto': () => bareDecryptReqInfo(fx.reqInfo, refundKey),
+      'wxpay-kit': () => ours.reqInfo(fx.reqInfo),
       tenpay: () => others.tenpay.reqInfo(fx.reqInfo),
       'wechatpay-axios-plugin': () => others.axios.reqInfo(fx.reqInfo),
     },
@@ -107,15 +108,18 @@ export function makeCases(fx: Fixtures): MicroCase[] {
     normalize: authorizationFields,
     impls: {
       'bare node:crypto': () => bareV3Authorization(fx.merchant.privateKey, fx.mchid, fx.merchantSerial, r.method, r.url, r.body, r.timestamp, r.nonce),
+      'wxpay-kit': () => ours.authorization(r),
       'wechatpay-axios-plugin': () => others.axios.authorization(r),
       'wechatpay-node-v3': () => others.nodeV3.authorization(r),
     },
   });
   cases.push({
     op: 'v3 notification verify + decrypt',
-    normalize: (o) => o,
+    // Typed results may carry explicit undefined for absent optional fields: compare the JSON they stand for.
+    normalize: (o) => JSON.parse(JSON.stringify(o)) as unknown,
     impls: {
       'bare node:crypto': () => bareV3Notification(fx.v3NotifyHeaders, fx.v3NotifyBody, platformKeys, apiV3Key),
+      'wxpay-kit': () => ours.v3Notification(v3Notice),
       'wechatpay-axios-plugin': () => others.axios.v3Notification(v3Notice),
       'wechatpay-node-v3': () => others.nodeV3.v3Notification(v3Notice),
     },
@@ -125,6 +129,7 @@ export function makeCases(fx: Fixtures): MicroCase[] {
     normalize: sortedRecord,
     impls: {
       'bare node:crypto': () => bareV3PayParams(fx.merchant.privateKey, fx.appid, fx.prepayId, fx.timeStamp, fx.nonceStr),
+      'wxpay-kit': () => ours.v3PayParams(fx.prepayId),
       'wechatpay-axios-plugin': () => others.axios.v3PayParams(fx.prepayId),
       'wechatpay-node-v3': () => others.nodeV3.v3PayParams(fx.prepayId),
     },

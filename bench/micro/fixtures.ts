@@ -1,8 +1,9 @@
 // One set of inputs for every implementation: keys generated at start (never stored), a unifiedorder, a payment
 // notification signed by WeChat's rule (MD5 and HMAC-SHA256), a refund req_info, and a v3 notification signed with a
-// "platform" key and encrypted with the APIv3 key. Everything is made here with node:crypto, so no fixture depends on
-// the code under test.
-import { createPrivateKey, createPublicKey, createSign, createCipheriv, generateKeyPairSync, randomBytes } from 'node:crypto';
+// "platform" key (by the package's testing helper, as WeChat would) and encrypted with the APIv3 key. The bare
+// node:crypto implementation verifies every fixture independently before anything is timed.
+import { createPrivateKey, createPublicKey, createCipheriv, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { signV3Response } from '@wxpay-kit/wechat/testing';
 import type { KeyObject } from 'node:crypto';
 import { bareBuildXml, bareEncryptReqInfo, bareRefundKey, bareSignV2 } from './bare.js';
 
@@ -109,11 +110,14 @@ export function makeFixtures() {
   });
   const v3NotifyTimestamp = timeStamp;
   const v3NotifyNonce = 'EcZ9Cmy4Xyx1i6RlJQzLcCyEqDa26NBz';
+  const signed = signV3Response({
+    body: v3NotifyBody, platformKey: platform.privateKey, serial: platformSerial, timestamp: Number(v3NotifyTimestamp), nonce: v3NotifyNonce,
+  });
   const v3NotifyHeaders = {
-    timestamp: v3NotifyTimestamp,
-    nonce: v3NotifyNonce,
-    serial: platformSerial,
-    signature: createSign('RSA-SHA256').update(`${v3NotifyTimestamp}\n${v3NotifyNonce}\n${v3NotifyBody}\n`).sign(platform.privateKey, 'base64'),
+    timestamp: signed['Wechatpay-Timestamp'],
+    nonce: signed['Wechatpay-Nonce'],
+    serial: signed['Wechatpay-Serial'],
+    signature: signed['Wechatpay-Signature'],
   };
 
   return {

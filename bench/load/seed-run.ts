@@ -1,0 +1,46 @@
+// Runs the seed-style handler (bench/seed) against exactly the notifications our server gets, on the same core.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { countPaid, createSeedDatabase } from '../seed/schema.js';
+import { runLoad } from './cannon.js';
+import type { LoadResult } from './cannon.js';
+import { startTarget } from './child.js';
+import type { PreparedOrder } from './notifications.js';
+
+const SEED_SERVER = fileURLToPath(new URL('../seed/seed-server.mjs', import.meta.url));
+
+export async function runSeedComparator(opts: {
+  orders: readonly PreparedOrder[];
+  notifications: readonly string[];
+  apiKey: string;
+  connections: number;
+  cpus?: string;
+  /** Where the SQLite file lives: a disk directory (fsync-bound) or tmpfs (code-bound). */
+  dataDir?: string;
+  log: (line: string) => void;
+}): Promise<{ result: LoadResult; paid: number }> {
+  const dir = mkdtempSync(join(opts.dataDir ?? tmpdir(), 'wxpay-bench-seed-'));
+  const dbPath = join(dir, 'seed.db');
+  try {
+    createSeedDatabase(dbPath, opts.orders.map((o) => ({ outTradeNo: o.outTradeNo, totalFee: o.totalFee })));
+    const target = await startTarget({
+      script: SEED_SERVER, env: { SEED_DB: dbPath, SEED_API_KEY: opts.apiKey }, log: opts.log,
+      ...(opts.cpus === undefined ? {} : { cpus: opts.cpus }),
+    });
+    try {
+      const result = await runLoad({
+        label: 'seed-style handler (Koa + xml-js + MD5 + one UPDATE)', url: target.url, connections: opts.connections,
+        amount: opts.notifications.length, method: 'POST', path: '/wxpay/notify',
+        headers: { 'content-type': 'text/xml' }, bodies: opts.notifications,
+      });
+      result.peakRssBytes = target.peakRssBytes();
+      return { result, paid: countPaid(dbPath) };
+    } finally {
+      await target.stop();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
