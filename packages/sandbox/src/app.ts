@@ -1,0 +1,137 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { AddressInfo } from 'node:net';
+import { v2PaySignVerifier } from './cashier.js';
+import { VirtualClock } from './clock.js';
+import type { SandboxContext } from './context.js';
+import { FaultRegistry } from './faults.js';
+import { DEMO_MERCHANT, resolveMerchants } from './merchants.js';
+import { Notifier, type Poster } from './notifier.js';
+import { OrderBook } from './orders.js';
+import { registerControlRoutes } from './routes/control.js';
+import { registerLoginRoutes } from './routes/login.js';
+import { registerPayV2Routes } from './routes/pay-v2.js';
+import { SqliteStatePersistence, type StatePersistence } from './state/persistence.js';
+import { emptyState, SandboxStore } from './state/store.js';
+import type { SandboxMerchant } from './state/types.js';
+import { v2PaymentNotifications, v2RefundNotifications } from './v2-notifications.js';
+
+export type SandboxOptions = {
+  /** Merchants besides the demo merchant (one with the demo's mchid or appid replaces it). */
+  merchants?: SandboxMerchant[];
+  /** Virtual seconds per real second (default 1). */
+  timeScale?: number;
+  /** Keep state in this SQLite file across restarts (default: memory only). */
+  dbPath?: string;
+  /** The time source in ms (default Date.now); virtual time starts here. Freeze it to move time only by advance. */
+  now?: () => number;
+  /** Log requests (default false). Query strings are never logged: jscode2session carries the app secret. */
+  logger?: boolean;
+  /** How notifications are POSTed (tests may observe or replace it). */
+  post?: Poster;
+};
+
+export type ListenOptions = { port?: number; host?: string };
+
+export type Sandbox = {
+  readonly app: FastifyInstance;
+  readonly clock: VirtualClock;
+  readonly context: SandboxContext;
+  readonly merchants: readonly SandboxMerchant[];
+  readonly demoMerchant: SandboxMerchant;
+  /** The base URL once listening ('' before). */
+  readonly url: string;
+  listen(options?: ListenOptions): Promise<string>;
+  close(): Promise<void>;
+};
+
+/** Largest request body on any route (WeChat's documents are a few KiB). */
+const BODY_LIMIT = 1024 * 1024;
+
+export async function createSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const merchants = resolveMerchants(options.merchants);
+  const persistence: StatePersistence | undefined =
+    options.dbPath === undefined ? undefined : new SqliteStatePersistence(options.dbPath);
+  const saved = persistence?.load();
+  const source = options.now ?? Date.now;
+  const clock = new VirtualClock({
+    now: source,
+    ...(options.timeScale === undefined ? {} : { timeScale: options.timeScale }),
+    ...(saved === undefined ? {} : { startAt: saved.savedAt }),
+  });
+  const data = saved ?? emptyState(merchants, clock.now());
+  // Configuration wins over the file: merchants are set-up, orders and users are state.
+  data.merchants = merchants;
+  const store = new SandboxStore(data, persistence, () => clock.now());
+  const faults = new FaultRegistry();
+  const notifier = new Notifier(store, clock, faults, options.post);
+  const orders = new OrderBook(store, clock, notifier);
+  const context: SandboxContext = {
+    store,
+    clock,
+    faults,
+    notifier,
+    orders,
+    paySignVerifiers: new Map([
+      ['MD5', v2PaySignVerifier],
+      ['HMAC-SHA256', v2PaySignVerifier],
+    ]),
+    heldSockets: new Set(),
+  };
+  notifier.register('v2', 'payment', v2PaymentNotifications(store));
+  notifier.register('v2', 'refund', v2RefundNotifications(store));
+
+  const app = Fastify({
+    bodyLimit: BODY_LIMIT,
+    forceCloseConnections: true,
+    logger: options.logger === true
+      ? {
+          serializers: {
+            // Only the path: WeChat's login and token APIs carry the app secret in the query string.
+            req: (req: { method: string; url: string }) => ({ method: req.method, path: req.url.split('?')[0] }),
+          },
+        }
+      : false,
+  });
+  // WeChat Pay v2 bodies are XML under whatever content type the caller chose; keep them as bytes for the strict
+  // parser and the signature check. JSON (control API, stable_token) keeps Fastify's parser.
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  app.removeContentTypeParser('text/plain');
+  app.addContentTypeParser('text/plain', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  registerLoginRoutes(app, context);
+  registerPayV2Routes(app, context);
+  // The v3 routes (src/routes/pay-v3.ts) register here on the same context.
+  registerControlRoutes(app, context);
+
+  // Notifications and refund settlements that were pending when the sandbox stopped continue where they were.
+  notifier.resume();
+  orders.resume();
+  store.commit();
+
+  let url = '';
+  const demoMerchant = merchants.find((m) => m.mchid === DEMO_MERCHANT.mchid) ?? merchants[0] ?? { ...DEMO_MERCHANT };
+
+  return {
+    app,
+    clock,
+    context,
+    merchants,
+    demoMerchant,
+    get url() {
+      return url;
+    },
+    async listen(listenOptions: ListenOptions = {}) {
+      await app.listen({ port: listenOptions.port ?? 0, host: listenOptions.host ?? '127.0.0.1' });
+      const address = app.server.address() as AddressInfo;
+      const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      url = `http://${host}:${address.port}`;
+      return url;
+    },
+    async close() {
+      clock.close();
+      for (const socket of context.heldSockets) socket.destroy();
+      context.heldSockets.clear();
+      await app.close();
+      store.close();
+    },
+  };
+}

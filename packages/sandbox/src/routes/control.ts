@@ -1,0 +1,162 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { requestPayment, requestPaymentSchema } from '../cashier.js';
+import type { SandboxContext } from '../context.js';
+import { faultBodySchema } from '../faults.js';
+import { newLoginCode, openidFor } from '../state/ids.js';
+import type { DeliveryAttempt, SandboxOrder } from '../state/types.js';
+import { LOGIN_CODE_TTL_MS } from './login.js';
+
+/**
+ * The sandbox's own API under /sandbox: it stands in for the WeChat client (login, the cashier), moves the virtual
+ * clock, injects faults and shows what happened. Not part of WeChat; never point a production backend at it.
+ */
+
+const loginSchema = z.object({ appid: z.string().min(1).max(32), user: z.string().min(1).max(64).optional() }).strict();
+const advanceSchema = z.object({ seconds: z.number().min(0).max(366 * 24 * 3600) }).strict();
+const filterSchema = z.object({ mchid: z.string().optional(), outTradeNo: z.string().optional() }).strict();
+
+/** The default user of `POST /sandbox/wx/login` when none is named. */
+export const DEFAULT_USER = 'sandbox-user';
+
+function badRequest(reply: FastifyReply, error: z.ZodError): FastifyReply {
+  return reply.code(400).send({ error: { code: 'BAD_REQUEST', message: z.prettifyError(error) } });
+}
+
+function iso(ms: number | undefined): string | undefined {
+  return ms === undefined ? undefined : new Date(ms).toISOString();
+}
+
+function orderView(ctx: SandboxContext, o: SandboxOrder): Record<string, unknown> {
+  return {
+    protocol: o.protocol,
+    appid: o.appid,
+    mchid: o.mchid,
+    outTradeNo: o.outTradeNo,
+    description: o.description,
+    attach: o.attach,
+    totalFee: o.totalFee,
+    tradeType: o.tradeType,
+    openid: o.openid,
+    notifyUrl: o.notifyUrl,
+    signType: o.signType,
+    state: o.state,
+    prepayId: o.prepayId,
+    prepayExpiresAt: iso(o.prepayExpiresAt),
+    createdAt: iso(o.createdAt),
+    expiresAt: iso(o.expiresAt),
+    transactionId: o.transactionId,
+    paidAt: iso(o.paidAt),
+    bankType: o.bankType,
+    closedAt: iso(o.closedAt),
+    refundedFee: o.refundedFee,
+    lastPaymentError: o.lastPaymentError,
+    refunds: ctx.store.refundsOf(o.mchid, o.outTradeNo).map((r) => ({
+      outRefundNo: r.outRefundNo,
+      refundId: r.refundId,
+      refundFee: r.refundFee,
+      status: r.status,
+      createdAt: iso(r.createdAt),
+      successAt: iso(r.successAt),
+      notifyUrl: r.notifyUrl,
+    })),
+  };
+}
+
+function attemptView(a: DeliveryAttempt): Record<string, unknown> {
+  return { ...a, at: iso(a.at), atMs: a.at };
+}
+
+export function registerControlRoutes(app: FastifyInstance, ctx: SandboxContext): void {
+  app.get('/sandbox/merchants', async () => ({ merchants: ctx.store.merchants() }));
+
+  app.post('/sandbox/wx/login', async (request, reply) => {
+    const parsed = loginSchema.safeParse(request.body);
+    if (!parsed.success) return badRequest(reply, parsed.error);
+    const { appid } = parsed.data;
+    if (ctx.store.merchantByAppid(appid) === undefined) {
+      return reply.code(404).send({ error: { code: 'UNKNOWN_APPID', message: 'no mini program with this appid' } });
+    }
+    const user = parsed.data.user ?? DEFAULT_USER;
+    let openid = ctx.store.userOpenid(appid, user);
+    if (openid === undefined) {
+      openid = openidFor(appid, user);
+      ctx.store.setUserOpenid(appid, user, openid);
+    }
+    const now = ctx.clock.now();
+    // Forget codes that can no longer be exchanged, so the state does not grow with every login.
+    for (const [k, c] of Object.entries(ctx.store.data.codes)) {
+      if (now - c.issuedAt >= LOGIN_CODE_TTL_MS) delete ctx.store.data.codes[k];
+    }
+    const code = newLoginCode();
+    ctx.store.data.codes[code] = { code, appid, openid, issuedAt: now, used: false };
+    ctx.store.commit();
+    return { code, openid };
+  });
+
+  app.post('/sandbox/wx/requestPayment', async (request, reply) => {
+    const parsed = requestPaymentSchema.safeParse(request.body);
+    if (!parsed.success) return badRequest(reply, parsed.error);
+    return requestPayment(ctx, parsed.data);
+  });
+
+  app.get('/sandbox/clock', async () => ({ now: iso(ctx.clock.now()), nowMs: ctx.clock.now(), timeScale: ctx.clock.timeScale, pendingTasks: ctx.clock.pending }));
+
+  app.post('/sandbox/clock/advance', async (request, reply) => {
+    const parsed = advanceSchema.safeParse(request.body);
+    if (!parsed.success) return badRequest(reply, parsed.error);
+    await ctx.clock.advance(parsed.data.seconds);
+    return { now: iso(ctx.clock.now()), nowMs: ctx.clock.now() };
+  });
+
+  app.get('/sandbox/faults', async () => ({ faults: ctx.faults.list() }));
+
+  app.post('/sandbox/faults', async (request, reply) => {
+    const parsed = faultBodySchema.safeParse(request.body);
+    if (!parsed.success) return badRequest(reply, parsed.error);
+    return reply.code(201).send({ fault: ctx.faults.add(parsed.data) });
+  });
+
+  app.delete('/sandbox/faults', async () => {
+    ctx.faults.clear();
+    return { faults: [] };
+  });
+
+  app.get('/sandbox/orders', async (request, reply) => {
+    const parsed = filterSchema.safeParse(request.query ?? {});
+    if (!parsed.success) return badRequest(reply, parsed.error);
+    const { mchid, outTradeNo } = parsed.data;
+    const orders = ctx.store
+      .orders()
+      .filter((o) => (mchid === undefined || o.mchid === mchid) && (outTradeNo === undefined || o.outTradeNo === outTradeNo))
+      .map((o) => ctx.orders.refresh(o))
+      .sort((a, b) => b.createdAt - a.createdAt)
+      .map((o) => orderView(ctx, o));
+    return { orders };
+  });
+
+  app.get('/sandbox/notifications', async (request, reply) => {
+    const parsed = filterSchema.safeParse(request.query ?? {});
+    if (!parsed.success) return badRequest(reply, parsed.error);
+    const { mchid, outTradeNo } = parsed.data;
+    const attempts = ctx.store.attempts();
+    const notifications = ctx.store
+      .jobs()
+      .filter((j) => (mchid === undefined || j.mchid === mchid) && (outTradeNo === undefined || j.outTradeNo === outTradeNo))
+      .sort((a, b) => a.createdAt - b.createdAt)
+      .map((j) => ({
+        id: j.id,
+        protocol: j.protocol,
+        kind: j.kind,
+        mchid: j.mchid,
+        outTradeNo: j.outTradeNo,
+        outRefundNo: j.outRefundNo,
+        url: j.url,
+        status: j.status,
+        createdAt: iso(j.createdAt),
+        nextAttemptAt: iso(j.nextAt),
+        attempts: attempts.filter((a) => a.jobId === j.id).map(attemptView),
+      }));
+    return { notifications };
+  });
+}

@@ -1,0 +1,177 @@
+/**
+ * The sandbox's data model. Plain JSON-serialisable records (times are virtual ms since the epoch, money integer fen)
+ * so the whole state can be snapshotted to SQLite and restored. Protocol-neutral where it can be: v2 (XML) and v3
+ * (JSON) routes work on the same orders, keyed by mchid + out_trade_no.
+ */
+
+/** A merchant the sandbox knows: a mini program (appid, secret) bound to a WeChat Pay merchant (mchid, keys). */
+export type SandboxMerchant = {
+  /** A label for people ("demo"). */
+  name?: string;
+  appid: string;
+  secret: string;
+  mchid: string;
+  /** APIv2 key (32 characters): signs v2 XML, and its MD5 encrypts refund req_info. */
+  apiKey: string;
+  /** APIv3 key (32 ASCII bytes): AES-256-GCM for v3 notifications. */
+  apiV3Key: string;
+};
+
+export type Protocol = 'v2' | 'v3';
+
+/** How a v2 order was signed; its notifications are signed the same way. v3 orders use RSA. */
+export type OrderSignType = 'MD5' | 'HMAC-SHA256' | 'RSA';
+
+/** WeChat's trade states that the sandbox produces (micropay's REVOKED/USERPAYING are not modelled). */
+export type TradeState = 'NOTPAY' | 'SUCCESS' | 'CLOSED' | 'REFUND' | 'PAYERROR';
+
+export type SandboxOrder = {
+  protocol: Protocol;
+  appid: string;
+  mchid: string;
+  outTradeNo: string;
+  /** `body` (v2) / `description` (v3). */
+  description: string;
+  attach?: string;
+  /** Order total, integer fen. */
+  totalFee: number;
+  feeType: string;
+  tradeType: string;
+  openid: string;
+  notifyUrl: string;
+  signType: OrderSignType;
+  deviceInfo?: string;
+  spbillCreateIp?: string;
+  /** The parameters that must match for a repeated unifiedorder to be "the same order" (else OUT_TRADE_NO_USED). */
+  fingerprint: string;
+  createdAt: number;
+  /** time_expire, if the merchant set one. */
+  expiresAt?: number;
+  prepayId: string;
+  prepayExpiresAt: number;
+  state: TradeState;
+  /** Set when the user's payment failed (action 'fail'); the order stays payable. */
+  lastPaymentError?: string;
+  transactionId?: string;
+  /** Payment time (time_end / success_time). */
+  paidAt?: number;
+  bankType?: string;
+  closedAt?: number;
+  /** Sum of accepted refunds (PROCESSING or SUCCESS), fen. */
+  refundedFee: number;
+};
+
+export type RefundStatus = 'PROCESSING' | 'SUCCESS' | 'REFUNDCLOSE' | 'CHANGE';
+
+export type SandboxRefund = {
+  protocol: Protocol;
+  mchid: string;
+  appid: string;
+  outTradeNo: string;
+  transactionId: string;
+  outRefundNo: string;
+  refundId: string;
+  totalFee: number;
+  refundFee: number;
+  refundDesc?: string;
+  notifyUrl?: string;
+  /** The request's sign type, used for answers; the refund notification itself is encrypted, not signed (v2). */
+  signType: OrderSignType;
+  status: RefundStatus;
+  createdAt: number;
+  /** When a PROCESSING refund becomes SUCCESS. */
+  settlesAt: number;
+  successAt?: number;
+};
+
+/** What a notification is about; the protocol's builder turns it into bytes. */
+export type NotificationKind = 'payment' | 'refund';
+
+/** A notification WeChat owes a merchant, with its place in the retry schedule. */
+export type NotificationJob = {
+  id: string;
+  protocol: Protocol;
+  kind: NotificationKind;
+  mchid: string;
+  outTradeNo: string;
+  outRefundNo?: string;
+  url: string;
+  createdAt: number;
+  /** Scheduled attempts made so far (dropped ones count: WeChat's schedule does not care why an attempt failed). */
+  attempts: number;
+  nextAt?: number;
+  status: 'pending' | 'delivered' | 'abandoned';
+  /** Fixed per notification so every retry carries the same bytes (v2); v3 re-signs each attempt. */
+  nonce: string;
+  /** Fault effects fixed when the notification was created (so retries repeat the same content). */
+  tamper: { badSignature: boolean; amountDelta: number };
+  /** Extra copies to send with the first attempt that is actually sent (duplicates fault). */
+  duplicates: number;
+  concurrent: boolean;
+  sentOnce?: boolean;
+};
+
+export type AttemptVerdict = 'success' | 'failure' | 'dropped' | 'error';
+
+/** One delivery attempt, as `GET /sandbox/notifications` shows it. */
+export type DeliveryAttempt = {
+  jobId: string;
+  protocol: Protocol;
+  kind: NotificationKind;
+  mchid: string;
+  outTradeNo: string;
+  outRefundNo?: string;
+  url: string;
+  /** 1-based position in the schedule. */
+  attempt: number;
+  /** Copies beyond the first within one attempt (the duplicates fault). */
+  copy: number;
+  at: number;
+  status?: number;
+  answer?: string;
+  error?: string;
+  verdict: AttemptVerdict;
+  tampered?: string;
+};
+
+export type LoginCode = {
+  code: string;
+  appid: string;
+  openid: string;
+  issuedAt: number;
+  used: boolean;
+};
+
+export type AccessTokenRecord = {
+  token: string;
+  issuedAt: number;
+  expiresAt: number;
+  /** When a newer token replaced this one, it stays valid until this time (the grace period). */
+  graceUntil?: number;
+};
+
+export type StableTokenState = {
+  tokens: AccessTokenRecord[];
+  forceRefreshTimes: number[];
+};
+
+export type StateData = {
+  version: 1;
+  /** Virtual time at the last save, so a restart never moves time backwards. */
+  savedAt: number;
+  merchants: SandboxMerchant[];
+  /** appid + "\n" + user name → openid. */
+  users: Record<string, string>;
+  /** appid + "\n" + openid → current session_key. */
+  sessionKeys: Record<string, string>;
+  codes: Record<string, LoginCode>;
+  /** appid → tokens from cgi-bin/token, newest last. */
+  accessTokens: Record<string, AccessTokenRecord[]>;
+  stableTokens: Record<string, StableTokenState>;
+  /** mchid + "\n" + out_trade_no → order. */
+  orders: Record<string, SandboxOrder>;
+  /** mchid + "\n" + out_refund_no → refund. */
+  refunds: Record<string, SandboxRefund>;
+  jobs: Record<string, NotificationJob>;
+  attempts: DeliveryAttempt[];
+};
