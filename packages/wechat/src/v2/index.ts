@@ -18,3 +18,27 @@ export {
   type V2RefundStatus,
   type ParseV2RefundNotificationOptions,
 } from './refund-notify.js';
+export {
+  createV2Client,
+  WXPAY_API_BASE,
+  type V2Client,
+  type V2ClientOptions,
+  type V2ClientCert,
+  type V2RetryPolicy,
+  type V2UnifiedOrderRequest,
+  type V2UnifiedOrderResult,
+  type V2OrderRef,
+  type V2TradeState,
+  type V2OrderQueryResult,
+  type V2CloseOrderResult,
+  type V2RefundRequest,
+  type V2RefundResult,
+  type V2RefundQueryRef,
+  type V2RefundQueryItem,
+  type V2RefundQueryResult,
+  type V2RefundStatusOfQuery,
+  type V2DownloadBillRequest,
+} from './client.js';
+export type { V2Fetch, V2FetchInit, V2FetchResponse } from './transport.js';
+export { parseV2Bill, yuanToFen, type V2Bill, type V2BillRow, type V2BillSummary } from './bill.js';
+export { formatChinaTime, parseChinaTime } from './validate.js';
