@@ -135,7 +135,7 @@ function describe(result: PayOutcome): [UiState, string] {
     case 'cancelled':
       return ['cancelled', 'Payment cancelled. Your order is kept: pay it any time from your orders below.'];
     case 'failed':
-      return ['failed', result.reason === 'order_closed' ? 'Payment failed: the order was closed.' : `Payment failed (${result.reason ?? 'unknown reason'}).`];
+      return ['failed', `Payment failed: ${failureText(result.reason)}`];
     case 'pending':
       return ['pending', 'Payment submitted, but the shop has not confirmed it yet. Your orders below will show it once it does.'];
   }
@@ -188,11 +188,30 @@ async function start(): Promise<void> {
     await client.login();
     products = await client.products();
     renderProducts();
+    renderOrders(await client.orders());
     setStatus('ready', 'Pick something and pay — the sandbox plays WeChat Pay.');
-    await refreshOrders();
   } catch (err) {
     setStatus('error', `Could not start: ${messageOf(err)}`);
   }
+}
+
+/** English for the cashier messages a demo user meets most (WeChat answers in Chinese). */
+const CASHIER_MESSAGES: Record<string, string> = {
+  余额不足: 'insufficient balance',
+  该订单已支付: 'the order is already paid',
+  该订单已关闭: 'the order is closed',
+  prepay_id已过期: 'the payment request expired',
+  支付验证签名失败: 'the payment signature was rejected',
+  该订单不属于当前用户: 'the order belongs to another user',
+};
+
+function failureText(reason: string | undefined): string {
+  if (reason === 'order_closed') return 'the order was closed.';
+  // wx reports "requestPayment:fail <why>"; the why is what a person wants to read.
+  const why = (reason ?? '').replace(/^requestPayment:fail\s*/, '');
+  if (why === '') return 'please try again.';
+  const english = CASHIER_MESSAGES[why];
+  return english === undefined ? `${why}.` : `${english} (${why}).`;
 }
 
 function messageOf(err: unknown): string {
