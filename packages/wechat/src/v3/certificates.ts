@@ -99,6 +99,11 @@ export class PlatformCertificateManager implements Verifier {
     return [...this.#certs.keys()];
   }
 
+  /** The certificates currently held. */
+  certificates(): PlatformCertificate[] {
+    return [...this.#certs.values()];
+  }
+
   /** The error of the last failed download, if the most recent attempt failed. */
   get lastError(): unknown {
     return this.#lastError;

@@ -1,11 +1,80 @@
-// Public surface of WeChat Pay API v3: re-exports only.
-export * from './aead.js';
-export * from './auth.js';
-export * from './keys.js';
-export * from './verifier.js';
-export * from './certificates.js';
-export * from './http.js';
-export * from './wire.js';
-export * from './time.js';
-export * from './notify.js';
-export * from './pay-params.js';
+// Public surface of WeChat Pay API v3: re-exports only (named, so nothing collides with v2 or login).
+export {
+  V3_AEAD_ALGORITHM,
+  assertApiV3Key,
+  decryptAeadAes256Gcm,
+  encryptAeadAes256Gcm,
+  decryptV3Resource,
+  type V3EncryptedResource,
+} from './aead.js';
+export {
+  V3_AUTH_SCHEME,
+  createV3Signer,
+  buildV3Message,
+  canonicalUrl,
+  rsaSha256Sign,
+  defaultV3Nonce,
+  type V3Signer,
+  type V3SignerOptions,
+  type V3AuthorizationInput,
+  type V3Clock,
+  type V3NonceSource,
+} from './auth.js';
+export { loadRsaPrivateKey, loadRsaPublicKey, loadCertificate, normaliseSerial } from './keys.js';
+export {
+  PublicKeyVerifier,
+  PlatformCertificateVerifier,
+  CombinedVerifier,
+  V3_SIGNTEST_PREFIX,
+  verifyV3Signature,
+  verifyV3Response,
+  verifyV3Notification,
+  parsePlatformCertificate,
+  rsaSha256Verify,
+  readHeader,
+  type Verifier,
+  type PlatformCertificate,
+  type V3HeadersLike,
+  type V3SignatureInfo,
+  type V3VerifyOptions,
+} from './verifier.js';
+export {
+  PlatformCertificateManager,
+  parseCertificatesDownload,
+  V3_CERTIFICATES_PATH,
+  type PlatformCertificateManagerOptions,
+} from './certificates.js';
+export { v3ApiError, type V3RawResponse, type V3ErrorBody } from './http.js';
+export {
+  parseV3Transaction,
+  parseV3Refund,
+  type V3Transaction,
+  type V3TradeState,
+  type V3Refund,
+  type V3RefundStatus,
+} from './wire.js';
+export { parseRfc3339, formatRfc3339Beijing } from './time.js';
+export {
+  parseV3Notification,
+  createV3NotificationHandler,
+  v3NotifySuccess,
+  v3NotifyFailure,
+  v3NotifyReplyForError,
+  type V3NotificationEvent,
+  type V3NotificationHandler,
+  type V3NotificationOptions,
+  type V3RefundEventType,
+  type V3NotifyReply,
+} from './notify.js';
+export { buildV3PayParams, type V3PayParams, type BuildV3PayParamsInput } from './pay-params.js';
+export { parseBill as parseV3Bill, type V3Bill } from './bill.js';
+export { type V3FetchLike, type V3RetryOptions } from './transport.js';
+export {
+  createV3Client,
+  V3_DEFAULT_BASE_URL,
+  type V3Client,
+  type V3ClientOptions,
+  type V3JsapiPrepayRequest,
+  type V3RefundRequest,
+  type V3BillDownload,
+} from './client.js';

@@ -4,7 +4,7 @@ import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { encryptAeadAes256Gcm, V3_AEAD_ALGORITHM } from './aead.js';
 import { buildV3Message, canonicalUrl, defaultV3Nonce, rsaSha256Sign, V3_AUTH_SCHEME } from './auth.js';
-import type { V3Clock, V3NonceSource } from './auth.js';
+import type { V3Clock } from './auth.js';
 import { loadRsaPrivateKey, loadRsaPublicKey } from './keys.js';
 import { formatRfc3339Beijing } from './time.js';
 import { rsaSha256Verify } from './verifier.js';
@@ -209,4 +209,3 @@ export function generateV3MerchantIdentity(): { privateKeyPem: string; publicKey
   return { ...generateRsaKeyPair(), serialNo: randomBytes(20).toString('hex').toUpperCase() };
 }
 
-export type { V3NonceSource };
