@@ -1,0 +1,181 @@
+/**
+ * buildApp(config, deps): assembles store, gateway, domain services, jobs and HTTP routes into a Fastify instance
+ * (not listening). Every dependency can be injected: tests pass a clock, a fake gateway or a throw-away database;
+ * server.ts passes what the configuration names.
+ */
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import Fastify from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { SessionCipher } from './auth/session-cipher.js';
+import { SessionService } from './auth/session-service.js';
+import type { AppConfig } from './config.js';
+import { ConfigError } from './config.js';
+import { DEMO_PRODUCTS } from './demo-products.js';
+import { NotificationService } from './domain/notification-service.js';
+import { PaymentService } from './domain/payment-service.js';
+import { RefundService } from './domain/refund-service.js';
+import { createGateways } from './gateway/create.js';
+import { installErrorHandling } from './http/errors.js';
+import { adminRoutes } from './http/routes/admin.js';
+import { authRoutes } from './http/routes/auth.js';
+import { demoRoutes } from './http/routes/demo.js';
+import { docsRoutes } from './http/routes/docs.js';
+import { healthRoutes } from './http/routes/health.js';
+import { notifyRoutes } from './http/routes/notify.js';
+import { orderRoutes } from './http/routes/orders.js';
+import { sandboxProxy } from './http/routes/sandbox-proxy.js';
+import type { RateLimits, Services } from './http/services.js';
+import { swaggerTransform, installZod } from './http/zod.js';
+import { cryptoIds } from './ids.js';
+import { Jobs } from './jobs/jobs.js';
+import type { FulfilmentHook } from './jobs/jobs.js';
+import type { Clock, IdSource } from './ports/clock.js';
+import { systemClock } from './ports/clock.js';
+import type { LoginGateway, PaymentGateway } from './ports/gateway.js';
+import type { Store } from './ports/store.js';
+import { openStore } from './store/open.js';
+
+export type AppDeps = {
+  store?: Store;
+  gateway?: PaymentGateway;
+  login?: LoginGateway;
+  clock?: Clock;
+  ids?: IdSource;
+  /** A pino-compatible logger; default: pino at config.logLevel with secrets redacted. */
+  logger?: FastifyBaseLogger;
+  /** The fulfilment hook: receives each outbox event (order.paid) at least once. Default: log it. */
+  onEvent?: FulfilmentHook;
+  /** SESSION_SECRET when the config has none (server.ts generates one in sandbox mode). */
+  sessionSecret?: string;
+  /** Sandbox mode: the sandbox's base URL, whose /sandbox/* control API is proxied. */
+  sandboxUrl?: string;
+  /** Sandbox mode: examples/web-demo, served at / and /demo/. */
+  demoRoot?: string;
+  rateLimits?: Partial<RateLimits>;
+  lateQueryAfterMs?: number;
+  queryGapMs?: number;
+  /** Seed the demo catalogue into an empty products table (default: in sandbox mode). */
+  seedDemoProducts?: boolean;
+};
+
+export type WxPayApp = FastifyInstance & { wx: Services };
+
+/** Log redaction: tokens, keys and WeChat's session material never reach a log line. */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["idempotency-key"]',
+  'headers.authorization',
+  '*.apiKey',
+  '*.apiV3Key',
+  '*.secret',
+  '*.sessionKey',
+  '*.session_key',
+  '*.token',
+  '*.sessionSecret',
+  '*.adminToken',
+];
+
+const DEFAULT_LIMITS: RateLimits = {
+  login: { max: 30, timeWindow: 60_000 },
+  orders: { max: 60, timeWindow: 60_000 },
+};
+
+export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<WxPayApp> {
+  const clock = deps.clock ?? systemClock;
+  const ids = deps.ids ?? cryptoIds;
+  const store = deps.store ?? (await openStore(config.database));
+  const ownsStore = deps.store === undefined;
+  try {
+    let gateway = deps.gateway;
+    let login = deps.login;
+    if (gateway === undefined || login === undefined) {
+      if (config.merchant === undefined) throw new ConfigError('WXPAY_MODE', 'no merchant credentials: in sandbox mode start through server.ts, or pass a gateway');
+      const made = createGateways(config, config.merchant);
+      gateway ??= made.gateway;
+      login ??= made.login;
+    }
+    const secret = config.sessionSecret ?? deps.sessionSecret;
+    if (secret === undefined) throw new ConfigError('SESSION_SECRET', 'is required');
+
+    const app = Fastify({
+      ...(deps.logger === undefined
+        ? { logger: { level: config.logLevel, redact: { paths: REDACT_PATHS, censor: '[redacted]' } } }
+        : { loggerInstance: deps.logger }),
+      bodyLimit: config.bodyLimitBytes,
+      trustProxy: config.trustProxy,
+      // Request timeouts: a slow client cannot hold a connection forever.
+      requestTimeout: 30_000,
+      connectionTimeout: 30_000,
+      return503OnClosing: true,
+    });
+    const logger = app.log;
+    const domainLogger = {
+      info: (obj: Record<string, unknown>, msg: string) => logger.info(obj, msg),
+      warn: (obj: Record<string, unknown>, msg: string) => logger.warn(obj, msg),
+      error: (obj: Record<string, unknown>, msg: string) => logger.error(obj, msg),
+    };
+
+    const notifyBase = `${config.publicUrl}/wxpay/notify`;
+    const payments = new PaymentService({
+      store,
+      gateway,
+      clock,
+      ids,
+      logger: domainLogger,
+      notifyUrl: `${notifyBase}/payment`,
+      payExpireMs: config.payExpireMinutes * 60_000,
+      orderExpireMs: config.orderExpireMinutes * 60_000,
+      paidAfterClose: config.paidAfterClose,
+      ...(deps.lateQueryAfterMs === undefined ? {} : { lateQueryAfterMs: deps.lateQueryAfterMs }),
+      ...(deps.queryGapMs === undefined ? {} : { queryGapMs: deps.queryGapMs }),
+    });
+    const refunds = new RefundService({ store, gateway, clock, ids, logger: domainLogger, notifyUrl: `${notifyBase}/refund` });
+    const notifications = new NotificationService({ store, gateway, clock, ids, logger: domainLogger, payments, refunds, paidAfterClose: config.paidAfterClose });
+    const sessions = new SessionService({ store, login, cipher: new SessionCipher(secret), clock, ids, ttlMs: config.sessionTtlSeconds * 1000 });
+    const onEvent: FulfilmentHook =
+      deps.onEvent ??
+      ((event) => {
+        logger.info({ topic: event.topic, orderId: event.orderId }, 'fulfilment event (pass onEvent to buildApp to act on it)');
+      });
+    const jobs = new Jobs({ store, payments, clock, logger: domainLogger, onEvent });
+    const services: Services = { config, store, gateway, payments, notifications, refunds, sessions, jobs, clock };
+
+    if (deps.seedDemoProducts ?? config.mode === 'sandbox') {
+      if (await store.seedProductsIfEmpty(DEMO_PRODUCTS, clock.now())) logger.info('seeded the demo catalogue');
+    }
+
+    installZod(app);
+    installErrorHandling(app);
+    app.decorateRequest('openid', '');
+    app.decorate('wx', services);
+    await app.register(swagger, {
+      openapi: {
+        info: { title: 'wxpay-kit merchant server', version: '0.1.0', description: 'WeChat Mini Program payments backend' },
+        components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      },
+      transform: swaggerTransform,
+    });
+    await app.register(rateLimit, {
+      global: false,
+      errorResponseBuilder: (_request, context) => ({ statusCode: 429, code: 'rate_limited', message: `too many requests; retry in ${context.after}` }),
+    });
+
+    const limits: RateLimits = { ...DEFAULT_LIMITS, ...deps.rateLimits };
+    healthRoutes(app, services);
+    authRoutes(app, services, limits);
+    orderRoutes(app, services, limits);
+    adminRoutes(app, services);
+    docsRoutes(app);
+    await app.register(notifyRoutes, { services, bodyLimit: Math.min(config.bodyLimitBytes, 64 * 1024) });
+    if (deps.sandboxUrl !== undefined) await app.register(sandboxProxy, { target: deps.sandboxUrl });
+    if (deps.demoRoot !== undefined) await app.register(demoRoutes, { root: deps.demoRoot, appid: gateway.appid });
+
+    if (ownsStore) app.addHook('onClose', async () => store.close());
+    return app as unknown as WxPayApp;
+  } catch (error) {
+    if (ownsStore) await store.close();
+    throw error;
+  }
+}

@@ -1,0 +1,41 @@
+/** Login (code2Session) and bearer-token sessions. */
+import type { Clock, IdSource } from '../ports/clock.js';
+import type { LoginGateway } from '../ports/gateway.js';
+import type { SessionStore } from '../ports/store.js';
+import { hashToken } from './session-cipher.js';
+import type { SessionCipher } from './session-cipher.js';
+
+export type SessionServiceOptions = {
+  store: SessionStore;
+  login: LoginGateway;
+  cipher: SessionCipher;
+  clock: Clock;
+  ids: IdSource;
+  ttlMs: number;
+};
+
+export class SessionService {
+  constructor(private readonly o: SessionServiceOptions) {}
+
+  /** Exchanges a wx.login code; throws LoginRejectedError for a bad code, GatewayError when WeChat is unreachable. */
+  async login(code: string): Promise<{ token: string; openid: string; expiresAt: number }> {
+    const result = await this.o.login.code2Session(code);
+    const token = this.o.ids.token();
+    const now = this.o.clock.now();
+    const expiresAt = now + this.o.ttlMs;
+    await this.o.store.insertSession({
+      tokenHash: hashToken(token),
+      openid: result.openid,
+      sessionKeyEnc: this.o.cipher.encrypt(result.sessionKey, result.openid),
+      createdAt: now,
+      expiresAt,
+    });
+    return { token, openid: result.openid, expiresAt };
+  }
+
+  async authenticate(token: string): Promise<{ openid: string } | undefined> {
+    if (token.length < 16 || token.length > 256) return undefined;
+    const session = await this.o.store.findSession(hashToken(token), this.o.clock.now());
+    return session === undefined ? undefined : { openid: session.openid };
+  }
+}

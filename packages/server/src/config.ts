@@ -1,0 +1,207 @@
+/**
+ * Environment → validated, frozen AppConfig. Every failure names the variable at fault, so a bad deployment stops at
+ * start-up with a message an operator can act on, never at the first payment.
+ */
+import { z } from 'zod';
+
+export class ConfigError extends Error {
+  readonly variable: string;
+  constructor(variable: string, message: string) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+    this.variable = variable;
+  }
+}
+
+export type ApiVersion = 'v2' | 'v3';
+export type WxPayMode = 'sandbox' | 'live';
+export type DatabaseConfig = { readonly kind: 'sqlite'; readonly path: string } | { readonly kind: 'postgres'; readonly url: string };
+
+/** The credentials payments need. In sandbox mode they come from the sandbox's demo merchant at start-up. */
+export type MerchantConfig = {
+  readonly appid: string;
+  readonly secret: string;
+  readonly mchid: string;
+  /** APIv2 key (32 characters). */
+  readonly apiKey?: string | undefined;
+  readonly apiV3Key?: string | undefined;
+  readonly privateKeyPath?: string | undefined;
+  readonly certSerial?: string | undefined;
+  readonly publicKeyPath?: string | undefined;
+  readonly publicKeyId?: string | undefined;
+  readonly clientCertPath?: string | undefined;
+  readonly clientKeyPath?: string | undefined;
+  readonly clientP12Path?: string | undefined;
+};
+
+export type AppConfig = {
+  readonly port: number;
+  readonly host: string;
+  readonly publicUrl: string;
+  readonly database: DatabaseConfig;
+  readonly mode: WxPayMode;
+  readonly apiVersion: ApiVersion;
+  /** undefined in sandbox mode until the sandbox is up. */
+  readonly merchant: MerchantConfig | undefined;
+  /** Overrides of WeChat's hosts; undefined = the real ones (live) or the embedded sandbox (sandbox mode). */
+  readonly wechatApiBase: string | undefined;
+  readonly wxpayApiBase: string | undefined;
+  readonly sessionSecret: string | undefined;
+  readonly sessionTtlSeconds: number;
+  readonly adminToken: string | undefined;
+  /** time_expire of each prepay (WeChat v2 wants more than 5 minutes). */
+  readonly payExpireMinutes: number;
+  /** An unpaid order is closed this long after it was created. */
+  readonly orderExpireMinutes: number;
+  /** What to do with a payment that arrives for a CLOSED order: flag it for a refund, or accept it (CLOSED → PAID). */
+  readonly paidAfterClose: 'refund' | 'accept';
+  readonly bodyLimitBytes: number;
+  readonly logLevel: string;
+  readonly trustProxy: boolean;
+  /** Run the expire / reconcile / outbox jobs on timers (server.ts). */
+  readonly jobs: boolean;
+};
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+const DEFAULT_SQLITE = './data/wxpay-kit.db';
+
+function opt(env: Env, name: string): string | undefined {
+  const value = env[name];
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  return trimmed === '' ? undefined : trimmed;
+}
+
+function parseWith<T>(name: string, schema: z.ZodType<T>, raw: string | undefined): T {
+  const result = schema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new ConfigError(name, issue?.message ?? 'invalid value');
+  }
+  return result.data;
+}
+
+const intIn = (min: number, max: number) =>
+  z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(min).max(max));
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = opt(env, name);
+  if (raw === undefined) return fallback;
+  return parseWith(name, intIn(min, max), raw);
+}
+
+function oneOf<T extends string>(env: Env, name: string, values: readonly [T, ...T[]], fallback: T): T {
+  const raw = opt(env, name);
+  if (raw === undefined) return fallback;
+  return parseWith(name, z.enum(values, { message: `must be one of ${values.join(', ')}` }), raw);
+}
+
+function httpUrl(env: Env, name: string): string | undefined {
+  const raw = opt(env, name);
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, 'must be an absolute http(s) URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(name, 'must be an http(s) URL');
+  return raw.replace(/\/+$/, '');
+}
+
+function parseDatabase(env: Env): DatabaseConfig {
+  const raw = opt(env, 'DATABASE_URL') ?? `sqlite:${DEFAULT_SQLITE}`;
+  if (raw.startsWith('sqlite:')) {
+    const path = raw.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (path === '') throw new ConfigError('DATABASE_URL', 'sqlite: needs a path, e.g. sqlite:./data/wxpay-kit.db or sqlite::memory:');
+    return { kind: 'sqlite', path };
+  }
+  if (raw.startsWith('postgres://') || raw.startsWith('postgresql://')) return { kind: 'postgres', url: raw };
+  throw new ConfigError('DATABASE_URL', 'must start with sqlite: or postgres://');
+}
+
+/** Which variables payments need in live mode, per API version. */
+function requiredLive(apiVersion: ApiVersion): string[] {
+  const common = ['WECHAT_APPID', 'WECHAT_SECRET', 'WXPAY_MCHID'];
+  if (apiVersion === 'v2') return [...common, 'WXPAY_KEY'];
+  return [...common, 'WXPAY_APIV3_KEY', 'WXPAY_PRIVATE_KEY_PATH', 'WXPAY_CERT_SERIAL'];
+}
+
+function parseMerchant(env: Env, mode: WxPayMode, apiVersion: ApiVersion): MerchantConfig | undefined {
+  if (mode === 'sandbox') return undefined;
+  const missing = requiredLive(apiVersion).filter((name) => opt(env, name) === undefined);
+  if (missing.length > 0) {
+    throw new ConfigError(missing[0] ?? 'WXPAY_MODE', `WXPAY_MODE=live with WXPAY_API_VERSION=${apiVersion} requires ${missing.join(', ')}`);
+  }
+  const apiKey = opt(env, 'WXPAY_KEY');
+  if (apiKey !== undefined && apiKey.length !== 32) throw new ConfigError('WXPAY_KEY', 'the APIv2 key is 32 characters');
+  const apiV3Key = opt(env, 'WXPAY_APIV3_KEY');
+  if (apiV3Key !== undefined && Buffer.byteLength(apiV3Key, 'utf8') !== 32) {
+    throw new ConfigError('WXPAY_APIV3_KEY', 'the APIv3 key is 32 bytes');
+  }
+  const publicKeyPath = opt(env, 'WXPAY_PUBLIC_KEY_PATH');
+  const publicKeyId = opt(env, 'WXPAY_PUBLIC_KEY_ID');
+  if ((publicKeyPath === undefined) !== (publicKeyId === undefined)) {
+    throw new ConfigError(publicKeyPath === undefined ? 'WXPAY_PUBLIC_KEY_PATH' : 'WXPAY_PUBLIC_KEY_ID', 'public-key mode needs both WXPAY_PUBLIC_KEY_PATH and WXPAY_PUBLIC_KEY_ID');
+  }
+  const certPath = opt(env, 'WXPAY_CLIENT_CERT_PATH');
+  const keyPath = opt(env, 'WXPAY_CLIENT_KEY_PATH');
+  if ((certPath === undefined) !== (keyPath === undefined)) {
+    throw new ConfigError(certPath === undefined ? 'WXPAY_CLIENT_CERT_PATH' : 'WXPAY_CLIENT_KEY_PATH', 'the client certificate needs both the certificate and its key');
+  }
+  return Object.freeze({
+    appid: opt(env, 'WECHAT_APPID') ?? '',
+    secret: opt(env, 'WECHAT_SECRET') ?? '',
+    mchid: opt(env, 'WXPAY_MCHID') ?? '',
+    apiKey,
+    apiV3Key,
+    privateKeyPath: opt(env, 'WXPAY_PRIVATE_KEY_PATH'),
+    certSerial: opt(env, 'WXPAY_CERT_SERIAL'),
+    publicKeyPath,
+    publicKeyId,
+    clientCertPath: certPath,
+    clientKeyPath: keyPath,
+    clientP12Path: opt(env, 'WXPAY_CLIENT_P12_PATH'),
+  });
+}
+
+/** Reads the environment once. Throws ConfigError naming the first bad variable. */
+export function loadConfig(env: Env): AppConfig {
+  const port = int(env, 'PORT', 3000, 0, 65535);
+  const mode = oneOf(env, 'WXPAY_MODE', ['sandbox', 'live'], 'sandbox');
+  const apiVersion = oneOf(env, 'WXPAY_API_VERSION', ['v2', 'v3'], 'v2');
+  const publicUrl = httpUrl(env, 'PUBLIC_URL') ?? `http://127.0.0.1:${port}`;
+  if (new URL(publicUrl).search !== '') throw new ConfigError('PUBLIC_URL', 'notify URLs may not carry a query string');
+  const sessionSecret = opt(env, 'SESSION_SECRET');
+  if (sessionSecret !== undefined && sessionSecret.length < 32) {
+    throw new ConfigError('SESSION_SECRET', 'must be at least 32 characters (e.g. `openssl rand -hex 32`)');
+  }
+  if (mode === 'live' && sessionSecret === undefined) {
+    throw new ConfigError('SESSION_SECRET', 'WXPAY_MODE=live requires SESSION_SECRET (it encrypts session keys at rest)');
+  }
+  const adminToken = opt(env, 'ADMIN_TOKEN');
+  if (adminToken !== undefined && adminToken.length < 16) throw new ConfigError('ADMIN_TOKEN', 'must be at least 16 characters');
+  const config: AppConfig = {
+    port,
+    host: opt(env, 'HOST') ?? '127.0.0.1',
+    publicUrl,
+    database: parseDatabase(env),
+    mode,
+    apiVersion,
+    merchant: parseMerchant(env, mode, apiVersion),
+    wechatApiBase: httpUrl(env, 'WECHAT_API_BASE'),
+    wxpayApiBase: httpUrl(env, 'WXPAY_API_BASE'),
+    sessionSecret,
+    sessionTtlSeconds: int(env, 'SESSION_TTL_SECONDS', 7 * 24 * 3600, 60, 90 * 24 * 3600),
+    adminToken,
+    payExpireMinutes: int(env, 'PAY_EXPIRE_MINUTES', 30, 6, 7 * 24 * 60),
+    orderExpireMinutes: int(env, 'ORDER_EXPIRE_MINUTES', 24 * 60, 6, 30 * 24 * 60),
+    paidAfterClose: oneOf(env, 'PAID_AFTER_CLOSE', ['refund', 'accept'], 'refund'),
+    bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
+    logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+    trustProxy: oneOf(env, 'TRUST_PROXY', ['true', 'false'], 'false') === 'true',
+    jobs: oneOf(env, 'JOBS', ['true', 'false'], 'true') === 'true',
+  };
+  return Object.freeze(config);
+}

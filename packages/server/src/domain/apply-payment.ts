@@ -1,0 +1,95 @@
+/**
+ * Applies a payment WeChat reported (notification, orderquery or a close answered ORDERPAID) inside the caller's
+ * transaction. Every path that learns of a payment goes through here, so the rules hold whatever the source:
+ * business checks first, then conditional transitions, and the outbox event in the same transaction as PAID.
+ */
+import type { PaymentFacts } from '../ports/gateway.js';
+import type { Repos } from '../ports/store.js';
+import type { IdSource } from '../ports/clock.js';
+import { isPaidOrLater, isUnpaid } from './order.js';
+
+export type PaymentOutcome =
+  | 'paid'
+  | 'duplicate'
+  | 'not_success'
+  | 'wrong_merchant'
+  | 'unknown_order'
+  | 'amount_mismatch'
+  | 'transaction_conflict'
+  | 'paid_after_close'
+  | 'paid_after_close_accepted'
+  | 'double_payment';
+
+/** Outcomes that need a person: money arrived that we did not simply accept. */
+export const REVIEW_OUTCOMES: ReadonlySet<PaymentOutcome> = new Set([
+  'wrong_merchant',
+  'unknown_order',
+  'amount_mismatch',
+  'transaction_conflict',
+  'paid_after_close',
+  'double_payment',
+]);
+
+export type ApplyContext = {
+  appid: string;
+  mchid: string;
+  paidAfterClose: 'refund' | 'accept';
+  ids: IdSource;
+  now: number;
+};
+
+export const ORDER_PAID_TOPIC = 'order.paid';
+
+async function markPaid(tx: Repos, ctx: ApplyContext, orderId: string, facts: PaymentFacts, attemptId: string, from: 'unpaid' | 'closed'): Promise<boolean> {
+  const ok = await tx.transition(orderId, from === 'unpaid' ? ['CREATED', 'PAYING'] : ['CLOSED'], 'PAID', ctx.now, {
+    paidAt: facts.paidAt,
+    paidAttemptId: attemptId,
+  });
+  if (!ok) return false;
+  await tx.addEvent({
+    id: ctx.ids.rowId(),
+    topic: ORDER_PAID_TOPIC,
+    orderId,
+    payload: { orderId, outTradeNo: facts.outTradeNo, transactionId: facts.transactionId, amountFen: facts.amountFen, paidAt: facts.paidAt },
+    now: ctx.now,
+  });
+  return true;
+}
+
+export async function applyPayment(tx: Repos, ctx: ApplyContext, facts: PaymentFacts): Promise<PaymentOutcome> {
+  if (facts.appid !== ctx.appid || facts.mchid !== ctx.mchid) return 'wrong_merchant';
+  const attempt = await tx.getAttemptByOutTradeNo(facts.outTradeNo);
+  if (attempt === undefined) return 'unknown_order';
+  // The order total, not what the payer paid after coupons: the attempt's amount is what we asked WeChat for.
+  if (facts.amountFen !== attempt.amountFen) {
+    await tx.flag(attempt.orderId, 'amount_mismatch', ctx.now);
+    return 'amount_mismatch';
+  }
+  const recorded = await tx.recordTransaction(attempt.id, facts.transactionId);
+  if (recorded === 'conflict') {
+    await tx.flag(attempt.orderId, 'transaction_conflict', ctx.now);
+    return 'transaction_conflict';
+  }
+  let order = await tx.getOrder(attempt.orderId);
+  if (order === undefined) return 'unknown_order';
+  if (isUnpaid(order.status)) {
+    if (await markPaid(tx, ctx, order.id, facts, attempt.id, 'unpaid')) return 'paid';
+    order = await tx.getOrder(attempt.orderId);
+    if (order === undefined) return 'unknown_order';
+  }
+  if (order.status === 'CLOSED') {
+    // The money is real and recorded on the attempt; the order is never silently left CLOSED.
+    if (ctx.paidAfterClose === 'accept' && (await markPaid(tx, ctx, order.id, facts, attempt.id, 'closed'))) {
+      return 'paid_after_close_accepted';
+    }
+    await tx.flag(order.id, 'paid_after_close', ctx.now);
+    return 'paid_after_close';
+  }
+  if (isPaidOrLater(order.status)) {
+    if (order.paidAttemptId === attempt.id) return 'duplicate';
+    // Two attempts of one order both paid: the second payment must be refunded by a person.
+    await tx.flag(order.id, 'double_payment', ctx.now);
+    return 'double_payment';
+  }
+  return 'duplicate';
+}

@@ -1,0 +1,263 @@
+/**
+ * Orders and their payment attempts: creation (priced from the catalogue), wx.requestPayment parameters (reusing a
+ * live prepay, otherwise a new attempt after closing the old one), and learning about payments by asking WeChat.
+ * WeChat is never called inside a database transaction.
+ */
+import type { Clock, IdSource } from '../ports/clock.js';
+import { GatewayError } from '../ports/gateway.js';
+import type { PayParams, PaymentGateway } from '../ports/gateway.js';
+import type { Store } from '../ports/store.js';
+import { applyPayment, REVIEW_OUTCOMES } from './apply-payment.js';
+import type { ApplyContext, PaymentOutcome } from './apply-payment.js';
+import type { DomainLogger } from './logger.js';
+import { isPaidOrLater, isUnpaid, prepayUsable } from './order.js';
+import type { Order, PaymentAttempt } from './order.js';
+import { priceCart } from './pricing.js';
+import type { CartLine, PricingResult } from './pricing.js';
+
+export type PaymentServiceOptions = {
+  store: Store;
+  gateway: PaymentGateway;
+  clock: Clock;
+  ids: IdSource;
+  logger: DomainLogger;
+  /** PUBLIC_URL + /wxpay/notify/payment */
+  notifyUrl: string;
+  payExpireMs: number;
+  orderExpireMs: number;
+  paidAfterClose: 'refund' | 'accept';
+  /** Reading an unpaid order this long after its prepay queries WeChat (a notification may be late or lost). */
+  lateQueryAfterMs?: number;
+  /** At most one such query per order per this many ms, across requests and instances. */
+  queryGapMs?: number;
+};
+
+/** WeChat v2 wants time_expire more than 5 minutes ahead; below this a fresh attempt is not worth starting. */
+const MIN_PAY_WINDOW_MS = 6 * 60_000;
+
+export type PaymentReady = { ok: true; order: Order; attempt: PaymentAttempt; payParams: PayParams };
+export type PaymentRefused = { ok: false; reason: 'already_paid' | 'not_payable' | 'expired' };
+
+export type CreateOrderResult =
+  | (PaymentReady & { replayed: boolean })
+  | (PaymentRefused & { order: Order })
+  | { ok: false; reason: Exclude<PricingResult, { ok: true }>['reason']; sku?: string | undefined };
+
+export class PaymentService {
+  private readonly lateQueryAfterMs: number;
+  private readonly queryGapMs: number;
+
+  constructor(private readonly o: PaymentServiceOptions) {
+    this.lateQueryAfterMs = o.lateQueryAfterMs ?? 5_000;
+    this.queryGapMs = o.queryGapMs ?? 10_000;
+  }
+
+  private ctx(): ApplyContext {
+    return { appid: this.o.gateway.appid, mchid: this.o.gateway.mchid, paidAfterClose: this.o.paidAfterClose, ids: this.o.ids, now: this.o.clock.now() };
+  }
+
+  /**
+   * Creates an order priced on the server and gets it ready to pay. With an idempotency key, a repeated request returns
+   * the same order (and tries again to make it payable, e.g. after WeChat was down the first time).
+   * Throws GatewayError when WeChat cannot be reached; the order then exists and a retry with the same key resumes it.
+   */
+  async createOrder(input: { openid: string; lines: readonly CartLine[]; idempotencyKey?: string | undefined; clientIp: string }): Promise<CreateOrderResult> {
+    const { store, clock, ids } = this.o;
+    if (input.idempotencyKey !== undefined) {
+      const existing = await store.findByIdempotencyKey(input.openid, input.idempotencyKey);
+      if (existing !== undefined) return this.resume(existing, input.clientIp, true);
+    }
+    const catalogue = await store.productsBySku(input.lines.map((l) => l.sku));
+    const priced = priceCart(input.lines, catalogue);
+    if (!priced.ok) return { ok: false, reason: priced.reason, sku: priced.sku };
+    const now = clock.now();
+    const order: Order = {
+      id: ids.orderId(),
+      openid: input.openid,
+      status: 'CREATED',
+      amountFen: priced.amountFen,
+      description: priced.description,
+      items: priced.items,
+      idempotencyKey: input.idempotencyKey,
+      createdAt: now,
+      updatedAt: now,
+      expiresAt: now + this.o.orderExpireMs,
+      paidAt: undefined,
+      paidAttemptId: undefined,
+      refundedFen: 0,
+      reviewReason: undefined,
+    };
+    const attempt = this.newAttempt(order, now);
+    try {
+      await store.transaction(async (tx) => {
+        await tx.insertOrder(order);
+        await tx.insertAttempt(attempt);
+      });
+    } catch (error) {
+      // Two requests with one idempotency key raced; the database's uniqueness picked a winner.
+      if (input.idempotencyKey !== undefined) {
+        const winner = await store.findByIdempotencyKey(input.openid, input.idempotencyKey);
+        if (winner !== undefined) return this.resume(winner, input.clientIp, true);
+      }
+      throw error;
+    }
+    return this.resume(order, input.clientIp, false);
+  }
+
+  private async resume(order: Order, clientIp: string, replayed: boolean): Promise<CreateOrderResult> {
+    const result = await this.preparePayment(order, clientIp);
+    return result.ok ? { ...result, replayed } : { ...result, order };
+  }
+
+  private newAttempt(order: Order, now: number): PaymentAttempt {
+    return {
+      id: this.o.ids.rowId(),
+      orderId: order.id,
+      outTradeNo: this.o.ids.outTradeNo(now),
+      amountFen: order.amountFen,
+      status: 'OPEN',
+      signType: undefined,
+      prepayId: undefined,
+      prepayAt: undefined,
+      timeExpire: Math.min(now + this.o.payExpireMs, order.expiresAt),
+      transactionId: undefined,
+      createdAt: now,
+      lastQueryAt: undefined,
+    };
+  }
+
+  /** wx.requestPayment parameters for an unpaid order: reuse a live prepay, else retry or start a new attempt. */
+  async preparePayment(order: Order, clientIp: string): Promise<PaymentReady | PaymentRefused> {
+    return this.prepare(order, clientIp, 0);
+  }
+
+  private refusal(order: Order): PaymentRefused {
+    return { ok: false, reason: isPaidOrLater(order.status) ? 'already_paid' : 'not_payable' };
+  }
+
+  private async prepare(order: Order, clientIp: string, depth: number): Promise<PaymentReady | PaymentRefused> {
+    const { store, clock, gateway } = this.o;
+    if (!isUnpaid(order.status)) return this.refusal(order);
+    let now = clock.now();
+    if (now >= order.expiresAt) return { ok: false, reason: 'expired' };
+    let attempt = await store.latestAttempt(order.id);
+    if (attempt !== undefined && prepayUsable(attempt, now) && attempt.prepayId !== undefined) {
+      return { ok: true, order, attempt, payParams: gateway.payParams(attempt.prepayId, attempt.signType ?? 'MD5') };
+    }
+    // An attempt whose unifiedorder never succeeded is retried with identical parameters (SYSTEMERROR's rule).
+    const retrySame = attempt !== undefined && attempt.status === 'OPEN' && attempt.prepayId === undefined && now < attempt.timeExpire - MIN_PAY_WINDOW_MS;
+    if (attempt !== undefined && !retrySame) {
+      if (attempt.status === 'OPEN') {
+        // Close the old attempt before a new out_trade_no exists, or one order could be paid twice.
+        const closed = await this.closeAttempt(attempt);
+        if (closed === 'paid') {
+          const fresh = await store.getOrder(order.id);
+          return this.refusal(fresh ?? order);
+        }
+      }
+      now = clock.now();
+      if (order.expiresAt - now < MIN_PAY_WINDOW_MS) return { ok: false, reason: 'expired' };
+      attempt = this.newAttempt(order, now);
+      await store.insertAttempt(attempt);
+    }
+    if (attempt === undefined) {
+      attempt = this.newAttempt(order, now);
+      await store.insertAttempt(attempt);
+    }
+    const result = await gateway.createPrepay({
+      outTradeNo: attempt.outTradeNo,
+      description: order.description,
+      amountFen: attempt.amountFen,
+      openid: order.openid,
+      notifyUrl: this.o.notifyUrl,
+      timeExpire: attempt.timeExpire,
+      clientIp,
+    });
+    switch (result.kind) {
+      case 'prepay': {
+        const at = clock.now();
+        await store.setPrepay(attempt.id, result.prepayId, result.signType, at);
+        await store.transition(order.id, ['CREATED'], 'PAYING', at);
+        const fresh = (await store.getOrder(order.id)) ?? order;
+        const updated: PaymentAttempt = { ...attempt, prepayId: result.prepayId, signType: result.signType, prepayAt: at };
+        return { ok: true, order: fresh, attempt: updated, payParams: gateway.payParams(result.prepayId, result.signType) };
+      }
+      case 'already_paid': {
+        await this.syncAttempt(attempt);
+        const fresh = (await store.getOrder(order.id)) ?? order;
+        if (!isUnpaid(fresh.status)) return this.refusal(fresh);
+        throw new GatewayError('INCONSISTENT', 'WeChat says the order is paid but the query does not show it yet', { retriable: true });
+      }
+      case 'closed':
+      case 'out_trade_no_used': {
+        // This out_trade_no can no longer be paid by us: make sure it was not paid, retire it, and try once more.
+        if (result.kind === 'out_trade_no_used') {
+          const synced = await this.syncAttempt(attempt);
+          if (synced === 'paid' || synced === 'duplicate') return this.refusal((await store.getOrder(order.id)) ?? order);
+        }
+        await store.setAttemptStatus(attempt.id, ['OPEN'], 'CLOSED');
+        if (depth > 0) throw new GatewayError(result.kind.toUpperCase(), 'WeChat refused a fresh out_trade_no', { retriable: false });
+        return this.prepare((await store.getOrder(order.id)) ?? order, clientIp, depth + 1);
+      }
+    }
+  }
+
+  /** Close an attempt at WeChat. A close answered ORDERPAID means paid: the payment is fetched and applied. */
+  async closeAttempt(attempt: PaymentAttempt): Promise<'closed' | 'paid'> {
+    const answer = await this.o.gateway.closePayment(attempt.outTradeNo);
+    if (answer === 'closed') {
+      await this.o.store.setAttemptStatus(attempt.id, ['OPEN'], 'CLOSED');
+      return 'closed';
+    }
+    const outcome = await this.syncAttempt(attempt);
+    if (outcome === 'unpaid') throw new GatewayError('INCONSISTENT', 'close said ORDERPAID but the query shows no payment', { retriable: true });
+    return 'paid';
+  }
+
+  /** orderquery and apply the answer through the same transition as a notification. */
+  async syncAttempt(attempt: PaymentAttempt): Promise<PaymentOutcome | 'unpaid'> {
+    const answer = await this.o.gateway.queryPayment(attempt.outTradeNo);
+    if (answer.state === 'SUCCESS' || answer.state === 'REFUND') {
+      const outcome = await this.o.store.transaction((tx) => applyPayment(tx, this.ctx(), answer.payment));
+      this.report(outcome, attempt.outTradeNo, 'query');
+      return outcome;
+    }
+    if (answer.state === 'CLOSED' || answer.state === 'REVOKED' || answer.state === 'PAYERROR') {
+      await this.o.store.setAttemptStatus(attempt.id, ['OPEN'], 'CLOSED');
+    }
+    return 'unpaid';
+  }
+
+  report(outcome: PaymentOutcome, outTradeNo: string, source: string): void {
+    if (outcome === 'paid' || outcome === 'paid_after_close_accepted') this.o.logger.info({ outTradeNo, source, outcome }, 'order paid');
+    else if (REVIEW_OUTCOMES.has(outcome)) this.o.logger.warn({ outTradeNo, source, outcome, alert: true }, 'payment needs review');
+  }
+
+  /**
+   * The late-notification path: an order read while unpaid, a few seconds after its prepay, is checked with WeChat
+   * (rate-limited per order by a conditional claim, so many readers or instances make one query). Query failures are
+   * logged and the stored order is returned: reading an order must not fail because WeChat is slow.
+   */
+  async refreshIfLate(order: Order): Promise<Order> {
+    if (!isUnpaid(order.status)) return order;
+    const { store, clock } = this.o;
+    const attempt = await store.latestAttempt(order.id);
+    const now = clock.now();
+    if (attempt === undefined || attempt.status !== 'OPEN' || attempt.prepayAt === undefined) return order;
+    if (now - attempt.prepayAt < this.lateQueryAfterMs) return order;
+    if (!(await store.claimQuery(attempt.id, now, this.queryGapMs))) return order;
+    try {
+      await this.syncAttempt(attempt);
+    } catch (error) {
+      this.o.logger.warn({ outTradeNo: attempt.outTradeNo, err: errorSummary(error) }, 'late-payment query failed');
+      return order;
+    }
+    return (await store.getOrder(order.id)) ?? order;
+  }
+}
+
+export function errorSummary(error: unknown): string {
+  if (error instanceof GatewayError) return `${error.code}: ${error.message}`;
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return 'unknown error';
+}

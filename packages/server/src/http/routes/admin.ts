@@ -1,0 +1,55 @@
+/**
+ * A minimal operator API, off unless ADMIN_TOKEN is set: start a refund. Compared in constant time; the token is a
+ * separate secret from user sessions.
+ */
+import { timingSafeEqual, createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import { AppError } from '../errors.js';
+import { bearerToken } from '../plugins/auth.js';
+import { refundBody, refundResponse } from '../schemas/admin.js';
+import { errorSchema } from '../schemas/common.js';
+import { orderParams } from '../schemas/orders.js';
+import type { Services } from '../services.js';
+
+function sameSecret(a: string, b: string): boolean {
+  const ha = createHash('sha256').update(a).digest();
+  const hb = createHash('sha256').update(b).digest();
+  return timingSafeEqual(ha, hb);
+}
+
+export function adminRoutes(app: FastifyInstance, services: Services): void {
+  const adminToken = services.config.adminToken;
+  const guard = async (request: FastifyRequest): Promise<void> => {
+    const token = bearerToken(request);
+    if (adminToken === undefined) throw new AppError(404, 'not_found', 'no such resource');
+    if (token === undefined || !sameSecret(token, adminToken)) throw new AppError(401, 'unauthorized', 'admin token required');
+  };
+
+  app.post<{ Params: z.infer<typeof orderParams>; Body: z.infer<typeof refundBody> }>(
+    '/admin/orders/:orderId/refunds',
+    {
+      preHandler: guard,
+      schema: {
+        tags: ['admin'],
+        summary: 'Refund a paid order (all that is left, or `amount` fen). Needs ADMIN_TOKEN.',
+        security: [{ bearer: [] }],
+        params: orderParams,
+        body: refundBody,
+        response: { 202: refundResponse, 400: errorSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema, 502: errorSchema, 503: errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const result = await services.refunds.requestRefund({ orderId: request.params.orderId, amountFen: request.body.amount, reason: request.body.reason });
+      if (!result.ok) {
+        if (result.reason === 'not_found') throw new AppError(404, 'not_found', 'no such order');
+        if (result.reason === 'bad_amount') throw new AppError(400, 'bad_amount', 'amount must be positive and at most what is left to refund');
+        if (result.reason === 'rejected') throw new AppError(502, 'refund_rejected', `WeChat refused the refund (${result.message ?? 'unknown'})`);
+        throw new AppError(409, 'not_refundable', 'the order is not in a refundable state');
+      }
+      const r = result.refund;
+      void reply.status(202);
+      return { refund: { outRefundNo: r.outRefundNo, amount: r.amountFen, status: r.status, ...(r.refundId === undefined ? {} : { refundId: r.refundId }) } };
+    },
+  );
+}

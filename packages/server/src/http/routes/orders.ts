@@ -1,0 +1,137 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import type { Order } from '../../domain/order.js';
+import type { PaymentReady, PaymentRefused } from '../../domain/payment-service.js';
+import { AppError } from '../errors.js';
+import { requireUser } from '../plugins/auth.js';
+import { presentOrder } from '../presenters.js';
+import { errorSchema } from '../schemas/common.js';
+import { createdOrderSchema, createOrderBody, idempotencyKey, orderListSchema, orderParams, orderSchema, paymentSchema } from '../schemas/orders.js';
+import type { RateLimits, Services } from '../services.js';
+
+const REFUSALS: Record<PaymentRefused['reason'], [number, string]> = {
+  already_paid: [409, 'the order is already paid'],
+  not_payable: [409, 'the order can no longer be paid'],
+  expired: [409, 'the order has expired; create a new one'],
+};
+
+const PRICING_ERRORS: Record<string, string> = {
+  empty_cart: 'the order has no items',
+  too_many_lines: 'too many different items',
+  bad_quantity: 'quantity out of range',
+  duplicate_sku: 'each sku may appear once',
+  unknown_sku: 'no such product',
+};
+
+function refusal(reason: PaymentRefused['reason']): AppError {
+  const [status, message] = REFUSALS[reason];
+  return new AppError(status, reason, message);
+}
+
+function clientIp(request: FastifyRequest): string {
+  // WeChat wants the payer's IP; a mini program's request arrives from WeChat's client, so ours is an honest fallback.
+  return request.ip.replace(/^::ffff:/, '') || '127.0.0.1';
+}
+
+export function orderRoutes(app: FastifyInstance, services: Services, limits: RateLimits): void {
+  const auth = requireUser(services.sessions);
+  const { store, payments } = services;
+
+  async function ownedOrder(request: FastifyRequest, orderId: string): Promise<Order> {
+    const order = await store.getOrder(orderId);
+    // Someone else's order is indistinguishable from a missing one: no probing of ids.
+    if (order === undefined || order.openid !== request.openid) throw new AppError(404, 'not_found', 'no such order');
+    return order;
+  }
+
+  async function outTradeNoOf(order: Order): Promise<string> {
+    return (await store.latestAttempt(order.id))?.outTradeNo ?? '';
+  }
+
+  app.post<{ Body: z.infer<typeof createOrderBody> }>(
+    '/api/orders',
+    {
+      preHandler: auth,
+      config: { rateLimit: limits.orders },
+      schema: {
+        tags: ['orders'],
+        summary: 'Create an order priced on the server; returns wx.requestPayment parameters',
+        description: 'Optional header Idempotency-Key: the same key returns the same order.',
+        security: [{ bearer: [] }],
+        body: createOrderBody,
+        response: { 201: createdOrderSchema, 200: createdOrderSchema, 400: errorSchema, 401: errorSchema, 409: errorSchema, 429: errorSchema, 503: errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const rawKey = request.headers['idempotency-key'];
+      let key: string | undefined;
+      if (rawKey !== undefined) {
+        const parsed = idempotencyKey.safeParse(rawKey);
+        if (!parsed.success) throw new AppError(400, 'invalid_request', 'Idempotency-Key: 1-128 printable ASCII characters');
+        key = parsed.data;
+      }
+      const result = await payments.createOrder({ openid: request.openid, lines: request.body.items, idempotencyKey: key, clientIp: clientIp(request) });
+      if (!result.ok) {
+        if ('order' in result) throw refusal(result.reason);
+        const reason = result.reason;
+        throw new AppError(400, reason, `${PRICING_ERRORS[reason] ?? reason}${result.sku === undefined ? '' : `: ${result.sku}`}`);
+      }
+      void reply.status(result.replayed ? 200 : 201);
+      return {
+        orderId: result.order.id,
+        outTradeNo: result.attempt.outTradeNo,
+        amount: result.order.amountFen,
+        status: result.order.status,
+        payParams: result.payParams,
+      };
+    },
+  );
+
+  app.get(
+    '/api/orders',
+    { preHandler: auth, schema: { tags: ['orders'], summary: "The caller's orders, newest first", security: [{ bearer: [] }], response: { 200: orderListSchema, 401: errorSchema } } },
+    async (request) => {
+      const orders = await store.listByOpenid(request.openid, 100);
+      return { orders: await Promise.all(orders.map(async (o) => presentOrder(o, await outTradeNoOf(o)))) };
+    },
+  );
+
+  app.get<{ Params: z.infer<typeof orderParams> }>(
+    '/api/orders/:orderId',
+    {
+      preHandler: auth,
+      schema: {
+        tags: ['orders'],
+        summary: 'One order (owner only). An unpaid order is checked with WeChat when its notification is late.',
+        security: [{ bearer: [] }],
+        params: orderParams,
+        response: { 200: orderSchema, 401: errorSchema, 404: errorSchema },
+      },
+    },
+    async (request) => {
+      const order = await payments.refreshIfLate(await ownedOrder(request, request.params.orderId));
+      return presentOrder(order, await outTradeNoOf(order));
+    },
+  );
+
+  app.post<{ Params: z.infer<typeof orderParams> }>(
+    '/api/orders/:orderId/payment',
+    {
+      preHandler: auth,
+      config: { rateLimit: limits.orders },
+      schema: {
+        tags: ['orders'],
+        summary: 'Fresh wx.requestPayment parameters for an unpaid order',
+        security: [{ bearer: [] }],
+        params: orderParams,
+        response: { 200: paymentSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema, 503: errorSchema },
+      },
+    },
+    async (request) => {
+      const order = await ownedOrder(request, request.params.orderId);
+      const result: PaymentReady | PaymentRefused = await payments.preparePayment(order, clientIp(request));
+      if (!result.ok) throw refusal(result.reason);
+      return { orderId: result.order.id, outTradeNo: result.attempt.outTradeNo, payParams: result.payParams };
+    },
+  );
+}

@@ -1,0 +1,28 @@
+// Brings @fastify/swagger's schema fields (tags, summary, security) into FastifySchema.
+import type {} from '@fastify/swagger';
+import type {} from '@fastify/rate-limit';
+import type { SessionService } from '../auth/session-service.js';
+import type { AppConfig } from '../config.js';
+import type { NotificationService } from '../domain/notification-service.js';
+import type { PaymentService } from '../domain/payment-service.js';
+import type { RefundService } from '../domain/refund-service.js';
+import type { Jobs } from '../jobs/jobs.js';
+import type { Clock } from '../ports/clock.js';
+import type { PaymentGateway } from '../ports/gateway.js';
+import type { Store } from '../ports/store.js';
+
+/** Everything the routes use, assembled once by app.ts. */
+export type Services = {
+  config: AppConfig;
+  store: Store;
+  gateway: PaymentGateway;
+  payments: PaymentService;
+  notifications: NotificationService;
+  refunds: RefundService;
+  sessions: SessionService;
+  jobs: Jobs;
+  clock: Clock;
+};
+
+export type RateLimit = { max: number; timeWindow: number };
+export type RateLimits = { login: RateLimit; orders: RateLimit };

@@ -1,0 +1,45 @@
+/**
+ * Route schemas are zod schemas: fastify validates with them (a clear 400 on bad input) and @fastify/swagger documents
+ * them through zod's own JSON Schema output. Responses are documented, not validated on the way out.
+ */
+import type { FastifyInstance, FastifySchema } from 'fastify';
+import { z } from 'zod';
+
+function isZod(value: unknown): value is z.ZodType {
+  return typeof value === 'object' && value !== null && '_zod' in value;
+}
+
+export function installZod(app: FastifyInstance): void {
+  app.setValidatorCompiler(({ schema }) => (data: unknown) => {
+    if (!isZod(schema)) return { value: data };
+    const result = schema.safeParse(data);
+    if (result.success) return { value: result.data };
+    const issue = result.error.issues[0];
+    const where = issue === undefined || issue.path.length === 0 ? 'body' : issue.path.join('.');
+    return { error: new Error(`${where}: ${issue?.message ?? 'invalid'}`) };
+  });
+  app.setSerializerCompiler(() => (data: unknown) => JSON.stringify(data));
+}
+
+function toJson(schema: unknown, io: 'input' | 'output'): unknown {
+  if (!isZod(schema)) return schema;
+  const json = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
+  delete json.$schema;
+  return json;
+}
+
+/** @fastify/swagger `transform`: zod → JSON Schema for every part of a route's schema. */
+export function swaggerTransform(input: { schema: FastifySchema | undefined; url: string }): { schema: FastifySchema; url: string } {
+  const { url } = input;
+  const schema = input.schema as Record<string, unknown> | undefined;
+  if (schema === undefined) return { schema: {}, url };
+  const out: Record<string, unknown> = { ...schema };
+  for (const part of ['body', 'querystring', 'params', 'headers'] as const) {
+    if (schema[part] !== undefined) out[part] = toJson(schema[part], 'input');
+  }
+  const response = schema.response as Record<string, unknown> | undefined;
+  if (response !== undefined) {
+    out.response = Object.fromEntries(Object.entries(response).map(([status, s]) => [status, toJson(s, 'output')]));
+  }
+  return { schema: out, url };
+}

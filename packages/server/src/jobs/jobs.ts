@@ -1,0 +1,138 @@
+/**
+ * Background work, one function per job, each safe to run on several instances at once: every row is claimed with a
+ * conditional update before WeChat is called (a PostgreSQL version may claim with SKIP LOCKED instead), and every
+ * effect goes through the same transitions as the request paths. server.ts runs them on timers; tests call them.
+ */
+import type { Clock } from '../ports/clock.js';
+import type { Store } from '../ports/store.js';
+import type { OutboxEvent } from '../ports/store.js';
+import type { DomainLogger } from '../domain/logger.js';
+import { errorSummary } from '../domain/payment-service.js';
+import type { PaymentService } from '../domain/payment-service.js';
+
+export type FulfilmentHook = (event: OutboxEvent) => Promise<void> | void;
+
+export type JobsOptions = {
+  store: Store;
+  payments: PaymentService;
+  clock: Clock;
+  logger: DomainLogger;
+  onEvent: FulfilmentHook;
+  /** Query attempts whose prepay is older than this and still unpaid (WeChat suggests within a minute). */
+  reconcileAfterMs?: number;
+  batch?: number;
+};
+
+export type JobReport = { examined: number; changed: number; failed: number };
+
+export class Jobs {
+  private readonly reconcileAfterMs: number;
+  private readonly batch: number;
+
+  constructor(private readonly o: JobsOptions) {
+    this.reconcileAfterMs = o.reconcileAfterMs ?? 60_000;
+    this.batch = o.batch ?? 50;
+  }
+
+  /** Unpaid attempts whose notification should have come: orderquery, applied through the same transition. */
+  async reconcile(): Promise<JobReport> {
+    const { store, clock, payments } = this.o;
+    const now = clock.now();
+    const attempts = await store.listAttemptsToReconcile(now, now - this.reconcileAfterMs, this.batch);
+    const report: JobReport = { examined: attempts.length, changed: 0, failed: 0 };
+    for (const attempt of attempts) {
+      if (!(await store.claimQuery(attempt.id, clock.now(), 30_000))) continue;
+      try {
+        const outcome = await payments.syncAttempt(attempt);
+        if (outcome !== 'unpaid' && outcome !== 'duplicate') report.changed++;
+      } catch (error) {
+        report.failed++;
+        this.o.logger.warn({ outTradeNo: attempt.outTradeNo, err: errorSummary(error) }, 'reconcile query failed');
+      }
+    }
+    return report;
+  }
+
+  /** Close attempts past time_expire at WeChat, then orders past their expiry. A payment that raced is applied. */
+  async expire(): Promise<JobReport> {
+    const { store, clock, payments } = this.o;
+    const report: JobReport = { examined: 0, changed: 0, failed: 0 };
+    const attempts = await store.listAttemptsToClose(clock.now(), this.batch);
+    for (const attempt of attempts) {
+      report.examined++;
+      try {
+        await payments.closeAttempt(attempt);
+        report.changed++;
+      } catch (error) {
+        report.failed++;
+        this.o.logger.warn({ outTradeNo: attempt.outTradeNo, err: errorSummary(error) }, 'closing an expired attempt failed');
+      }
+    }
+    const orders = await store.listOrdersToClose(clock.now(), this.batch);
+    for (const order of orders) {
+      report.examined++;
+      const latest = await store.latestAttempt(order.id);
+      if (latest !== undefined && latest.status === 'OPEN') {
+        // Its attempt is still payable at WeChat: close that first (next run), never the order under a live prepay.
+        try {
+          await payments.closeAttempt(latest);
+        } catch (error) {
+          report.failed++;
+          this.o.logger.warn({ orderId: order.id, err: errorSummary(error) }, 'closing the attempt of an expired order failed');
+          continue;
+        }
+      }
+      if ((await store.countOpenAttempts(order.id)) > 0) continue;
+      if (await store.transition(order.id, ['CREATED', 'PAYING'], 'CLOSED', clock.now())) report.changed++;
+    }
+    return report;
+  }
+
+  /** Deliver outbox events to the fulfilment hook: at least once, with exponential backoff on failure. */
+  async deliverOutbox(): Promise<JobReport> {
+    const { store, clock } = this.o;
+    const events = await store.claimDue(clock.now(), 60_000, this.batch);
+    const report: JobReport = { examined: events.length, changed: 0, failed: 0 };
+    for (const event of events) {
+      try {
+        await this.o.onEvent(event);
+        await store.markDelivered(event.id, clock.now());
+        report.changed++;
+      } catch (error) {
+        report.failed++;
+        const delay = Math.min(3_600_000, 5_000 * 2 ** Math.min(event.attempts, 20));
+        await store.markFailed(event.id, errorSummary(error), clock.now() + delay);
+        this.o.logger.warn({ eventId: event.id, attempts: event.attempts, err: errorSummary(error) }, 'fulfilment hook failed; will retry');
+      }
+    }
+    return report;
+  }
+
+  async runAll(): Promise<void> {
+    await this.reconcile();
+    await this.expire();
+    await this.deliverOutbox();
+  }
+}
+
+/** Runs the jobs on intervals (unref'd timers); `stop()` waits for a run in progress. */
+export function scheduleJobs(jobs: Jobs, logger: DomainLogger, everyMs = 15_000): { stop(): Promise<void> } {
+  let running: Promise<void> | undefined;
+  const tick = () => {
+    if (running !== undefined) return;
+    running = jobs
+      .runAll()
+      .catch((error: unknown) => logger.error({ err: errorSummary(error) }, 'background jobs failed'))
+      .finally(() => {
+        running = undefined;
+      });
+  };
+  const timer = setInterval(tick, everyMs);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * What the domain needs from WeChat, whatever the API version. v2 (XML) and v3 (JSON) adapters implement it; the
+ * domain never sees wire names, only these camelCase shapes with units.
+ */
+
+export type PayParams = { timeStamp: string; nonceStr: string; package: string; signType: string; paySign: string };
+
+/**
+ * An infrastructure failure talking to WeChat (timeout, 5xx, SYSTEMERROR, a response we cannot verify). `retriable`:
+ * the same request may be sent again unchanged. `outcomeUnknown`: it may have taken effect.
+ */
+export class GatewayError extends Error {
+  readonly code: string;
+  readonly retriable: boolean;
+  readonly outcomeUnknown: boolean;
+  constructor(code: string, message: string, options: { retriable?: boolean; outcomeUnknown?: boolean; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'GatewayError';
+    this.code = code;
+    this.retriable = options.retriable ?? false;
+    this.outcomeUnknown = options.outcomeUnknown ?? false;
+  }
+}
+
+export type PrepayRequest = {
+  outTradeNo: string;
+  description: string;
+  amountFen: number;
+  openid: string;
+  notifyUrl: string;
+  /** ms since epoch; sent as time_expire. */
+  timeExpire: number;
+  clientIp: string;
+};
+
+export type PrepayResult =
+  | { kind: 'prepay'; prepayId: string; signType: string }
+  /** ORDERPAID: this out_trade_no is already paid. */
+  | { kind: 'already_paid' }
+  /** ORDERCLOSED: this out_trade_no can never be paid; a new attempt is needed. */
+  | { kind: 'closed' }
+  /** OUT_TRADE_NO_USED: the number exists at WeChat with different parameters. */
+  | { kind: 'out_trade_no_used' };
+
+export type TradeState = 'SUCCESS' | 'REFUND' | 'NOTPAY' | 'CLOSED' | 'REVOKED' | 'USERPAYING' | 'PAYERROR' | 'NOT_FOUND';
+
+/** A payment as WeChat reports it (query answer or notification), in domain units. */
+export type PaymentFacts = {
+  appid: string;
+  mchid: string;
+  outTradeNo: string;
+  transactionId: string;
+  /** The order total (total_fee / amount.total), not what the payer paid after coupons. */
+  amountFen: number;
+  paidAt: number;
+};
+
+export type PaymentQueryResult = { state: 'SUCCESS' | 'REFUND'; payment: PaymentFacts } | { state: Exclude<TradeState, 'SUCCESS' | 'REFUND'> };
+
+export type PaymentNotice = PaymentFacts & {
+  /** Unique per business event: the notification id the database keeps unique. */
+  eventKey: string;
+  /** result_code / trade_state is SUCCESS. */
+  success: boolean;
+};
+
+export type RefundStatus = 'PROCESSING' | 'SUCCESS' | 'CLOSED' | 'ABNORMAL';
+
+export type RefundNotice = {
+  eventKey: string;
+  /** appid when the wire format carries it (v2 outer document); the domain checks it when present. */
+  appid: string | undefined;
+  mchid: string;
+  outTradeNo: string;
+  outRefundNo: string;
+  refundId: string;
+  status: Exclude<RefundStatus, 'PROCESSING'>;
+  refundFen: number;
+  totalFen: number;
+};
+
+export type RefundRequest = {
+  outTradeNo: string;
+  outRefundNo: string;
+  totalFen: number;
+  refundFen: number;
+  reason: string | undefined;
+  notifyUrl: string;
+};
+
+export type RefundResult = { kind: 'accepted'; refundId: string; status: RefundStatus } | { kind: 'rejected'; code: string; message: string };
+
+/** Raw HTTP delivery of a notification, as received: verification needs the exact bytes. */
+export type InboundNotification = { headers: Readonly<Record<string, string | string[] | undefined>>; body: Buffer };
+
+export type Verified<T> = { authentic: true; notice: T } | { authentic: false; reason: string };
+
+/** How to answer WeChat: status, content type and body are version-specific. */
+export type NotificationAnswer = { status: number; contentType: string; body: string };
+
+export interface PaymentGateway {
+  readonly apiVersion: 'v2' | 'v3';
+  readonly appid: string;
+  readonly mchid: string;
+  createPrepay(request: PrepayRequest): Promise<PrepayResult>;
+  /** Fresh wx.requestPayment parameters for a prepay (new nonce and timestamp, same prepay_id). */
+  payParams(prepayId: string, signType: string): PayParams;
+  queryPayment(outTradeNo: string): Promise<PaymentQueryResult>;
+  /** closeorder. ORDERCLOSED counts as closed; ORDERPAID is 'already_paid'. */
+  closePayment(outTradeNo: string): Promise<'closed' | 'already_paid'>;
+  refund(request: RefundRequest): Promise<RefundResult>;
+  /** Verify before anything is trusted; never throws for forged input, only reports it. */
+  verifyPaymentNotification(input: InboundNotification): Promise<Verified<PaymentNotice>>;
+  verifyRefundNotification(input: InboundNotification): Promise<Verified<RefundNotice>>;
+  answer(ok: boolean): NotificationAnswer;
+}
+
+export type LoginResult = { openid: string; sessionKey: string; unionid: string | undefined };
+
+export class LoginRejectedError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'LoginRejectedError';
+    this.code = code;
+  }
+}
+
+/** code2Session. Throws LoginRejectedError for a bad or used code, GatewayError for infrastructure. */
+export interface LoginGateway {
+  code2Session(code: string): Promise<LoginResult>;
+}

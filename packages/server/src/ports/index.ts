@@ -1,0 +1,3 @@
+export * from './clock.js';
+export * from './gateway.js';
+export * from './store.js';

@@ -1,0 +1,123 @@
+/** Storage ports. Implementations: store/ (Kysely on SQLite now, PostgreSQL later) and nothing else. */
+import type { AttemptStatus, Order, OrderStatus, PaymentAttempt } from '../domain/order.js';
+import type { Product } from '../domain/pricing.js';
+import type { RefundStatus } from './gateway.js';
+
+export type OrderPatch = { paidAt?: number; paidAttemptId?: string; refundedFen?: number };
+
+export interface OrderStore {
+  insertOrder(order: Order): Promise<void>;
+  getOrder(id: string): Promise<Order | undefined>;
+  findByIdempotencyKey(openid: string, key: string): Promise<Order | undefined>;
+  listByOpenid(openid: string, limit: number): Promise<Order[]>;
+  /** Conditional update: applies only when the current status is one of `from`. Returns whether it applied. */
+  transition(id: string, from: readonly OrderStatus[], to: OrderStatus, now: number, patch?: OrderPatch): Promise<boolean>;
+  flag(id: string, reason: string, now: number): Promise<void>;
+
+  insertAttempt(attempt: PaymentAttempt): Promise<void>;
+  getAttemptByOutTradeNo(outTradeNo: string): Promise<PaymentAttempt | undefined>;
+  latestAttempt(orderId: string): Promise<PaymentAttempt | undefined>;
+  setPrepay(attemptId: string, prepayId: string, signType: string, at: number): Promise<void>;
+  /** Conditional: only from one of `from`. */
+  setAttemptStatus(attemptId: string, from: readonly AttemptStatus[], to: AttemptStatus): Promise<boolean>;
+  /**
+   * Records the transaction that paid this attempt: 'recorded' the first time, 'same' when this transaction was already
+   * recorded, 'conflict' when another one was. transaction_id is unique across attempts.
+   */
+  recordTransaction(attemptId: string, transactionId: string): Promise<'recorded' | 'same' | 'conflict'>;
+  /** Claim the right to query WeChat about this attempt now (at most once per `minGapMs`, across instances). */
+  claimQuery(attemptId: string, now: number, minGapMs: number): Promise<boolean>;
+  /** OPEN attempts with a prepay older than `prepayBefore`, of unpaid orders, whose time_expire is after `now`. */
+  listAttemptsToReconcile(now: number, prepayBefore: number, limit: number): Promise<PaymentAttempt[]>;
+  /** OPEN attempts past their time_expire. */
+  listAttemptsToClose(now: number, limit: number): Promise<PaymentAttempt[]>;
+  /** Unpaid orders past their expiry. */
+  listOrdersToClose(now: number, limit: number): Promise<Order[]>;
+  countOpenAttempts(orderId: string): Promise<number>;
+}
+
+export type Refund = {
+  id: string;
+  orderId: string;
+  outRefundNo: string;
+  amountFen: number;
+  status: RefundStatus | 'REQUESTED' | 'REJECTED';
+  refundId: string | undefined;
+  reason: string | undefined;
+  createdAt: number;
+  updatedAt: number;
+};
+
+export interface RefundStore {
+  insertRefund(refund: Refund): Promise<void>;
+  getRefundByOutRefundNo(outRefundNo: string): Promise<Refund | undefined>;
+  listRefunds(orderId: string): Promise<Refund[]>;
+  setRefundStatus(outRefundNo: string, from: readonly Refund['status'][], to: Refund['status'], now: number, refundId?: string): Promise<boolean>;
+}
+
+export type NotificationLogEntry = {
+  id: string;
+  kind: 'payment' | 'refund';
+  apiVersion: string;
+  receivedAt: number;
+  /** Only WeChat's own headers (Wechatpay-*, Content-Type); never cookies or authorization. */
+  headers: Record<string, string>;
+  rawBody: string;
+  authentic: boolean;
+  outcome: string;
+  eventKey: string | undefined;
+  outTradeNo: string | undefined;
+};
+
+export interface NotificationStore {
+  /** Every delivery, verified or not: the audit trail. */
+  logNotification(entry: NotificationLogEntry): Promise<void>;
+  /** The business event, unique by key. Returns false when it was already recorded (a redelivery). */
+  recordEvent(eventKey: string, kind: 'payment' | 'refund', outTradeNo: string, outcome: string, now: number): Promise<boolean>;
+  listNotifications(limit: number): Promise<NotificationLogEntry[]>;
+}
+
+export type OutboxEvent = {
+  id: string;
+  topic: string;
+  orderId: string;
+  payload: Record<string, unknown>;
+  createdAt: number;
+  attempts: number;
+};
+
+export interface Outbox {
+  /** Unique per (topic, orderId): a second add is ignored and returns false. */
+  addEvent(event: { id: string; topic: string; orderId: string; payload: Record<string, unknown>; now: number }): Promise<boolean>;
+  /**
+   * Claim up to `limit` due events for `leaseMs` (an instance that dies mid-delivery loses its lease and the event is
+   * retried). The SQLite implementation claims with a conditional update per row; PostgreSQL can use SKIP LOCKED.
+   */
+  claimDue(now: number, leaseMs: number, limit: number): Promise<OutboxEvent[]>;
+  markDelivered(id: string, now: number): Promise<void>;
+  markFailed(id: string, error: string, retryAt: number): Promise<void>;
+  listEvents(orderId: string): Promise<(OutboxEvent & { deliveredAt: number | undefined })[]>;
+}
+
+export type Session = { tokenHash: string; openid: string; sessionKeyEnc: string; createdAt: number; expiresAt: number };
+
+export interface SessionStore {
+  insertSession(session: Session): Promise<void>;
+  findSession(tokenHash: string, now: number): Promise<Session | undefined>;
+}
+
+export interface ProductStore {
+  listProducts(): Promise<Product[]>;
+  productsBySku(skus: readonly string[]): Promise<Map<string, Product>>;
+  seedProductsIfEmpty(products: readonly Product[], now: number): Promise<boolean>;
+}
+
+export type Repos = OrderStore & RefundStore & NotificationStore & Outbox & SessionStore & ProductStore;
+
+export interface Store extends Repos {
+  readonly dialect: 'sqlite' | 'postgres';
+  /** Runs `fn` in one database transaction. Never call WeChat inside it. */
+  transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

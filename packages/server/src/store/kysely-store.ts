@@ -1,0 +1,519 @@
+/**
+ * The storage ports over Kysely. The SQL is kept to what SQLite and PostgreSQL both accept (ON CONFLICT DO NOTHING,
+ * conditional UPDATE with affected-row counts), so the PostgreSQL dialect is a new connection, not new code.
+ */
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { AttemptStatus, Order, OrderItem, OrderStatus, PaymentAttempt } from '../domain/order.js';
+import type { Product } from '../domain/pricing.js';
+import type {
+  NotificationLogEntry,
+  OrderPatch,
+  OutboxEvent,
+  Refund,
+  Repos,
+  Session,
+  Store,
+} from '../ports/store.js';
+import type { Database, OrdersTable, PaymentAttemptsTable, RefundsTable } from './schema.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+const undef = <T>(value: T | null): T | undefined => (value === null ? undefined : value);
+
+function toAttempt(row: Selectable<PaymentAttemptsTable>): PaymentAttempt {
+  return {
+    id: row.id,
+    orderId: row.order_id,
+    outTradeNo: row.out_trade_no,
+    amountFen: Number(row.amount_fen),
+    status: row.status as AttemptStatus,
+    signType: undef(row.sign_type),
+    prepayId: undef(row.prepay_id),
+    prepayAt: row.prepay_at === null ? undefined : Number(row.prepay_at),
+    timeExpire: Number(row.time_expire),
+    transactionId: undef(row.transaction_id),
+    createdAt: Number(row.created_at),
+    lastQueryAt: row.last_query_at === null ? undefined : Number(row.last_query_at),
+  };
+}
+
+function toRefund(row: Selectable<RefundsTable>): Refund {
+  return {
+    id: row.id,
+    orderId: row.order_id,
+    outRefundNo: row.out_refund_no,
+    amountFen: Number(row.amount_fen),
+    status: row.status as Refund['status'],
+    refundId: undef(row.refund_id),
+    reason: undef(row.reason),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+function affected(result: { numUpdatedRows?: bigint; numInsertedOrUpdatedRows?: bigint } | undefined): number {
+  if (result === undefined) return 0;
+  return Number(result.numUpdatedRows ?? result.numInsertedOrUpdatedRows ?? 0n);
+}
+
+export class KyselyRepos implements Repos {
+  constructor(protected readonly db: Db) {}
+
+  // ---- orders ------------------------------------------------------------------------------------------------
+  private async withItems(rows: Selectable<OrdersTable>[]): Promise<Order[]> {
+    if (rows.length === 0) return [];
+    const items = await this.db
+      .selectFrom('order_items')
+      .selectAll()
+      .where('order_id', 'in', rows.map((r) => r.id))
+      .orderBy('order_id')
+      .orderBy('line')
+      .execute();
+    const byOrder = new Map<string, OrderItem[]>();
+    for (const item of items) {
+      const list = byOrder.get(item.order_id) ?? [];
+      list.push({ sku: item.sku, name: item.name, unitPriceFen: Number(item.unit_price_fen), quantity: Number(item.quantity) });
+      byOrder.set(item.order_id, list);
+    }
+    return rows.map((row) => ({
+      id: row.id,
+      openid: row.openid,
+      status: row.status as OrderStatus,
+      amountFen: Number(row.amount_fen),
+      description: row.description,
+      items: byOrder.get(row.id) ?? [],
+      idempotencyKey: undef(row.idempotency_key),
+      createdAt: Number(row.created_at),
+      updatedAt: Number(row.updated_at),
+      expiresAt: Number(row.expires_at),
+      paidAt: row.paid_at === null ? undefined : Number(row.paid_at),
+      paidAttemptId: undef(row.paid_attempt_id),
+      refundedFen: Number(row.refunded_fen),
+      reviewReason: undef(row.review_reason),
+    }));
+  }
+
+  async insertOrder(order: Order): Promise<void> {
+    await this.db
+      .insertInto('orders')
+      .values({
+        id: order.id,
+        openid: order.openid,
+        status: order.status,
+        amount_fen: order.amountFen,
+        description: order.description,
+        idempotency_key: order.idempotencyKey ?? null,
+        created_at: order.createdAt,
+        updated_at: order.updatedAt,
+        expires_at: order.expiresAt,
+        paid_at: order.paidAt ?? null,
+        paid_attempt_id: order.paidAttemptId ?? null,
+        refunded_fen: order.refundedFen,
+        review_reason: order.reviewReason ?? null,
+      })
+      .execute();
+    if (order.items.length > 0) {
+      await this.db
+        .insertInto('order_items')
+        .values(order.items.map((item, line) => ({
+          order_id: order.id,
+          line,
+          sku: item.sku,
+          name: item.name,
+          unit_price_fen: item.unitPriceFen,
+          quantity: item.quantity,
+        })))
+        .execute();
+    }
+  }
+
+  async getOrder(id: string): Promise<Order | undefined> {
+    const rows = await this.db.selectFrom('orders').selectAll().where('id', '=', id).execute();
+    return (await this.withItems(rows))[0];
+  }
+
+  async findByIdempotencyKey(openid: string, key: string): Promise<Order | undefined> {
+    const rows = await this.db.selectFrom('orders').selectAll().where('openid', '=', openid).where('idempotency_key', '=', key).execute();
+    return (await this.withItems(rows))[0];
+  }
+
+  async listByOpenid(openid: string, limit: number): Promise<Order[]> {
+    const rows = await this.db
+      .selectFrom('orders')
+      .selectAll()
+      .where('openid', '=', openid)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    return this.withItems(rows);
+  }
+
+  async transition(id: string, from: readonly OrderStatus[], to: OrderStatus, now: number, patch: OrderPatch = {}): Promise<boolean> {
+    if (from.length === 0) return false;
+    const result = await this.db
+      .updateTable('orders')
+      .set({
+        status: to,
+        updated_at: now,
+        ...(patch.paidAt === undefined ? {} : { paid_at: patch.paidAt }),
+        ...(patch.paidAttemptId === undefined ? {} : { paid_attempt_id: patch.paidAttemptId }),
+        ...(patch.refundedFen === undefined ? {} : { refunded_fen: patch.refundedFen }),
+      })
+      .where('id', '=', id)
+      .where('status', 'in', [...from])
+      .executeTakeFirst();
+    return affected(result) === 1;
+  }
+
+  async flag(id: string, reason: string, now: number): Promise<void> {
+    // Keep the first reason: it is usually the root cause; later ones are echoes of it.
+    await this.db.updateTable('orders').set({ review_reason: reason, updated_at: now }).where('id', '=', id).where('review_reason', 'is', null).execute();
+  }
+
+  // ---- attempts ----------------------------------------------------------------------------------------------
+  async insertAttempt(a: PaymentAttempt): Promise<void> {
+    await this.db
+      .insertInto('payment_attempts')
+      .values({
+        id: a.id,
+        order_id: a.orderId,
+        out_trade_no: a.outTradeNo,
+        amount_fen: a.amountFen,
+        status: a.status,
+        sign_type: a.signType ?? null,
+        prepay_id: a.prepayId ?? null,
+        prepay_at: a.prepayAt ?? null,
+        time_expire: a.timeExpire,
+        transaction_id: a.transactionId ?? null,
+        created_at: a.createdAt,
+        last_query_at: a.lastQueryAt ?? null,
+      })
+      .execute();
+  }
+
+  async getAttemptByOutTradeNo(outTradeNo: string): Promise<PaymentAttempt | undefined> {
+    const row = await this.db.selectFrom('payment_attempts').selectAll().where('out_trade_no', '=', outTradeNo).executeTakeFirst();
+    return row === undefined ? undefined : toAttempt(row);
+  }
+
+  async latestAttempt(orderId: string): Promise<PaymentAttempt | undefined> {
+    const row = await this.db
+      .selectFrom('payment_attempts')
+      .selectAll()
+      .where('order_id', '=', orderId)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row === undefined ? undefined : toAttempt(row);
+  }
+
+  async setPrepay(attemptId: string, prepayId: string, signType: string, at: number): Promise<void> {
+    await this.db.updateTable('payment_attempts').set({ prepay_id: prepayId, sign_type: signType, prepay_at: at }).where('id', '=', attemptId).execute();
+  }
+
+  async setAttemptStatus(attemptId: string, from: readonly AttemptStatus[], to: AttemptStatus): Promise<boolean> {
+    const result = await this.db
+      .updateTable('payment_attempts')
+      .set({ status: to })
+      .where('id', '=', attemptId)
+      .where('status', 'in', [...from])
+      .executeTakeFirst();
+    return affected(result) === 1;
+  }
+
+  async recordTransaction(attemptId: string, transactionId: string): Promise<'recorded' | 'same' | 'conflict'> {
+    const result = await this.db
+      .updateTable('payment_attempts')
+      .set({ transaction_id: transactionId, status: 'PAID' })
+      .where('id', '=', attemptId)
+      .where('transaction_id', 'is', null)
+      .executeTakeFirst();
+    if (affected(result) === 1) return 'recorded';
+    const row = await this.db.selectFrom('payment_attempts').select('transaction_id').where('id', '=', attemptId).executeTakeFirst();
+    return row?.transaction_id === transactionId ? 'same' : 'conflict';
+  }
+
+  async claimQuery(attemptId: string, now: number, minGapMs: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('payment_attempts')
+      .set({ last_query_at: now })
+      .where('id', '=', attemptId)
+      .where((eb) => eb.or([eb('last_query_at', 'is', null), eb('last_query_at', '<=', now - minGapMs)]))
+      .executeTakeFirst();
+    return affected(result) === 1;
+  }
+
+  async listAttemptsToReconcile(now: number, prepayBefore: number, limit: number): Promise<PaymentAttempt[]> {
+    const rows = await this.db
+      .selectFrom('payment_attempts as a')
+      .innerJoin('orders as o', 'o.id', 'a.order_id')
+      .selectAll('a')
+      .where('a.status', '=', 'OPEN')
+      .where('a.prepay_at', '<=', prepayBefore)
+      .where('a.time_expire', '>', now)
+      .where('o.status', 'in', ['CREATED', 'PAYING'])
+      .orderBy('a.last_query_at')
+      .limit(limit)
+      .execute();
+    return rows.map(toAttempt);
+  }
+
+  async listAttemptsToClose(now: number, limit: number): Promise<PaymentAttempt[]> {
+    const rows = await this.db
+      .selectFrom('payment_attempts')
+      .selectAll()
+      .where('status', '=', 'OPEN')
+      .where('time_expire', '<=', now)
+      .orderBy('time_expire')
+      .limit(limit)
+      .execute();
+    return rows.map(toAttempt);
+  }
+
+  async listOrdersToClose(now: number, limit: number): Promise<Order[]> {
+    const rows = await this.db
+      .selectFrom('orders')
+      .selectAll()
+      .where('status', 'in', ['CREATED', 'PAYING'])
+      .where('expires_at', '<=', now)
+      .orderBy('expires_at')
+      .limit(limit)
+      .execute();
+    return this.withItems(rows);
+  }
+
+  async countOpenAttempts(orderId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('payment_attempts')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('order_id', '=', orderId)
+      .where('status', '=', 'OPEN')
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  // ---- refunds -----------------------------------------------------------------------------------------------
+  async insertRefund(r: Refund): Promise<void> {
+    await this.db
+      .insertInto('refunds')
+      .values({
+        id: r.id,
+        order_id: r.orderId,
+        out_refund_no: r.outRefundNo,
+        amount_fen: r.amountFen,
+        status: r.status,
+        refund_id: r.refundId ?? null,
+        reason: r.reason ?? null,
+        created_at: r.createdAt,
+        updated_at: r.updatedAt,
+      })
+      .execute();
+  }
+
+  async getRefundByOutRefundNo(outRefundNo: string): Promise<Refund | undefined> {
+    const row = await this.db.selectFrom('refunds').selectAll().where('out_refund_no', '=', outRefundNo).executeTakeFirst();
+    return row === undefined ? undefined : toRefund(row);
+  }
+
+  async listRefunds(orderId: string): Promise<Refund[]> {
+    const rows = await this.db.selectFrom('refunds').selectAll().where('order_id', '=', orderId).orderBy('created_at').execute();
+    return rows.map(toRefund);
+  }
+
+  async setRefundStatus(outRefundNo: string, from: readonly Refund['status'][], to: Refund['status'], now: number, refundId?: string): Promise<boolean> {
+    if (from.length === 0) return false;
+    const result = await this.db
+      .updateTable('refunds')
+      .set({ status: to, updated_at: now, ...(refundId === undefined ? {} : { refund_id: refundId }) })
+      .where('out_refund_no', '=', outRefundNo)
+      .where('status', 'in', [...from])
+      .executeTakeFirst();
+    return affected(result) === 1;
+  }
+
+  // ---- notifications -----------------------------------------------------------------------------------------
+  async logNotification(e: NotificationLogEntry): Promise<void> {
+    await this.db
+      .insertInto('notification_log')
+      .values({
+        id: e.id,
+        kind: e.kind,
+        api_version: e.apiVersion,
+        received_at: e.receivedAt,
+        headers_json: JSON.stringify(e.headers),
+        raw_body: e.rawBody,
+        authentic: e.authentic ? 1 : 0,
+        outcome: e.outcome,
+        event_key: e.eventKey ?? null,
+        out_trade_no: e.outTradeNo ?? null,
+      })
+      .execute();
+  }
+
+  async recordEvent(eventKey: string, kind: 'payment' | 'refund', outTradeNo: string, outcome: string, now: number): Promise<boolean> {
+    const result = await this.db
+      .insertInto('notification_events')
+      .values({ event_key: eventKey, kind, out_trade_no: outTradeNo, outcome, created_at: now })
+      .onConflict((oc) => oc.column('event_key').doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
+  }
+
+  async listNotifications(limit: number): Promise<NotificationLogEntry[]> {
+    const rows = await this.db.selectFrom('notification_log').selectAll().orderBy('received_at', 'desc').limit(limit).execute();
+    return rows.map((r) => ({
+      id: r.id,
+      kind: r.kind as 'payment' | 'refund',
+      apiVersion: r.api_version,
+      receivedAt: Number(r.received_at),
+      headers: JSON.parse(r.headers_json) as Record<string, string>,
+      rawBody: r.raw_body,
+      authentic: Number(r.authentic) === 1,
+      outcome: r.outcome,
+      eventKey: undef(r.event_key),
+      outTradeNo: undef(r.out_trade_no),
+    }));
+  }
+
+  // ---- outbox ------------------------------------------------------------------------------------------------
+  async addEvent(event: { id: string; topic: string; orderId: string; payload: Record<string, unknown>; now: number }): Promise<boolean> {
+    const result = await this.db
+      .insertInto('outbox')
+      .values({
+        id: event.id,
+        topic: event.topic,
+        order_id: event.orderId,
+        payload_json: JSON.stringify(event.payload),
+        created_at: event.now,
+        available_at: event.now,
+        attempts: 0,
+        lease_until: null,
+        delivered_at: null,
+        last_error: null,
+      })
+      .onConflict((oc) => oc.columns(['topic', 'order_id']).doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
+  }
+
+  async claimDue(now: number, leaseMs: number, limit: number): Promise<OutboxEvent[]> {
+    const candidates = await this.db
+      .selectFrom('outbox')
+      .selectAll()
+      .where('delivered_at', 'is', null)
+      .where('available_at', '<=', now)
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', now)]))
+      .orderBy('available_at')
+      .limit(limit)
+      .execute();
+    const claimed: OutboxEvent[] = [];
+    for (const row of candidates) {
+      // The claim is the conditional update: of several instances racing for a row, exactly one gets affected = 1.
+      const result = await this.db
+        .updateTable('outbox')
+        .set({ lease_until: now + leaseMs, attempts: Number(row.attempts) + 1 })
+        .where('id', '=', row.id)
+        .where('delivered_at', 'is', null)
+        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', now)]))
+        .executeTakeFirst();
+      if (affected(result) !== 1) continue;
+      claimed.push({
+        id: row.id,
+        topic: row.topic,
+        orderId: row.order_id,
+        payload: JSON.parse(row.payload_json) as Record<string, unknown>,
+        createdAt: Number(row.created_at),
+        attempts: Number(row.attempts) + 1,
+      });
+    }
+    return claimed;
+  }
+
+  async markDelivered(id: string, now: number): Promise<void> {
+    await this.db.updateTable('outbox').set({ delivered_at: now, lease_until: null, last_error: null }).where('id', '=', id).execute();
+  }
+
+  async markFailed(id: string, error: string, retryAt: number): Promise<void> {
+    await this.db
+      .updateTable('outbox')
+      .set({ last_error: error.slice(0, 500), available_at: retryAt, lease_until: null })
+      .where('id', '=', id)
+      .where('delivered_at', 'is', null)
+      .execute();
+  }
+
+  async listEvents(orderId: string): Promise<(OutboxEvent & { deliveredAt: number | undefined })[]> {
+    const rows = await this.db.selectFrom('outbox').selectAll().where('order_id', '=', orderId).orderBy('created_at').execute();
+    return rows.map((row) => ({
+      id: row.id,
+      topic: row.topic,
+      orderId: row.order_id,
+      payload: JSON.parse(row.payload_json) as Record<string, unknown>,
+      createdAt: Number(row.created_at),
+      attempts: Number(row.attempts),
+      deliveredAt: row.delivered_at === null ? undefined : Number(row.delivered_at),
+    }));
+  }
+
+  // ---- sessions ----------------------------------------------------------------------------------------------
+  async insertSession(s: Session): Promise<void> {
+    await this.db
+      .insertInto('sessions')
+      .values({ token_hash: s.tokenHash, openid: s.openid, session_key_enc: s.sessionKeyEnc, created_at: s.createdAt, expires_at: s.expiresAt })
+      .execute();
+  }
+
+  async findSession(tokenHash: string, now: number): Promise<Session | undefined> {
+    const row = await this.db.selectFrom('sessions').selectAll().where('token_hash', '=', tokenHash).where('expires_at', '>', now).executeTakeFirst();
+    if (row === undefined) return undefined;
+    return { tokenHash: row.token_hash, openid: row.openid, sessionKeyEnc: row.session_key_enc, createdAt: Number(row.created_at), expiresAt: Number(row.expires_at) };
+  }
+
+  // ---- products ----------------------------------------------------------------------------------------------
+  async listProducts(): Promise<Product[]> {
+    const rows = await this.db.selectFrom('products').selectAll().where('active', '=', 1).orderBy('sku').execute();
+    return rows.map((r) => ({ sku: r.sku, name: r.name, priceFen: Number(r.price_fen), active: true }));
+  }
+
+  async productsBySku(skus: readonly string[]): Promise<Map<string, Product>> {
+    const map = new Map<string, Product>();
+    if (skus.length === 0) return map;
+    const rows = await this.db.selectFrom('products').selectAll().where('sku', 'in', [...skus]).execute();
+    for (const r of rows) map.set(r.sku, { sku: r.sku, name: r.name, priceFen: Number(r.price_fen), active: Number(r.active) === 1 });
+    return map;
+  }
+
+  async seedProductsIfEmpty(products: readonly Product[], now: number): Promise<boolean> {
+    const row = await this.db.selectFrom('products').select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
+    if (Number(row?.n ?? 0) > 0 || products.length === 0) return false;
+    await this.db
+      .insertInto('products')
+      .values(products.map((p) => ({ sku: p.sku, name: p.name, price_fen: p.priceFen, active: p.active ? 1 : 0, created_at: now })))
+      .onConflict((oc) => oc.column('sku').doNothing())
+      .execute();
+    return true;
+  }
+}
+
+export class KyselyStore extends KyselyRepos implements Store {
+  constructor(
+    private readonly kysely: Kysely<Database>,
+    readonly dialect: 'sqlite' | 'postgres',
+  ) {
+    super(kysely);
+  }
+
+  transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T> {
+    return this.kysely.transaction().execute((trx) => fn(new KyselyRepos(trx)));
+  }
+
+  async ping(): Promise<void> {
+    await this.kysely.selectFrom('products').select('sku').limit(1).execute();
+  }
+
+  async close(): Promise<void> {
+    await this.kysely.destroy();
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * Kysely table types. Times are bigint milliseconds since the epoch (the PostgreSQL driver must parse int8 as
+ * number: see store/README note in docs/adr/0002). Booleans are 0/1 integers so both dialects share the same SQL.
+ */
+export type ProductsTable = { sku: string; name: string; price_fen: number; active: number; created_at: number };
+
+export type OrdersTable = {
+  id: string;
+  openid: string;
+  status: string;
+  amount_fen: number;
+  description: string;
+  idempotency_key: string | null;
+  created_at: number;
+  updated_at: number;
+  expires_at: number;
+  paid_at: number | null;
+  paid_attempt_id: string | null;
+  refunded_fen: number;
+  review_reason: string | null;
+};
+
+export type OrderItemsTable = { order_id: string; line: number; sku: string; name: string; unit_price_fen: number; quantity: number };
+
+export type PaymentAttemptsTable = {
+  id: string;
+  order_id: string;
+  out_trade_no: string;
+  amount_fen: number;
+  status: string;
+  sign_type: string | null;
+  prepay_id: string | null;
+  prepay_at: number | null;
+  time_expire: number;
+  transaction_id: string | null;
+  created_at: number;
+  last_query_at: number | null;
+};
+
+export type RefundsTable = {
+  id: string;
+  order_id: string;
+  out_refund_no: string;
+  amount_fen: number;
+  status: string;
+  refund_id: string | null;
+  reason: string | null;
+  created_at: number;
+  updated_at: number;
+};
+
+export type NotificationLogTable = {
+  id: string;
+  kind: string;
+  api_version: string;
+  received_at: number;
+  headers_json: string;
+  raw_body: string;
+  authentic: number;
+  outcome: string;
+  event_key: string | null;
+  out_trade_no: string | null;
+};
+
+export type NotificationEventsTable = { event_key: string; kind: string; out_trade_no: string; outcome: string; created_at: number };
+
+export type OutboxTable = {
+  id: string;
+  topic: string;
+  order_id: string;
+  payload_json: string;
+  created_at: number;
+  available_at: number;
+  attempts: number;
+  lease_until: number | null;
+  delivered_at: number | null;
+  last_error: string | null;
+};
+
+export type SessionsTable = { token_hash: string; openid: string; session_key_enc: string; created_at: number; expires_at: number };
+
+export type Database = {
+  products: ProductsTable;
+  orders: OrdersTable;
+  order_items: OrderItemsTable;
+  payment_attempts: PaymentAttemptsTable;
+  refunds: RefundsTable;
+  notification_log: NotificationLogTable;
+  notification_events: NotificationEventsTable;
+  outbox: OutboxTable;
+  sessions: SessionsTable;
+};

@@ -1,0 +1,55 @@
+/**
+ * build(t): the real app on a throw-away SQLite database, with a fake WeChat and a hand-driven clock. Closed when the
+ * test ends.
+ */
+import type { TestContext } from 'node:test';
+import { pino } from 'pino';
+import { buildApp } from '../../src/app.js';
+import type { AppDeps, WxPayApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import type { Env } from '../../src/config.js';
+import type { OutboxEvent } from '../../src/ports/store.js';
+import { FakeGateway, FakeLogin } from './fake-gateway.js';
+
+export class TestClock {
+  constructor(public ms = Date.UTC(2026, 10, 26, 12, 0, 0)) {}
+  now = (): number => this.ms;
+  advance(ms: number): void {
+    this.ms += ms;
+  }
+}
+
+export type Built = { app: WxPayApp; gateway: FakeGateway; login: FakeLogin; clock: TestClock; events: OutboxEvent[] };
+
+export async function build(t: TestContext, options: { env?: Env; deps?: AppDeps } = {}): Promise<Built> {
+  const config = loadConfig({ DATABASE_URL: 'sqlite::memory:', SESSION_SECRET: 'x'.repeat(40), ADMIN_TOKEN: 'admin-token-0123456789', ...options.env });
+  const gateway = new FakeGateway();
+  const login = new FakeLogin();
+  const clock = new TestClock();
+  const events: OutboxEvent[] = [];
+  const app = await buildApp(config, {
+    gateway,
+    login,
+    clock,
+    logger: silentPino(),
+    onEvent: (event) => {
+      events.push(event);
+    },
+    seedDemoProducts: true,
+    rateLimits: { login: { max: 1000, timeWindow: 60_000 }, orders: { max: 1000, timeWindow: 60_000 } },
+    ...options.deps,
+  });
+  t.after(() => app.close());
+  return { app, gateway, login, clock, events };
+}
+
+export function silentPino() {
+  return pino({ level: 'silent' });
+}
+
+let codes = 0;
+export async function loginAs(app: WxPayApp, user = 'alice'): Promise<string> {
+  const res = await app.inject({ method: 'POST', url: '/api/login', payload: { code: `code-${user}.${++codes}` } });
+  if (res.statusCode !== 200) throw new Error(`login failed: ${res.body}`);
+  return (res.json() as { token: string }).token;
+}

@@ -1,0 +1,185 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { build, loginAs } from '../helpers/build.js';
+import { unavailable } from '../helpers/fake-gateway.js';
+
+const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+
+test('GET /api/products lists the seeded catalogue with integer fen prices', async (t) => {
+  const { app } = await build(t);
+  const res = await app.inject({ method: 'GET', url: '/api/products' });
+  assert.equal(res.statusCode, 200);
+  const body = res.json() as { products: { sku: string; price: number }[] };
+  assert.ok(body.products.length >= 2);
+  for (const p of body.products) assert.ok(Number.isSafeInteger(p.price) && p.price > 0);
+});
+
+test('POST /api/orders prices on the server and returns wx.requestPayment parameters', async (t) => {
+  const { app } = await build(t);
+  const token = await loginAs(app);
+  const res = await app.inject({ method: 'POST', url: '/api/orders', headers: auth(token), payload: { items: [{ sku: 'tea-oolong', quantity: 2 }, { sku: 'sticker', quantity: 3 }] } });
+  assert.equal(res.statusCode, 201, res.body);
+  const body = res.json() as { orderId: string; outTradeNo: string; amount: number; status: string; payParams: Record<string, string> };
+  assert.equal(body.amount, 2 * 4800 + 3 * 1);
+  assert.equal(body.status, 'PAYING');
+  assert.ok(body.outTradeNo.length <= 32 && /^[0-9A-Za-z]+$/.test(body.outTradeNo));
+  assert.deepEqual(Object.keys(body.payParams).sort(), ['nonceStr', 'package', 'paySign', 'signType', 'timeStamp']);
+});
+
+test('POST /api/orders refuses bad input', async (t) => {
+  const { app } = await build(t);
+  const token = await loginAs(app);
+  const rows: [string, unknown, number, string][] = [
+    ['a client-set price', { items: [{ sku: 'tea-oolong', quantity: 1, price: 1 }] }, 400, 'invalid_request'],
+    ['a client-set amount', { items: [{ sku: 'tea-oolong', quantity: 1 }], amount: 1 }, 400, 'invalid_request'],
+    ['no items', { items: [] }, 400, 'invalid_request'],
+    ['zero quantity', { items: [{ sku: 'tea-oolong', quantity: 0 }] }, 400, 'invalid_request'],
+    ['fractional quantity', { items: [{ sku: 'tea-oolong', quantity: 1.5 }] }, 400, 'invalid_request'],
+    ['huge quantity', { items: [{ sku: 'tea-oolong', quantity: 1e9 }] }, 400, 'invalid_request'],
+    ['string quantity', { items: [{ sku: 'tea-oolong', quantity: '1' }] }, 400, 'invalid_request'],
+    ['unknown sku', { items: [{ sku: 'nope', quantity: 1 }] }, 400, 'unknown_sku'],
+    ['duplicate sku', { items: [{ sku: 'sticker', quantity: 1 }, { sku: 'sticker', quantity: 1 }] }, 400, 'duplicate_sku'],
+  ];
+  for (const [name, payload, status, code] of rows) {
+    const res = await app.inject({ method: 'POST', url: '/api/orders', headers: auth(token), payload: payload as Record<string, unknown> });
+    assert.equal(res.statusCode, status, `${name}: ${res.body}`);
+    assert.equal((res.json() as { error: { code: string } }).error.code, code, name);
+  }
+  const invalidJson = await app.inject({ method: 'POST', url: '/api/orders', headers: { ...auth(token), 'content-type': 'application/json' }, payload: '{"items":' });
+  assert.equal(invalidJson.statusCode, 400);
+  assert.equal((invalidJson.json() as { error: { code: string } }).error.code, 'invalid_json');
+});
+
+test('POST /api/orders needs a valid bearer token', async (t) => {
+  const { app } = await build(t);
+  for (const headers of [{}, { authorization: 'Bearer nope-nope-nope-nope' }, { authorization: 'Basic abc' }]) {
+    const res = await app.inject({ method: 'POST', url: '/api/orders', headers, payload: { items: [{ sku: 'sticker', quantity: 1 }] } });
+    assert.equal(res.statusCode, 401);
+    assert.equal((res.json() as { error: { code: string } }).error.code, 'unauthorized');
+  }
+});
+
+test('sessions expire', async (t) => {
+  const { app, clock } = await build(t, { env: { SESSION_TTL_SECONDS: '60' } });
+  const token = await loginAs(app);
+  assert.equal((await app.inject({ method: 'GET', url: '/api/orders', headers: auth(token) })).statusCode, 200);
+  clock.advance(61_000);
+  assert.equal((await app.inject({ method: 'GET', url: '/api/orders', headers: auth(token) })).statusCode, 401);
+});
+
+test('Idempotency-Key returns the same order', async (t) => {
+  const { app, gateway } = await build(t);
+  const token = await loginAs(app);
+  const send = () => app.inject({ method: 'POST', url: '/api/orders', headers: { ...auth(token), 'idempotency-key': 'cart-42' }, payload: { items: [{ sku: 'mug-clay', quantity: 1 }] } });
+  const [a, b] = await Promise.all([send(), send()]);
+  const c = await send();
+  const ids = [a, b, c].map((r) => (r.json() as { orderId: string }).orderId);
+  assert.equal(new Set(ids).size, 1);
+  assert.deepEqual([a.statusCode, b.statusCode].sort(), [200, 201]);
+  assert.equal(gateway.orders.size, 1);
+  const list = await app.inject({ method: 'GET', url: '/api/orders', headers: auth(token) });
+  assert.equal((list.json() as { orders: unknown[] }).orders.length, 1);
+});
+
+test('only the owner can read an order; others get 404', async (t) => {
+  const { app } = await build(t);
+  const alice = await loginAs(app, 'alice');
+  const bob = await loginAs(app, 'bob');
+  const created = await app.inject({ method: 'POST', url: '/api/orders', headers: auth(alice), payload: { items: [{ sku: 'sticker', quantity: 1 }] } });
+  const { orderId } = created.json() as { orderId: string };
+  assert.equal((await app.inject({ method: 'GET', url: `/api/orders/${orderId}`, headers: auth(alice) })).statusCode, 200);
+  const asBob = await app.inject({ method: 'GET', url: `/api/orders/${orderId}`, headers: auth(bob) });
+  assert.equal(asBob.statusCode, 404);
+  assert.equal((await app.inject({ method: 'POST', url: `/api/orders/${orderId}/payment`, headers: auth(bob) })).statusCode, 404);
+  assert.equal((await app.inject({ method: 'GET', url: '/api/orders/ord_missing', headers: auth(alice) })).statusCode, 404);
+  assert.equal((await app.inject({ method: 'GET', url: '/api/orders/bad%20id', headers: auth(alice) })).statusCode, 400);
+  const bobs = await app.inject({ method: 'GET', url: '/api/orders', headers: auth(bob) });
+  assert.deepEqual((bobs.json() as { orders: unknown[] }).orders, []);
+});
+
+test('GET /api/orders lists newest first', async (t) => {
+  const { app, clock } = await build(t);
+  const token = await loginAs(app);
+  const ids: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const res = await app.inject({ method: 'POST', url: '/api/orders', headers: auth(token), payload: { items: [{ sku: 'sticker', quantity: i + 1 }] } });
+    ids.push((res.json() as { orderId: string }).orderId);
+    clock.advance(1000);
+  }
+  const list = (await app.inject({ method: 'GET', url: '/api/orders', headers: auth(token) })).json() as { orders: { orderId: string }[] };
+  assert.deepEqual(list.orders.map((o) => o.orderId), ids.reverse());
+});
+
+test('WeChat down on unifiedorder: 503, and the same Idempotency-Key resumes the same order and out_trade_no', async (t) => {
+  const { app, gateway } = await build(t);
+  const token = await loginAs(app);
+  gateway.script.prepay.push(unavailable());
+  const send = () => app.inject({ method: 'POST', url: '/api/orders', headers: { ...auth(token), 'idempotency-key': 'k1' }, payload: { items: [{ sku: 'sticker', quantity: 1 }] } });
+  const first = await send();
+  assert.equal(first.statusCode, 503);
+  assert.equal((first.json() as { error: { code: string } }).error.code, 'payment_unavailable');
+  assert.doesNotMatch(first.body, /SYSTEMERROR|stack/);
+  const second = await send();
+  assert.equal(second.statusCode, 200, second.body);
+  const prepays = gateway.calls.filter((c) => c.op === 'prepay');
+  assert.equal(prepays.length, 2);
+  assert.equal(prepays[0]?.outTradeNo, prepays[1]?.outTradeNo);
+});
+
+test('POST /api/orders/:id/payment reuses a live prepay', async (t) => {
+  const { app, gateway } = await build(t);
+  const token = await loginAs(app);
+  const created = (await app.inject({ method: 'POST', url: '/api/orders', headers: auth(token), payload: { items: [{ sku: 'sticker', quantity: 1 }] } })).json() as { orderId: string; outTradeNo: string; payParams: { package: string } };
+  const again = await app.inject({ method: 'POST', url: `/api/orders/${created.orderId}/payment`, headers: auth(token) });
+  assert.equal(again.statusCode, 200);
+  const body = again.json() as { outTradeNo: string; payParams: { package: string } };
+  assert.equal(body.outTradeNo, created.outTradeNo);
+  assert.equal(body.payParams.package, created.payParams.package);
+  assert.equal(gateway.calls.filter((c) => c.op === 'prepay').length, 1);
+});
+
+test('rate limit on login answers 429 in the error format', async (t) => {
+  const { app } = await build(t, { deps: { rateLimits: { login: { max: 2, timeWindow: 60_000 } } } });
+  const codes: number[] = [];
+  for (let i = 0; i < 3; i++) codes.push((await app.inject({ method: 'POST', url: '/api/login', payload: { code: `code-x.${i}` } })).statusCode);
+  assert.deepEqual(codes, [200, 200, 429]);
+  const res = await app.inject({ method: 'POST', url: '/api/login', payload: { code: 'code-x.9' } });
+  assert.equal((res.json() as { error: { code: string } }).error.code, 'rate_limited');
+});
+
+test('POST /api/login: bad codes are 401, bad bodies 400, WeChat down 503', async (t) => {
+  const { app, login } = await build(t);
+  assert.equal((await app.inject({ method: 'POST', url: '/api/login', payload: { code: 'wrong' } })).statusCode, 401);
+  assert.equal((await app.inject({ method: 'POST', url: '/api/login', payload: {} })).statusCode, 400);
+  assert.equal((await app.inject({ method: 'POST', url: '/api/login', payload: { code: 'code-a.1', extra: 1 } })).statusCode, 400);
+  const ok = await app.inject({ method: 'POST', url: '/api/login', payload: { code: 'code-a.2' } });
+  assert.equal(ok.statusCode, 200);
+  assert.doesNotMatch(ok.body, /session/i);
+  assert.equal((await app.inject({ method: 'POST', url: '/api/login', payload: { code: 'code-a.2' } })).statusCode, 401, 'a used code');
+  login.fail = unavailable();
+  assert.equal((await app.inject({ method: 'POST', url: '/api/login', payload: { code: 'code-a.3' } })).statusCode, 503);
+});
+
+test('body size limit: 413 in the error format', async (t) => {
+  const { app } = await build(t, { env: { BODY_LIMIT_BYTES: '2048' } });
+  const res = await app.inject({ method: 'POST', url: '/api/login', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ code: 'x'.repeat(5000) }) });
+  assert.equal(res.statusCode, 413);
+  assert.equal((res.json() as { error: { code: string } }).error.code, 'payload_too_large');
+});
+
+test('health, readiness, docs and unknown routes', async (t) => {
+  const { app } = await build(t);
+  assert.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200);
+  assert.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200);
+  const docs = await app.inject({ method: 'GET', url: '/docs/json' });
+  assert.equal(docs.statusCode, 200);
+  const doc = docs.json() as { openapi: string; paths: Record<string, unknown> };
+  assert.match(doc.openapi, /^3\./);
+  for (const path of ['/api/login', '/api/products', '/api/orders', '/api/orders/{orderId}', '/api/orders/{orderId}/payment', '/wxpay/notify/payment']) {
+    assert.ok(path in doc.paths, path);
+  }
+  assert.match((await app.inject({ method: 'GET', url: '/docs' })).body, /<html/);
+  const missing = await app.inject({ method: 'GET', url: '/nope' });
+  assert.equal(missing.statusCode, 404);
+  assert.deepEqual(missing.json(), { error: { code: 'not_found', message: 'no such resource' } });
+});
