@@ -44,7 +44,9 @@ export function createApi(opts: ApiOptions): Api {
       method: req.method,
       header,
       timeoutMs: requestTimeoutMs,
-      ...(req.data === undefined ? {} : { data: req.data }),
+      // wx.request always sends content-type: application/json, and JSON servers (Fastify among
+      // them) refuse an empty body with that type: a body-less POST sends {}.
+      ...(req.data !== undefined ? { data: req.data } : req.method === 'GET' ? {} : { data: {} }),
     });
     if (!result.ok) throw new ClientNetworkError(result.errMsg);
     return { status: result.res.statusCode, body: result.res.data };

@@ -269,7 +269,9 @@ test('repay: fresh payParams from the server go to the cashier, then confirmatio
   const second = await client.repay(first.orderId, { onProgress: (s, p) => stages.push([s, p]) });
   assert.equal(second.outcome, 'paid');
   assert.equal(shop.payments[1]?.['package'], `prepay_id=wx_prepay_again_${first.orderId}`);
-  assert.equal(shop.sent.filter((r) => r.path === `/api/orders/${first.orderId}/payment`).length, 1);
+  const repayCalls = shop.sent.filter((r) => r.path === `/api/orders/${first.orderId}/payment`);
+  assert.equal(repayCalls.length, 1);
+  assert.deepEqual(repayCalls[0]?.data, {}, 'a body-less POST still sends a JSON body');
   const id = first.orderId;
   assert.deepEqual(stages, [['creating', { orderId: id }], ['paying', { orderId: id }], ['confirming', { orderId: id }]]);
 });
