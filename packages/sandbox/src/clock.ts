@@ -4,7 +4,7 @@
  *
  * Tasks are scheduled on virtual time. `advance(seconds)` fires every task that becomes due, in due order, with the
  * clock standing at each task's due time while it runs, and awaits it: a test sees every consequence of an advance
- * once the promise resolves. A real timer (unref'd) fires tasks that become due as real time passes.
+ * once the promise resolves. A real timer (unref'd) starts tasks that become due as real time passes.
  */
 
 export type ClockOptions = {
@@ -30,8 +30,12 @@ export class VirtualClock {
   private tasks: Task[] = [];
   private nextId = 1;
   private timer: NodeJS.Timeout | undefined;
-  /** Serialises task execution so a real timer and an advance never run the same task twice or interleave. */
+  /** Serialises advances: each one steps through its window alone, so tests see a deterministic order. */
   private running: Promise<void> = Promise.resolve();
+  /** Tasks started by the real timer and not yet finished. A task is removed from the queue before it starts. */
+  private readonly inflight = new Set<Promise<void>>();
+  /** While an advance steps through time, the real timer stays off so the advance alone runs tasks, in order. */
+  private advancing = false;
   private closed = false;
   /** Errors thrown by tasks; a task failing must not stop the clock, but tests can inspect them. */
   readonly errors: unknown[] = [];
@@ -87,6 +91,9 @@ export class VirtualClock {
   advance(seconds: number): Promise<void> {
     if (!Number.isFinite(seconds) || seconds < 0) return Promise.reject(new RangeError('seconds must be >= 0'));
     const job = this.running.then(async () => {
+      // Tasks the real timer already started finish first, so an advance sees their effects, in order.
+      this.advancing = true;
+      while (this.inflight.size > 0) await Promise.all([...this.inflight]);
       const target = this.now() + Math.round(seconds * 1000);
       for (;;) {
         const next = this.tasks[0];
@@ -100,26 +107,36 @@ export class VirtualClock {
       if (target > current) this.offsetMs += target - current;
     });
     this.running = job.catch(() => undefined);
-    return job.finally(() => this.arm());
-  }
-
-  /** Run every task already due (used by the real timer, and by callers who want "now" to settle). */
-  runDue(): Promise<void> {
-    const job = this.running.then(async () => {
-      for (;;) {
-        const next = this.tasks[0];
-        if (next === undefined || next.dueAt > this.now()) break;
-        this.tasks.shift();
-        await this.runTask(next);
-      }
+    return job.finally(() => {
+      this.advancing = false;
+      this.arm();
     });
-    this.running = job.catch(() => undefined);
-    return job.finally(() => this.arm());
   }
 
-  /** Wait for whatever is running now (tests use this after an action that schedules immediate work). */
-  idle(): Promise<void> {
-    return this.running;
+  /**
+   * Start every task already due (the real timer's path). They run concurrently, as WeChat's notifier delivers to
+   * different merchants independently: one slow notify_url must not hold back the others.
+   */
+  runDue(): Promise<void> {
+    if (this.advancing) return this.running;
+    const started: Promise<void>[] = [];
+    for (;;) {
+      const next = this.tasks[0];
+      if (next === undefined || next.dueAt > this.now()) break;
+      this.tasks.shift();
+      const run = this.runTask(next);
+      this.inflight.add(run);
+      void run.finally(() => this.inflight.delete(run));
+      started.push(run);
+    }
+    this.arm();
+    return Promise.all(started).then(() => undefined);
+  }
+
+  /** Wait until no task is running (tests use this after an action that schedules immediate work). */
+  async idle(): Promise<void> {
+    await this.running;
+    while (this.inflight.size > 0) await Promise.all([...this.inflight]);
   }
 
   close(): void {
@@ -141,7 +158,7 @@ export class VirtualClock {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     const next = this.tasks[0];
-    if (this.closed || next === undefined) return;
+    if (this.closed || this.advancing || next === undefined) return;
     const virtualWait = Math.max(0, next.dueAt - this.now());
     // With a frozen scale only `advance` moves time, so only an already-due task needs the real timer.
     if (this.timeScale === 0 && virtualWait > 0) return;

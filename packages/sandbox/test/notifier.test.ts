@@ -99,6 +99,7 @@ test('--time-scale: virtual time runs N times faster; due notifications fire wit
   const order = await paidOrder(sandbox, merchant.url);
   // The first attempt is due at once: the clock's own timer sends it, nobody calls advance().
   while (merchant.received.length === 0) await new Promise((resolve) => setImmediate(resolve));
+  await sandbox.clock.idle();
   // One real second = one virtual hour; step the time source in 5 ms (18 virtual seconds) slices.
   for (let i = 0; i < 200; i++) {
     real += 5;
