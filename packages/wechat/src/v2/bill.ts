@@ -25,6 +25,9 @@ export type V2BillRow = {
   settlement_total_fee: number | undefined;
   /** 代金券金额, fen. */
   coupon_fee: number | undefined;
+  /** 退款申请时间 / 退款成功时间 (REFUND bills). */
+  refund_apply_time: string | undefined;
+  refund_success_time: string | undefined;
   refund_id: string | undefined;
   out_refund_no: string | undefined;
   /** 退款金额, fen. */
@@ -84,6 +87,8 @@ const TEXT_COLUMNS: Readonly<Record<string, TextKey>> = {
   交易状态: 'trade_state',
   付款银行: 'bank_type',
   货币种类: 'fee_type',
+  退款申请时间: 'refund_apply_time',
+  退款成功时间: 'refund_success_time',
   微信退款单号: 'refund_id',
   商户退款单号: 'out_refund_no',
   退款类型: 'refund_type',
@@ -210,7 +215,7 @@ function emptyRow(raw: Record<string, string>): V2BillRow {
     trade_time: undefined, appid: undefined, mch_id: undefined, sub_mch_id: undefined, device_info: undefined,
     transaction_id: undefined, out_trade_no: undefined, openid: undefined, trade_type: undefined, trade_state: undefined,
     bank_type: undefined, fee_type: undefined, settlement_total_fee: undefined, coupon_fee: undefined,
-    refund_id: undefined, out_refund_no: undefined, refund_fee: undefined, coupon_refund_fee: undefined,
+    refund_apply_time: undefined, refund_success_time: undefined, refund_id: undefined, out_refund_no: undefined, refund_fee: undefined, coupon_refund_fee: undefined,
     refund_type: undefined, refund_status: undefined, body: undefined, attach: undefined, service_fee: undefined,
     rate: undefined, total_fee: undefined, apply_refund_fee: undefined, rate_remark: undefined, raw,
   };

@@ -48,7 +48,7 @@ export type V2ClientOptions = {
   dispatcher?: Dispatcher;
   nonce?: NonceSource;
   /** Epoch milliseconds; default Date.now. Used to check time_expire. */
-  now?: () => number;
+  clock?: () => number;
   /** How the retry backoff waits; injectable so tests never sleep. */
   sleep?: (ms: number) => Promise<void>;
   /** Largest accepted XML answer (default 256 KiB). */
@@ -274,7 +274,7 @@ export function createV2Client(options: V2ClientOptions): V2Client {
   if (!Number.isSafeInteger(backoffMs) || backoffMs < 0) throw new WxPayConfigError('retry.backoffMs must be ≥ 0', { field: 'retry' });
   const fetchImpl = options.fetch ?? defaultFetch;
   const nonce = options.nonce ?? randomNonce;
-  const now = options.now ?? Date.now;
+  const now = options.clock ?? Date.now;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const maxResponseBytes = options.maxResponseBytes ?? 256 * 1024;
   const maxBillBytes = options.maxBillBytes ?? 256 * 1024 * 1024;

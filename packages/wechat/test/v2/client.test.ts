@@ -38,7 +38,7 @@ function client(overrides: Partial<V2ClientOptions> = {}) {
     mchid,
     apiKey,
     baseUrl,
-    now: () => NOW,
+    clock: () => NOW,
     nonce: () => `nonce${++n}`,
     sleep: async (ms) => {
       sleeps.push(ms);
