@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
-import { WxPayConfigError, WxPayProtocolError, WxPayValidationError } from '../errors.js';
+import { WxPayApiError, WxPayConfigError, WxPayProtocolError, WxPayValidationError } from '../errors.js';
 import { assertApiV3Key } from './aead.js';
 import { createV3Signer, defaultV3Nonce } from './auth.js';
 import type { V3Clock, V3NonceSource, V3Signer } from './auth.js';
@@ -270,6 +270,12 @@ export function createV3Client(options: V3ClientOptions): V3Client {
     async close(outTradeNo) {
       const no = requireString(outTradeNo, 'out_trade_no', 32, OUT_TRADE_NO);
       const raw = await transport.call('POST', `/v3/pay/transactions/out-trade-no/${segment(no)}/close`, JSON.stringify({ mchid }));
+      if (raw.status === 202) {
+        // 202 USER_PAYING: the payer is mid-payment; close again later (or query) rather than assume it closed.
+        throw new WxPayApiError('WeChat Pay v3 answered 202 USER_PAYING: the order is being paid', {
+          code: 'USER_PAYING', status: 202, retriable: true, requestId: raw.requestId,
+        });
+      }
       if (raw.status !== 204 && raw.status !== 200) {
         throw new WxPayProtocolError(`close answered ${raw.status}, expected 204`, { requestId: raw.requestId });
       }

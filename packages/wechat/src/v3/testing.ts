@@ -1,6 +1,6 @@
 // Playing WeChat Pay v3, for the sandbox and tests: sign answers and notifications with a platform key, encrypt
 // resources with the APIv3 key, and check merchants' Authorization headers. Never used on the live path.
-import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { encryptAeadAes256Gcm, V3_AEAD_ALGORITHM } from './aead.js';
 import { buildV3Message, canonicalUrl, defaultV3Nonce, rsaSha256Sign, V3_AUTH_SCHEME } from './auth.js';
@@ -209,3 +209,13 @@ export function generateV3MerchantIdentity(): { privateKeyPem: string; publicKey
   return { ...generateRsaKeyPair(), serialNo: randomBytes(20).toString('hex').toUpperCase() };
 }
 
+
+/** `hash_value` of a bill answer: SHA1 hex of the bill itself (before any gzip), as the client checks it. */
+export function v3BillHash(billText: string | Uint8Array): string {
+  return createHash('sha1').update(billText).digest('hex');
+}
+
+/** A v3 error body as WeChat sends it with a non-2xx status. */
+export function v3ErrorBody(code: string, message: string, detail?: Record<string, unknown>): string {
+  return JSON.stringify(detail === undefined ? { code, message } : { code, message, detail });
+}

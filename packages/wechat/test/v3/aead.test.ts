@@ -2,7 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WxPayConfigError, WxPayDecryptError } from '../../src/errors.js';
 import { assertApiV3Key, decryptAeadAes256Gcm, decryptV3Resource, encryptAeadAes256Gcm } from '../../src/v3/index.js';
+import { createRequire } from 'node:module';
 import { loadVector } from './helpers.js';
+
+type AxiosAesGcm = { encrypt(plain: string, key: string, iv: string, aad?: string): string; decrypt(ct: string, key: string, iv: string, aad?: string): string };
+const { Aes } = createRequire(import.meta.url)('wechatpay-axios-plugin') as { Aes: { AesGcm: AxiosAesGcm } };
 
 type AeadVector = { apiV3Key: string; nonce: string; associatedData: string; ciphertext: string; plaintext: string };
 const v = loadVector<AeadVector>('v3-aead.json');
@@ -63,4 +67,10 @@ test('assertApiV3Key accepts exactly 32 bytes', () => {
   for (const bad of ['', 'testMchAPIv3Key0', `${v.apiV3Key}x`]) {
     assert.throws(() => assertApiV3Key(bad), (e: unknown) => e instanceof WxPayConfigError && !e.message.includes(bad || '\u0000'));
   }
+});
+
+test('cross-check with wechatpay-axios-plugin AES-GCM in both directions', () => {
+  assert.equal(Aes.AesGcm.decrypt(v.ciphertext, v.apiV3Key, v.nonce, v.associatedData), v.plaintext);
+  const theirs = Aes.AesGcm.encrypt('{"a":1}', v.apiV3Key, 'zyxwvutsrqpo', 'refund');
+  assert.equal(decryptAeadAes256Gcm({ key: v.apiV3Key, nonce: 'zyxwvutsrqpo', associatedData: 'refund', ciphertext: theirs }), '{"a":1}');
 });

@@ -80,6 +80,8 @@ test('queries, close (204), refund and refund query', async (t) => {
   await client.close('ORDER000001');
   const close = fake.seen.find((r) => r.url.endsWith('/close'))!;
   assert.deepEqual(JSON.parse(close.body), { mchid: MCHID });
+  fake.queued.push({ status: 202, body: '' });
+  await assert.rejects(client.close('ORDER000001'), (e: unknown) => e instanceof WxPayApiError && e.code === 'USER_PAYING' && e.status === 202);
   const refund = await client.refund({ out_trade_no: 'ORDER000001', out_refund_no: 'R-1', reason: '不想要了', amount: { refund: 50, total: 100 } });
   assert.equal(refund.status, 'PROCESSING');
   assert.equal(refund.amount.refund, 50);

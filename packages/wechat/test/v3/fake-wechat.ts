@@ -2,7 +2,6 @@
 // it checks each Authorization header, answers like WeChat and signs every 2xx answer.
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server } from 'node:http';
-import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import {
   buildV3CertificatesBody,
@@ -12,6 +11,7 @@ import {
   SANDBOX_PUBLIC_KEY_ID,
   SANDBOX_PUBLIC_KEY_MODE_PRIVATE_KEY_PEM,
   signV3Response,
+  v3BillHash,
   verifyV3Authorization,
 } from '../../src/v3/testing.js';
 
@@ -142,7 +142,7 @@ export class FakeWechat {
       const gz = q.get('tar_type') === 'GZIP' ? '1' : '0';
       return this.#json(200, {
         hash_type: 'SHA1',
-        hash_value: this.billHashOverride ?? createHash('sha1').update(BILL_TEXT).digest('hex'),
+        hash_value: this.billHashOverride ?? v3BillHash(BILL_TEXT),
         download_url: `${this.billDownloadHost ?? this.url}/v3/billdownload/file?token=T0K3N&gz=${gz}`,
       });
     }
