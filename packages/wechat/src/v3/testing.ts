@@ -219,3 +219,16 @@ export function v3BillHash(billText: string | Uint8Array): string {
 export function v3ErrorBody(code: string, message: string, detail?: Record<string, unknown>): string {
   return JSON.stringify(detail === undefined ? { code, message } : { code, message, detail });
 }
+
+/**
+ * What the WeChat client checks before opening the cashier for a v3 order: paySign over
+ * `appId\ntimeStamp\nnonceStr\npackage\n` with the merchant's public key, and signType RSA.
+ */
+export function verifyV3PaySign(
+  params: { appid: string; timeStamp: string; nonceStr: string; package: string; signType: string; paySign: string },
+  merchantPublicKey: PrivateKeyInput,
+): boolean {
+  if (params.signType !== 'RSA') return false;
+  const message = buildV3Message(params.appid, params.timeStamp, params.nonceStr, params.package);
+  return rsaSha256Verify(message, params.paySign, loadRsaPublicKey(merchantPublicKey, 'merchantPublicKey'));
+}

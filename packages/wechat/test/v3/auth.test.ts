@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { createVerify } from 'node:crypto';
 import { WxPayConfigError, WxPayValidationError } from '../../src/errors.js';
 import { buildV3PayParams, canonicalUrl, createV3Signer } from '../../src/v3/index.js';
-import { parseV3Authorization, verifyV3Authorization } from '../../src/v3/testing.js';
+import { parseV3Authorization, verifyV3Authorization, verifyV3PaySign } from '../../src/v3/testing.js';
 import { APPID, MERCHANT_KEY_PEM, MERCHANT_PUBLIC_KEY_PEM, MERCHANT_SERIAL } from './helpers.js';
 
 const require = createRequire(import.meta.url);
@@ -76,6 +76,10 @@ test('pay params default timeStamp from the injected clock and nonce from the no
   assert.equal(p.timeStamp, '1700000000');
   assert.equal(p.nonceStr, 'ABC');
   assert.throws(() => buildV3PayParams({ appid: APPID, prepayId: '', signer }), WxPayValidationError);
+  assert.equal(verifyV3PaySign({ appid: APPID, ...p }, MERCHANT_PUBLIC_KEY_PEM), true);
+  assert.equal(verifyV3PaySign({ appid: 'wx0000000000000000', ...p }, MERCHANT_PUBLIC_KEY_PEM), false);
+  assert.equal(verifyV3PaySign({ appid: APPID, ...p, package: 'prepay_id=wx2' }, MERCHANT_PUBLIC_KEY_PEM), false);
+  assert.equal(verifyV3PaySign({ appid: APPID, ...p, signType: 'MD5' }, MERCHANT_PUBLIC_KEY_PEM), false);
   assert.throws(() => buildV3PayParams({ appid: APPID, prepayId: 'wx1' }), WxPayValidationError);
 });
 
