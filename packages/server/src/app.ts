@@ -16,6 +16,7 @@ import { NotificationService } from './domain/notification-service.js';
 import { PaymentService } from './domain/payment-service.js';
 import { RefundService } from './domain/refund-service.js';
 import { createGateways } from './gateway/create.js';
+import type { GatewayExtras } from './gateway/create.js';
 import { installErrorHandling } from './http/errors.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { authRoutes } from './http/routes/auth.js';
@@ -55,6 +56,10 @@ export type AppDeps = {
   rateLimits?: Partial<RateLimits>;
   lateQueryAfterMs?: number;
   queryGapMs?: number;
+  /** Base of the notify URLs when only known after listen (port 0); default config.publicUrl. */
+  publicUrl?: () => string;
+  /** Extra inputs of the real gateway (sandbox mode: a fixture client certificate; a clock). */
+  gatewayExtras?: GatewayExtras;
   /** Seed the demo catalogue into an empty products table (default: in sandbox mode). */
   seedDemoProducts?: boolean;
 };
@@ -92,7 +97,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<W
     let login = deps.login;
     if (gateway === undefined || login === undefined) {
       if (config.merchant === undefined) throw new ConfigError('WXPAY_MODE', 'no merchant credentials: in sandbox mode start through server.ts, or pass a gateway');
-      const made = createGateways(config, config.merchant);
+      const made = createGateways(config, config.merchant, deps.gatewayExtras);
       gateway ??= made.gateway;
       login ??= made.login;
     }
@@ -117,21 +122,21 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<W
       error: (obj: Record<string, unknown>, msg: string) => logger.error(obj, msg),
     };
 
-    const notifyBase = `${config.publicUrl}/wxpay/notify`;
+    const publicUrl = deps.publicUrl ?? (() => config.publicUrl);
     const payments = new PaymentService({
       store,
       gateway,
       clock,
       ids,
       logger: domainLogger,
-      notifyUrl: `${notifyBase}/payment`,
+      notifyUrl: () => `${publicUrl()}/wxpay/notify/payment`,
       payExpireMs: config.payExpireMinutes * 60_000,
       orderExpireMs: config.orderExpireMinutes * 60_000,
       paidAfterClose: config.paidAfterClose,
       ...(deps.lateQueryAfterMs === undefined ? {} : { lateQueryAfterMs: deps.lateQueryAfterMs }),
       ...(deps.queryGapMs === undefined ? {} : { queryGapMs: deps.queryGapMs }),
     });
-    const refunds = new RefundService({ store, gateway, clock, ids, logger: domainLogger, notifyUrl: `${notifyBase}/refund` });
+    const refunds = new RefundService({ store, gateway, clock, ids, logger: domainLogger, notifyUrl: () => `${publicUrl()}/wxpay/notify/refund` });
     const notifications = new NotificationService({ store, gateway, clock, ids, logger: domainLogger, payments, refunds, paidAfterClose: config.paidAfterClose });
     const sessions = new SessionService({ store, login, cipher: new SessionCipher(secret), clock, ids, ttlMs: config.sessionTtlSeconds * 1000 });
     const onEvent: FulfilmentHook =

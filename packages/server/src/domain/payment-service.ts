@@ -21,8 +21,8 @@ export type PaymentServiceOptions = {
   clock: Clock;
   ids: IdSource;
   logger: DomainLogger;
-  /** PUBLIC_URL + /wxpay/notify/payment */
-  notifyUrl: string;
+  /** PUBLIC_URL + /wxpay/notify/payment (a function: the port may be known only after listen). */
+  notifyUrl: () => string;
   payExpireMs: number;
   orderExpireMs: number;
   paidAfterClose: 'refund' | 'accept';
@@ -169,7 +169,7 @@ export class PaymentService {
       description: order.description,
       amountFen: attempt.amountFen,
       openid: order.openid,
-      notifyUrl: this.o.notifyUrl,
+      notifyUrl: this.o.notifyUrl(),
       timeExpire: attempt.timeExpire,
       clientIp,
     });

@@ -15,7 +15,7 @@ export type RefundServiceOptions = {
   ids: IdSource;
   logger: DomainLogger;
   /** PUBLIC_URL + /wxpay/notify/refund */
-  notifyUrl: string;
+  notifyUrl: () => string;
 };
 
 export type RefundRequestResult =
@@ -65,7 +65,7 @@ export class RefundService {
       totalFen: order.amountFen,
       refundFen: refund.amountFen,
       reason: refund.reason,
-      notifyUrl: this.o.notifyUrl,
+      notifyUrl: this.o.notifyUrl(),
     });
     const now = clock.now();
     if (answer.kind === 'rejected') {

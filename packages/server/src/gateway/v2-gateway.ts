@@ -1,0 +1,228 @@
+/**
+ * PaymentGateway over WeChat Pay API v2 (packages/wechat): XML, MD5/HMAC-SHA256 signatures, req_info-encrypted refund
+ * notifications. Wire names stop here; the domain sees camelCase and fen.
+ */
+import {
+  WxPayApiError,
+  WxPayProtocolError,
+  WxPaySignatureError,
+  createV2Client,
+  parseChinaTime,
+  parseV2PaymentNotification,
+  parseV2RefundNotification,
+  v2NotificationReply,
+} from '@wxpay-kit/wechat';
+import type { V2Client, V2ClientCert, V2SignType } from '@wxpay-kit/wechat';
+import type {
+  InboundNotification,
+  NotificationAnswer,
+  PayParams,
+  PaymentGateway,
+  PaymentNotice,
+  PaymentQueryResult,
+  PrepayRequest,
+  PrepayResult,
+  RefundNotice,
+  RefundRequest,
+  RefundResult,
+  Verified,
+} from '../ports/gateway.js';
+import { toGatewayError } from './errors.js';
+
+export type V2GatewayOptions = {
+  appid: string;
+  mchid: string;
+  apiKey: string;
+  baseUrl?: string | undefined;
+  clientCert?: V2ClientCert | undefined;
+  /** Default HMAC-SHA256. */
+  signType?: V2SignType;
+  clock?: () => number;
+  /** Notification body limit (bytes). */
+  maxNotificationBytes?: number;
+  /** Injected client (tests); otherwise built from the options above. */
+  client?: V2Client;
+};
+
+function signTypeOf(value: string): V2SignType {
+  return value === 'MD5' ? 'MD5' : 'HMAC-SHA256';
+}
+
+function failureReason(error: unknown): string {
+  if (error instanceof WxPaySignatureError) return error.reason;
+  if (error instanceof WxPayProtocolError) return 'malformed';
+  if (error instanceof Error) return error.name;
+  return 'unknown';
+}
+
+export class V2Gateway implements PaymentGateway {
+  readonly apiVersion = 'v2' as const;
+  readonly appid: string;
+  readonly mchid: string;
+  private readonly client: V2Client;
+  private readonly apiKey: string;
+  private readonly now: () => number;
+  private readonly maxBytes: number;
+
+  constructor(options: V2GatewayOptions) {
+    this.appid = options.appid;
+    this.mchid = options.mchid;
+    this.apiKey = options.apiKey;
+    this.now = options.clock ?? Date.now;
+    this.maxBytes = options.maxNotificationBytes ?? 64 * 1024;
+    this.client =
+      options.client ??
+      createV2Client({
+        appid: options.appid,
+        mchid: options.mchid,
+        apiKey: options.apiKey,
+        signType: options.signType ?? 'HMAC-SHA256',
+        ...(options.baseUrl === undefined ? {} : { baseUrl: options.baseUrl }),
+        ...(options.clientCert === undefined ? {} : { clientCert: options.clientCert }),
+        clock: this.now,
+      });
+  }
+
+  async createPrepay(request: PrepayRequest): Promise<PrepayResult> {
+    try {
+      const result = await this.client.unifiedOrder({
+        body: request.description,
+        out_trade_no: request.outTradeNo,
+        total_fee: request.amountFen,
+        spbill_create_ip: request.clientIp,
+        notify_url: request.notifyUrl,
+        openid: request.openid,
+        trade_type: 'JSAPI',
+        time_expire: request.timeExpire,
+      });
+      return { kind: 'prepay', prepayId: result.prepay_id, signType: result.sign_type };
+    } catch (error) {
+      if (error instanceof WxPayApiError) {
+        if (error.code === 'ORDERPAID') return { kind: 'already_paid' };
+        if (error.code === 'ORDERCLOSED') return { kind: 'closed' };
+        if (error.code === 'OUT_TRADE_NO_USED') return { kind: 'out_trade_no_used' };
+      }
+      throw toGatewayError(error, 'unifiedorder');
+    }
+  }
+
+  payParams(prepayId: string, signType: string): PayParams {
+    const p = this.client.payParams(prepayId, { signType: signTypeOf(signType) });
+    return { timeStamp: p.timeStamp, nonceStr: p.nonceStr, package: p.package, signType: p.signType, paySign: p.paySign };
+  }
+
+  async queryPayment(outTradeNo: string): Promise<PaymentQueryResult> {
+    let answer;
+    try {
+      answer = await this.client.orderQuery({ out_trade_no: outTradeNo });
+    } catch (error) {
+      if (error instanceof WxPayApiError && error.code === 'ORDERNOTEXIST') return { state: 'NOT_FOUND' };
+      throw toGatewayError(error, 'orderquery');
+    }
+    const state = answer.trade_state;
+    if (state === 'SUCCESS' || state === 'REFUND') {
+      if (answer.transaction_id === undefined || answer.total_fee === undefined) {
+        throw toGatewayError(new WxPayProtocolError('paid order without transaction_id or total_fee'), 'orderquery');
+      }
+      return {
+        state,
+        payment: {
+          // The client has checked the answer's appid / mch_id against ours and its signature.
+          appid: answer.raw.appid ?? this.appid,
+          mchid: answer.raw.mch_id ?? this.mchid,
+          outTradeNo: answer.out_trade_no,
+          transactionId: answer.transaction_id,
+          amountFen: answer.total_fee,
+          paidAt: (answer.time_end === undefined ? undefined : parseChinaTime(answer.time_end)) ?? this.now(),
+        },
+      };
+    }
+    return { state };
+  }
+
+  async closePayment(outTradeNo: string): Promise<'closed' | 'already_paid'> {
+    try {
+      await this.client.closeOrder({ out_trade_no: outTradeNo });
+      return 'closed';
+    } catch (error) {
+      if (error instanceof WxPayApiError) {
+        if (error.code === 'ORDERPAID') return 'already_paid';
+        // Never created at WeChat (unifiedorder failed): nothing there can be paid.
+        if (error.code === 'ORDERNOTEXIST') return 'closed';
+      }
+      throw toGatewayError(error, 'closeorder');
+    }
+  }
+
+  async refund(request: RefundRequest): Promise<RefundResult> {
+    try {
+      const result = await this.client.refund({
+        out_trade_no: request.outTradeNo,
+        out_refund_no: request.outRefundNo,
+        total_fee: request.totalFen,
+        refund_fee: request.refundFen,
+        notify_url: request.notifyUrl,
+        ...(request.reason === undefined ? {} : { refund_desc: request.reason }),
+      });
+      return { kind: 'accepted', refundId: result.refund_id, status: 'PROCESSING' };
+    } catch (error) {
+      if (error instanceof WxPayApiError && !error.retriable && error.code !== undefined && !error.code.startsWith('HTTP_')) {
+        return { kind: 'rejected', code: error.code, message: error.description ?? error.code };
+      }
+      throw toGatewayError(error, 'refund');
+    }
+  }
+
+  async verifyPaymentNotification(input: InboundNotification): Promise<Verified<PaymentNotice>> {
+    let n;
+    try {
+      // No sign_type in v2 notifications: the SDK tells MD5 from HMAC-SHA256 by the signature's length.
+      n = parseV2PaymentNotification(input.body, { apiKey: this.apiKey, maxBytes: this.maxBytes });
+    } catch (error) {
+      return { authentic: false, reason: failureReason(error) };
+    }
+    const success = n.result_code === 'SUCCESS';
+    return {
+      authentic: true,
+      notice: {
+        eventKey: success && n.transaction_id !== undefined ? `v2:pay:${n.transaction_id}` : `v2:pay-fail:${n.out_trade_no}:${n.raw.nonce_str ?? ''}`,
+        success,
+        appid: n.appid,
+        mchid: n.mch_id,
+        outTradeNo: n.out_trade_no,
+        transactionId: n.transaction_id ?? '',
+        amountFen: n.total_fee,
+        paidAt: (n.time_end === undefined ? undefined : parseChinaTime(n.time_end)) ?? this.now(),
+      },
+    };
+  }
+
+  async verifyRefundNotification(input: InboundNotification): Promise<Verified<RefundNotice>> {
+    let n;
+    try {
+      // No sign here: authenticity is req_info's encryption under a key derived from the API key.
+      n = parseV2RefundNotification(input.body, { apiKey: this.apiKey, maxBytes: this.maxBytes });
+    } catch (error) {
+      return { authentic: false, reason: failureReason(error) };
+    }
+    const status = n.refund_status === 'SUCCESS' ? 'SUCCESS' : n.refund_status === 'REFUNDCLOSE' ? 'CLOSED' : 'ABNORMAL';
+    return {
+      authentic: true,
+      notice: {
+        eventKey: `v2:refund:${n.refund_id}:${n.refund_status}`,
+        appid: n.appid,
+        mchid: n.mch_id,
+        outTradeNo: n.out_trade_no,
+        outRefundNo: n.out_refund_no,
+        refundId: n.refund_id,
+        status,
+        refundFen: n.refund_fee,
+        totalFen: n.total_fee,
+      },
+    };
+  }
+
+  answer(ok: boolean): NotificationAnswer {
+    return { status: 200, contentType: 'text/xml; charset=utf-8', body: v2NotificationReply(ok ? { ok: true } : { ok: false, message: 'FAIL' }) };
+  }
+}

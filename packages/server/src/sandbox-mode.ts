@@ -1,0 +1,68 @@
+/**
+ * WXPAY_MODE=sandbox: an offline WeChat for the server. By default the sandbox runs in-process on 127.0.0.1:0 with its
+ * state in ./data; with WXPAY_API_BASE set, an already running sandbox there is used (several servers can share one)
+ * and its merchant credentials are read from its control API.
+ */
+import { dirname, join } from 'node:path';
+import { createSandbox } from '@wxpay-kit/sandbox';
+import type { Sandbox, SandboxMerchant } from '@wxpay-kit/sandbox';
+import { SANDBOX_PLATFORM_CERTIFICATE_PEM, SANDBOX_PLATFORM_PRIVATE_KEY_PEM } from '@wxpay-kit/wechat/testing';
+import type { V2ClientCert } from '@wxpay-kit/wechat';
+import type { AppConfig, MerchantConfig } from './config.js';
+import { ConfigError } from './config.js';
+
+export type SandboxRuntime = {
+  config: AppConfig;
+  sandboxUrl: string;
+  merchant: SandboxMerchant;
+  /** The sandbox serves plain HTTP and checks no client certificate; the SDK still wants one for refunds. */
+  clientCert: V2ClientCert;
+  /** The in-process sandbox, when we started it. */
+  sandbox: Sandbox | undefined;
+};
+
+export function dataDirOf(config: AppConfig): string {
+  return config.database.kind === 'sqlite' && config.database.path !== ':memory:' ? dirname(config.database.path) : './data';
+}
+
+async function remoteMerchant(base: string, mchid: string | undefined): Promise<SandboxMerchant> {
+  let body: { merchants?: SandboxMerchant[] };
+  try {
+    const res = await fetch(`${base}/sandbox/merchants`, { signal: AbortSignal.timeout(5000) });
+    body = (await res.json()) as { merchants?: SandboxMerchant[] };
+  } catch {
+    throw new ConfigError('WXPAY_API_BASE', `no sandbox answers at ${base}/sandbox/merchants`);
+  }
+  const merchants = body.merchants ?? [];
+  const found = merchants.find((m) => m.mchid === (mchid ?? '1900000001')) ?? merchants[0];
+  if (found === undefined) throw new ConfigError('WXPAY_API_BASE', 'the sandbox there has no merchants');
+  return found;
+}
+
+export async function startSandboxMode(config: AppConfig, env: Readonly<Record<string, string | undefined>>): Promise<SandboxRuntime> {
+  let sandbox: Sandbox | undefined;
+  let sandboxUrl: string;
+  let merchant: SandboxMerchant;
+  if (config.wxpayApiBase !== undefined) {
+    sandboxUrl = config.wxpayApiBase;
+    merchant = await remoteMerchant(sandboxUrl, env.WXPAY_MCHID);
+  } else {
+    sandbox = await createSandbox({ dbPath: join(dataDirOf(config), 'sandbox.db') });
+    sandboxUrl = await sandbox.listen({ port: 0, host: '127.0.0.1' });
+    merchant = sandbox.demoMerchant;
+  }
+  const merchantConfig: MerchantConfig = {
+    appid: merchant.appid,
+    secret: merchant.secret,
+    mchid: merchant.mchid,
+    apiKey: merchant.apiKey,
+    apiV3Key: merchant.apiV3Key,
+  };
+  return {
+    config: Object.freeze({ ...config, merchant: merchantConfig, wechatApiBase: config.wechatApiBase ?? sandboxUrl, wxpayApiBase: sandboxUrl }),
+    sandboxUrl,
+    merchant,
+    clientCert: { cert: SANDBOX_PLATFORM_CERTIFICATE_PEM, key: SANDBOX_PLATFORM_PRIVATE_KEY_PEM },
+    sandbox,
+  };
+}

@@ -1,0 +1,101 @@
+/**
+ * The process: read the configuration (and .env), start the sandbox in sandbox mode, build and start the app, run the
+ * background jobs, shut down gracefully on SIGINT/SIGTERM (stop accepting, finish in-flight requests and jobs, close
+ * the database and the sandbox).
+ */
+import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import { config as loadDotenv } from 'dotenv';
+import { buildApp } from './app.js';
+import type { AppDeps } from './app.js';
+import { sandboxSessionSecret } from './auth/session-secret.js';
+import { ConfigError, loadConfig } from './config.js';
+import type { AppConfig } from './config.js';
+import { scheduleJobs } from './jobs/jobs.js';
+import { dataDirOf, startSandboxMode } from './sandbox-mode.js';
+import type { SandboxRuntime } from './sandbox-mode.js';
+
+const DEMO_ROOT = fileURLToPath(new URL('../../../examples/web-demo', import.meta.url));
+
+function banner(config: AppConfig, url: string, runtime: SandboxRuntime | undefined): string {
+  const lines = [`wxpay-kit server listening on ${url} (WeChat Pay ${config.apiVersion}, ${config.mode} mode, ${config.database.kind})`];
+  if (runtime !== undefined) {
+    lines.push(
+      `  sandbox (offline WeChat): ${runtime.sandboxUrl}${runtime.sandbox === undefined ? ' (external)' : ' (in-process)'}`,
+      `  demo merchant: appid ${runtime.merchant.appid}, mchid ${runtime.merchant.mchid}`,
+      `  web demo:      ${url}/`,
+      `  API docs:      ${url}/docs`,
+      '  try it with curl:',
+      `    curl -s -X POST ${url}/sandbox/wx/login -H 'content-type: application/json' -d '{"appid":"${runtime.merchant.appid}"}'`,
+      `    curl -s -X POST ${url}/api/login -H 'content-type: application/json' -d '{"code":"<code from above>"}'`,
+      '  (README.md walks through the whole payment)',
+    );
+  } else {
+    lines.push(`  notify URL: ${config.publicUrl}/wxpay/notify/payment`, `  API docs: ${url}/docs`);
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  loadDotenv({ quiet: true });
+  let config: AppConfig;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`configuration error: ${error.message}\n`);
+      process.exit(78);
+    }
+    throw error;
+  }
+
+  let runtime: SandboxRuntime | undefined;
+  const deps: AppDeps = {};
+  if (config.mode === 'sandbox') {
+    runtime = await startSandboxMode(config, process.env);
+    config = runtime.config;
+    deps.sandboxUrl = runtime.sandboxUrl;
+    deps.gatewayExtras = { clientCert: runtime.clientCert };
+    deps.sessionSecret = config.sessionSecret ?? sandboxSessionSecret(dataDirOf(config));
+    if (existsSync(DEMO_ROOT)) deps.demoRoot = DEMO_ROOT;
+  }
+
+  let app;
+  try {
+    app = await buildApp(config, deps);
+  } catch (error) {
+    await runtime?.sandbox?.close();
+    if (error instanceof ConfigError) {
+      process.stderr.write(`configuration error: ${error.message}\n`);
+      process.exit(78);
+    }
+    throw error;
+  }
+  const url = await app.listen({ port: config.port, host: config.host });
+  const jobs = config.jobs ? scheduleJobs(app.wx.jobs, app.log, 15_000) : undefined;
+  process.stdout.write(`${banner(config, url.replace('[::1]', '127.0.0.1'), runtime)}\n`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    try {
+      await jobs?.stop();
+      await app.close();
+      await runtime?.sandbox?.close();
+    } finally {
+      clearTimeout(force);
+    }
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
