@@ -211,7 +211,7 @@ export type V2Client = {
 // Failures WeChat documents as "try again with the same parameters"; retried automatically.
 const AUTO_RETRY_CODES = new Set(['SYSTEMERROR', 'BIZERR_NEED_RETRY', 'BANKERROR']);
 // Failures that may clear up later but must not be hammered: flagged retriable, never retried here.
-const LATER_RETRY_CODES = new Set(['FREQUENCY_LIMITED', 'INVALID_REQ_TOO_MUCH', 'USERPAYING', 'Bill Creating']);
+const LATER_RETRY_CODES = new Set(['FREQUENCY_LIMITED', 'INVALID_REQ_TOO_MUCH']);
 const SYSTEM_BUSY = /SYSTEMERROR|系统繁忙|system busy/i;
 
 function stringOrJson(value: string | Readonly<Record<string, unknown>> | undefined): string | undefined {
