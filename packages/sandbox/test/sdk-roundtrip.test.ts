@@ -52,7 +52,7 @@ test('our SDK (@wxpay-kit/wechat) runs the whole flow against the sandbox', asyn
   const cert = clientCert();
   const client = createV2Client({
     appid: m.appid, mchid: m.mchid, apiKey: m.apiKey, baseUrl: sandbox.base, signType: 'HMAC-SHA256',
-    now: () => sandbox.clock.now(), ...(cert === undefined ? {} : { clientCert: cert }),
+    clock: () => sandbox.clock.now(), ...(cert === undefined ? {} : { clientCert: cert }),
   });
   t.after(() => client.close());
   const outTradeNo = `SDK${Date.now()}`;
