@@ -54,9 +54,17 @@ function str(obj: Record<string, unknown>, key: string, required: boolean): stri
 export async function parseV3Notification(
   headers: V3HeadersLike,
   rawBody: string | Uint8Array,
-  options: V3NotificationOptions & { apiV3KeyBytes?: Buffer },
+  options: V3NotificationOptions,
 ): Promise<V3NotificationEvent> {
-  const key = options.apiV3KeyBytes ?? assertApiV3Key(options.apiV3Key);
+  return parseWithKey(headers, rawBody, options, assertApiV3Key(options.apiV3Key));
+}
+
+async function parseWithKey(
+  headers: V3HeadersLike,
+  rawBody: string | Uint8Array,
+  options: V3NotificationOptions,
+  key: Buffer,
+): Promise<V3NotificationEvent> {
   const body = typeof rawBody === 'string' ? Buffer.from(rawBody, 'utf8') : Buffer.from(rawBody);
   const maxBytes = options.maxBodyBytes ?? 64 * 1024;
   if (body.length > maxBytes) throw new WxPayProtocolError(`notification body exceeds ${maxBytes} bytes`, { code: 'BODY_TOO_LARGE' });
@@ -99,7 +107,7 @@ export type V3NotificationHandler = {
 /** Validates the options once (the APIv3 key must be 32 bytes) and returns a reusable parser. */
 export function createV3NotificationHandler(options: V3NotificationOptions): V3NotificationHandler {
   const apiV3KeyBytes = assertApiV3Key(options.apiV3Key);
-  return { parse: (headers, rawBody) => parseV3Notification(headers, rawBody, { ...options, apiV3KeyBytes }) };
+  return { parse: (headers, rawBody) => parseWithKey(headers, rawBody, options, apiV3KeyBytes) };
 }
 
 /** What to send back to WeChat. The HTTP status decides: 2xx = received, anything else = retry later. */

@@ -198,7 +198,7 @@ export async function verifyV3Signature(
   const { verifier } = options;
   if (!verifier.has(serial)) {
     const found = verifier.onUnknownSerial !== undefined && (await verifier.onUnknownSerial(serial));
-    if (!found) return fail('unknown_serial', `no verification key for Wechatpay-Serial ${serial.slice(0, 64)}`);
+    if (!found) return fail('unknown_serial', `no verification key for Wechatpay-Serial ${serial.slice(0, 64).replace(/[^\x21-\x7e]/g, "?")}`);
   }
   const body = typeof rawBody === 'string' ? Buffer.from(rawBody, 'utf8') : Buffer.from(rawBody);
   const message = Buffer.concat([Buffer.from(buildV3Message(timestampText, nonce), 'utf8'), body, Buffer.from('\n')]);
