@@ -24,7 +24,12 @@ function clientCert(merchant: MerchantConfig): V2ClientCert | undefined {
   return undefined;
 }
 
-export type GatewayExtras = { clientCert?: V2ClientCert | undefined; clock?: () => number };
+export type GatewayExtras = {
+  clientCert?: V2ClientCert | undefined;
+  clock?: () => number;
+  /** How the SDK waits between its own retries (tests pass one that does not sleep). */
+  sleep?: (ms: number) => Promise<void>;
+};
 
 export function createGateways(config: AppConfig, merchant: MerchantConfig, extras: GatewayExtras = {}): { gateway: PaymentGateway; login: LoginGateway } {
   const login = new WeChatLoginGateway({ appid: merchant.appid, secret: merchant.secret, baseUrl: config.wechatApiBase });
@@ -39,6 +44,7 @@ export function createGateways(config: AppConfig, merchant: MerchantConfig, extr
     baseUrl: config.wxpayApiBase,
     clientCert: extras.clientCert ?? clientCert(merchant),
     ...(extras.clock === undefined ? {} : { clock: extras.clock }),
+    ...(extras.sleep === undefined ? {} : { sleep: extras.sleep }),
   });
   return { gateway, login };
 }

@@ -38,6 +38,7 @@ export type V2GatewayOptions = {
   /** Default HMAC-SHA256. */
   signType?: V2SignType;
   clock?: () => number;
+  sleep?: (ms: number) => Promise<void>;
   /** Notification body limit (bytes). */
   maxNotificationBytes?: number;
   /** Injected client (tests); otherwise built from the options above. */
@@ -80,6 +81,7 @@ export class V2Gateway implements PaymentGateway {
         ...(options.baseUrl === undefined ? {} : { baseUrl: options.baseUrl }),
         ...(options.clientCert === undefined ? {} : { clientCert: options.clientCert }),
         clock: this.now,
+        ...(options.sleep === undefined ? {} : { sleep: options.sleep }),
       });
   }
 
