@@ -14,6 +14,9 @@ export {
 export {
   parseV2RefundNotification,
   decryptV2RefundReqInfo,
+  createV2NotificationVerifier,
+  type V2NotificationVerifier,
+  type V2NotificationVerifierOptions,
   type V2RefundNotification,
   type V2RefundStatus,
   type ParseV2RefundNotificationOptions,

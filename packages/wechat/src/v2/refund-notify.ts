@@ -1,8 +1,9 @@
-import { WxPayProtocolError } from '../errors.js';
+import { WxPayConfigError, WxPayProtocolError } from '../errors.js';
 import { parseXml } from './xml.js';
 import { decryptRefundReqInfo, refundReqInfoKey } from './refund-crypto.js';
 import { optionalInt, optionalString, requireInt, requireString } from './fields.js';
-import { DEFAULT_NOTIFICATION_MAX_BYTES } from './notify.js';
+import { DEFAULT_NOTIFICATION_MAX_BYTES, parseV2PaymentNotification, type V2PaymentNotification } from './notify.js';
+import type { V2SignType } from './sign.js';
 
 export type V2RefundStatus = 'SUCCESS' | 'CHANGE' | 'REFUNDCLOSE';
 
@@ -45,12 +46,16 @@ export function parseV2RefundNotification(
   body: string | Uint8Array,
   options: ParseV2RefundNotificationOptions,
 ): V2RefundNotification {
-  const raw = parseXml(body, { maxBytes: options.maxBytes ?? DEFAULT_NOTIFICATION_MAX_BYTES });
+  return parseWithKey(body, refundReqInfoKey(options.apiKey), options.maxBytes);
+}
+
+function parseWithKey(body: string | Uint8Array, key: Buffer, maxBytes: number | undefined): V2RefundNotification {
+  const raw = parseXml(body, { maxBytes: maxBytes ?? DEFAULT_NOTIFICATION_MAX_BYTES });
   if (raw.return_code !== 'SUCCESS') throw new WxPayProtocolError('refund notification return_code is not SUCCESS');
   const appid = requireString(raw, 'appid');
   const mchId = requireString(raw, 'mch_id');
   const reqInfo = requireString(raw, 'req_info');
-  const plain = decryptRefundReqInfo(reqInfo, refundReqInfoKey(options.apiKey));
+  const plain = decryptRefundReqInfo(reqInfo, key);
   let req: Record<string, string>;
   try {
     req = parseXml(plain, { root: 'root' });
@@ -84,4 +89,25 @@ export function parseV2RefundNotification(
 /** Decrypt a refund notification's req_info to its XML text (for tools; parseV2RefundNotification does it all). */
 export function decryptV2RefundReqInfo(reqInfo: string, apiKey: string): string {
   return decryptRefundReqInfo(reqInfo, refundReqInfoKey(apiKey));
+}
+
+export type V2NotificationVerifierOptions = { apiKey: string; maxBytes?: number };
+
+export type V2NotificationVerifier = {
+  /** parseV2PaymentNotification with this merchant's key; `signType` = the order's algorithm, when known. */
+  payment(body: string | Uint8Array, options?: { signType?: V2SignType }): V2PaymentNotification;
+  /** parseV2RefundNotification with the req_info key derived once, at construction. */
+  refund(body: string | Uint8Array): V2RefundNotification;
+};
+
+/** Both v2 notification parsers bound to one merchant's key, derived and checked once. */
+export function createV2NotificationVerifier(options: V2NotificationVerifierOptions): V2NotificationVerifier {
+  if (typeof options.apiKey !== 'string' || options.apiKey === '') throw new WxPayConfigError('apiKey is required', { field: 'apiKey' });
+  const { apiKey, maxBytes } = options;
+  const refundKey = refundReqInfoKey(apiKey);
+  return {
+    payment: (body, callOptions = {}) =>
+      parseV2PaymentNotification(body, { apiKey, ...(maxBytes === undefined ? {} : { maxBytes }), ...callOptions }),
+    refund: (body) => parseWithKey(body, refundKey, maxBytes),
+  };
 }

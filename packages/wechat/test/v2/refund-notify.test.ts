@@ -71,3 +71,21 @@ test('refusals: wrong key, tampering, missing outer fields, bad status, FAIL', (
   const wrongRoot = encryptV2RefundReqInfo(buildXml(req), apiKey);
   assert.throws(() => parseV2RefundNotification(outer(wrongRoot), { apiKey }), WxPayProtocolError);
 });
+
+test('createV2NotificationVerifier: both parsers bound to one key', async () => {
+  const { createV2NotificationVerifier } = await import('../../src/v2/refund-notify.js');
+  const { signV2Notification } = await import('../../src/v2/testing.js');
+  const { WxPayConfigError, WxPaySignatureError } = await import('../../src/errors.js');
+  const verifier = createV2NotificationVerifier({ apiKey });
+  const refund = verifier.refund(outer(encryptV2RefundReqInfo(buildXml(req, { root: 'root' }), apiKey)));
+  assert.equal(refund.out_refund_no, 'R1');
+  const paid = signV2Notification(
+    { return_code: 'SUCCESS', appid: 'wx1', mch_id: '1', result_code: 'SUCCESS', out_trade_no: 'O1', transaction_id: 'T1', total_fee: 5 },
+    apiKey,
+    'HMAC-SHA256',
+  );
+  assert.equal(verifier.payment(paid).total_fee, 5);
+  assert.throws(() => verifier.payment(paid, { signType: 'MD5' }), WxPaySignatureError);
+  assert.throws(() => createV2NotificationVerifier({ apiKey: '' }), WxPayConfigError);
+  assert.throws(() => createV2NotificationVerifier({ apiKey: 'other' }).refund(outer(encryptV2RefundReqInfo(buildXml(req, { root: 'root' }), apiKey))), WxPayError);
+});
