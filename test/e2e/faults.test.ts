@@ -1,0 +1,156 @@
+/**
+ * The server under the sandbox's faults: what WeChat really does to a merchant backend. For every API version.
+ * Each test asserts observable outcomes: the order's status, WeChat's answers, fulfilment events, the audit trail.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createV2Client } from '@wxpay-kit/wechat';
+import { API_VERSIONS, startStack } from './helpers/stack.js';
+import type { Stack } from './helpers/stack.js';
+
+async function outcomes(s: Stack, outTradeNo: string): Promise<string[]> {
+  const log = await s.app.wx.store.listNotifications(1000);
+  return log.filter((n) => n.outTradeNo === outTradeNo || n.rawBody.includes(outTradeNo)).map((n) => n.outcome).sort();
+}
+
+for (const version of API_VERSIONS) {
+  describe(`faults (${version})`, () => {
+    test('dropped notifications: WeChat retries on its schedule and the order is paid once', async (t) => {
+      const s = await startStack(t, version);
+      const user = await s.login();
+      const created = await s.createOrder(user);
+      await s.fault({ outTradeNo: created.body.outTradeNo, notify: { drop: 2 } });
+      assert.equal(await s.pay(user, created.body.payParams), 'requestPayment:ok');
+      // Read the store, not GET /api/orders: that would find the payment by querying WeChat (tested below).
+      const status = async () => (await s.app.wx.store.getOrder(created.body.orderId))?.status;
+      assert.equal(await status(), 'PAYING', 'first delivery dropped');
+      await s.advance(15);
+      assert.equal(await status(), 'PAYING', 'second delivery dropped');
+      await s.advance(15);
+      assert.equal(await status(), 'PAID');
+      await s.advance(3600);
+      assert.deepEqual(await outcomes(s, created.body.outTradeNo), ['paid']);
+    });
+
+    test('20 concurrent duplicate notifications: one transition, one outbox event, every copy answered SUCCESS', async (t) => {
+      const s = await startStack(t, version);
+      const user = await s.login();
+      const created = await s.createOrder(user);
+      await s.fault({ outTradeNo: created.body.outTradeNo, notify: { duplicates: 20, concurrent: true } });
+      await s.pay(user, created.body.payParams);
+      assert.equal((await s.order(user, created.body.orderId)).status, 'PAID');
+      const seen = await outcomes(s, created.body.outTradeNo);
+      assert.equal(seen.length, 21);
+      assert.equal(seen.filter((o) => o === 'paid').length, 1);
+      assert.ok(seen.every((o) => o === 'paid' || o === 'redelivery:duplicate'), seen.join());
+      const events = await s.app.wx.store.listEvents(created.body.orderId);
+      assert.equal(events.length, 1);
+      await s.app.wx.jobs.deliverOutbox();
+      assert.equal(s.events.length, 1);
+      const attempts = (await s.sandboxNotifications(created.body.outTradeNo)).flatMap((n) => n.attempts);
+      assert.equal(attempts.length, 21);
+      assert.ok(attempts.every((a) => a.status === 200 && (a.answer ?? '').includes('SUCCESS')));
+    });
+
+    test('forged notification: answered FAIL, logged, changes nothing; the real payment is found by the active query', async (t) => {
+      const s = await startStack(t, version);
+      const user = await s.login();
+      const created = await s.createOrder(user);
+      await s.fault({ outTradeNo: created.body.outTradeNo, notify: { badSignature: true } });
+      await s.pay(user, created.body.payParams);
+      assert.equal((await s.order(user, created.body.orderId)).status, 'PAYING');
+      const attempt = (await s.sandboxNotifications(created.body.outTradeNo))[0]?.attempts[0];
+      assert.ok(attempt?.answer?.includes('FAIL'), 'a forged notification is refused');
+      const seen = await outcomes(s, created.body.outTradeNo);
+      assert.ok(seen.length >= 1 && seen.every((o) => o.startsWith('rejected:')), seen.join());
+      assert.equal((await s.app.wx.store.listEvents(created.body.orderId)).length, 0);
+      s.clock.advance(6_000);
+      assert.equal((await s.order(user, created.body.orderId)).status, 'PAID');
+    });
+
+    test('authentic notification with the wrong amount: answered SUCCESS, not paid, flagged for review', async (t) => {
+      const s = await startStack(t, version);
+      const user = await s.login();
+      const created = await s.createOrder(user);
+      await s.fault({ outTradeNo: created.body.outTradeNo, notify: { amountDelta: -4700 } });
+      await s.pay(user, created.body.payParams);
+      assert.equal((await s.order(user, created.body.orderId)).status, 'PAYING');
+      const attempt = (await s.sandboxNotifications(created.body.outTradeNo))[0]?.attempts[0];
+      assert.ok(attempt?.answer?.includes('SUCCESS'), 'authentic and recorded: WeChat must stop retrying');
+      assert.deepEqual(await outcomes(s, created.body.outTradeNo), ['amount_mismatch']);
+      const order = await s.app.wx.store.getOrder(created.body.orderId);
+      assert.equal(order?.reviewReason, 'amount_mismatch');
+      assert.equal((await s.app.wx.store.listEvents(created.body.orderId)).length, 0);
+    });
+
+    test('notification for another merchant: recorded as wrong_merchant, our order untouched', async (t) => {
+      const base = { name: 'other', appid: 'wx7777777777777777', secret: 'other0app0secret0000000000000001', mchid: '1900000002', apiV3Key: 'other0apiv3key000000000000000001' };
+      // Same API key as ours, so the forged-merchant notification is authentic: only the business check can catch it.
+      const s0Key = 'sandbox0demo0apiv2key00000000001';
+      const s = await startStack(t, version, { merchants: [{ ...base, apiKey: s0Key }] });
+      const user = await s.login();
+      const created = await s.createOrder(user);
+      // The other merchant places an order with our out_trade_no and our notify URL, and its payer pays it.
+      const wx = (await (await fetch(`${s.sandbox.url}/sandbox/wx/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ appid: base.appid, user: 'alice' }) })).json()) as { openid: string };
+      const other = createV2Client({ appid: base.appid, mchid: base.mchid, apiKey: s0Key, baseUrl: s.sandbox.url, sleep: async () => {} });
+      const prepay = await other.unifiedOrder({ body: 'x', out_trade_no: created.body.outTradeNo, total_fee: created.body.amount, spbill_create_ip: '127.0.0.1', notify_url: `${s.url}/wxpay/notify/payment`, openid: wx.openid });
+      const params = other.payParams(prepay.prepay_id);
+      const answer = await s.pay({ token: user.token, openid: wx.openid }, params, 'pay', base.appid);
+      assert.equal(answer, 'requestPayment:ok');
+      assert.equal((await s.app.wx.store.getOrder(created.body.orderId))?.status, 'PAYING');
+      assert.deepEqual(await outcomes(s, created.body.outTradeNo), ['wrong_merchant']);
+    });
+
+    test('a notification that never comes: reading the order queries WeChat and applies the payment', async (t) => {
+      const s = await startStack(t, version);
+      const user = await s.login();
+      const created = await s.createOrder(user);
+      await s.fault({ outTradeNo: created.body.outTradeNo, notify: { drop: 1000 } });
+      await s.pay(user, created.body.payParams);
+      assert.equal((await s.order(user, created.body.orderId)).status, 'PAYING', 'too early to ask WeChat');
+      s.clock.advance(6_000);
+      assert.equal((await s.order(user, created.body.orderId)).status, 'PAID');
+      assert.equal((await s.app.wx.store.listEvents(created.body.orderId)).length, 1);
+    });
+
+    test('the reconcile job finds a payment whose notification never came', async (t) => {
+      const s = await startStack(t, version);
+      const user = await s.login();
+      const created = await s.createOrder(user);
+      await s.fault({ outTradeNo: created.body.outTradeNo, notify: { drop: 1000 } });
+      await s.pay(user, created.body.payParams);
+      s.clock.advance(61_000);
+      const report = await s.app.wx.jobs.reconcile();
+      assert.equal(report.changed, 1);
+      assert.equal((await s.app.wx.store.getOrder(created.body.orderId))?.status, 'PAID');
+    });
+
+    for (const kind of ['5xx', 'SYSTEMERROR'] as const) {
+      test(`unifiedorder answers ${kind}: 503 to the client, and a retry with the same Idempotency-Key resumes the order`, async (t) => {
+        const s = await startStack(t, version);
+        const user = await s.login();
+        const path = version === 'v2' ? '/pay/unifiedorder' : '/v3/pay/transactions/jsapi';
+        await s.fault({ api: { path, kind, times: 10 } });
+        const first = await s.createOrder(user, undefined, { 'idempotency-key': `k-${kind}` });
+        assert.equal(first.status, 503);
+        assert.equal(first.body.error?.code, 'payment_unavailable');
+        await fetch(`${s.sandbox.url}/sandbox/faults`, { method: 'DELETE' });
+        const second = await s.createOrder(user, undefined, { 'idempotency-key': `k-${kind}` });
+        assert.equal(second.status, 200);
+        assert.equal(second.body.status, 'PAYING');
+        assert.equal(await s.pay(user, second.body.payParams), 'requestPayment:ok');
+        assert.equal((await s.order(user, second.body.orderId)).status, 'PAID');
+        const mine = await (await fetch(`${s.url}/api/orders`, { headers: { authorization: `Bearer ${user.token}` } })).json() as { orders: unknown[] };
+        assert.equal(mine.orders.length, 1);
+      });
+    }
+
+    test('a single SYSTEMERROR on unifiedorder is retried by the SDK with identical bytes: the client sees 201', async (t) => {
+      const s = await startStack(t, version);
+      const user = await s.login();
+      await s.fault({ api: { path: version === 'v2' ? '/pay/unifiedorder' : '/v3/pay/transactions/jsapi', kind: 'SYSTEMERROR', times: 1 } });
+      const created = await s.createOrder(user);
+      assert.equal(created.status, 201);
+    });
+  });
+}
