@@ -97,6 +97,14 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('text/plain', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  // One error shape for what Fastify itself refuses (bad JSON, too large); internal errors say nothing more.
+  app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, _request, reply) => {
+    const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) app.log.error(error);
+    return reply.code(status).send({
+      error: { code: status === 500 ? 'INTERNAL' : (error.code ?? 'BAD_REQUEST'), message: status === 500 ? 'internal error' : error.message },
+    });
+  });
   registerLoginRoutes(app, context);
   registerPayV2Routes(app, context);
   // The v3 routes (src/routes/pay-v3.ts) register here on the same context.

@@ -291,3 +291,11 @@ test('the control API lists merchants and orders', async (t) => {
   assert.equal(list[0]?.totalFee, 100);
   assert.equal((await json(sandbox, 'GET', '/sandbox/orders?bogus=1')).status, 400);
 });
+
+test('malformed JSON on the control API is a 400 with the error shape', async (t) => {
+  const sandbox = await startSandbox(t);
+  const res = await fetch(`${sandbox.base}/sandbox/wx/login`, { method: 'POST', body: '{"appid":', headers: { 'content-type': 'application/json' } });
+  assert.equal(res.status, 400);
+  const body = (await res.json()) as { error: { code: string; message: string } };
+  assert.equal(typeof body.error.code, 'string');
+});

@@ -106,6 +106,8 @@ export function registerControlRoutes(app: FastifyInstance, ctx: SandboxContext)
     const parsed = advanceSchema.safeParse(request.body);
     if (!parsed.success) return badRequest(reply, parsed.error);
     await ctx.clock.advance(parsed.data.seconds);
+    // Remember the new virtual time even if nothing else changed, so a restart does not move time back.
+    ctx.store.commit();
     return { now: iso(ctx.clock.now()), nowMs: ctx.clock.now() };
   });
 
