@@ -55,6 +55,8 @@ export type V3ClientOptions = {
   /** Per attempt. Default 10 s. */
   timeoutMs?: number | undefined;
   retry?: V3RetryOptions | undefined;
+  /** How the retry backoff waits; injectable so tests never sleep. */
+  sleep?: ((ms: number) => Promise<void>) | undefined;
   fetch?: V3FetchLike | undefined;
   clock?: V3Clock | undefined;
   nonce?: V3NonceSource | undefined;
@@ -149,13 +151,18 @@ export function createV3Client(options: V3ClientOptions): V3Client {
   const allowHttpNotifyUrl = options.allowHttpNotifyUrl ?? !WECHAT_HOSTS.has(new URL(baseUrl).hostname);
   const timeoutMs = options.timeoutMs ?? 10_000;
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new WxPayConfigError('timeoutMs must be a positive integer', { field: 'timeoutMs' });
+  const attempts = options.retry?.attempts ?? 3;
+  const backoffMs = options.retry?.backoffMs ?? 200;
+  if (!Number.isSafeInteger(attempts) || attempts < 1 || attempts > 10) throw new WxPayConfigError('retry.attempts must be 1-10', { field: 'retry' });
+  if (!Number.isSafeInteger(backoffMs) || backoffMs < 0) throw new WxPayConfigError('retry.backoffMs must be >= 0', { field: 'retry' });
   const fetchImpl: V3FetchLike = options.fetch ?? ((url, init) => fetch(url, init));
   const transportBase = {
     baseUrl,
     signer,
     clock,
     timeoutMs,
-    retry: options.retry ?? {},
+    retry: { attempts, backoffMs },
+    sleep: options.sleep,
     fetch: fetchImpl,
     userAgent: options.userAgent ?? 'wxpay-kit/0.1 (node)',
   };

@@ -7,13 +7,12 @@ import type { Verifier } from './verifier.js';
 
 export type V3FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
+/** Same shape as the v2 client's retry policy. */
 export type V3RetryOptions = {
-  /** Extra attempts after the first for retriable failures (5xx, 429, SYSTEM_ERROR, network). Default 2. */
-  retries?: number | undefined;
-  /** First backoff delay; doubled per attempt. Default 200 ms. */
-  baseDelayMs?: number | undefined;
-  /** Injected so tests never sleep for real. */
-  sleep?: ((ms: number) => Promise<void>) | undefined;
+  /** Total tries, 1-10 (default 3). Only network faults, HTTP 5xx and SYSTEM_ERROR are retried automatically. */
+  attempts?: number | undefined;
+  /** First backoff delay; doubled per retry. Default 200 ms. */
+  backoffMs?: number | undefined;
 };
 
 export type V3TransportOptions = {
@@ -24,6 +23,8 @@ export type V3TransportOptions = {
   clock: V3Clock;
   timeoutMs: number;
   retry: V3RetryOptions;
+  /** How the backoff waits; injected so tests never sleep. */
+  sleep?: ((ms: number) => Promise<void>) | undefined;
   fetch: V3FetchLike;
   userAgent: string;
   /** Sent as `Wechatpay-Serial` so WeChat answers with the key we hold (public-key mode, migration). */
@@ -119,24 +120,30 @@ export class V3Transport {
   }
 
   /**
-   * A call with retries for retriable failures. v3 writes are idempotent by their keys (out_trade_no, out_refund_no),
-   * so resending the same body is what WeChat asks for; each attempt is signed afresh (new timestamp and nonce).
-   * Non-2xx answers become WxPayApiError.
+   * A call with retries. v3 writes are idempotent by their keys (out_trade_no, out_refund_no), so resending the same
+   * body is what WeChat asks for; each attempt is signed afresh (new timestamp and nonce). Only network faults,
+   * HTTP 5xx and SYSTEM_ERROR are retried here; 429 FREQUENCY_LIMITED is marked retriable but left to the caller to
+   * schedule (an immediate retry would be limited again). Non-2xx answers become WxPayApiError.
    */
   async call(method: string, pathOrUrl: string, body?: string, options: V3RequestOptions = {}): Promise<V3RawResponse> {
-    const retries = this.#o.retry.retries ?? 2;
-    const baseDelay = this.#o.retry.baseDelayMs ?? 200;
-    const sleep = this.#o.retry.sleep ?? sleepReal;
-    for (let attempt = 0; ; attempt++) {
+    const attempts = this.#o.retry.attempts ?? 3;
+    const backoffMs = this.#o.retry.backoffMs ?? 200;
+    const sleep = this.#o.sleep ?? sleepReal;
+    for (let attempt = 1; ; attempt++) {
       try {
         const raw = await this.once(method, pathOrUrl, body, options);
         if (raw.status >= 200 && raw.status < 300) return raw;
         throw v3ApiError(raw);
       } catch (error) {
-        const retriable = error instanceof WxPayApiError || error instanceof WxPayNetworkError ? error.retriable : false;
-        if (!retriable || attempt >= retries) throw error;
-        await sleep(baseDelay * 2 ** attempt);
+        if (attempt >= attempts || !autoRetriable(error)) throw error;
+        await sleep(backoffMs * 2 ** (attempt - 1));
       }
     }
   }
+}
+
+function autoRetriable(error: unknown): boolean {
+  if (error instanceof WxPayNetworkError) return true;
+  if (error instanceof WxPayApiError) return error.status !== undefined && error.status >= 500 || error.code === 'SYSTEM_ERROR';
+  return false;
 }

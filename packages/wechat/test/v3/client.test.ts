@@ -34,7 +34,8 @@ async function setup(t: TestContext, options: Partial<V3ClientOptions> = {}) {
     platformCertificates: true,
     baseUrl,
     clock: clock.now,
-    retry: { retries: 2, baseDelayMs: 100, sleep: async (ms) => { sleeps.push(ms); } },
+    retry: { attempts: 3, backoffMs: 100 },
+    sleep: async (ms: number) => { sleeps.push(ms); },
     ...options,
   });
   return { client, fake, clock, sleeps, baseUrl };
@@ -159,7 +160,7 @@ test('typed API errors keep code, status, request id and retriability; retries u
   await assert.rejects(client.queryByOutTradeNo('MISSING000'), (e: unknown) =>
     e instanceof WxPayApiError && e.code === 'ORDER_NOT_EXIST' && e.status === 404 && e.retriable === false && e.description === '订单不存在' && e.requestId !== undefined);
   fake.queued.push({ status: 500, body: '{"code":"SYSTEM_ERROR","message":"系统错误"}', unsigned: true });
-  fake.queued.push({ status: 429, body: '{"code":"FREQUENCY_LIMITED","message":"频率超限"}', unsigned: true });
+  fake.queued.push({ status: 503, body: '', unsigned: true });
   const ok = await client.queryByOutTradeNo('ORDER000001');
   assert.equal(ok.trade_state, 'NOTPAY');
   assert.deepEqual(sleeps, [100, 200]);
@@ -169,6 +170,11 @@ test('typed API errors keep code, status, request id and retriability; retries u
   assert.equal(nonces.size, 3);
   for (let i = 0; i < 3; i++) fake.queued.push({ status: 500, body: '{"code":"SYSTEM_ERROR","message":"x"}', unsigned: true });
   await assert.rejects(client.queryByOutTradeNo('ORDER000001'), (e: unknown) => e instanceof WxPayApiError && e.code === 'SYSTEM_ERROR' && e.retriable);
+  // 429 is retriable, but not retried at once (it would be limited again): the caller schedules it.
+  const before = fake.seen.length;
+  fake.queued.push({ status: 429, body: '{"code":"FREQUENCY_LIMITED","message":"频率超限"}', unsigned: true });
+  await assert.rejects(client.queryByOutTradeNo('ORDER000001'), (e: unknown) => e instanceof WxPayApiError && e.code === 'FREQUENCY_LIMITED' && e.retriable && e.status === 429);
+  assert.equal(fake.seen.length, before + 1);
   fake.queued.push({ status: 403, body: '{"code":"OUT_TRADE_NO_USED","message":"商户订单号重复"}', unsigned: true });
   await assert.rejects(client.jsapiPrepay(prepay), (e: unknown) => e instanceof WxPayApiError && e.code === 'OUT_TRADE_NO_USED' && !e.retriable && e.status === 403);
   fake.queued.push({ status: 502, body: '<html>bad gateway</html>', unsigned: true });
@@ -189,11 +195,11 @@ test('network failures: refused connection is not outcome-unknown; a timeout is'
   await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
   const port = (probe.address() as AddressInfo).port;
   await new Promise<void>((resolve) => probe.close(() => resolve()));
-  const { client: refused } = await setup(t, { baseUrl: `http://127.0.0.1:${port}`, retry: { retries: 0 } });
+  const { client: refused } = await setup(t, { baseUrl: `http://127.0.0.1:${port}`, retry: { attempts: 1 } });
   await assert.rejects(refused.queryByOutTradeNo('ORDER000001'), (e: unknown) => e instanceof WxPayNetworkError && e.outcomeUnknown === false);
   const hanging = createV3Client({
     mchid: MCHID, appid: APPID, serialNo: MERCHANT_SERIAL, privateKey: MERCHANT_KEY_PEM, apiV3Key: API_V3_KEY, platformCertificates: true,
-    baseUrl: 'http://127.0.0.1:9', retry: { retries: 0 }, timeoutMs: 50,
+    baseUrl: 'http://127.0.0.1:9', retry: { attempts: 1 }, timeoutMs: 50,
     fetch: (_url, init) => new Promise((_resolve, reject) => init.signal?.addEventListener('abort', () => reject(init.signal?.reason))),
   });
   await assert.rejects(hanging.queryByOutTradeNo('ORDER000001'), (e: unknown) => e instanceof WxPayNetworkError && e.outcomeUnknown && e.code === 'TIMEOUT');
@@ -268,6 +274,7 @@ test('construction validates configuration', () => {
   assert.throws(() => createV3Client({ ...base, apiV3Key: 'short' }), (e: unknown) => e instanceof WxPayConfigError && e.field === 'apiV3Key');
   assert.throws(() => createV3Client({ ...base, privateKey: 'garbage' }), (e: unknown) => e instanceof WxPayConfigError && e.field === 'privateKey');
   assert.throws(() => createV3Client({ ...base, baseUrl: 'not a url' }), (e: unknown) => e instanceof WxPayConfigError && e.field === 'baseUrl');
+  assert.throws(() => createV3Client({ ...base, retry: { attempts: 0 } }), (e: unknown) => e instanceof WxPayConfigError && e.field === 'retry');
   assert.throws(() => createV3Client({ ...base, mchid: '' }), (e: unknown) => e instanceof WxPayConfigError && e.field === 'mchid');
   assert.throws(() => createV3Client({ ...base, publicKey: { id: 'PUB_KEY_ID_1', key: 'nope' } }), WxPayConfigError);
 });
