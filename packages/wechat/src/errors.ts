@@ -58,7 +58,7 @@ export type SignatureFailure =
 export class WxPaySignatureError extends WxPayError {
   readonly reason: SignatureFailure;
   constructor(reason: SignatureFailure, message: string, options: WxPayErrorOptions = {}) {
-    super(message, { code: 'SIGN_ERROR', ...options });
+    super(message, { ...options, code: options.code ?? 'SIGN_ERROR' });
     this.reason = reason;
   }
 }
@@ -66,14 +66,14 @@ export class WxPaySignatureError extends WxPayError {
 /** Ciphertext that cannot be decrypted or authenticated (wrong key, tampered data, unexpected algorithm). */
 export class WxPayDecryptError extends WxPayError {
   constructor(message: string, options: WxPayErrorOptions = {}) {
-    super(message, { code: 'DECRYPT_ERROR', ...options });
+    super(message, { ...options, code: options.code ?? 'DECRYPT_ERROR' });
   }
 }
 
 /** Malformed wire data: not WeChat's XML dialect, a DOCTYPE, bad JSON, a missing field. */
 export class WxPayProtocolError extends WxPayError {
   constructor(message: string, options: WxPayErrorOptions = {}) {
-    super(message, { code: options.code ?? 'PROTOCOL_ERROR', ...options });
+    super(message, { ...options, code: options.code ?? 'PROTOCOL_ERROR' });
   }
 }
 
@@ -94,7 +94,7 @@ export class WxPayApiError extends WxPayError {
 export class WxPayNetworkError extends WxPayError {
   readonly outcomeUnknown: boolean;
   constructor(message: string, options: WxPayErrorOptions & { outcomeUnknown: boolean }) {
-    super(message, { retriable: true, code: options.code ?? 'NETWORK_ERROR', ...options });
+    super(message, { ...options, retriable: options.retriable ?? true, code: options.code ?? 'NETWORK_ERROR' });
     this.outcomeUnknown = options.outcomeUnknown;
   }
 }
