@@ -1,4 +1,6 @@
 import { test } from 'node:test';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import assert from 'node:assert/strict';
 import { WxPayConfigError, WxPayDecryptError, WxPayProtocolError, WxPaySignatureError } from '../../src/errors.js';
 import {
@@ -180,4 +182,30 @@ test('replies: 204 success; failures carry {code:FAIL}', () => {
 test('encryptAeadAes256Gcm output is what buildV3Notification embeds (sanity of the helper)', () => {
   const ct = encryptAeadAes256Gcm({ key: API_V3_KEY, nonce: '123456789012', associatedData: 'transaction', plaintext: '{}' });
   assert.equal(Buffer.from(ct, 'base64').length, 2 + 16);
+});
+
+test('over real HTTP: node headers and raw bytes in, 204 or a FAIL body out', async (t) => {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      handler.parse(req.headers, Buffer.concat(chunks)).then(
+        () => v3NotifySuccess(),
+        (e: unknown) => v3NotifyReplyForError(e),
+      ).then((r) => {
+        res.writeHead(r.status, r.headers);
+        res.end(r.body);
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/wxpay/notify/payment`;
+  const n = notification('TRANSACTION.SUCCESS', transaction);
+  const ok = await fetch(url, { method: 'POST', headers: n.headers, body: n.body });
+  assert.equal(ok.status, 204);
+  assert.equal(await ok.text(), '');
+  const forged = await fetch(url, { method: 'POST', headers: n.headers, body: n.body.replace('EV-', 'EX-') });
+  assert.equal(forged.status, 401);
+  assert.deepEqual(await forged.json(), { code: 'FAIL', message: 'signature verification failed' });
 });
