@@ -1,6 +1,51 @@
-// Boots what `npm start` boots, for the browser test: TEMPORARY dev stand-in until the server lands.
-export async function startDemoServer(): Promise<{ url: string; close: () => Promise<void> }> {
-  const url = process.env['H5_DEMO_URL'];
-  if (url === undefined) throw new Error('no server');
-  return { url, close: async () => {} };
+// Boots what `npm start` boots in sandbox mode (packages/server/src/server.ts), on ephemeral ports
+// and a throw-away SQLite directory: the in-process sandbox, the real app with the web demo and the
+// /sandbox/* proxy. The clocks are real, as for a person at the page: the cashier's notification
+// reaches the server within moments and the page's polling sees the order PAID.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { buildApp } from '../../packages/server/src/app.js';
+import { loadConfig } from '../../packages/server/src/config.js';
+import { startSandboxMode } from '../../packages/server/src/sandbox-mode.js';
+
+const DEMO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'web-demo');
+
+export type DemoServer = { url: string; close: () => Promise<void> };
+
+export async function startDemoServer(): Promise<DemoServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'wxpay-web-demo-'));
+  const config = loadConfig({
+    WXPAY_MODE: 'sandbox',
+    // The sandbox keeps its state next to the database (dir/sandbox.db).
+    DATABASE_URL: `sqlite:${join(dir, 'wxpay-kit.db')}`,
+    SESSION_SECRET: 'w'.repeat(40),
+    LOG_LEVEL: 'silent',
+  });
+  const runtime = await startSandboxMode(config, {});
+  let url = '';
+  try {
+    const app = await buildApp(runtime.config, {
+      logger: pino({ level: 'silent' }),
+      sandboxUrl: runtime.sandboxUrl,
+      demoRoot: DEMO_ROOT,
+      publicUrl: () => url,
+      gatewayExtras: { clientCert: runtime.clientCert },
+    });
+    url = (await app.listen({ port: 0, host: '127.0.0.1' })).replace('localhost', '127.0.0.1');
+    return {
+      url,
+      close: async () => {
+        await app.close();
+        await runtime.sandbox?.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await runtime.sandbox?.close();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
 }

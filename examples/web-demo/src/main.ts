@@ -34,10 +34,12 @@ const STATUS_LABEL: Record<OrderStatus, string> = {
   CLOSED: 'Closed',
 };
 
-function setStatus(state: UiState, text: string): void {
+function setStatus(state: UiState, text: string, detail?: string): void {
   const el = byTestId('status');
   el.dataset['state'] = state;
   el.className = `status status-${state}`;
+  if (detail === undefined) el.removeAttribute('title');
+  else el.title = detail;
   el.replaceChildren(h('span', { class: 'status-dot', 'aria-hidden': 'true' }), h('span', { 'data-testid': 'status-text' }, text));
 }
 
@@ -93,7 +95,7 @@ function renderOrders(orders: Order[]): void {
   byTestId('orders-empty').hidden = orders.length > 0;
   byTestId('orders').replaceChildren(
     ...orders.map((o) => {
-      const count = o.items.reduce((n, i) => n + (Number.isFinite(i.quantity) ? i.quantity : 0), 0);
+      const what = o.items.map((i) => `${products.find((p) => p.sku === i.sku)?.name ?? i.sku} × ${i.quantity}`).join(', ');
       const when = o.createdAt === '' ? '' : new Date(o.createdAt).toLocaleString();
       const payable = o.status === 'CREATED' || o.status === 'PAYING';
       const repay = payable ? h('button', { class: 'btn btn-small', type: 'button', 'data-testid': 'repay', disabled: busy }, 'Pay') : null;
@@ -104,8 +106,9 @@ function renderOrders(orders: Order[]): void {
         h(
           'div',
           { class: 'order-main' },
-          h('div', { class: 'order-no' }, `No. ${o.outTradeNo}`),
-          h('div', { class: 'order-meta' }, `${count} item${count === 1 ? '' : 's'}${when === '' ? '' : ` · ${when}`}`),
+          h('div', { class: 'order-what' }, what === '' ? 'Order' : what),
+          h('div', { class: 'order-meta' }, when),
+          h('div', { class: 'order-no', title: 'out_trade_no' }, o.outTradeNo),
         ),
         h(
           'div',
@@ -157,7 +160,7 @@ async function runPayment(run: (opts: PayOptions) => Promise<PayOutcome>, knownA
       },
     });
     const [state, text] = describe(result);
-    setStatus(state, text);
+    setStatus(state, text, result.reason);
     if (result.outcome === 'paid') cart.clear();
   } catch (err) {
     setStatus('error', `Something went wrong: ${messageOf(err)}`);
@@ -210,8 +213,8 @@ function failureText(reason: string | undefined): string {
   // wx reports "requestPayment:fail <why>"; the why is what a person wants to read.
   const why = (reason ?? '').replace(/^requestPayment:fail\s*/, '');
   if (why === '') return 'please try again.';
-  const english = CASHIER_MESSAGES[why];
-  return english === undefined ? `${why}.` : `${english} (${why}).`;
+  // WeChat's own words stay in the banner's tooltip (setStatus' detail).
+  return `${CASHIER_MESSAGES[why] ?? why}.`;
 }
 
 function messageOf(err: unknown): string {
