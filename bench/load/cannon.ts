@@ -29,6 +29,8 @@ export type LoadSpec = {
   body?: string;
   /** Paths to request in order, cycling (order reads). */
   paths?: readonly string[];
+  /** Sees every answer (to collect created orders, or to check each reply). */
+  onResponse?: (status: number, body: string) => void;
 };
 
 export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
@@ -40,13 +42,18 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     path: spec.path,
     headers: spec.headers ?? {},
     ...(spec.body === undefined ? {} : { body: spec.body }),
-    setupRequest: bodies === undefined && paths === undefined ? undefined : (req: { body?: string | Buffer; path?: string }) => {
-      const i = next++;
-      if (bodies !== undefined) req.body = bodies[i % bodies.length];
-      if (paths !== undefined) req.path = paths[i % paths.length];
-      return req;
-    },
+    ...(spec.onResponse === undefined ? {} : { onResponse: (status: number, body: string) => spec.onResponse?.(status, body) }),
+    // autocannon calls setupRequest whenever the key exists, so it is only set when needed.
+    ...(bodies === undefined && paths === undefined ? {} : {
+      setupRequest: (req: { body?: string | Buffer; path?: string }) => {
+        const i = next++;
+        if (bodies !== undefined) req.body = bodies[i % bodies.length];
+        if (paths !== undefined) req.path = paths[i % paths.length];
+        return req;
+      },
+    }),
   };
+  const started = performance.now();
   const result = await autocannon({
     url: spec.url,
     connections: spec.connections,
@@ -54,12 +61,14 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     timeout: 30,
     requests: [request],
   });
+  // autocannon rounds its duration to 10 ms; short runs need the exact wall time.
+  const wallSec = (performance.now() - started) / 1000;
   const completed = result['2xx'] + result.non2xx;
   return {
     label: spec.label,
     requests: completed,
-    durationSec: result.duration,
-    rps: result.duration > 0 ? completed / result.duration : Number.NaN,
+    durationSec: wallSec,
+    rps: wallSec > 0 ? completed / wallSec : Number.NaN,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     non2xx: result.non2xx,

@@ -68,14 +68,20 @@ export async function startTarget(opts: StartOptions): Promise<Target> {
   const first = await new Promise<Record<string, unknown>>((resolve, reject) => {
     const onExit = (code: number | null) => reject(new Error(`${opts.script} exited (${code}) before listening: ${stderr.join('').slice(-2000)}`));
     child.once('exit', onExit);
-    lines.once('line', (line) => {
-      child.off('exit', onExit);
+    // The ready line is JSON with benchReady; anything before it (a log line) is skipped.
+    const onLine = (line: string) => {
+      if (!line.includes('"benchReady"')) return;
+      let parsed: Record<string, unknown>;
       try {
-        resolve(JSON.parse(line) as Record<string, unknown>);
+        parsed = JSON.parse(line) as Record<string, unknown>;
       } catch {
-        reject(new Error(`${opts.script}: expected a JSON line, got ${line.slice(0, 200)}`));
+        return;
       }
-    });
+      child.off('exit', onExit);
+      lines.off('line', onLine);
+      resolve(parsed);
+    };
+    lines.on('line', onLine);
   });
   // Keep draining stdout so the child never blocks on a full pipe.
   lines.on('line', () => undefined);

@@ -5,7 +5,7 @@
 // the report can show our throughput beside what a team following the tutorial would deploy.
 //
 // Run as a child of bench/run.ts: env SEED_DB (an existing SQLite file with an `orders` table), SEED_API_KEY.
-// Prints one JSON line {"url": "..."} once listening on 127.0.0.1 (ephemeral port).
+// Prints one JSON line {"benchReady":true,"url":"..."} once listening on 127.0.0.1 (ephemeral port).
 import crypto from 'node:crypto';
 import Koa from 'koa';
 import convert from 'xml-js';
@@ -62,6 +62,6 @@ app.use(async (ctx) => {
 
 const server = app.listen(0, '127.0.0.1', () => {
   const { port } = server.address();
-  process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${port}` })}\n`);
+  process.stdout.write(`${JSON.stringify({ benchReady: true, url: `http://127.0.0.1:${port}` })}\n`);
 });
 process.on('SIGTERM', () => server.close(() => { db.close(); process.exit(0); }));

@@ -1,0 +1,24 @@
+// What the numbers were measured on: they mean little without the machine, the Node version and the date.
+import { execFileSync } from 'node:child_process';
+import { cpus, totalmem, type as osType, release } from 'node:os';
+
+export type Machine = { cpu: string; cores: number; memoryGiB: number; os: string; node: string; date: string; load: string };
+
+export function describeMachine(): Machine {
+  const list = cpus();
+  let load = '';
+  try {
+    load = execFileSync('uptime', { encoding: 'utf8' }).trim().replace(/^.*load average:\s*/, '');
+  } catch {
+    load = 'unknown';
+  }
+  return {
+    cpu: list[0]?.model.trim() ?? 'unknown',
+    cores: list.length,
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    os: `${osType()} ${release()}`,
+    node: process.version,
+    date: new Date().toISOString(),
+    load,
+  };
+}

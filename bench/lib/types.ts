@@ -1,0 +1,43 @@
+// The shape of one benchmark run, filled by bench/run.ts and rendered by bench/report.ts.
+import type { CaseResult } from '../micro/harness.js';
+import type { ImplName } from '../micro/cases.js';
+import type { LoadResult } from '../load/cannon.js';
+import type { ProfileSummary } from './profile.js';
+import type { Machine } from './machine.js';
+
+export type Probe = { name: ImplName; acceptsMd5: boolean; acceptsHmacWithoutSignType: boolean; refusesTampered: boolean };
+
+/** One load configuration: a database and an API version. */
+export type LoadSection = {
+  database: 'SQLite' | 'PostgreSQL';
+  apiVersion: 'v2' | 'v3';
+  storage: string;
+  results: LoadResult[];
+  /** Server-side own time of order creation (total minus the wait for WeChat/the sandbox), ms. */
+  orderCreateOwn?: { p50: number; p99: number; upstreamP50: number; upstreamP99: number; count: number };
+  /** Unifiedorder measured directly against the sandbox, same concurrency. */
+  sandboxUnifiedOrder?: LoadResult;
+  checks: string[];
+  skipped?: string;
+};
+
+export type SeedComparison = { storage: string; seed: LoadResult; ours: LoadResult; seedPaid: number; oursPaid: number; expected: number };
+
+export type Memory = { seconds: number; samplesMiB: number[]; slopeMiBPerMin: number; r2: number; workload: string; requests: number };
+
+export type Target = { name: string; status: 'met' | 'missed' | 'not measured'; detail: string };
+
+export type RunResults = {
+  machine: Machine;
+  command: string;
+  mode: 'full' | 'quick' | 'smoke';
+  pinned: string;
+  micro: CaseResult[];
+  probes: Probe[];
+  profiles: { what: string; summary: ProfileSummary }[];
+  load: LoadSection[];
+  seed: SeedComparison[];
+  memory?: Memory;
+  targets: Target[];
+  notes: string[];
+};

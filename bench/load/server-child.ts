@@ -1,0 +1,99 @@
+// Our server for the load benchmark, in its own (pinned) process: loadConfig + buildApp exactly as the product
+// assembles them, pointed at a sandbox running in another process (the configuration a real deployment uses, with
+// WeChat's hosts replaced by the sandbox). The one addition is measurement: the payment gateway is wrapped so that,
+// per HTTP request, the time spent waiting for WeChat (the sandbox) is known, and the server's own time is the
+// request's total minus that wait. Prints {"benchReady":true,"url":...}; answers IPC {cmd:'timings'|'reset'}.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomBytes } from 'node:crypto';
+import { buildApp } from '@wxpay-kit/server';
+import { loadConfig } from '../../packages/server/src/config.js';
+import { createGateways } from '../../packages/server/src/gateway/create.js';
+import type { PaymentGateway } from '../../packages/server/src/ports/gateway.js';
+
+type Timing = { upstreamMs: number };
+const als = new AsyncLocalStorage<Timing>();
+const samples: { route: string; totalMs: number; upstreamMs: number }[] = [];
+
+function timed<T extends object>(target: T): T {
+  return new Proxy(target, {
+    get(obj, prop, receiver) {
+      const value: unknown = Reflect.get(obj, prop, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const result: unknown = (value as (...a: unknown[]) => unknown).apply(obj, args);
+        if (!(result instanceof Promise)) return result;
+        const store = als.getStore();
+        if (store === undefined) return result;
+        const start = performance.now();
+        return result.finally(() => { store.upstreamMs += performance.now() - start; });
+      };
+    },
+  });
+}
+
+const env = process.env;
+const sandboxUrl = env.BENCH_SANDBOX_URL ?? '';
+const config = loadConfig({
+  ...env,
+  WXPAY_MODE: 'live',
+  WECHAT_API_BASE: sandboxUrl,
+  WXPAY_API_BASE: sandboxUrl,
+  // The notify URL is only written into unifiedorder; the benchmark posts notifications itself.
+  PUBLIC_URL: 'http://127.0.0.1:9',
+  SESSION_SECRET: randomBytes(32).toString('hex'),
+  LOG_LEVEL: env.BENCH_LOG_LEVEL ?? 'warn',
+});
+if (config.merchant === undefined) throw new Error('no merchant configuration');
+const made = createGateways(config, config.merchant);
+const gateway: PaymentGateway = timed(made.gateway);
+// One load generator is one user from one address: the per-user limits would turn the run into a 429 benchmark.
+const unlimited = { max: 1_000_000_000, timeWindow: 60_000 };
+const app = await buildApp(config, {
+  gateway,
+  login: made.login,
+  rateLimits: { login: unlimited, orders: unlimited },
+  seedDemoProducts: true,
+});
+
+app.addHook('onRequest', (_request, _reply, done) => {
+  als.run({ upstreamMs: 0 }, done);
+});
+app.addHook('onResponse', (request, reply, done) => {
+  const store = als.getStore();
+  samples.push({ route: `${request.method} ${request.routeOptions.url ?? request.url}`, totalMs: reply.elapsedTime, upstreamMs: store?.upstreamMs ?? Number.NaN });
+  done();
+});
+
+const url = await app.listen({ port: 0, host: '127.0.0.1' });
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+process.on('message', (msg: { id: number; cmd: string; route?: string }) => {
+  if (msg.cmd === 'reset') {
+    samples.length = 0;
+    process.send?.({ id: msg.id, ok: true });
+    return;
+  }
+  if (msg.cmd === 'timings') {
+    const rows = samples.filter((s) => s.route === msg.route);
+    const own = rows.map((s) => s.totalMs - s.upstreamMs).sort((a, b) => a - b);
+    const up = rows.map((s) => s.upstreamMs).sort((a, b) => a - b);
+    process.send?.({
+      id: msg.id, count: rows.length, missing: rows.filter((s) => Number.isNaN(s.upstreamMs)).length,
+      ownP50: percentile(own, 50), ownP99: percentile(own, 99), upstreamP50: percentile(up, 50), upstreamP99: percentile(up, 99),
+    });
+  }
+});
+
+// uptimeMs lets a profile summary leave out start-up (module loading, migrations).
+process.stdout.write(`${JSON.stringify({ benchReady: true, url, uptimeMs: performance.now() })}\n`);
+let closing = false;
+process.on('SIGTERM', () => {
+  if (closing) return;
+  closing = true;
+  void app.close().finally(() => process.exit(0));
+});
+process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));

@@ -1,0 +1,275 @@
+// The load half of `npm run bench`: the sandbox in its own process, our server in another (pinned to its own core
+// where the machine allows), the load generator in this one. For each storage: order creation, valid unique
+// notifications, duplicates, order reads; the seed-style handler with the same notifications; then a sustained run
+// for memory. Targets are checked here and profiles taken for the missed ones.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { linearFit } from '../lib/stats.js';
+import { mainProfile, summarizeProfile } from '../lib/profile.js';
+import type { ProfileSummary } from '../lib/profile.js';
+import type { LoadSection, Memory, RunResults, SeedComparison, Target } from '../lib/types.js';
+import { hasTaskset, pinSelf, startTarget } from './child.js';
+import type { Target as Child } from './child.js';
+import type { Merchant } from './notifications.js';
+import {
+  countStatus, createOrders, firstSku, logIn, notificationsFor, postNotifications, readOrders, sandboxUnifiedOrder,
+} from './scenarios.js';
+import type { CreatedOrder, Sizes } from './scenarios.js';
+import { runSeedComparator } from './seed-run.js';
+
+export type SuiteOptions = { root: string; mode: RunResults['mode']; log: (line: string) => void };
+export type SuiteResult = {
+  sections: LoadSection[]; seed: SeedComparison[]; memory?: Memory; pinned: string;
+  targets: Target[]; profiles: { what: string; summary: ProfileSummary }[]; notes: string[]; failures: string[];
+};
+
+const SIZES: Record<RunResults['mode'], Sizes & { memorySeconds: number }> = {
+  smoke: { orders: 20, warmup: 10, connections: 4, readSeconds: 1, memorySeconds: 0 },
+  quick: { orders: 1000, warmup: 200, connections: 10, readSeconds: 3, memorySeconds: 10 },
+  full: { orders: 4000, warmup: 500, connections: 10, readSeconds: 10, memorySeconds: 60 },
+};
+
+type Storage = { database: 'SQLite' | 'PostgreSQL'; label: string; dir?: string; url?: string };
+
+export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
+  const { log } = opts;
+  const sizes = SIZES[opts.mode];
+  const out: SuiteResult = { sections: [], seed: [], pinned: 'none', targets: [], profiles: [], notes: [], failures: [] };
+  const pin = hasTaskset() && cpus().length >= 2;
+  const serverCpus = pin ? '0' : undefined;
+  const loadCpus = pin ? '1' : undefined;
+  if (pin && loadCpus !== undefined) {
+    pinSelf(loadCpus);
+    out.pinned = 'taskset: server and seed handler on CPU 0; load generator (autocannon) and the sandbox on CPU 1';
+  } else {
+    out.pinned = 'none (taskset missing or fewer than 2 cores): all processes share the CPUs';
+  }
+  const tsx = ['--import', 'tsx'];
+  const script = (name: string) => join(opts.root, 'bench/load', name);
+
+  log('load: starting the sandbox');
+  const sandbox = await startTarget({ script: script('sandbox-child.ts'), nodeArgs: tsx, log, ...(loadCpus === undefined ? {} : { cpus: loadCpus }) });
+  const merchant = sandbox.info.merchant as Merchant & { secret: string };
+  const scratch: string[] = [];
+  try {
+    const diskDir = mkdtempSync(join(tmpdir(), 'wxpay-bench-disk-'));
+    scratch.push(diskDir);
+    const storages: Storage[] = [{ database: 'SQLite', label: `disk file under ${tmpdir()}`, dir: diskDir }];
+    if (process.platform === 'linux') {
+      const shm = mkdtempSync('/dev/shm/wxpay-bench-');
+      scratch.push(shm);
+      storages.push({ database: 'SQLite', label: 'tmpfs (/dev/shm): no fsync cost, so code cost shows', dir: shm });
+    }
+
+    const startServer = async (storage: Storage, extra: { nodeArgs?: string[]; dbName?: string } = {}): Promise<Child> => {
+      const databaseUrl = storage.url ?? `sqlite:${join(storage.dir ?? tmpdir(), extra.dbName ?? 'server.db')}`;
+      return startTarget({
+        script: script('server-child.ts'), nodeArgs: [...(extra.nodeArgs ?? []), ...tsx], log,
+        env: {
+          BENCH_SANDBOX_URL: sandbox.url, DATABASE_URL: databaseUrl, WXPAY_API_VERSION: 'v2',
+          WECHAT_APPID: merchant.appid, WECHAT_SECRET: merchant.secret, WXPAY_MCHID: merchant.mchid, WXPAY_KEY: merchant.apiKey,
+        },
+        ...(serverCpus === undefined ? {} : { cpus: serverCpus }),
+      });
+    };
+
+    for (const storage of storages) {
+      log(`load: ${storage.database} on ${storage.label}`);
+      const section: LoadSection = { database: storage.database, apiVersion: 'v2', storage: storage.label, results: [], checks: [] };
+      out.sections.push(section);
+      const server = await startServer(storage);
+      let measured: CreatedOrder[] = [];
+      let warm: CreatedOrder[] = [];
+      let notifications: string[] = [];
+      let warmNotifications: string[] = [];
+      let oursUnique: Awaited<ReturnType<typeof postNotifications>> | undefined;
+      try {
+        const user = await logIn(server.url, sandbox.url, merchant.appid);
+        const sku = await firstSku(server.url);
+        // Warm-up (JIT, caches, SQLite pages): orders made here are only used to warm the notification path.
+        warm = (await createOrders({ server, ...user, sku, amount: sizes.warmup, connections: sizes.connections, label: 'warm-up' })).orders;
+        await server.request({ cmd: 'reset' });
+        const created = await createOrders({
+          server, ...user, sku, amount: sizes.orders, connections: sizes.connections, label: 'order creation (POST /api/orders, logged in; includes the sandbox)',
+        });
+        measured = created.orders;
+        section.results.push(created.result);
+        const t = await server.request({ cmd: 'timings', route: 'POST /api/orders' }) as Record<string, number>;
+        section.orderCreateOwn = {
+          p50: t.ownP50 ?? Number.NaN, p99: t.ownP99 ?? Number.NaN, upstreamP50: t.upstreamP50 ?? Number.NaN,
+          upstreamP99: t.upstreamP99 ?? Number.NaN, count: t.count ?? 0,
+        };
+        if (measured.length !== sizes.orders) out.failures.push(`${storage.label}: created ${measured.length} of ${sizes.orders} orders`);
+        section.checks.push(`order creation: ${measured.length}/${sizes.orders} answered 201 with an order`);
+
+        const direct = await sandboxUnifiedOrder({ sandbox, merchant, openid: user.openid, count: Math.min(sizes.orders, 2000), connections: sizes.connections });
+        section.sandboxUnifiedOrder = direct.result;
+        if (direct.failures > 0) out.failures.push(`${storage.label}: sandbox unifiedorder failed ${direct.failures} times`);
+
+        warmNotifications = notificationsFor(warm, merchant, 0);
+        notifications = notificationsFor(measured, merchant, warm.length);
+        await postNotifications({ target: server, path: '/wxpay/notify/payment', bodies: warmNotifications, connections: sizes.connections, label: 'warm-up' });
+        oursUnique = await postNotifications({
+          target: server, path: '/wxpay/notify/payment', bodies: notifications, connections: sizes.connections,
+          label: 'valid unique notifications (POST /wxpay/notify/payment)',
+        });
+        section.results.push(oursUnique.result);
+        const paid = await countStatus(server.url, user.token, measured, 'PAID');
+        section.checks.push(`valid notifications: ${notifications.length - oursUnique.notSuccess}/${notifications.length} answered SUCCESS; ${paid.matching}/${paid.checked} sampled orders read back PAID`);
+        if (oursUnique.notSuccess > 0 || paid.matching !== paid.checked) out.failures.push(`${storage.label}: notifications not all applied`);
+
+        const dup = await postNotifications({
+          target: server, path: '/wxpay/notify/payment', bodies: notifications, connections: sizes.connections,
+          label: 'duplicate notifications (each already applied)',
+        });
+        section.results.push(dup.result);
+        section.checks.push(`duplicates: ${notifications.length - dup.notSuccess}/${notifications.length} answered SUCCESS (already recorded, nothing applied twice)`);
+        if (dup.notSuccess > 0) out.failures.push(`${storage.label}: duplicates not all answered SUCCESS`);
+
+        section.results.push(await readOrders({ server, token: user.token, orders: measured, connections: sizes.connections, seconds: sizes.readSeconds }));
+      } finally {
+        await server.stop();
+      }
+
+      if (oursUnique !== undefined && storage.database === 'SQLite') {
+        log(`load: seed-style handler on ${storage.label}`);
+        const seedOrders = [...warm, ...measured];
+        // Same warm-up, then the same measured notifications, on the same core and the same kind of storage.
+        const seedWarm = await runSeedComparator({
+          orders: seedOrders, notifications: warmNotifications, followUp: notifications, apiKey: merchant.apiKey,
+          connections: sizes.connections, log, ...(serverCpus === undefined ? {} : { cpus: serverCpus }), ...(storage.dir === undefined ? {} : { dataDir: storage.dir }),
+        });
+        out.seed.push({
+          storage: storage.label, seed: seedWarm.result, ours: oursUnique.result,
+          seedPaid: seedWarm.paid - warm.length, oursPaid: notifications.length - oursUnique.notSuccess, expected: notifications.length,
+        });
+      }
+    }
+
+    if (sizes.memorySeconds > 0) {
+      const storage = storages[storages.length - 1];
+      if (storage !== undefined) {
+        log(`load: ${sizes.memorySeconds}-second sustained run for memory`);
+        const server = await startServer(storage, { dbName: 'memory.db' });
+        try {
+          const user = await logIn(server.url, sandbox.url, merchant.appid);
+          const sku = await firstSku(server.url);
+          await createOrders({ server, ...user, sku, amount: sizes.warmup, connections: sizes.connections, label: 'warm-up' });
+          const samples: number[] = [];
+          const timer = setInterval(() => samples.push(server.rssBytes() / 2 ** 20), 1000);
+          let requests = 0;
+          try {
+            const r = await createOrders({ server, ...user, sku, durationSec: sizes.memorySeconds, connections: sizes.connections, label: 'sustained' });
+            requests = r.result.requests;
+          } finally {
+            clearInterval(timer);
+          }
+          const fit = linearFit(samples.map((_, i) => i), samples);
+          out.memory = {
+            seconds: sizes.memorySeconds, samplesMiB: samples, slopeMiBPerMin: fit.slope * 60, r2: fit.r2, requests,
+            workload: `Order creation (login, price, prepay at the sandbox, pay params) on SQLite/${storage.label}`,
+          };
+        } finally {
+          await server.stop();
+        }
+      }
+    }
+
+    if (opts.mode !== 'smoke') await checkTargets(out, opts.root, startServer, storages, sandbox, merchant, sizes, log);
+  } finally {
+    await sandbox.stop();
+    for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+  }
+  return out;
+}
+
+type StartServer = (storage: Storage, extra?: { nodeArgs?: string[]; dbName?: string }) => Promise<Child>;
+
+async function checkTargets(
+  out: SuiteResult, root: string, startServer: StartServer, storages: Storage[], sandbox: Child, merchant: Merchant, sizes: Sizes, log: (l: string) => void,
+): Promise<void> {
+  // Valid notifications on SQLite: ≥ 2× the seed-style handler, same run, same notifications.
+  for (const s of out.seed) {
+    const ratio = s.ours.rps / s.seed.rps;
+    out.targets.push({
+      name: `valid notifications on SQLite (${s.storage.split(':')[0]}): ≥ 2× the seed-style handler`,
+      status: ratio >= 2 ? 'met' : 'missed',
+      detail: `${ratio.toFixed(2)}× (${Math.round(s.ours.rps)} vs ${Math.round(s.seed.rps)} req/s)`,
+    });
+  }
+  // Order creation p99 under 20 ms, excluding the sandbox's own time.
+  for (const section of out.sections) {
+    const o = section.orderCreateOwn;
+    if (o === undefined) continue;
+    out.targets.push({
+      name: `order creation p99 < 20 ms excluding the sandbox (${section.database}, ${section.storage.split(':')[0]})`,
+      status: o.p99 < 20 ? 'met' : 'missed',
+      detail: `server's own time p99 ${o.p99.toFixed(2)} ms (p50 ${o.p50.toFixed(2)}); waiting for the sandbox p99 ${o.upstreamP99.toFixed(2)} ms`,
+    });
+  }
+  if (out.memory !== undefined) {
+    const m = out.memory;
+    const mean = m.samplesMiB.reduce((a, b) => a + b, 0) / Math.max(1, m.samplesMiB.length);
+    // "Flat": the fitted trend over the run is under 1% of the mean RSS per minute.
+    const flat = Math.abs(m.slopeMiBPerMin) < 0.01 * mean;
+    out.targets.push({
+      name: `memory flat over a ${m.seconds}-second run`,
+      status: flat ? 'met' : 'missed',
+      detail: `slope ${m.slopeMiBPerMin.toFixed(2)} MiB/min on a mean of ${mean.toFixed(0)} MiB (flat = under 1% of the mean per minute)`,
+    });
+  }
+
+  // Profiles for the missed load targets: the scenario again, short, in a server started under node --cpu-prof.
+  // Notifications are profiled alone: their orders are made first by an unprofiled server on the same database file.
+  const missedSeed = out.seed.filter((s) => s.ours.rps / s.seed.rps < 2);
+  const missedCreate = out.sections.filter((s) => (s.orderCreateOwn?.p99 ?? 0) >= 20);
+  const count = Math.min(sizes.orders, 1500);
+  for (const storage of storages) {
+    const wantNotify = missedSeed.some((s) => s.storage === storage.label);
+    const wantCreate = missedCreate.some((s) => s.storage === storage.label);
+    const short = storage.label.split(':')[0] ?? storage.label;
+    if (wantCreate) {
+      log(`load: profiling order creation on ${short}`);
+      const summary = await profiled(root, (nodeArgs) => startServer(storage, { nodeArgs, dbName: 'profile-create.db' }), async (server) => {
+        const user = await logIn(server.url, sandbox.url, merchant.appid);
+        await createOrders({ server, ...user, sku: await firstSku(server.url), amount: count, connections: sizes.connections, label: 'profile' });
+      });
+      if (summary !== undefined) out.profiles.push({ what: `order creation, server on SQLite/${short} (p99 target missed)`, summary });
+    }
+    if (wantNotify) {
+      log(`load: profiling valid notifications on ${short}`);
+      const setup = await startServer(storage, { dbName: 'profile-notify.db' });
+      let orders: CreatedOrder[];
+      try {
+        const user = await logIn(setup.url, sandbox.url, merchant.appid);
+        orders = (await createOrders({ server: setup, ...user, sku: await firstSku(setup.url), amount: count, connections: sizes.connections, label: 'setup' })).orders;
+      } finally {
+        await setup.stop();
+      }
+      const bodies = notificationsFor(orders, merchant, 9_000_000);
+      const summary = await profiled(root, (nodeArgs) => startServer(storage, { nodeArgs, dbName: 'profile-notify.db' }), async (server) => {
+        await postNotifications({ target: server, path: '/wxpay/notify/payment', bodies, connections: sizes.connections, label: 'profile' });
+      });
+      if (summary !== undefined) out.profiles.push({ what: `valid notifications, server on SQLite/${short} (ratio to the seed-style handler missed)`, summary });
+    }
+  }
+}
+
+/** Start a server under node --cpu-prof, run `work`, stop it, and summarise the profile after start-up. */
+async function profiled(root: string, start: (nodeArgs: string[]) => Promise<Child>, work: (server: Child) => Promise<void>): Promise<ProfileSummary | undefined> {
+  const dir = mkdtempSync(join(tmpdir(), 'wxpay-bench-prof-'));
+  try {
+    const server = await start(['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+    const readyMs = Number(server.info.uptimeMs ?? 0);
+    try {
+      await work(server);
+    } finally {
+      await server.stop();
+    }
+    const file = mainProfile(dir);
+    return file === undefined ? undefined : summarizeProfile(file, root, 12, readyMs);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

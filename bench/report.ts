@@ -1,0 +1,174 @@
+// Renders one run as BENCHMARKS.md: machine and command first, then every figure, then the targets met and missed.
+import { formatOps } from './lib/stats.js';
+import type { RunResults } from './lib/types.js';
+import type { LoadResult } from './load/cannon.js';
+import { IMPLEMENTATIONS } from './micro/cases.js';
+import type { CaseResult, ImplResult } from './micro/harness.js';
+
+function cell(r: ImplResult | undefined): string {
+  if (r === undefined) return 'n/a';
+  switch (r.status) {
+    case 'timed': return formatOps(r.opsPerSec);
+    case 'checked': return 'ok (not timed)';
+    case 'differs': return 'output differs';
+    case 'failed': return 'fails';
+  }
+}
+
+function ops(r: ImplResult | undefined): number | undefined {
+  return r?.status === 'timed' ? r.opsPerSec : undefined;
+}
+
+const OTHERS = ['tenpay', 'wechatpay-axios-plugin', 'wechatpay-node-v3'] as const;
+
+export function fastestOther(c: CaseResult): { name: string; ops: number } | undefined {
+  let best: { name: string; ops: number } | undefined;
+  for (const name of OTHERS) {
+    const v = ops(c.results[name]);
+    if (v !== undefined && (best === undefined || v > best.ops)) best = { name, ops: v };
+  }
+  return best;
+}
+
+function ratio(a: number | undefined, b: number | undefined): string {
+  return a === undefined || b === undefined || b === 0 ? 'n/a' : `${(a / b).toFixed(2)}×`;
+}
+
+function mib(bytes: number | undefined): string {
+  return bytes === undefined || !Number.isFinite(bytes) ? 'n/a' : `${Math.round(bytes / 2 ** 20)} MiB`;
+}
+
+function loadRow(r: LoadResult): string {
+  const flags = r.non2xx + r.errors > 0 ? ` (${r.non2xx} non-2xx, ${r.errors} errors)` : '';
+  return `| ${r.label} | ${r.requests} | ${Math.round(r.rps)} | ${r.p50Ms} | ${r.p99Ms} | ${mib(r.peakRssBytes)}${flags} |`;
+}
+
+const LOAD_HEADER = '| scenario | requests | req/s | p50 ms | p99 ms | server peak RSS |\n|---|---:|---:|---:|---:|---:|';
+
+export function renderReport(run: RunResults): string {
+  const m = run.machine;
+  const out: string[] = [];
+  out.push('# Benchmarks');
+  out.push('');
+  out.push('Produced by `npm run bench` (bench/run.ts); bench/README.md explains each figure. A benchmark reports: no test');
+  out.push('times anything, and these numbers belong to this machine on this day.');
+  out.push('');
+  out.push(`- **Command:** \`${run.command}\` (${run.mode} run)`);
+  out.push(`- **Date:** ${m.date}`);
+  out.push(`- **Machine:** ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB RAM, ${m.os}`);
+  out.push(`- **Node:** ${m.node}`);
+  out.push(`- **Load average at start:** ${m.load}`);
+  out.push(`- **Pinning:** ${run.pinned}`);
+  out.push('');
+
+  out.push('## Targets');
+  out.push('');
+  out.push('| target | status | measured |');
+  out.push('|---|---|---|');
+  for (const t of run.targets) out.push(`| ${t.name} | **${t.status}** | ${t.detail} |`);
+  out.push('');
+
+  out.push('## Micro: single-threaded operations per second');
+  out.push('');
+  out.push('Median of several tinybench rounds (implementations interleaved, each task a batch of calls). Every');
+  out.push("implementation's output was checked equal to the bare one (same parsed fields, same signature, a valid");
+  out.push('paySign, the same decrypted object) before it was timed. "n/a": the SDK has no such operation.');
+  out.push('');
+  out.push(`| operation | ${IMPLEMENTATIONS.join(' | ')} | wxpay-kit / bare | wxpay-kit / fastest other |`);
+  out.push(`|---|${IMPLEMENTATIONS.map(() => '---:').join('|')}|---:|---:|`);
+  for (const c of run.micro) {
+    const ours = ops(c.results['wxpay-kit']);
+    const bare = ops(c.results['bare node:crypto']);
+    const best = fastestOther(c);
+    const cells = IMPLEMENTATIONS.map((name) => cell(c.results[name]));
+    out.push(`| ${c.op} | ${cells.join(' | ')} | ${ratio(ours, bare)} | ${best === undefined ? 'n/a' : `${ratio(ours, best.ops)} (${best.name})`} |`);
+  }
+  out.push('');
+  if (run.probes.length > 0) {
+    out.push('### Notification verifiers: correctness beside speed');
+    out.push('');
+    out.push('WeChat sends payment notifications with no `sign_type`; an HMAC-SHA256 order gets an HMAC-signed one.');
+    out.push('');
+    out.push('| implementation | accepts MD5-signed | accepts HMAC-SHA256-signed, no sign_type | refuses a one-character change |');
+    out.push('|---|---|---|---|');
+    for (const p of run.probes) {
+      out.push(`| ${p.name} | ${p.acceptsMd5 ? 'yes' : '**no**'} | ${p.acceptsHmacWithoutSignType ? 'yes' : '**no**'} | ${p.refusesTampered ? 'yes' : '**no**'} |`);
+    }
+    out.push('');
+  }
+
+  out.push('## Load: the real server over HTTP on loopback');
+  out.push('');
+  if (run.load.length === 0) out.push('Not run.');
+  for (const section of run.load) {
+    out.push(`### ${section.database}, API ${section.apiVersion} (${section.storage})`);
+    out.push('');
+    if (section.skipped !== undefined) {
+      out.push(`Not measured: ${section.skipped}`);
+      out.push('');
+      continue;
+    }
+    out.push(LOAD_HEADER);
+    for (const r of section.results) out.push(loadRow(r));
+    if (section.sandboxUnifiedOrder !== undefined) out.push(loadRow(section.sandboxUnifiedOrder));
+    out.push('');
+    if (section.orderCreateOwn !== undefined) {
+      const o = section.orderCreateOwn;
+      out.push(`Order creation measured inside the server (${o.count} requests): own time p50 ${o.p50.toFixed(2)} ms, p99 ${o.p99.toFixed(2)} ms;`);
+      out.push(`waiting for the sandbox's unifiedorder p50 ${o.upstreamP50.toFixed(2)} ms, p99 ${o.upstreamP99.toFixed(2)} ms.`);
+      out.push('');
+    }
+    for (const check of section.checks) out.push(`- ${check}`);
+    if (section.checks.length > 0) out.push('');
+  }
+
+  out.push('## The seed tutorial\'s approach beside ours (valid unique notifications)');
+  out.push('');
+  if (run.seed.length === 0) out.push('Not run.');
+  else {
+    out.push('| storage | handler | requests | req/s | p50 ms | p99 ms | peak RSS | orders paid | ours / seed |');
+    out.push('|---|---|---:|---:|---:|---:|---:|---:|---:|');
+    for (const s of run.seed) {
+      out.push(`| ${s.storage} | seed-style (Koa, xml-js, MD5, one UPDATE) | ${s.seed.requests} | ${Math.round(s.seed.rps)} | ${s.seed.p50Ms} | ${s.seed.p99Ms} | ${mib(s.seed.peakRssBytes)} | ${s.seedPaid}/${s.expected} | |`);
+      out.push(`| ${s.storage} | wxpay-kit server (all checks, audit row, outbox row) | ${s.ours.requests} | ${Math.round(s.ours.rps)} | ${s.ours.p50Ms} | ${s.ours.p99Ms} | ${mib(s.ours.peakRssBytes)} | ${s.oursPaid}/${s.expected} | ${ratio(s.ours.rps, s.seed.rps)} |`);
+    }
+  }
+  out.push('');
+
+  out.push('## Memory over a sustained run');
+  out.push('');
+  if (run.memory === undefined) out.push('Not run.');
+  else {
+    const mem = run.memory;
+    out.push(`${mem.workload}: ${mem.requests} requests in ${mem.seconds} s; server RSS sampled every second.`);
+    out.push(`Least-squares slope ${mem.slopeMiBPerMin.toFixed(2)} MiB/min (r² ${mem.r2.toFixed(2)}); first ${mem.samplesMiB[0]?.toFixed(0)} MiB, last ${mem.samplesMiB[mem.samplesMiB.length - 1]?.toFixed(0)} MiB, max ${Math.max(...mem.samplesMiB).toFixed(0)} MiB.`);
+    out.push('');
+    out.push(`RSS (MiB) per second: ${mem.samplesMiB.map((v) => v.toFixed(0)).join(' ')}`);
+  }
+  out.push('');
+
+  if (run.profiles.length > 0) {
+    out.push('## What bounds the missed targets (node --cpu-prof, self time)');
+    out.push('');
+    out.push('Self time of the measured work only (start-up and set-up samples left out), by package and by function.');
+    out.push('');
+    for (const p of run.profiles) {
+      out.push(`**${p.what}** (${Math.round(p.summary.sampledMs)} ms sampled)`);
+      out.push('');
+      out.push('| package | self % |');
+      out.push('|---|---:|');
+      for (const k of p.summary.packages) out.push(`| ${k.name} | ${k.selfPct.toFixed(1)} |`);
+      out.push('');
+      out.push('| function | where | self % |');
+      out.push('|---|---|---:|');
+      for (const h of p.summary.functions) out.push(`| ${h.fn} | ${h.where} | ${h.selfPct.toFixed(1)} |`);
+      out.push('');
+    }
+  }
+
+  out.push('## Notes');
+  out.push('');
+  for (const n of run.notes) out.push(`- ${n}`);
+  out.push('');
+  return out.join('\n');
+}
