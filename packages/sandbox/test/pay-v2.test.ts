@@ -124,6 +124,9 @@ test('v2 communication failures: not XML, DOCTYPE, no sign, bad signature, wrong
     assert.equal(answer.fields.return_msg, message, name);
     assert.equal(answer.fields.sign, undefined, `${name}: communication failures are not signed`);
   }
+  const get = await fetch(`${sandbox.base}/pay/unifiedorder`);
+  assert.equal(get.status, 200);
+  assert.match(await get.text(), /REQUIRE_POST_METHOD/);
   // Without sign_type the request is MD5, WeChat's default.
   const noType = await v2(sandbox, '/pay/orderquery', { out_trade_no: 'NOPE' }, { omitSignType: true });
   assert.equal(noType.fields.err_code, 'ORDERNOTEXIST');

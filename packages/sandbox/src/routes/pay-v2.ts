@@ -48,6 +48,11 @@ const TRADE_STATE_DESC: Record<SandboxOrder['state'], string> = {
 type Handler = (ctx: SandboxContext, request: V2Request) => Answer;
 
 function v2Route(app: FastifyInstance, ctx: SandboxContext, path: string, handler: Handler): void {
+  // WeChat's v2 API is POST only; other methods get its communication failure, not a 404.
+  app.get(path, async (_request, reply) => {
+    const answer = communicationFailure('REQUIRE_POST_METHOD');
+    return reply.code(answer.status).header('content-type', answer.contentType).send(answer.body);
+  });
   app.post(path, async (request, reply) => {
     const peek = peekFields(request.body);
     const scope = { mchid: peek?.mch_id, outTradeNo: peek?.out_trade_no };
