@@ -60,7 +60,7 @@ test("code2Session: WeChat's errcodes become typed errors; secret and session_ke
 });
 
 test('code2Session: malformed answers, HTTP errors and timeouts', async () => {
-  const login = createLoginClient({ appid, secret, baseUrl, timeoutMs: 50 });
+  const login = createLoginClient({ appid, secret, baseUrl, timeoutMs: 1000 });
   const rows: [Answer, (e: unknown) => boolean][] = [
     [{ text: 'not json' }, (e) => e instanceof WxPayProtocolError],
     [{ json: [1, 2] }, (e) => e instanceof WxPayProtocolError],

@@ -261,7 +261,7 @@ test('malformed, oversized or foreign answers are protocol errors', async () => 
 
 test('network faults: timeout and reset may have landed; refused connection did not; all retried', async () => {
   wx.handler = () => 'hang';
-  await assert.rejects(client({ timeoutMs: 50, retry: { attempts: 2 } }).unifiedOrder(order), (e: unknown) => {
+  await assert.rejects(client({ timeoutMs: 1000, retry: { attempts: 2 } }).unifiedOrder(order), (e: unknown) => {
     assert.ok(e instanceof WxPayNetworkError);
     assert.equal(e.outcomeUnknown, true);
     assert.equal(e.code, 'TIMEOUT');
