@@ -63,7 +63,7 @@ export function decryptAeadAes256Gcm(input: {
     throw new WxPayDecryptError('AEAD ciphertext is not base64');
   }
   const raw = Buffer.from(input.ciphertext, 'base64');
-  if (raw.length <= TAG_BYTES) throw new WxPayDecryptError('AEAD ciphertext is too short');
+  if (raw.length < TAG_BYTES) throw new WxPayDecryptError('AEAD ciphertext is too short');
   const tag = raw.subarray(raw.length - TAG_BYTES);
   const encrypted = raw.subarray(0, raw.length - TAG_BYTES);
   try {
