@@ -15,7 +15,17 @@ export class ConfigError extends Error {
 
 export type ApiVersion = 'v2' | 'v3';
 export type WxPayMode = 'sandbox' | 'live';
-export type DatabaseConfig = { readonly kind: 'sqlite'; readonly path: string } | { readonly kind: 'postgres'; readonly url: string };
+export type DatabaseConfig =
+  | { readonly kind: 'sqlite'; readonly path: string }
+  | {
+      readonly kind: 'postgres';
+      /** The connection URL without our own `schema` query parameter. */
+      readonly url: string;
+      /** DATABASE_SCHEMA or `?schema=`: created when missing and put first on the search_path; undefined = the server's default. */
+      readonly schema?: string | undefined;
+      /** DATABASE_POOL_MAX: connections per instance (default 10). */
+      readonly poolMax: number;
+    };
 
 /** The credentials payments need. In sandbox mode they come from the sandbox's demo merchant at start-up. */
 export type MerchantConfig = {
@@ -60,6 +70,16 @@ export type AppConfig = {
   readonly trustProxy: boolean;
   /** Run the expire / reconcile / outbox jobs on timers (server.ts). */
   readonly jobs: boolean;
+  /** JOBS_INTERVAL_MS: how often each instance runs the jobs (default 15 000). */
+  readonly jobsIntervalMs: number;
+  /** JOBS_LEASE_MS: how long a claimed outbox event is ours before another instance may retry it (default 60 000). */
+  readonly jobsLeaseMs: number;
+  /** RECONCILE_AFTER_SECONDS: query an unpaid attempt this long after its prepay (default 60). */
+  readonly reconcileAfterSeconds: number;
+  /** WEBHOOK_URL: fulfilment events are also POSTed here, signed with WEBHOOK_SECRET. */
+  readonly webhook: { readonly url: string; readonly secret: string } | undefined;
+  /** REDIS_URL: share the WeChat access token through Redis instead of the database. */
+  readonly redisUrl: string | undefined;
 };
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -117,8 +137,46 @@ function parseDatabase(env: Env): DatabaseConfig {
     if (path === '') throw new ConfigError('DATABASE_URL', 'sqlite: needs a path, e.g. sqlite:./data/wxpay-kit.db or sqlite::memory:');
     return { kind: 'sqlite', path };
   }
-  if (raw.startsWith('postgres://') || raw.startsWith('postgresql://')) return { kind: 'postgres', url: raw };
+  if (raw.startsWith('postgres://') || raw.startsWith('postgresql://')) return parsePostgres(env, raw);
   throw new ConfigError('DATABASE_URL', 'must start with sqlite: or postgres://');
+}
+
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+/** `?schema=` is ours, not libpq's: it is taken off the URL. DATABASE_SCHEMA wins over it. */
+function parsePostgres(env: Env, raw: string): DatabaseConfig {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('DATABASE_URL', 'is not a valid postgres:// URL');
+  }
+  const fromUrl = url.searchParams.get('schema') ?? undefined;
+  url.searchParams.delete('schema');
+  const schema = opt(env, 'DATABASE_SCHEMA') ?? (fromUrl === '' ? undefined : fromUrl);
+  if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
+    throw new ConfigError(opt(env, 'DATABASE_SCHEMA') === undefined ? 'DATABASE_URL' : 'DATABASE_SCHEMA', 'a schema name is letters, digits and _ (at most 63, not starting with a digit)');
+  }
+  return { kind: 'postgres', url: url.toString(), schema, poolMax: int(env, 'DATABASE_POOL_MAX', 10, 1, 1000) };
+}
+
+function parseWebhook(env: Env): { url: string; secret: string } | undefined {
+  const url = httpUrl(env, 'WEBHOOK_URL');
+  const secret = opt(env, 'WEBHOOK_SECRET');
+  if (url === undefined) {
+    if (secret !== undefined) throw new ConfigError('WEBHOOK_URL', 'WEBHOOK_SECRET is set but WEBHOOK_URL is not');
+    return undefined;
+  }
+  if (secret === undefined) throw new ConfigError('WEBHOOK_SECRET', 'WEBHOOK_URL requires WEBHOOK_SECRET (the body is signed with it)');
+  if (secret.length < 32) throw new ConfigError('WEBHOOK_SECRET', 'must be at least 32 characters (e.g. `openssl rand -hex 32`)');
+  return Object.freeze({ url, secret });
+}
+
+function redisUrl(env: Env): string | undefined {
+  const raw = opt(env, 'REDIS_URL');
+  if (raw === undefined) return undefined;
+  if (!/^rediss?:\/\//.test(raw)) throw new ConfigError('REDIS_URL', 'must start with redis:// or rediss://');
+  return raw;
 }
 
 /** Which variables payments need in live mode, per API version. */
@@ -202,6 +260,11 @@ export function loadConfig(env: Env): AppConfig {
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     trustProxy: oneOf(env, 'TRUST_PROXY', ['true', 'false'], 'false') === 'true',
     jobs: oneOf(env, 'JOBS', ['true', 'false'], 'true') === 'true',
+    jobsIntervalMs: int(env, 'JOBS_INTERVAL_MS', 15_000, 50, 3_600_000),
+    jobsLeaseMs: int(env, 'JOBS_LEASE_MS', 60_000, 1_000, 3_600_000),
+    reconcileAfterSeconds: int(env, 'RECONCILE_AFTER_SECONDS', 60, 1, 24 * 3600),
+    webhook: parseWebhook(env),
+    redisUrl: redisUrl(env),
   };
   return Object.freeze(config);
 }

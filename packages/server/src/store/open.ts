@@ -1,15 +1,15 @@
 /**
  * Opens the database named by DATABASE_URL and applies the migrations. SQLite: better-sqlite3 with WAL (readers never
- * wait for the writer) and a busy timeout. PostgreSQL arrives with its own issue; until then it is refused clearly.
+ * wait for the writer) and a busy timeout. PostgreSQL: a pg pool (store/postgres.ts), migrated under an advisory lock.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import type { DatabaseConfig } from '../config.js';
-import { ConfigError } from '../config.js';
 import { KyselyStore } from './kysely-store.js';
 import { migrationProvider } from './migrations/index.js';
+import { openPostgres, preparePostgres } from './postgres.js';
 import type { Database } from './schema.js';
 
 export async function migrate(db: Kysely<Database>): Promise<void> {
@@ -34,7 +34,14 @@ export function openSqlite(path: string): Kysely<Database> {
 
 export async function openStore(database: DatabaseConfig): Promise<KyselyStore> {
   if (database.kind === 'postgres') {
-    throw new ConfigError('DATABASE_URL', 'postgres:// is not yet supported by this build; use sqlite:PATH for now');
+    const pgdb = openPostgres({ url: database.url, schema: database.schema, poolMax: database.poolMax });
+    try {
+      await preparePostgres(pgdb, database.schema, migrate);
+    } catch (error) {
+      await pgdb.destroy();
+      throw error;
+    }
+    return new KyselyStore(pgdb, 'postgres');
   }
   const db = openSqlite(database.path);
   try {

@@ -1,0 +1,83 @@
+/**
+ * PostgreSQL through `pg`. The same Kysely migrations and queries as SQLite; what differs is set up here:
+ * - int8 (bigint: money in fen, epoch-ms times) comes back as a JS number, checked to be a safe integer, never a string;
+ * - an optional schema of our own (DATABASE_SCHEMA / ?schema=), created when missing and first on every connection's
+ *   search_path, so test runs and tenants never collide;
+ * - migrations run under a session advisory lock, so N instances starting at once migrate exactly once.
+ */
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { Database } from './schema.js';
+
+export type PostgresOptions = { url: string; schema?: string | undefined; poolMax?: number };
+
+/** A fixed key: every instance of this server serialises its migrations on it (any 64-bit number of ours works). */
+const MIGRATION_LOCK_KEY = 7_787_061_796_040;
+
+const INT8_OID = 20;
+
+function parseInt8(value: string): number {
+  const n = Number(value);
+  // A value past 2^53 would silently lose precision; for money that is a bug to stop on, not to round.
+  if (!Number.isSafeInteger(n)) throw new RangeError(`int8 value ${value} is outside the safe integer range`);
+  return n;
+}
+
+/** Per-pool type parsers (not pg's global registry, which other code in the process may rely on). */
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8_OID && format !== 'binary') return parseInt8;
+    return (pg.types.getTypeParser as (oid: number, format?: 'text' | 'binary') => unknown)(oid, format);
+  },
+} as pg.CustomTypesConfig;
+
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+export function createPostgresPool(options: PostgresOptions): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolMax ?? 10,
+    types,
+    // A dead database must fail fast (readiness, notifications answered FAIL) rather than hang requests.
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+    ...(options.schema === undefined ? {} : { options: `-c search_path=${quoteIdent(options.schema)},public` }),
+  });
+  // An idle client losing its connection (PostgreSQL restarted) emits 'error' on the pool; without a listener that
+  // would crash the process. The pool drops the client and the next query opens a new connection.
+  pool.on('error', () => {});
+  return pool;
+}
+
+export function openPostgres(options: PostgresOptions): Kysely<Database> {
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: createPostgresPool(options) }) });
+}
+
+/**
+ * Creates the schema (if any) and runs `migrate` on one connection holding a session advisory lock: concurrent
+ * CREATE SCHEMA / CREATE TABLE IF NOT EXISTS race in PostgreSQL's catalogue, the lock makes them take turns.
+ */
+export async function preparePostgres(db: Kysely<Database>, schema: string | undefined, migrate: (db: Kysely<Database>) => Promise<void>): Promise<void> {
+  await db.connection().execute(async (conn) => {
+    await sql`select pg_advisory_lock(${sql.lit(MIGRATION_LOCK_KEY)})`.execute(conn);
+    try {
+      if (schema !== undefined) await sql`create schema if not exists ${sql.id(schema)}`.execute(conn);
+      await migrate(conn);
+    } finally {
+      await sql`select pg_advisory_unlock(${sql.lit(MIGRATION_LOCK_KEY)})`.execute(conn);
+    }
+  });
+}
+
+/** Drops a schema and everything in it (test clean-up). */
+export async function dropSchema(url: string, schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`drop schema if exists ${quoteIdent(schema)} cascade`);
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * PostgreSQL for tests: 127.0.0.1:5432, database `test` (TEST_DATABASE_URL overrides). Each call makes a fresh schema
+ * of its own, dropped when the test ends, so runs never collide. Under CI=true an unreachable PostgreSQL fails the
+ * test; elsewhere the PostgreSQL rows are skipped with a loud message.
+ */
+import { randomBytes } from 'node:crypto';
+import type { TestContext } from 'node:test';
+import pg from 'pg';
+import { dropSchema } from '../../src/store/postgres.js';
+
+const CANDIDATES = process.env.TEST_DATABASE_URL !== undefined
+  ? [process.env.TEST_DATABASE_URL]
+  : ['postgres://postgres@127.0.0.1:5432/test', 'postgres://root@127.0.0.1:5432/test'];
+
+let found: Promise<string | undefined> | undefined;
+
+async function tryUrl(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** The first URL that answers, or undefined. */
+export function postgresUrl(): Promise<string | undefined> {
+  found ??= (async () => {
+    for (const url of CANDIDATES) if (await tryUrl(url)) return url;
+    return undefined;
+  })();
+  return found;
+}
+
+export const REQUIRE_POSTGRES = process.env.CI === 'true';
+
+/**
+ * The URL to use, or undefined after marking the test skipped. Under CI=true an unreachable PostgreSQL throws: the
+ * PostgreSQL run is required there, never silently skipped.
+ */
+export async function requirePostgres(t: TestContext): Promise<string | undefined> {
+  const url = await postgresUrl();
+  if (url !== undefined) return url;
+  const message = `PostgreSQL is not reachable at ${CANDIDATES.join(' or ')}`;
+  if (REQUIRE_POSTGRES) throw new Error(`${message}; CI=true requires it`);
+  process.stderr.write(`\n!!! SKIPPING PostgreSQL test "${t.name}": ${message} (set CI=true to make this a failure)\n\n`);
+  t.skip(message);
+  return undefined;
+}
+
+/** A fresh schema name: letters, digits and _ only. */
+export function freshSchema(prefix = 't'): string {
+  return `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+}
+
+/** A fresh schema for this test, dropped afterwards. */
+export async function testSchema(t: TestContext, url: string, prefix?: string): Promise<string> {
+  const schema = freshSchema(prefix);
+  t.after(() => dropSchema(url, schema));
+  return schema;
+}
