@@ -157,18 +157,17 @@ export class PlatformCertificateManager implements Verifier {
     return verifyWithPlatformCertificate(this.#certs.get(normaliseSerial(serial)), this.#clock(), message, signature);
   }
 
+  /**
+   * A download failure is thrown rather than reported as "unknown serial": a wrong APIv3 key (WxPayDecryptError) or
+   * a merchant without platform certificates (404 RESOURCE_NOT_EXISTS) should say so. Either way nothing verifies.
+   */
   async onUnknownSerial(serial: string): Promise<boolean> {
     if (this.#inFlight !== undefined) {
-      await this.#inFlight.catch(() => undefined);
+      await this.#inFlight;
       return this.has(serial);
     }
     if (this.#clock() - this.#lastAttempt < this.#minRefreshIntervalMs) return false;
-    try {
-      await this.refresh();
-    } catch {
-      return false;
-    }
+    await this.refresh();
     return this.has(serial);
   }
 }
-

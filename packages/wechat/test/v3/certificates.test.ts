@@ -98,3 +98,14 @@ test('manager refreshes early when its newest certificate is about to expire', a
   await manager.refresh().catch(() => undefined);
   assert.ok(downloads >= 2);
 });
+
+test('manager: a download failure on an unknown serial surfaces (wrong APIv3 key, no platform certificates)', async () => {
+  const clock = fixedClock(NOW);
+  const wrongKey = new PlatformCertificateManager({ apiV3Key: 'ffffffffffffffffffffffffffffffff', clock: clock.now, download: async () => download(clock.now) });
+  const h = signV3Response({ body: 'x', platformKey: SANDBOX_PLATFORM_PRIVATE_KEY_PEM, serial: SANDBOX_PLATFORM_CERTIFICATE_SERIAL, clock: clock.now });
+  await assert.rejects(verifyV3Response(h, 'x', { verifier: wrongKey, clock: clock.now }), WxPayDecryptError);
+  // Rate limited afterwards: a plain unknown_serial, no second download.
+  await assert.rejects(verifyV3Response(h, 'x', { verifier: wrongKey, clock: clock.now }), (e: unknown) => e instanceof WxPaySignatureError && e.reason === 'unknown_serial');
+  const publicKeyOnly = new PlatformCertificateManager({ apiV3Key: API_V3_KEY, clock: clock.now, download: async () => download(clock.now, { status: 404 }) });
+  await assert.rejects(verifyV3Response(h, 'x', { verifier: publicKeyOnly, clock: clock.now }), (e: unknown) => e instanceof WxPayApiError && e.code === 'RESOURCE_NOT_EXISTS');
+});
