@@ -183,3 +183,30 @@ test('health, readiness, docs and unknown routes', async (t) => {
   assert.equal(missing.statusCode, 404);
   assert.deepEqual(missing.json(), { error: { code: 'not_found', message: 'no such resource' } });
 });
+
+test('unifiedorder answers ORDERPAID: the payment is fetched and applied, the client hears already_paid', async (t) => {
+  const { app, gateway, clock } = await build(t, { env: { PAY_EXPIRE_MINUTES: '10' } });
+  const token = await loginAs(app);
+  const created = (await app.inject({ method: 'POST', url: '/api/orders', headers: auth(token), payload: { items: [{ sku: 'sticker', quantity: 1 }] } })).json() as { orderId: string; outTradeNo: string };
+  gateway.pay(created.outTradeNo);
+  // The prepay is past its window, so repay closes the attempt: WeChat answers ORDERPAID.
+  clock.advance(11 * 60_000);
+  const res = await app.inject({ method: 'POST', url: `/api/orders/${created.orderId}/payment`, headers: auth(token) });
+  assert.equal(res.statusCode, 409);
+  assert.equal((res.json() as { error: { code: string } }).error.code, 'already_paid');
+  assert.equal((await app.wx.store.getOrder(created.orderId))?.status, 'PAID');
+});
+
+test('unifiedorder answers OUT_TRADE_NO_USED or ORDERCLOSED: the attempt is retired and a new out_trade_no used', async (t) => {
+  for (const kind of ['out_trade_no_used', 'closed'] as const) {
+    const { app, gateway } = await build(t);
+    const token = await loginAs(app);
+    gateway.script.prepay.push({ kind });
+    const res = await app.inject({ method: 'POST', url: '/api/orders', headers: auth(token), payload: { items: [{ sku: 'sticker', quantity: 1 }] } });
+    assert.equal(res.statusCode, 201, `${kind}: ${res.body}`);
+    const prepays = gateway.calls.filter((c) => c.op === 'prepay');
+    assert.equal(prepays.length, 2);
+    assert.notEqual(prepays[0]?.outTradeNo, prepays[1]?.outTradeNo);
+    assert.equal((res.json() as { outTradeNo: string }).outTradeNo, prepays[1]?.outTradeNo);
+  }
+});

@@ -1,0 +1,54 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { priceCart } from '../../src/domain/pricing.js';
+import type { Product } from '../../src/domain/pricing.js';
+import { assertFen, formatYuan, isFen, multiplyFen, sumFen } from '../../src/domain/money.js';
+
+const catalogue = new Map<string, Product>([
+  ['tea', { sku: 'tea', name: 'Tea', priceFen: 4800, active: true }],
+  ['mug', { sku: 'mug', name: 'Mug', priceFen: 3900, active: true }],
+  ['old', { sku: 'old', name: 'Old', priceFen: 100, active: false }],
+  ['huge', { sku: 'huge', name: 'Huge', priceFen: Number.MAX_SAFE_INTEGER, active: true }],
+]);
+
+test('prices come from the catalogue, summed in integer fen', () => {
+  const r = priceCart([{ sku: 'tea', quantity: 2 }, { sku: 'mug', quantity: 1 }], catalogue);
+  assert.ok(r.ok);
+  assert.equal(r.amountFen, 13500);
+  assert.deepEqual(r.items.map((i) => [i.sku, i.unitPriceFen, i.quantity]), [['tea', 4800, 2], ['mug', 3900, 1]]);
+  assert.equal(r.description, 'Tea and 1 more');
+});
+
+test('pricing refusals', () => {
+  const rows: [string, { sku: string; quantity: number }[], string][] = [
+    ['empty', [], 'empty_cart'],
+    ['zero', [{ sku: 'tea', quantity: 0 }], 'bad_quantity'],
+    ['negative', [{ sku: 'tea', quantity: -1 }], 'bad_quantity'],
+    ['fraction', [{ sku: 'tea', quantity: 0.5 }], 'bad_quantity'],
+    ['too many', [{ sku: 'tea', quantity: 100 }], 'bad_quantity'],
+    ['unknown', [{ sku: 'nope', quantity: 1 }], 'unknown_sku'],
+    ['inactive', [{ sku: 'old', quantity: 1 }], 'unknown_sku'],
+    ['duplicate', [{ sku: 'tea', quantity: 1 }, { sku: 'tea', quantity: 1 }], 'duplicate_sku'],
+    ['lines', Array.from({ length: 21 }, (_, i) => ({ sku: `s${i}`, quantity: 1 })), 'too_many_lines'],
+  ];
+  for (const [name, lines, reason] of rows) {
+    const r = priceCart(lines, catalogue);
+    assert.equal(r.ok, false, name);
+    if (!r.ok) assert.equal(r.reason, reason, name);
+  }
+});
+
+test('overflow is an error, never a wrapped amount', () => {
+  assert.throws(() => priceCart([{ sku: 'huge', quantity: 2 }], catalogue), RangeError);
+});
+
+test('money guards', () => {
+  assert.equal(isFen(1), true);
+  for (const bad of [0, -1, 1.5, Number.NaN, Number.MAX_SAFE_INTEGER + 1, '1']) assert.equal(isFen(bad), false, String(bad));
+  assert.throws(() => assertFen(0.1 + 0.2, 'x'));
+  assert.equal(multiplyFen(4800, 3), 14400);
+  assert.equal(sumFen([1, 2, 3]), 6);
+  assert.throws(() => sumFen([Number.MAX_SAFE_INTEGER, 1]));
+  assert.equal(formatYuan(4800), '48.00');
+  assert.equal(formatYuan(1), '0.01');
+});
