@@ -97,6 +97,7 @@ export class OrderBook {
       if (now >= existing.prepayExpiresAt) {
         existing.prepayId = newPrepayId(now);
         existing.prepayExpiresAt = now + PREPAY_TTL_MS;
+        this.store.putOrder(existing);
         this.store.commit();
       }
       return { ok: true, order: existing, reused: true };
@@ -122,6 +123,7 @@ export class OrderBook {
     order.paidAt = now;
     order.bankType = SANDBOX_BANK_TYPE;
     delete order.lastPaymentError;
+    this.store.putOrder(order);
     this.store.commit();
     this.notifier.enqueue({
       protocol: order.protocol,

@@ -141,7 +141,12 @@ export function registerControlRoutes(app: FastifyInstance, ctx: SandboxContext)
     const parsed = filterSchema.safeParse(request.query ?? {});
     if (!parsed.success) return badRequest(reply, parsed.error);
     const { mchid, outTradeNo } = parsed.data;
-    const attempts = ctx.store.attempts();
+    const attemptsByJob = new Map<string, DeliveryAttempt[]>();
+    for (const a of ctx.store.attempts()) {
+      const list = attemptsByJob.get(a.jobId) ?? [];
+      list.push(a);
+      attemptsByJob.set(a.jobId, list);
+    }
     const notifications = ctx.store
       .jobs()
       .filter((j) => (mchid === undefined || j.mchid === mchid) && (outTradeNo === undefined || j.outTradeNo === outTradeNo))
@@ -157,7 +162,7 @@ export function registerControlRoutes(app: FastifyInstance, ctx: SandboxContext)
         status: j.status,
         createdAt: iso(j.createdAt),
         nextAttemptAt: iso(j.nextAt),
-        attempts: attempts.filter((a) => a.jobId === j.id).map(attemptView),
+        attempts: (attemptsByJob.get(j.id) ?? []).map(attemptView),
       }));
     return { notifications };
   });

@@ -37,11 +37,45 @@ export function emptyState(merchants: SandboxMerchant[], now: number): StateData
  * or is followed by `commit()`, which writes the snapshot when a SQLite file was given.
  */
 export class SandboxStore {
+  // Lookups the hot paths need (cashier by prepay_id, queries by transaction_id, refunds of an order) without scanning
+  // every order. Rebuilt from the data at start; entries are verified on read, so a stale one (a renewed prepay_id)
+  // is harmless.
+  private readonly byPrepayId = new Map<string, string>();
+  private readonly byTransactionId = new Map<string, string>();
+  private readonly appsOfOpenid = new Map<string, Set<string>>();
+  private readonly refundsByOrder = new Map<string, SandboxRefund[]>();
+  private readonly byRefundId = new Map<string, string>();
+
   constructor(
     readonly data: StateData,
     private readonly persistence: StatePersistence | undefined,
     private readonly now: () => number,
-  ) {}
+  ) {
+    for (const [k, openid] of Object.entries(data.users)) this.indexUser(k.slice(0, k.indexOf('\n')), openid);
+    for (const order of Object.values(data.orders)) this.indexOrder(order);
+    for (const refund of Object.values(data.refunds)) this.indexRefund(refund);
+  }
+
+  private indexUser(appid: string, openid: string): void {
+    const apps = this.appsOfOpenid.get(openid) ?? new Set<string>();
+    apps.add(appid);
+    this.appsOfOpenid.set(openid, apps);
+  }
+
+  private indexOrder(order: SandboxOrder): void {
+    const k = key(order.mchid, order.outTradeNo);
+    this.byPrepayId.set(order.prepayId, k);
+    if (order.transactionId !== undefined) this.byTransactionId.set(key(order.mchid, order.transactionId), k);
+  }
+
+  private indexRefund(refund: SandboxRefund): void {
+    const orderKey = key(refund.mchid, refund.outTradeNo);
+    const list = this.refundsByOrder.get(orderKey) ?? [];
+    if (!list.includes(refund)) list.push(refund);
+    list.sort((a, b) => a.createdAt - b.createdAt || a.refundId.localeCompare(b.refundId));
+    this.refundsByOrder.set(orderKey, list);
+    this.byRefundId.set(key(refund.mchid, refund.refundId), key(refund.mchid, refund.outRefundNo));
+  }
 
   /** Persist the current state (a no-op in memory mode). */
   commit(): void {
@@ -76,13 +110,12 @@ export class SandboxStore {
 
   setUserOpenid(appid: string, user: string, openid: string): void {
     this.data.users[key(appid, user)] = openid;
+    this.indexUser(appid, openid);
   }
 
   /** Whether this openid belongs to a user of this appid (openids are per mini program). */
   isKnownOpenid(appid: string, openid: string): boolean {
-    const prefix = `${appid}\n`;
-    for (const [k, v] of Object.entries(this.data.users)) if (v === openid && k.startsWith(prefix)) return true;
-    return false;
+    return this.appsOfOpenid.get(openid)?.has(appid) ?? false;
   }
 
   sessionKey(appid: string, openid: string): string | undefined {
@@ -99,16 +132,22 @@ export class SandboxStore {
     return this.data.orders[key(mchid, outTradeNo)];
   }
 
+  /** Store a new order, or re-index one whose prepay_id or transaction_id changed. */
   putOrder(order: SandboxOrder): void {
     this.data.orders[key(order.mchid, order.outTradeNo)] = order;
+    this.indexOrder(order);
   }
 
   orderByPrepayId(prepayId: string): SandboxOrder | undefined {
-    return Object.values(this.data.orders).find((o) => o.prepayId === prepayId);
+    const k = this.byPrepayId.get(prepayId);
+    const order = k === undefined ? undefined : this.data.orders[k];
+    return order?.prepayId === prepayId ? order : undefined;
   }
 
   orderByTransactionId(mchid: string, transactionId: string): SandboxOrder | undefined {
-    return Object.values(this.data.orders).find((o) => o.mchid === mchid && o.transactionId === transactionId);
+    const k = this.byTransactionId.get(key(mchid, transactionId));
+    const order = k === undefined ? undefined : this.data.orders[k];
+    return order?.transactionId === transactionId ? order : undefined;
   }
 
   orders(): SandboxOrder[] {
@@ -123,17 +162,17 @@ export class SandboxStore {
 
   putRefund(refund: SandboxRefund): void {
     this.data.refunds[key(refund.mchid, refund.outRefundNo)] = refund;
+    this.indexRefund(refund);
   }
 
   refundById(mchid: string, refundId: string): SandboxRefund | undefined {
-    return Object.values(this.data.refunds).find((r) => r.mchid === mchid && r.refundId === refundId);
+    const k = this.byRefundId.get(key(mchid, refundId));
+    return k === undefined ? undefined : this.data.refunds[k];
   }
 
   /** The refunds of one order, oldest first (refundquery numbers them 0, 1, …). */
   refundsOf(mchid: string, outTradeNo: string): SandboxRefund[] {
-    return Object.values(this.data.refunds)
-      .filter((r) => r.mchid === mchid && r.outTradeNo === outTradeNo)
-      .sort((a, b) => a.createdAt - b.createdAt || a.refundId.localeCompare(b.refundId));
+    return [...(this.refundsByOrder.get(key(mchid, outTradeNo)) ?? [])];
   }
 
   refunds(): SandboxRefund[] {
