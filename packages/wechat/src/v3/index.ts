@@ -61,6 +61,7 @@ export {
   v3NotifyFailure,
   v3NotifyReplyForError,
   type V3NotificationEvent,
+  type V3NotifiedTransaction,
   type V3NotificationHandler,
   type V3NotificationOptions,
   type V3RefundEventType,

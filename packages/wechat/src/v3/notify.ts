@@ -7,6 +7,9 @@ import type { V3HeadersLike, V3SignatureInfo, Verifier } from './verifier.js';
 import { parseV3Refund, parseV3Transaction } from './wire.js';
 import type { V3Refund, V3Transaction } from './wire.js';
 
+/** A payment notification always carries the amount: `amount.total` (order total, integer fen) is what to compare. */
+export type V3NotifiedTransaction = V3Transaction & { amount: NonNullable<V3Transaction['amount']> };
+
 export type V3RefundEventType = 'REFUND.SUCCESS' | 'REFUND.ABNORMAL' | 'REFUND.CLOSED';
 
 type EventBase = {
@@ -18,7 +21,7 @@ type EventBase = {
 };
 
 export type V3NotificationEvent =
-  | (EventBase & { kind: 'transaction'; eventType: 'TRANSACTION.SUCCESS'; transaction: V3Transaction })
+  | (EventBase & { kind: 'transaction'; eventType: 'TRANSACTION.SUCCESS'; transaction: V3NotifiedTransaction })
   | (EventBase & { kind: 'refund'; eventType: V3RefundEventType; refund: V3Refund })
   /** An authentic event of a type this SDK does not model (e.g. PAYSCORE.*): the decrypted JSON object. */
   | (EventBase & { kind: 'other'; eventType: string; resource: Record<string, unknown> });
@@ -91,7 +94,9 @@ async function parseWithKey(
 
   if (eventType === 'TRANSACTION.SUCCESS') {
     if (originalType !== undefined && originalType !== 'transaction') throw new WxPayProtocolError('TRANSACTION event without a transaction resource');
-    return { ...base, kind: 'transaction', eventType, transaction: parseV3Transaction(decrypted) };
+    const transaction = parseV3Transaction(decrypted);
+    if (transaction.amount === undefined) throw new WxPayProtocolError('transaction.amount is missing or malformed');
+    return { ...base, kind: 'transaction', eventType, transaction: { ...transaction, amount: transaction.amount } };
   }
   if (REFUND_EVENTS.has(eventType)) {
     if (originalType !== undefined && originalType !== 'refund') throw new WxPayProtocolError('REFUND event without a refund resource');

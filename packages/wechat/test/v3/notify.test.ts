@@ -64,8 +64,8 @@ test('TRANSACTION.SUCCESS: verified, decrypted, typed', async () => {
   assert.equal(event.id, 'EV-2026112600000001');
   assert.equal(event.createTime, '2026-11-26T20:00:00+08:00');
   assert.equal(event.transaction.out_trade_no, 'ORDER20261126000001');
-  assert.equal(event.transaction.amount?.total, 1999);
-  assert.equal(event.transaction.amount?.payer_total, 1899);
+  assert.equal(event.transaction.amount.total, 1999);
+  assert.equal(event.transaction.amount.payer_total, 1899);
   assert.equal(event.signature.serial, SANDBOX_PLATFORM_CERTIFICATE_SERIAL);
 });
 
@@ -135,6 +135,7 @@ test('decrypted resource is checked strictly: amount must be integer fen', async
     { ...transaction, out_trade_no: undefined },
     { ...transaction, trade_state: 'PAID' },
     { ...transaction, transaction_id: undefined },
+    { ...transaction, trade_state: 'NOTPAY', amount: undefined },
   ]) {
     const n = notification('TRANSACTION.SUCCESS', bad);
     const e = await refusal(n.headers, n.body);
