@@ -3,6 +3,7 @@
  * state in ./data; with WXPAY_API_BASE set, an already running sandbox there is used (several servers can share one)
  * and its merchant credentials are read from its control API.
  */
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createSandbox } from '@wxpay-kit/sandbox';
 import type { Sandbox, SandboxMerchant } from '@wxpay-kit/sandbox';
@@ -47,7 +48,10 @@ export async function startSandboxMode(config: AppConfig, env: Readonly<Record<s
     sandboxUrl = config.wxpayApiBase;
     merchant = await remoteMerchant(sandboxUrl, env.WXPAY_MCHID);
   } else {
-    sandbox = await createSandbox({ dbPath: join(dataDirOf(config), 'sandbox.db') });
+    const dataDir = dataDirOf(config);
+    // A fresh clone has no ./data yet; the sandbox keeps its state there next to ours.
+    mkdirSync(dataDir, { recursive: true });
+    sandbox = await createSandbox({ dbPath: join(dataDir, 'sandbox.db') });
     sandboxUrl = await sandbox.listen({ port: 0, host: '127.0.0.1' });
     merchant = sandbox.demoMerchant;
   }
