@@ -14,6 +14,7 @@ import type {
   Session,
   Store,
 } from '../ports/store.js';
+import { claimDuePostgres } from './claim-postgres.js';
 import type { Database, OrdersTable, PaymentAttemptsTable, RefundsTable } from './schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -57,7 +58,11 @@ function affected(result: { numUpdatedRows?: bigint; numInsertedOrUpdatedRows?: 
 }
 
 export class KyselyRepos implements Repos {
-  constructor(protected readonly db: Db) {}
+  constructor(
+    protected readonly db: Db,
+    /** Where the dialects differ (the outbox claim), the PostgreSQL way is taken. */
+    protected readonly sqlDialect: 'sqlite' | 'postgres' = 'sqlite',
+  ) {}
 
   // ---- orders ------------------------------------------------------------------------------------------------
   private async withItems(rows: Selectable<OrdersTable>[]): Promise<Order[]> {
@@ -399,6 +404,17 @@ export class KyselyRepos implements Repos {
   }
 
   async claimDue(now: number, leaseMs: number, limit: number): Promise<OutboxEvent[]> {
+    if (this.sqlDialect === 'postgres') {
+      const rows = await claimDuePostgres(this.db, now, leaseMs, limit);
+      return rows.map((row) => ({
+        id: row.id,
+        topic: row.topic,
+        orderId: row.order_id,
+        payload: JSON.parse(row.payload_json) as Record<string, unknown>,
+        createdAt: Number(row.created_at),
+        attempts: Number(row.attempts),
+      }));
+    }
     const candidates = await this.db
       .selectFrom('outbox')
       .selectAll()
@@ -502,11 +518,11 @@ export class KyselyStore extends KyselyRepos implements Store {
     private readonly kysely: Kysely<Database>,
     readonly dialect: 'sqlite' | 'postgres',
   ) {
-    super(kysely);
+    super(kysely, dialect);
   }
 
   transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T> {
-    return this.kysely.transaction().execute((trx) => fn(new KyselyRepos(trx)));
+    return this.kysely.transaction().execute((trx) => fn(new KyselyRepos(trx, this.dialect)));
   }
 
   async ping(): Promise<void> {

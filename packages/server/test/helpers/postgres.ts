@@ -6,6 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import type { TestContext } from 'node:test';
 import pg from 'pg';
+import type { Store } from '../../src/ports/store.js';
+import { openStore } from '../../src/store/open.js';
 import { dropSchema } from '../../src/store/postgres.js';
 
 const CANDIDATES = process.env.TEST_DATABASE_URL !== undefined
@@ -62,4 +64,32 @@ export async function testSchema(t: TestContext, url: string, prefix?: string): 
   const schema = freshSchema(prefix);
   t.after(() => dropSchema(url, schema));
   return schema;
+}
+
+/**
+ * A Store on a fresh schema; close() also drops the schema. For suites that loop over dialects with `open()` only.
+ */
+export async function openPostgresTestStore(url: string, poolMax = 5): Promise<Store> {
+  const schema = freshSchema('store');
+  const store = await openStore({ kind: 'postgres', url, schema, poolMax });
+  const close = store.close.bind(store);
+  return Object.assign(store, {
+    close: async () => {
+      await close();
+      await dropSchema(url, schema);
+    },
+  });
+}
+
+/**
+ * The PostgreSQL entry of a dialect loop, decided once at load time: present when PostgreSQL answers; under CI=true
+ * present even when it does not (so every row fails loudly); otherwise absent, with a loud message.
+ */
+export async function postgresDialectEntry(): Promise<{ name: string; open(): Promise<Store> } | undefined> {
+  const url = await postgresUrl();
+  if (url !== undefined) return { name: 'postgres', open: () => openPostgresTestStore(url) };
+  const message = `PostgreSQL is not reachable at ${CANDIDATES.join(' or ')}`;
+  if (REQUIRE_POSTGRES) return { name: 'postgres', open: () => Promise.reject(new Error(`${message}; CI=true requires it`)) };
+  process.stderr.write(`\n!!! SKIPPING the PostgreSQL storage runs: ${message} (set CI=true to make this a failure)\n\n`);
+  return undefined;
 }
