@@ -10,6 +10,8 @@ import type {
 
 /** Attempts kept for inspection; older ones are dropped so a long-running sandbox does not grow without bound. */
 const MAX_ATTEMPTS_KEPT = 5000;
+/** Finished notifications kept for inspection. */
+const MAX_JOBS_KEPT = 5000;
 
 function key(a: string, b: string): string {
   return `${a}\n${b}`;
@@ -183,6 +185,18 @@ export class SandboxStore {
 
   putJob(job: NotificationJob): void {
     this.data.jobs[job.id] = job;
+    const ids = Object.keys(this.data.jobs);
+    if (ids.length > MAX_JOBS_KEPT) {
+      // Forget the oldest finished notifications (insertion order); pending ones are WeChat's debt and stay.
+      let excess = ids.length - MAX_JOBS_KEPT;
+      for (const id of ids) {
+        if (excess === 0) break;
+        if (this.data.jobs[id]?.status !== 'pending') {
+          delete this.data.jobs[id];
+          excess -= 1;
+        }
+      }
+    }
   }
 
   job(id: string): NotificationJob | undefined {
