@@ -9,7 +9,7 @@ import { json, login, newOutTradeNo, payParams, startMerchant, T0, unifiedOrder,
 test('with a SQLite file, orders, users, refunds and pending notifications survive a restart', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'wxpay-sandbox-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const dbPath = join(dir, 'state.sqlite');
+  const dbPath = join(dir, 'nested', 'state.sqlite');
   const merchant = await startMerchant(t);
   merchant.answer = () => ({ status: 200, body: V2_FAIL_REPLY });
 
