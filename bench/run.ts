@@ -3,6 +3,7 @@
 //   --smoke   run every case once, check all outputs agree, time nothing, write nothing (exit 1 on a mismatch)
 //   --micro-only / --load-only   one half
 //   --out FILE  where to write the report (default: BENCHMARKS.md at the repository root)
+//   --memory-only [--memory-seconds N]   only the sustained memory run (for investigating a slope)
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -134,7 +135,11 @@ async function main(): Promise<void> {
   }
 
   if (doLoad) {
-    const load = await runLoadSuite({ root: ROOT, mode, log });
+    const secondsIndex = args.indexOf('--memory-seconds');
+    const load = await runLoadSuite({
+      root: ROOT, mode, log, memoryOnly: args.includes('--memory-only'),
+      ...(secondsIndex >= 0 ? { memorySeconds: Number(args[secondsIndex + 1]) } : {}),
+    });
     run.load = load.sections;
     run.seed = load.seed;
     if (load.memory !== undefined) run.memory = load.memory;

@@ -5,6 +5,7 @@
 // request's total minus that wait. Prints {"benchReady":true,"url":...}; answers IPC {cmd:'timings'|'reset'}.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
+import BetterSqlite3 from 'better-sqlite3';
 import { buildApp } from '@wxpay-kit/server';
 import { loadConfig } from '../../packages/server/src/config.js';
 import { createGateways } from '../../packages/server/src/gateway/create.js';
@@ -30,6 +31,21 @@ function timed<T extends object>(target: T): T {
     },
   });
 }
+
+// Count the SQL statements the server prepares, by kind, so the report can say how many statements and commits one
+// request costs (Kysely's SQLite driver prepares every statement it runs; BEGIN/COMMIT are statements too).
+const sqlCounts = new Map<string, number>();
+const proto = BetterSqlite3.prototype as unknown as { prepare: (this: unknown, sql: string) => unknown };
+const originalPrepare = proto.prepare;
+proto.prepare = function prepare(this: unknown, sql: string) {
+  const kind = /^\s*(\w+)/.exec(sql)?.[1]?.toLowerCase() ?? '?';
+  sqlCounts.set(kind, (sqlCounts.get(kind) ?? 0) + 1);
+  // A write outside BEGIN…COMMIT is its own transaction: one more commit (and fsync, with synchronous=FULL).
+  if ((kind === 'insert' || kind === 'update' || kind === 'delete') && !(this as { inTransaction: boolean }).inTransaction) {
+    sqlCounts.set('autocommit write', (sqlCounts.get('autocommit write') ?? 0) + 1);
+  }
+  return originalPrepare.call(this, sql);
+};
 
 const env = process.env;
 const sandboxUrl = env.BENCH_SANDBOX_URL ?? '';
@@ -72,8 +88,13 @@ function percentile(sorted: number[], p: number): number {
 }
 
 process.on('message', (msg: { id: number; cmd: string; route?: string }) => {
+  if (msg.cmd === 'sql') {
+    process.send?.({ id: msg.id, counts: Object.fromEntries(sqlCounts) });
+    return;
+  }
   if (msg.cmd === 'reset') {
     samples.length = 0;
+    sqlCounts.clear();
     process.send?.({ id: msg.id, ok: true });
     return;
   }

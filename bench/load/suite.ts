@@ -18,7 +18,7 @@ import {
 import type { CreatedOrder, Sizes } from './scenarios.js';
 import { runSeedComparator } from './seed-run.js';
 
-export type SuiteOptions = { root: string; mode: RunResults['mode']; log: (line: string) => void };
+export type SuiteOptions = { root: string; mode: RunResults['mode']; log: (line: string) => void; memoryOnly?: boolean; memorySeconds?: number };
 export type SuiteResult = {
   sections: LoadSection[]; seed: SeedComparison[]; memory?: Memory; pinned: string;
   targets: Target[]; profiles: { what: string; summary: ProfileSummary }[]; notes: string[]; failures: string[];
@@ -31,6 +31,19 @@ const SIZES: Record<RunResults['mode'], Sizes & { memorySeconds: number }> = {
 };
 
 type Storage = { database: 'SQLite' | 'PostgreSQL'; label: string; dir?: string; url?: string };
+
+/** SQL statements the server prepared per request since the last reset, by kind (select, insert, begin, …). */
+async function sqlPerRequest(server: Child, requests: number, what: string): Promise<string> {
+  const { counts } = await server.request({ cmd: 'sql' }) as { counts?: Record<string, number> };
+  const all = counts ?? {};
+  const autocommit = all['autocommit write'] ?? 0;
+  const entries = Object.entries(all).filter(([kind]) => kind !== 'autocommit write').sort(([, a], [, b]) => b - a);
+  const total = entries.reduce((sum, [, n]) => sum + n, 0);
+  const per = (n: number) => (n / Math.max(requests, 1)).toFixed(1);
+  const parts = entries.map(([kind, n]) => `${per(n)} ${kind}`);
+  const commits = (all.commit ?? 0) + autocommit;
+  return `SQL per ${what}: ${per(total)} statements, each prepared anew (${parts.join(', ')}); ${per(commits)} commits (${per(autocommit)} of them autocommit writes outside a transaction)`;
+}
 
 export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
   const { log } = opts;
@@ -74,7 +87,7 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
       });
     };
 
-    for (const storage of storages) {
+    for (const storage of opts.memoryOnly === true ? [] : storages) {
       log(`load: ${storage.database} on ${storage.label}`);
       const section: LoadSection = { database: storage.database, apiVersion: 'v2', storage: storage.label, results: [], checks: [] };
       out.sections.push(section);
@@ -102,6 +115,7 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
         };
         if (measured.length !== sizes.orders) out.failures.push(`${storage.label}: created ${measured.length} of ${sizes.orders} orders`);
         section.checks.push(`order creation: ${measured.length}/${sizes.orders} answered 201 with an order`);
+        section.checks.push(await sqlPerRequest(server, created.result.requests, 'order creation'));
 
         const direct = await sandboxUnifiedOrder({ sandbox, merchant, openid: user.openid, count: Math.min(sizes.orders, 2000), connections: sizes.connections });
         section.sandboxUnifiedOrder = direct.result;
@@ -110,15 +124,19 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
         warmNotifications = notificationsFor(warm, merchant, 0);
         notifications = notificationsFor(measured, merchant, warm.length);
         await postNotifications({ target: server, path: '/wxpay/notify/payment', bodies: warmNotifications, connections: sizes.connections, label: 'warm-up' });
+        await server.request({ cmd: 'reset' });
         oursUnique = await postNotifications({
           target: server, path: '/wxpay/notify/payment', bodies: notifications, connections: sizes.connections,
           label: 'valid unique notifications (POST /wxpay/notify/payment)',
         });
         section.results.push(oursUnique.result);
+        const notifySql = await sqlPerRequest(server, oursUnique.result.requests, 'valid notification');
         const paid = await countStatus(server.url, user.token, measured, 'PAID');
         section.checks.push(`valid notifications: ${notifications.length - oursUnique.notSuccess}/${notifications.length} answered SUCCESS; ${paid.matching}/${paid.checked} sampled orders read back PAID`);
         if (oursUnique.notSuccess > 0 || paid.matching !== paid.checked) out.failures.push(`${storage.label}: notifications not all applied`);
+        section.checks.push(notifySql);
 
+        await server.request({ cmd: 'reset' });
         const dup = await postNotifications({
           target: server, path: '/wxpay/notify/payment', bodies: notifications, connections: sizes.connections,
           label: 'duplicate notifications (each already applied)',
@@ -126,6 +144,7 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
         section.results.push(dup.result);
         section.checks.push(`duplicates: ${notifications.length - dup.notSuccess}/${notifications.length} answered SUCCESS (already recorded, nothing applied twice)`);
         if (dup.notSuccess > 0) out.failures.push(`${storage.label}: duplicates not all answered SUCCESS`);
+        section.checks.push(await sqlPerRequest(server, dup.result.requests, 'duplicate notification'));
 
         section.results.push(await readOrders({ server, token: user.token, orders: measured, connections: sizes.connections, seconds: sizes.readSeconds }));
       } finally {
@@ -147,10 +166,11 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
       }
     }
 
-    if (sizes.memorySeconds > 0) {
+    const memorySeconds = opts.memorySeconds ?? sizes.memorySeconds;
+    if (memorySeconds > 0) {
       const storage = storages[storages.length - 1];
       if (storage !== undefined) {
-        log(`load: ${sizes.memorySeconds}-second sustained run for memory`);
+        log(`load: ${memorySeconds}-second sustained run for memory`);
         const server = await startServer(storage, { dbName: 'memory.db' });
         try {
           const user = await logIn(server.url, sandbox.url, merchant.appid);
@@ -160,14 +180,14 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
           const timer = setInterval(() => samples.push(server.rssBytes() / 2 ** 20), 1000);
           let requests = 0;
           try {
-            const r = await createOrders({ server, ...user, sku, durationSec: sizes.memorySeconds, connections: sizes.connections, label: 'sustained' });
+            const r = await createOrders({ server, ...user, sku, durationSec: memorySeconds, connections: sizes.connections, label: 'sustained' });
             requests = r.result.requests;
           } finally {
             clearInterval(timer);
           }
           const fit = linearFit(samples.map((_, i) => i), samples);
           out.memory = {
-            seconds: sizes.memorySeconds, samplesMiB: samples, slopeMiBPerMin: fit.slope * 60, r2: fit.r2, requests,
+            seconds: memorySeconds, samplesMiB: samples, slopeMiBPerMin: fit.slope * 60, r2: fit.r2, requests,
             workload: `Order creation (login, price, prepay at the sandbox, pay params) on SQLite/${storage.label}`,
           };
         } finally {
