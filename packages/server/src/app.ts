@@ -36,6 +36,18 @@ import { systemClock } from './ports/clock.js';
 import type { LoginGateway, PaymentGateway } from './ports/gateway.js';
 import type { Store } from './ports/store.js';
 import { openStore } from './store/open.js';
+import { createAccessTokenManager } from '@wxpay-kit/wechat';
+import type { AccessTokenManager } from '@wxpay-kit/wechat';
+import { composeHooks, createWebhookHook } from './jobs/webhook.js';
+import { SqlJobLeases } from './store/job-leases.js';
+import { KyselyStore } from './store/kysely-store.js';
+import { createSharedTokenStore } from './token-store/create.js';
+
+// The package's entry point is this file: embedders need the configuration loader and the ports next to buildApp.
+export { loadConfig, ConfigError } from './config.js';
+export type { AppConfig, Env } from './config.js';
+export type { FulfilmentHook } from './jobs/jobs.js';
+export type { OutboxEvent } from './ports/store.js';
 
 export type AppDeps = {
   store?: Store;
@@ -47,6 +59,8 @@ export type AppDeps = {
   logger?: FastifyBaseLogger;
   /** The fulfilment hook: receives each outbox event (order.paid) at least once. Default: log it. */
   onEvent?: FulfilmentHook;
+  /** The WeChat access-token manager; default: one over the shared token store (Redis or the database). */
+  accessTokens?: AccessTokenManager;
   /** SESSION_SECRET when the config has none (server.ts generates one in sandbox mode). */
   sessionSecret?: string;
   /** Sandbox mode: the sandbox's base URL, whose /sandbox/* control API is proxied. */
@@ -144,8 +158,36 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<W
       ((event) => {
         logger.info({ topic: event.topic, orderId: event.orderId }, 'fulfilment event (pass onEvent to buildApp to act on it)');
       });
-    const jobs = new Jobs({ store, payments, clock, logger: domainLogger, onEvent });
-    const services: Services = { config, store, gateway, payments, notifications, refunds, sessions, jobs, clock };
+    // WEBHOOK_URL: after the in-process hook, the same event goes to the merchant's endpoint, signed (jobs/webhook.ts).
+    const deliver = config.webhook === undefined
+      ? onEvent
+      : composeHooks(onEvent, createWebhookHook({ url: config.webhook.url, secret: config.webhook.secret, clock, timeoutMs: Math.min(10_000, Math.floor(config.jobsLeaseMs / 2)) }));
+    const jobs = new Jobs({
+      store,
+      payments,
+      clock,
+      logger: domainLogger,
+      onEvent: deliver,
+      leaseMs: config.jobsLeaseMs,
+      reconcileAfterMs: config.reconcileAfterSeconds * 1000,
+      ...(store instanceof KyselyStore ? { leases: new SqlJobLeases(store.database) } : {}),
+    });
+    // One access token for every instance of this appid: WeChat invalidates the old one whenever anyone fetches anew.
+    let accessTokens = deps.accessTokens;
+    let sharedTokens: ReturnType<typeof createSharedTokenStore> | undefined;
+    if (accessTokens === undefined && config.merchant !== undefined) {
+      sharedTokens = createSharedTokenStore(config, store, clock);
+      accessTokens = createAccessTokenManager({
+        appid: config.merchant.appid,
+        secret: config.merchant.secret,
+        ...(config.wechatApiBase === undefined ? {} : { baseUrl: config.wechatApiBase }),
+        store: sharedTokens.tokenStore,
+        clock: clock.now,
+      });
+      const closeTokens = sharedTokens.close;
+      app.addHook('onClose', async () => closeTokens());
+    }
+    const services: Services = { config, store, gateway, payments, notifications, refunds, sessions, jobs, clock, accessTokens };
 
     if (deps.seedDemoProducts ?? config.mode === 'sandbox') {
       if (await store.seedProductsIfEmpty(DEMO_PRODUCTS, clock.now())) logger.info('seeded the demo catalogue');
