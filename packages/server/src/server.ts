@@ -72,7 +72,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const url = await app.listen({ port: config.port, host: config.host });
-  const jobs = config.jobs ? scheduleJobs(app.wx.jobs, app.log, 15_000) : undefined;
+  const jobs = config.jobs ? scheduleJobs(app.wx.jobs, app.log, config.jobsIntervalMs) : undefined;
   process.stdout.write(`${banner(config, url.replace('[::1]', '127.0.0.1'), runtime)}\n`);
 
   let stopping = false;

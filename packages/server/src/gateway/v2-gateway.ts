@@ -151,6 +151,8 @@ export class V2Gateway implements PaymentGateway {
         if (error.code === 'ORDERPAID') return 'already_paid';
         // Never created at WeChat (unifiedorder failed): nothing there can be paid.
         if (error.code === 'ORDERNOTEXIST') return 'closed';
+        // Already closed (by another instance's expire job, or an earlier close whose answer we lost): same end state.
+        if (error.code === 'ORDERCLOSED') return 'closed';
       }
       throw toGatewayError(error, 'closeorder');
     }

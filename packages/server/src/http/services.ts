@@ -6,6 +6,7 @@ import type { AppConfig } from '../config.js';
 import type { NotificationService } from '../domain/notification-service.js';
 import type { PaymentService } from '../domain/payment-service.js';
 import type { RefundService } from '../domain/refund-service.js';
+import type { AccessTokenManager } from '@wxpay-kit/wechat';
 import type { Jobs } from '../jobs/jobs.js';
 import type { Clock } from '../ports/clock.js';
 import type { PaymentGateway } from '../ports/gateway.js';
@@ -22,6 +23,8 @@ export type Services = {
   sessions: SessionService;
   jobs: Jobs;
   clock: Clock;
+  /** WeChat's access token, shared across instances (Redis or the database); undefined without merchant credentials. */
+  accessTokens: AccessTokenManager | undefined;
 };
 
 export type RateLimit = { max: number; timeWindow: number };

@@ -3,7 +3,9 @@
  * conditional update before WeChat is called (a PostgreSQL version may claim with SKIP LOCKED instead), and every
  * effect goes through the same transitions as the request paths. server.ts runs them on timers; tests call them.
  */
+import { randomUUID } from 'node:crypto';
 import type { Clock } from '../ports/clock.js';
+import type { JobLeases } from '../ports/job-leases.js';
 import type { Store } from '../ports/store.js';
 import type { OutboxEvent } from '../ports/store.js';
 import type { DomainLogger } from '../domain/logger.js';
@@ -21,6 +23,13 @@ export type JobsOptions = {
   /** Query attempts whose prepay is older than this and still unpaid (WeChat suggests within a minute). */
   reconcileAfterMs?: number;
   batch?: number;
+  /**
+   * Reconcile and expire take a lease per run, so with N instances one pages through the rows and calls WeChat at a
+   * time (the rest skip that run). Without leases they still run correctly, only with redundant WeChat calls.
+   */
+  leases?: JobLeases;
+  /** Outbox claims and job leases last this long; an instance killed mid-run is taken over after it (default 60 s). */
+  leaseMs?: number;
 };
 
 export type JobReport = { examined: number; changed: number; failed: number };
@@ -28,14 +37,38 @@ export type JobReport = { examined: number; changed: number; failed: number };
 export class Jobs {
   private readonly reconcileAfterMs: number;
   private readonly batch: number;
+  private readonly leaseMs: number;
+  private readonly holder = randomUUID();
 
   constructor(private readonly o: JobsOptions) {
     this.reconcileAfterMs = o.reconcileAfterMs ?? 60_000;
     this.batch = o.batch ?? 50;
+    this.leaseMs = o.leaseMs ?? 60_000;
+  }
+
+  /** Runs `fn` under the job's lease; another instance holding it means this run is skipped (it is doing the work). */
+  private async singleton(name: string, fn: () => Promise<JobReport>): Promise<JobReport> {
+    const leases = this.o.leases;
+    if (leases === undefined) return fn();
+    if (!(await leases.acquire(`job:${name}`, this.holder, this.o.clock.now(), this.leaseMs))) return { examined: 0, changed: 0, failed: 0 };
+    try {
+      return await fn();
+    } finally {
+      await leases.release(`job:${name}`, this.holder).catch(() => {});
+    }
   }
 
   /** Unpaid attempts whose notification should have come: orderquery, applied through the same transition. */
   async reconcile(): Promise<JobReport> {
+    return this.singleton('reconcile', () => this.reconcileRun());
+  }
+
+  /** Close attempts past time_expire at WeChat, then orders past their expiry. A payment that raced is applied. */
+  async expire(): Promise<JobReport> {
+    return this.singleton('expire', () => this.expireRun());
+  }
+
+  private async reconcileRun(): Promise<JobReport> {
     const { store, clock, payments } = this.o;
     const now = clock.now();
     const attempts = await store.listAttemptsToReconcile(now, now - this.reconcileAfterMs, this.batch);
@@ -53,8 +86,7 @@ export class Jobs {
     return report;
   }
 
-  /** Close attempts past time_expire at WeChat, then orders past their expiry. A payment that raced is applied. */
-  async expire(): Promise<JobReport> {
+  private async expireRun(): Promise<JobReport> {
     const { store, clock, payments } = this.o;
     const report: JobReport = { examined: 0, changed: 0, failed: 0 };
     const attempts = await store.listAttemptsToClose(clock.now(), this.batch);
@@ -91,7 +123,7 @@ export class Jobs {
   /** Deliver outbox events to the fulfilment hook: at least once, with exponential backoff on failure. */
   async deliverOutbox(): Promise<JobReport> {
     const { store, clock } = this.o;
-    const events = await store.claimDue(clock.now(), 60_000, this.batch);
+    const events = await store.claimDue(clock.now(), this.leaseMs, this.batch);
     const report: JobReport = { examined: events.length, changed: 0, failed: 0 };
     for (const event of events) {
       try {
@@ -116,7 +148,7 @@ export class Jobs {
 }
 
 /** Runs the jobs on intervals (unref'd timers); `stop()` waits for a run in progress. */
-export function scheduleJobs(jobs: Jobs, logger: DomainLogger, everyMs = 15_000): { stop(): Promise<void> } {
+export function scheduleJobs(jobs: Pick<Jobs, 'runAll'>, logger: DomainLogger, everyMs = 15_000): { stop(): Promise<void> } {
   let running: Promise<void> | undefined;
   const tick = () => {
     if (running !== undefined) return;

@@ -525,6 +525,11 @@ export class KyselyStore extends KyselyRepos implements Store {
     return this.kysely.transaction().execute((trx) => fn(new KyselyRepos(trx, this.dialect)));
   }
 
+  /** The connection pool, for stores that share it (job leases, the access-token store). */
+  get database(): Kysely<Database> {
+    return this.kysely;
+  }
+
   async ping(): Promise<void> {
     await this.kysely.selectFrom('products').select('sku').limit(1).execute();
   }

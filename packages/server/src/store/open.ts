@@ -12,8 +12,12 @@ import { migrationProvider } from './migrations/index.js';
 import { openPostgres, preparePostgres } from './postgres.js';
 import type { Database } from './schema.js';
 
-export async function migrate(db: Kysely<Database>): Promise<void> {
-  const migrator = new Migrator({ db, provider: migrationProvider });
+/**
+ * `migrationSchema` (PostgreSQL) pins Kysely's bookkeeping tables to our schema: without it Kysely looks for them in
+ * every schema of the database, and another schema's tables would be taken for ours.
+ */
+export async function migrate(db: Kysely<Database>, migrationSchema?: string): Promise<void> {
+  const migrator = new Migrator({ db, provider: migrationProvider, ...(migrationSchema === undefined ? {} : { migrationTableSchema: migrationSchema }) });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error !== undefined || failed !== undefined) {

@@ -59,12 +59,19 @@ export function openPostgres(options: PostgresOptions): Kysely<Database> {
  * Creates the schema (if any) and runs `migrate` on one connection holding a session advisory lock: concurrent
  * CREATE SCHEMA / CREATE TABLE IF NOT EXISTS race in PostgreSQL's catalogue, the lock makes them take turns.
  */
-export async function preparePostgres(db: Kysely<Database>, schema: string | undefined, migrate: (db: Kysely<Database>) => Promise<void>): Promise<void> {
+export async function preparePostgres(
+  db: Kysely<Database>,
+  schema: string | undefined,
+  migrate: (db: Kysely<Database>, migrationSchema: string) => Promise<void>,
+): Promise<void> {
   await db.connection().execute(async (conn) => {
     await sql`select pg_advisory_lock(${sql.lit(MIGRATION_LOCK_KEY)})`.execute(conn);
     try {
       if (schema !== undefined) await sql`create schema if not exists ${sql.id(schema)}`.execute(conn);
-      await migrate(conn);
+      const current = await sql<{ name: string | null }>`select current_schema() as name`.execute(conn);
+      const target = current.rows[0]?.name ?? undefined;
+      if (target === undefined) throw new Error('PostgreSQL: no schema on the search_path to create the tables in');
+      await migrate(conn, target);
     } finally {
       await sql`select pg_advisory_unlock(${sql.lit(MIGRATION_LOCK_KEY)})`.execute(conn);
     }

@@ -79,6 +79,10 @@ export type OutboxTable = {
 
 export type SessionsTable = { token_hash: string; openid: string; session_key_enc: string; created_at: number; expires_at: number };
 
+export type JobLeasesTable = { name: string; holder: string | null; lease_until: number };
+
+export type TokenStoreTable = { key: string; value_json: string | null; value_until: number | null; lock_owner: string | null; lock_until: number | null };
+
 export type Database = {
   products: ProductsTable;
   orders: OrdersTable;
@@ -89,4 +93,6 @@ export type Database = {
   notification_events: NotificationEventsTable;
   outbox: OutboxTable;
   sessions: SessionsTable;
+  job_leases: JobLeasesTable;
+  token_store: TokenStoreTable;
 };

@@ -1,9 +1,11 @@
 /** Numbered migrations, applied in order at start-up. Add a file, add a line; never edit a released one. */
 import type { Migration, MigrationProvider } from 'kysely';
 import { initial } from './0001-initial.js';
+import { leasesAndTokens } from './0002-leases-and-tokens.js';
 
 export const migrations: Record<string, Migration> = {
   '0001-initial': initial,
+  '0002-leases-and-tokens': leasesAndTokens,
 };
 
 export const migrationProvider: MigrationProvider = {
