@@ -74,7 +74,7 @@ export class RefundService {
         await this.release(tx, order, now);
       });
       this.o.logger.warn({ orderId: order.id, code: answer.code }, 'refund rejected by WeChat');
-      return { ok: false, reason: 'rejected', message: answer.code };
+      return { ok: false, reason: 'rejected', message: `${answer.code}: ${answer.message}` };
     }
     await store.setRefundStatus(refund.outRefundNo, ['REQUESTED'], answer.status === 'SUCCESS' ? 'PROCESSING' : answer.status, now, answer.refundId);
     return { ok: true, refund: (await store.getRefundByOutRefundNo(refund.outRefundNo)) ?? refund };

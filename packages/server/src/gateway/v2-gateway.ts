@@ -4,6 +4,7 @@
  */
 import {
   WxPayApiError,
+  WxPayConfigError,
   WxPayProtocolError,
   WxPaySignatureError,
   createV2Client,
@@ -170,6 +171,8 @@ export class V2Gateway implements PaymentGateway {
       });
       return { kind: 'accepted', refundId: result.refund_id, status: 'PROCESSING' };
     } catch (error) {
+      // Refunds are the one v2 call that needs the API client certificate; without it nothing was sent.
+      if (error instanceof WxPayConfigError) return { kind: 'rejected', code: 'NO_CLIENT_CERT', message: 'set WXPAY_CLIENT_CERT_PATH and WXPAY_CLIENT_KEY_PATH (or WXPAY_CLIENT_P12_PATH) to refund' };
       if (error instanceof WxPayApiError && !error.retriable && error.code !== undefined && !error.code.startsWith('HTTP_')) {
         return { kind: 'rejected', code: error.code, message: error.description ?? error.code };
       }

@@ -57,3 +57,13 @@ test('answers are the XML WeChat expects', () => {
   assert.match(gateway.answer(false).body, /FAIL/);
   assert.equal(gateway.answer(false).status, 200);
 });
+
+test('a refund without the client certificate is refused before anything is sent, naming the variables', async () => {
+  const noCert = new V2Gateway({ appid: 'wx1', mchid: '1001', apiKey: KEY, baseUrl: 'http://127.0.0.1:9' });
+  const result = await noCert.refund({ outTradeNo: 'OTN1', outRefundNo: 'R1', totalFen: 100, refundFen: 100, reason: undefined, notifyUrl: 'https://shop.example.com/wxpay/notify/refund' });
+  assert.equal(result.kind, 'rejected');
+  if (result.kind === 'rejected') {
+    assert.equal(result.code, 'NO_CLIENT_CERT');
+    assert.match(result.message, /WXPAY_CLIENT_CERT_PATH/);
+  }
+});

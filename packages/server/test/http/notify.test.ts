@@ -109,3 +109,15 @@ test('the admin API does not exist without ADMIN_TOKEN', async (t) => {
   const res = await app.inject({ method: 'POST', url: '/admin/orders/ord_x/refunds', headers: { authorization: 'Bearer anything-anything' }, payload: {} });
   assert.equal(res.statusCode, 404);
 });
+
+test('a refund WeChat refuses: 502 with the reason, the order back to PAID, a later refund possible', async (t) => {
+  const { app, order, facts, gateway } = await paidSetup(t);
+  await notify(app, fakeNotification(facts));
+  const admin = { authorization: 'Bearer admin-token-0123456789' };
+  gateway.script.refund.push({ kind: 'rejected', code: 'NOTENOUGH', message: 'insufficient balance' });
+  const res = await app.inject({ method: 'POST', url: `/admin/orders/${order.orderId}/refunds`, headers: admin, payload: {} });
+  assert.equal(res.statusCode, 502);
+  assert.match((res.json() as { error: { message: string } }).error.message, /NOTENOUGH/);
+  assert.equal((await app.wx.store.getOrder(order.orderId))?.status, 'PAID');
+  assert.equal((await app.inject({ method: 'POST', url: `/admin/orders/${order.orderId}/refunds`, headers: admin, payload: {} })).statusCode, 202);
+});

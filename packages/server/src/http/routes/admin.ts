@@ -44,7 +44,7 @@ export function adminRoutes(app: FastifyInstance, services: Services): void {
       if (!result.ok) {
         if (result.reason === 'not_found') throw new AppError(404, 'not_found', 'no such order');
         if (result.reason === 'bad_amount') throw new AppError(400, 'bad_amount', 'amount must be positive and at most what is left to refund');
-        if (result.reason === 'rejected') throw new AppError(502, 'refund_rejected', `WeChat refused the refund (${result.message ?? 'unknown'})`);
+        if (result.reason === 'rejected') throw new AppError(502, 'refund_rejected', `refund refused (${result.message ?? 'unknown'})`);
         throw new AppError(409, 'not_refundable', 'the order is not in a refundable state');
       }
       const r = result.refund;
