@@ -3,11 +3,12 @@ import type { SandboxContext } from './context.js';
 import type { FaultScope } from './faults.js';
 
 /** An HTTP answer, built before it is sent so a fault can replace it. */
-export type Answer = { status: number; contentType: string; body: string | Buffer };
+export type Answer = { status: number; contentType: string; body: string | Buffer; headers?: Record<string, string> };
 
 const DEFAULT_HOLD_MS = 30_000;
 
 export function send(reply: FastifyReply, answer: Answer): FastifyReply {
+  if (answer.headers !== undefined) void reply.headers(answer.headers);
   return reply.code(answer.status).header('content-type', answer.contentType).send(answer.body);
 }
 

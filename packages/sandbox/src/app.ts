@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
-import { v2PaySignVerifier } from './cashier.js';
+import { v2PaySignVerifier, v3PaySignVerifier } from './cashier.js';
 import { VirtualClock } from './clock.js';
 import type { SandboxContext } from './context.js';
 import { FaultRegistry } from './faults.js';
@@ -10,10 +10,12 @@ import { OrderBook } from './orders.js';
 import { registerControlRoutes } from './routes/control.js';
 import { registerLoginRoutes } from './routes/login.js';
 import { registerPayV2Routes } from './routes/pay-v2.js';
+import { registerPayV3Routes } from './routes/pay-v3.js';
 import { SqliteStatePersistence, type StatePersistence } from './state/persistence.js';
 import { emptyState, SandboxStore } from './state/store.js';
 import type { SandboxMerchant } from './state/types.js';
 import { v2PaymentNotifications, v2RefundNotifications } from './v2-notifications.js';
+import { v3PaymentNotifications, v3RefundNotifications } from './v3-notifications.js';
 
 export type SandboxOptions = {
   /** Merchants besides the demo merchant (one with the demo's mchid or appid replaces it). */
@@ -74,11 +76,14 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
     paySignVerifiers: new Map([
       ['MD5', v2PaySignVerifier],
       ['HMAC-SHA256', v2PaySignVerifier],
+      ['RSA', v3PaySignVerifier],
     ]),
     heldSockets: new Set(),
   };
   notifier.register('v2', 'payment', v2PaymentNotifications(store));
   notifier.register('v2', 'refund', v2RefundNotifications(store));
+  notifier.register('v3', 'payment', v3PaymentNotifications(store, clock));
+  notifier.register('v3', 'refund', v3RefundNotifications(store, clock));
 
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
@@ -107,7 +112,7 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
   });
   registerLoginRoutes(app, context);
   registerPayV2Routes(app, context);
-  // The v3 routes (src/routes/pay-v3.ts) register here on the same context.
+  registerPayV3Routes(app, context);
   registerControlRoutes(app, context);
 
   // Notifications and refund settlements that were pending when the sandbox stopped continue where they were.

@@ -1,4 +1,5 @@
 import { verifyV2Sign } from '@wxpay-kit/wechat';
+import { verifyV3PaySign } from '@wxpay-kit/wechat/testing';
 import { z } from 'zod';
 import type { PaySignCheck, PaySignVerifier, SandboxContext } from './context.js';
 
@@ -47,6 +48,16 @@ export const v2PaySignVerifier: PaySignVerifier = (params: PaySignCheck, merchan
     merchant.apiKey,
     params.signType,
   );
+
+/** paySign for v3 orders: RSA-SHA256 over `appId\ntimeStamp\nnonceStr\npackage\n` with the merchant's key. */
+export const v3PaySignVerifier: PaySignVerifier = (params: PaySignCheck, merchant) => {
+  if (merchant.merchantPublicKey === undefined) return false;
+  try {
+    return verifyV3PaySign(params, merchant.merchantPublicKey);
+  } catch {
+    return false;
+  }
+};
 
 export function requestPayment(ctx: SandboxContext, input: RequestPaymentInput): CashierAnswer {
   const prefix = 'prepay_id=';

@@ -21,6 +21,10 @@ const notifyFaultSchema = z
     badSignature: z.boolean().optional(),
     /** Report an amount that differs by this many fen, correctly signed: an authentic notification that disagrees. */
     amountDelta: z.number().int().min(-1_000_000_000).max(1_000_000_000).optional(),
+    /** v3: Wechatpay-Timestamp 10 minutes in the past, correctly signed (a replay of an old message). */
+    expiredTimestamp: z.boolean().optional(),
+    /** v3: Wechatpay-Serial names a key the merchant cannot know, correctly signed with the real key. */
+    unknownSerial: z.boolean().optional(),
   })
   .strict();
 
@@ -69,6 +73,8 @@ export type NotificationFaultEffects = {
   concurrent: boolean;
   badSignature: boolean;
   amountDelta: number;
+  expiredTimestamp: boolean;
+  unknownSerial: boolean;
 };
 
 export class FaultRegistry {
@@ -113,6 +119,8 @@ export class FaultRegistry {
       concurrent: false,
       badSignature: false,
       amountDelta: 0,
+      expiredTimestamp: false,
+      unknownSerial: false,
     };
     // Walk least specific first so more specific faults overwrite.
     for (const f of this.matching(scope).reverse()) {
@@ -123,6 +131,8 @@ export class FaultRegistry {
       if (n.concurrent !== undefined) effects.concurrent = n.concurrent;
       if (n.badSignature !== undefined) effects.badSignature = n.badSignature;
       if (n.amountDelta !== undefined) effects.amountDelta = n.amountDelta;
+      if (n.expiredTimestamp !== undefined) effects.expiredTimestamp = n.expiredTimestamp;
+      if (n.unknownSerial !== undefined) effects.unknownSerial = n.unknownSerial;
     }
     return effects;
   }

@@ -1,5 +1,8 @@
+import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
+import { generateV3MerchantIdentity } from '@wxpay-kit/wechat/testing';
 import type { SandboxMerchant } from './state/types.js';
+import { DEMO_MERCHANT_CERT_SERIAL, DEMO_MERCHANT_PRIVATE_KEY_PEM, DEMO_MERCHANT_PUBLIC_KEY_PEM } from './v3-demo-key.js';
 
 /**
  * The demo merchant every sandbox knows. Fixed values, so docs, the web demo and a developer's .env can name them;
@@ -23,8 +26,46 @@ export const merchantSchema = z
     apiKey: z.string().min(1).max(64),
     // The APIv3 key is used as an AES-256 key: exactly 32 ASCII bytes.
     apiV3Key: z.string().regex(/^[\x21-\x7e]{32}$/),
+    // v3 (all optional: a merchant without a key pair gets a fresh one, see withV3Keys).
+    merchantCertSerial: z.string().regex(/^[0-9A-Fa-f]{8,64}$/).optional(),
+    merchantPublicKey: z.string().includes('-----BEGIN').optional(),
+    merchantPrivateKey: z.string().includes('-----BEGIN').optional(),
+    v3KeyMode: z.enum(['certificate', 'publicKey', 'migrating']).optional(),
   })
-  .passthrough();
+  .passthrough()
+  .refine((m) => (m.merchantPublicKey === undefined) === (m.merchantCertSerial === undefined), {
+    message: 'merchantPublicKey and merchantCertSerial go together',
+  });
+
+/**
+ * Gives a merchant its v3 identity when it has none: the demo merchant the published test key pair (so a sandbox
+ * started on its own has a usable v3 demo merchant), any other a fresh key pair whose private key is listed by
+ * GET /sandbox/merchants (fresh on every start unless configured). A configured public key must parse.
+ */
+function withV3Keys(m: SandboxMerchant): SandboxMerchant {
+  const keyMode = m.v3KeyMode ?? 'publicKey';
+  if (m.merchantPublicKey !== undefined && m.merchantCertSerial !== undefined) {
+    createPublicKey(m.merchantPublicKey);
+    return { ...m, merchantCertSerial: m.merchantCertSerial.toUpperCase(), v3KeyMode: keyMode };
+  }
+  if (m.mchid === DEMO_MERCHANT.mchid) {
+    return {
+      ...m,
+      merchantCertSerial: DEMO_MERCHANT_CERT_SERIAL,
+      merchantPublicKey: DEMO_MERCHANT_PUBLIC_KEY_PEM,
+      merchantPrivateKey: DEMO_MERCHANT_PRIVATE_KEY_PEM,
+      v3KeyMode: keyMode,
+    };
+  }
+  const identity = generateV3MerchantIdentity();
+  return {
+    ...m,
+    merchantCertSerial: identity.serialNo,
+    merchantPublicKey: identity.publicKeyPem,
+    merchantPrivateKey: identity.privateKeyPem,
+    v3KeyMode: keyMode,
+  };
+}
 
 export const merchantsFileSchema = z.union([z.array(merchantSchema), z.object({ merchants: z.array(merchantSchema) })]);
 
@@ -40,5 +81,5 @@ export function resolveMerchants(configured: readonly SandboxMerchant[] | undefi
     seen.add(`app:${m.appid}`);
   }
   const demoReplaced = list.some((m) => m.mchid === DEMO_MERCHANT.mchid || m.appid === DEMO_MERCHANT.appid);
-  return demoReplaced ? list : [{ ...DEMO_MERCHANT }, ...list];
+  return (demoReplaced ? list : [{ ...DEMO_MERCHANT }, ...list]).map(withV3Keys);
 }

@@ -72,7 +72,13 @@ export class Notifier {
       nextAt: now + effects.delayMs,
       status: 'pending',
       nonce: randomBytes(16).toString('hex'),
-      tamper: { badSignature: effects.badSignature, amountDelta: effects.amountDelta },
+      tamper: {
+        badSignature: effects.badSignature,
+        amountDelta: effects.amountDelta,
+        // v3-only effects; kept off v2 jobs so their stored shape is unchanged.
+        ...(effects.expiredTimestamp ? { expiredTimestamp: true } : {}),
+        ...(effects.unknownSerial ? { unknownSerial: true } : {}),
+      },
       duplicates: effects.duplicates,
       concurrent: effects.concurrent,
     };

@@ -5,6 +5,8 @@ import type { SandboxContext } from '../context.js';
 import { faultBodySchema } from '../faults.js';
 import { newLoginCode, openidFor } from '../state/ids.js';
 import type { DeliveryAttempt, SandboxOrder } from '../state/types.js';
+import { keyModeOf, PLATFORM_PUBLIC_MATERIAL } from '../v3-platform.js';
+import { serialsFor } from '../v3-wire.js';
 import { LOGIN_CODE_TTL_MS } from './login.js';
 
 /**
@@ -68,7 +70,12 @@ function attemptView(a: DeliveryAttempt): Record<string, unknown> {
 }
 
 export function registerControlRoutes(app: FastifyInstance, ctx: SandboxContext): void {
-  app.get('/sandbox/merchants', async () => ({ merchants: ctx.store.merchants() }));
+  // Credentials included: it is a sandbox. v3: each merchant's key mode and the serials it will see (platform
+  // certificate and/or WeChat Pay public key); `wechatpay` holds WeChat's public material to configure a verifier.
+  app.get('/sandbox/merchants', async () => ({
+    merchants: ctx.store.merchants().map((m) => ({ ...m, v3KeyMode: keyModeOf(m), wechatpaySerials: serialsFor(m) })),
+    wechatpay: PLATFORM_PUBLIC_MATERIAL,
+  }));
 
   app.post('/sandbox/wx/login', async (request, reply) => {
     const parsed = loginSchema.safeParse(request.body);

@@ -15,7 +15,23 @@ export type SandboxMerchant = {
   apiKey: string;
   /** APIv3 key (32 ASCII bytes): AES-256-GCM for v3 notifications. */
   apiV3Key: string;
+  /** v3: serial of the merchant API certificate (the Authorization header's serial_no), upper-case hex. */
+  merchantCertSerial?: string;
+  /** v3: the merchant API public key (SPKI PEM): the sandbox checks Authorization headers and RSA paySigns with it. */
+  merchantPublicKey?: string;
+  /**
+   * v3: the merchant's private key, present only when the sandbox made it or ships it (the demo merchant's published
+   * test key), so a backend can be configured from GET /sandbox/merchants. A real merchant's key never leaves it.
+   */
+  merchantPrivateKey?: string;
+  /**
+   * v3: how WeChat signs answers and notifications for this merchant: with the platform certificate, with the WeChat
+   * Pay public key (`PUB_KEY_ID_…`, merchants since 2024; the default), or either, per message (migration).
+   */
+  v3KeyMode?: V3KeyMode;
 };
+
+export type V3KeyMode = 'certificate' | 'publicKey' | 'migrating';
 
 export type Protocol = 'v2' | 'v3';
 
@@ -104,7 +120,7 @@ export type NotificationJob = {
   /** Fixed per notification so every retry carries the same bytes (v2); v3 re-signs each attempt. */
   nonce: string;
   /** Fault effects fixed when the notification was created (so retries repeat the same content). */
-  tamper: { badSignature: boolean; amountDelta: number };
+  tamper: { badSignature: boolean; amountDelta: number; expiredTimestamp?: boolean; unknownSerial?: boolean };
   /** Extra copies to send with the first attempt that is actually sent (duplicates fault). */
   duplicates: number;
   concurrent: boolean;
