@@ -157,12 +157,18 @@ export class PaymentService {
       }
       now = clock.now();
       if (order.expiresAt - now < MIN_PAY_WINDOW_MS) return { ok: false, reason: 'expired' };
-      attempt = this.newAttempt(order, now);
-      await store.insertAttempt(attempt);
+      const fresh = this.newAttempt(order, now);
+      if (!(await this.insertAttemptOnce(fresh))) {
+        // A concurrent request started the new attempt first (one OPEN attempt per order): use that one.
+        if (depth > 1) throw new GatewayError('BUSY', 'the order is being prepared by another request', { retriable: true });
+        return this.prepare((await store.getOrder(order.id)) ?? order, clientIp, depth + 1);
+      }
+      attempt = fresh;
     }
     if (attempt === undefined) {
-      attempt = this.newAttempt(order, now);
-      await store.insertAttempt(attempt);
+      const fresh = this.newAttempt(order, now);
+      if (!(await this.insertAttemptOnce(fresh))) return this.prepare((await store.getOrder(order.id)) ?? order, clientIp, depth + 1);
+      attempt = fresh;
     }
     const result = await gateway.createPrepay({
       outTradeNo: attempt.outTradeNo,
@@ -199,6 +205,18 @@ export class PaymentService {
         if (depth > 0) throw new GatewayError(result.kind.toUpperCase(), 'WeChat refused a fresh out_trade_no', { retriable: false });
         return this.prepare((await store.getOrder(order.id)) ?? order, clientIp, depth + 1);
       }
+    }
+  }
+
+  /** Inserts an attempt unless the order already has an OPEN one (the database's partial unique index decides). */
+  private async insertAttemptOnce(attempt: PaymentAttempt): Promise<boolean> {
+    try {
+      await this.o.store.insertAttempt(attempt);
+      return true;
+    } catch (error) {
+      const latest = await this.o.store.latestAttempt(attempt.orderId);
+      if (latest !== undefined && latest.status === 'OPEN' && latest.id !== attempt.id) return false;
+      throw error;
     }
   }
 

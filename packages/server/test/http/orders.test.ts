@@ -210,3 +210,16 @@ test('unifiedorder answers OUT_TRADE_NO_USED or ORDERCLOSED: the attempt is reti
     assert.equal((res.json() as { outTradeNo: string }).outTradeNo, prepays[1]?.outTradeNo);
   }
 });
+
+test('concurrent repays of an expired prepay start exactly one new attempt', async (t) => {
+  const { app, gateway, clock } = await build(t, { env: { PAY_EXPIRE_MINUTES: '10' } });
+  const token = await loginAs(app);
+  const created = (await app.inject({ method: 'POST', url: '/api/orders', headers: auth(token), payload: { items: [{ sku: 'sticker', quantity: 1 }] } })).json() as { orderId: string; outTradeNo: string };
+  clock.advance(11 * 60_000);
+  const answers = await Promise.all(Array.from({ length: 5 }, () => app.inject({ method: 'POST', url: `/api/orders/${created.orderId}/payment`, headers: auth(token) })));
+  const numbers = new Set(answers.filter((a) => a.statusCode === 200).map((a) => (a.json() as { outTradeNo: string }).outTradeNo));
+  assert.equal(numbers.size, 1, answers.map((a) => a.body).join('\n'));
+  assert.ok(!numbers.has(created.outTradeNo));
+  const prepaid = new Set(gateway.calls.filter((c) => c.op === 'prepay').map((c) => c.outTradeNo));
+  assert.equal(prepaid.size, 2, 'the first attempt and exactly one new one');
+});

@@ -61,7 +61,8 @@ for (const dialect of DIALECTS) {
       await store.insertOrder(order('o3', { idempotencyKey: 'k', openid: 'u2' }));
       await store.insertAttempt(attempt('a1', 'o1'));
       await assert.rejects(store.insertAttempt(attempt('a2', 'o1', { outTradeNo: 'OTNa1' })));
-      await store.insertAttempt(attempt('a3', 'o1'));
+      await assert.rejects(store.insertAttempt(attempt('a4', 'o1')), 'one OPEN attempt per order');
+      await store.insertAttempt(attempt('a3', 'o1', { status: 'CLOSED' }));
       assert.equal(await store.recordTransaction('a1', 'T1'), 'recorded');
       assert.equal(await store.recordTransaction('a1', 'T1'), 'same');
       assert.equal(await store.recordTransaction('a1', 'T2'), 'conflict');

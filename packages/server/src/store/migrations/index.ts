@@ -2,10 +2,12 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import { initial } from './0001-initial.js';
 import { leasesAndTokens } from './0002-leases-and-tokens.js';
+import { oneOpenAttempt } from './0003-one-open-attempt.js';
 
 export const migrations: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-leases-and-tokens': leasesAndTokens,
+  '0003-one-open-attempt': oneOpenAttempt,
 };
 
 export const migrationProvider: MigrationProvider = {
