@@ -140,10 +140,16 @@ export function renderReport(run: RunResults): string {
   if (run.memory === undefined) out.push('Not run.');
   else {
     const mem = run.memory;
-    out.push(`${mem.workload}: ${mem.requests} requests in ${mem.seconds} s; server RSS sampled every second.`);
-    out.push(`Least-squares slope ${mem.slopeMiBPerMin.toFixed(2)} MiB/min (r² ${mem.r2.toFixed(2)}); first ${mem.samplesMiB[0]?.toFixed(0)} MiB, last ${mem.samplesMiB[mem.samplesMiB.length - 1]?.toFixed(0)} MiB, max ${Math.max(...mem.samplesMiB).toFixed(0)} MiB.`);
+    const list = (xs: number[]) => xs.map((v) => v.toFixed(0)).join(' ');
+    out.push(`${mem.workload}: ${mem.requests} requests in ${mem.seconds} s after a ${mem.warmupSeconds}-second warm-up; the server's RSS`);
+    out.push('(from /proc) and V8 heap in use sampled every second, and the live heap measured after a forced full GC at even points.');
     out.push('');
-    out.push(`RSS (MiB) per second: ${mem.samplesMiB.map((v) => v.toFixed(0)).join(' ')}`);
+    out.push(`- RSS: least-squares trend ${mem.slopeMiBPerMin.toFixed(2)} MiB/min (r² ${mem.r2.toFixed(2)}); first ${mem.samplesMiB[0]?.toFixed(0)} MiB, last ${mem.samplesMiB[mem.samplesMiB.length - 1]?.toFixed(0)} MiB, max ${Math.max(...mem.samplesMiB).toFixed(0)} MiB.`);
+    out.push(`- Live heap after full GC: ${mem.liveHeap.map((p) => `${p.MiB.toFixed(1)} MiB at ${p.atSecond} s`).join(', ')}; trend ${mem.liveSlopeMiBPerMin.toFixed(2)} ± ${mem.liveSlopeStdErrMiBPerMin.toFixed(2)} MiB/min (flat: growth under 5%, or a trend within two standard errors of zero).`);
+    out.push('');
+    out.push(`RSS (MiB) per second: ${list(mem.samplesMiB)}`);
+    out.push('');
+    out.push(`Heap (MiB) per second: ${list(mem.heapMiB)}`);
   }
   out.push('');
 

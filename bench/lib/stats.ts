@@ -7,10 +7,10 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? (sorted[mid] ?? Number.NaN) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
-/** Ordinary least squares y = a + b·x; returns the slope b and r². */
-export function linearFit(xs: readonly number[], ys: readonly number[]): { slope: number; intercept: number; r2: number } {
+/** Ordinary least squares y = a + b·x; returns the slope b, its standard error and r². */
+export function linearFit(xs: readonly number[], ys: readonly number[]): { slope: number; intercept: number; r2: number; slopeStdErr: number } {
   const n = Math.min(xs.length, ys.length);
-  if (n < 2) return { slope: 0, intercept: ys[0] ?? 0, r2: 0 };
+  if (n < 2) return { slope: 0, intercept: ys[0] ?? 0, r2: 0, slopeStdErr: Number.NaN };
   let sx = 0, sy = 0;
   for (let i = 0; i < n; i++) { sx += xs[i] ?? 0; sy += ys[i] ?? 0; }
   const mx = sx / n, my = sy / n;
@@ -20,7 +20,11 @@ export function linearFit(xs: readonly number[], ys: readonly number[]): { slope
     sxx += dx * dx; sxy += dx * dy; syy += dy * dy;
   }
   const slope = sxx === 0 ? 0 : sxy / sxx;
-  return { slope, intercept: my - slope * mx, r2: sxx === 0 || syy === 0 ? 0 : (sxy * sxy) / (sxx * syy) };
+  const intercept = my - slope * mx;
+  let residuals = 0;
+  for (let i = 0; i < n; i++) residuals += ((ys[i] ?? 0) - intercept - slope * (xs[i] ?? 0)) ** 2;
+  const slopeStdErr = n > 2 && sxx > 0 ? Math.sqrt(residuals / (n - 2) / sxx) : Number.NaN;
+  return { slope, intercept, r2: sxx === 0 || syy === 0 ? 0 : (sxy * sxy) / (sxx * syy), slopeStdErr };
 }
 
 export function formatOps(opsPerSec: number): string {

@@ -23,7 +23,22 @@ export type LoadSection = {
 
 export type SeedComparison = { storage: string; seed: LoadResult; ours: LoadResult; seedPaid: number; oursPaid: number; expected: number };
 
-export type Memory = { seconds: number; samplesMiB: number[]; slopeMiBPerMin: number; r2: number; workload: string; requests: number };
+export type Memory = {
+  seconds: number;
+  workload: string;
+  requests: number;
+  warmupSeconds: number;
+  /** RSS per second (MiB) and its least-squares trend. */
+  samplesMiB: number[];
+  slopeMiBPerMin: number;
+  r2: number;
+  /** V8 heap in use per second (MiB), saw-toothing with garbage collection. */
+  heapMiB: number[];
+  /** Live heap after a forced full GC, at even points of the run: growth here is memory that is never released. */
+  liveHeap: { atSecond: number; MiB: number }[];
+  liveSlopeMiBPerMin: number;
+  liveSlopeStdErrMiBPerMin: number;
+};
 
 export type Target = { name: string; status: 'met' | 'missed' | 'not measured'; detail: string };
 

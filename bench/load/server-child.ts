@@ -88,6 +88,13 @@ function percentile(sorted: number[], p: number): number {
 }
 
 process.on('message', (msg: { id: number; cmd: string; route?: string }) => {
+  if (msg.cmd === 'mem' || msg.cmd === 'gc') {
+    // 'gc': a full collection first (the child runs with --expose-gc for the memory run), so what remains is live.
+    if (msg.cmd === 'gc') (globalThis as { gc?: () => void }).gc?.();
+    const m = process.memoryUsage();
+    process.send?.({ id: msg.id, rss: m.rss, heapUsed: m.heapUsed, external: m.external });
+    return;
+  }
   if (msg.cmd === 'sql') {
     process.send?.({ id: msg.id, counts: Object.fromEntries(sqlCounts) });
     return;
