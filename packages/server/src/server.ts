@@ -59,6 +59,9 @@ async function main(): Promise<void> {
     deps.sessionSecret = config.sessionSecret ?? sandboxSessionSecret(dataDirOf(config));
     if (existsSync(DEMO_ROOT)) deps.demoRoot = DEMO_ROOT;
   }
+  // PORT=0 (tests, several local instances): the notify URL can only name the port once we listen.
+  let listening = '';
+  if (config.port === 0 && process.env.PUBLIC_URL === undefined) deps.publicUrl = () => listening;
 
   let app;
   try {
@@ -72,6 +75,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const url = await app.listen({ port: config.port, host: config.host });
+  listening = url;
   const jobs = config.jobs ? scheduleJobs(app.wx.jobs, app.log, config.jobsIntervalMs) : undefined;
   process.stdout.write(`${banner(config, url.replace('[::1]', '127.0.0.1'), runtime)}\n`);
 
