@@ -145,6 +145,23 @@ for (const version of API_VERSIONS) {
       });
     }
 
+    test('unifiedorder lands but the answer is lost: the retry sends identical parameters and gets the same order', async (t) => {
+      const s = await startStack(t, version);
+      const user = await s.login();
+      const path = version === 'v2' ? '/pay/unifiedorder' : '/v3/pay/transactions/jsapi';
+      await s.fault({ api: { path, kind: 'timeout', apply: true, holdMs: 20, times: 10 } });
+      const first = await s.createOrder(user, undefined, { 'idempotency-key': 'lost-answer' });
+      assert.equal(first.status, 503);
+      await fetch(`${s.sandbox.url}/sandbox/faults`, { method: 'DELETE' });
+      s.clock.advance(60_000);
+      const second = await s.createOrder(user, undefined, { 'idempotency-key': 'lost-answer' });
+      assert.equal(second.status, 200, JSON.stringify(second.body));
+      const atWeChat = (await (await fetch(`${s.sandbox.url}/sandbox/orders`)).json()) as { orders: { outTradeNo: string }[] };
+      assert.deepEqual(atWeChat.orders.map((o) => o.outTradeNo), [second.body.outTradeNo], 'one order at WeChat, not two');
+      assert.equal(await s.pay(user, second.body.payParams), 'requestPayment:ok');
+      assert.equal((await s.app.wx.store.getOrder(second.body.orderId))?.status, 'PAID');
+    });
+
     test('a single SYSTEMERROR on unifiedorder is retried by the SDK with identical bytes: the client sees 201', async (t) => {
       const s = await startStack(t, version);
       const user = await s.login();
