@@ -41,7 +41,15 @@ export type PaymentRefused = { ok: false; reason: 'already_paid' | 'not_payable'
 export type CreateOrderResult =
   | (PaymentReady & { replayed: boolean })
   | (PaymentRefused & { order: Order })
-  | { ok: false; reason: Exclude<PricingResult, { ok: true }>['reason']; sku?: string | undefined };
+  | { ok: false; reason: Exclude<PricingResult, { ok: true }>['reason']; sku?: string | undefined }
+  /** The idempotency key was used before for a different cart. */
+  | { ok: false; reason: 'idempotency_mismatch'; sku?: undefined };
+
+/** Same skus and quantities, in any order: what an idempotent replay must repeat. */
+function sameCart(items: readonly { sku: string; quantity: number }[], lines: readonly CartLine[]): boolean {
+  const key = (list: readonly { sku: string; quantity: number }[]) => list.map((l) => `${l.sku}\u0000${l.quantity}`).sort().join('\u0001');
+  return key(items) === key(lines);
+}
 
 export class PaymentService {
   private readonly lateQueryAfterMs: number;
@@ -65,7 +73,10 @@ export class PaymentService {
     const { store, clock, ids } = this.o;
     if (input.idempotencyKey !== undefined) {
       const existing = await store.findByIdempotencyKey(input.openid, input.idempotencyKey);
-      if (existing !== undefined) return this.resume(existing, input.clientIp, true);
+      if (existing !== undefined) {
+        if (!sameCart(existing.items, input.lines)) return { ok: false, reason: 'idempotency_mismatch' };
+        return this.resume(existing, input.clientIp, true);
+      }
     }
     const catalogue = await store.productsBySku(input.lines.map((l) => l.sku));
     const priced = priceCart(input.lines, catalogue);

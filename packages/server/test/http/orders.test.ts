@@ -223,3 +223,15 @@ test('concurrent repays of an expired prepay start exactly one new attempt', asy
   const prepaid = new Set(gateway.calls.filter((c) => c.op === 'prepay').map((c) => c.outTradeNo));
   assert.equal(prepaid.size, 2, 'the first attempt and exactly one new one');
 });
+
+test('an Idempotency-Key reused for a different cart is refused (422), the original order untouched', async (t) => {
+  const { app } = await build(t);
+  const token = await loginAs(app);
+  const send = (items: unknown) => app.inject({ method: 'POST', url: '/api/orders', headers: { ...auth(token), 'idempotency-key': 'k-cart' }, payload: { items } });
+  const first = await send([{ sku: 'mug-clay', quantity: 1 }, { sku: 'sticker', quantity: 2 }]);
+  assert.equal(first.statusCode, 201);
+  assert.equal((await send([{ sku: 'sticker', quantity: 2 }, { sku: 'mug-clay', quantity: 1 }])).statusCode, 200, 'same cart, other order of lines');
+  const other = await send([{ sku: 'mug-clay', quantity: 2 }]);
+  assert.equal(other.statusCode, 422);
+  assert.equal((other.json() as { error: { code: string } }).error.code, 'idempotency_mismatch');
+});

@@ -59,7 +59,7 @@ export function orderRoutes(app: FastifyInstance, services: Services, limits: Ra
         description: 'Optional header Idempotency-Key: the same key returns the same order.',
         security: [{ bearer: [] }],
         body: createOrderBody,
-        response: { 201: createdOrderSchema, 200: createdOrderSchema, 400: errorSchema, 401: errorSchema, 409: errorSchema, 429: errorSchema, 503: errorSchema },
+        response: { 201: createdOrderSchema, 200: createdOrderSchema, 400: errorSchema, 401: errorSchema, 409: errorSchema, 422: errorSchema, 429: errorSchema, 503: errorSchema },
       },
     },
     async (request, reply) => {
@@ -74,6 +74,7 @@ export function orderRoutes(app: FastifyInstance, services: Services, limits: Ra
       if (!result.ok) {
         if ('order' in result) throw refusal(result.reason);
         const reason = result.reason;
+        if (reason === 'idempotency_mismatch') throw new AppError(422, reason, 'this Idempotency-Key was used for a different order');
         throw new AppError(400, reason, `${PRICING_ERRORS[reason] ?? reason}${result.sku === undefined ? '' : `: ${result.sku}`}`);
       }
       void reply.status(result.replayed ? 200 : 201);
