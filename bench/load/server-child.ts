@@ -6,6 +6,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
 import { buildApp } from '@wxpay-kit/server';
 import { loadConfig } from '../../packages/server/src/config.js';
 import { createGateways } from '../../packages/server/src/gateway/create.js';
@@ -45,6 +46,24 @@ proto.prepare = function prepare(this: unknown, sql: string) {
     sqlCounts.set('autocommit write', (sqlCounts.get('autocommit write') ?? 0) + 1);
   }
   return originalPrepare.call(this, sql);
+};
+
+// The same count for PostgreSQL (Kysely's driver runs everything through pg's Client#query). A client is inside a
+// transaction between its BEGIN and COMMIT/ROLLBACK.
+const inTx = new WeakSet<object>();
+const clientProto = pg.Client.prototype as unknown as { query: (this: object, ...args: unknown[]) => unknown };
+const originalQuery = clientProto.query;
+clientProto.query = function query(this: object, ...args: unknown[]) {
+  const first = args[0];
+  const text = typeof first === 'string' ? first : (first as { text?: string } | undefined)?.text ?? '';
+  const kind = /^\s*(\w+)/.exec(text)?.[1]?.toLowerCase() ?? '?';
+  sqlCounts.set(kind, (sqlCounts.get(kind) ?? 0) + 1);
+  if (kind === 'begin' || kind === 'start') inTx.add(this);
+  else if (kind === 'commit' || kind === 'rollback') inTx.delete(this);
+  else if ((kind === 'insert' || kind === 'update' || kind === 'delete') && !inTx.has(this)) {
+    sqlCounts.set('autocommit write', (sqlCounts.get('autocommit write') ?? 0) + 1);
+  }
+  return originalQuery.apply(this, args);
 };
 
 const env = process.env;

@@ -17,6 +17,7 @@ import {
 } from './scenarios.js';
 import type { CreatedOrder, Sizes } from './scenarios.js';
 import { runSeedComparator } from './seed-run.js';
+import { benchSchemaName, dropSchema, findPostgres } from './postgres.js';
 
 export type SuiteOptions = { root: string; mode: RunResults['mode']; log: (line: string) => void; memoryOnly?: boolean; memorySeconds?: number };
 export type SuiteResult = {
@@ -30,7 +31,7 @@ const SIZES: Record<RunResults['mode'], Sizes & { memorySeconds: number }> = {
   full: { orders: 4000, warmup: 500, connections: 10, readSeconds: 10, memorySeconds: 60 },
 };
 
-type Storage = { database: 'SQLite' | 'PostgreSQL'; label: string; dir?: string; url?: string };
+type Storage = { database: 'SQLite' | 'PostgreSQL'; label: string; dir?: string; url?: string; schema?: string };
 
 /** SQL statements the server prepared per request since the last reset, by kind (select, insert, begin, …). */
 async function sqlPerRequest(server: Child, requests: number, what: string): Promise<string> {
@@ -42,7 +43,7 @@ async function sqlPerRequest(server: Child, requests: number, what: string): Pro
   const per = (n: number) => (n / Math.max(requests, 1)).toFixed(1);
   const parts = entries.map(([kind, n]) => `${per(n)} ${kind}`);
   const commits = (all.commit ?? 0) + autocommit;
-  return `SQL per ${what}: ${per(total)} statements, each prepared anew (${parts.join(', ')}); ${per(commits)} commits (${per(autocommit)} of them autocommit writes outside a transaction)`;
+  return `SQL per ${what}: ${per(total)} statements (${parts.join(', ')}); ${per(commits)} commits (${per(autocommit)} of them autocommit writes outside a transaction)`;
 }
 
 export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
@@ -65,6 +66,8 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
   const sandbox = await startTarget({ script: script('sandbox-child.ts'), nodeArgs: tsx, log, ...(loadCpus === undefined ? {} : { cpus: loadCpus }) });
   const merchant = sandbox.info.merchant as Merchant & { secret: string };
   const scratch: string[] = [];
+  const cleanups: (() => Promise<void>)[] = [];
+  const pgSchemaFor = new Map<string, string>();
   try {
     const diskDir = mkdtempSync(join(tmpdir(), 'wxpay-bench-disk-'));
     scratch.push(diskDir);
@@ -74,14 +77,31 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
       scratch.push(shm);
       storages.push({ database: 'SQLite', label: 'tmpfs (/dev/shm): no fsync cost, so code cost shows', dir: shm });
     }
+    const pgUrl = await findPostgres();
+    const pgSchemas: string[] = [];
+    if (pgUrl === undefined) {
+      out.sections.push({ database: 'PostgreSQL', apiVersion: 'v2', storage: '127.0.0.1:5432/test', results: [], checks: [], skipped: 'no PostgreSQL answered at 127.0.0.1:5432 (set BENCH_DATABASE_URL)' });
+    } else {
+      storages.push({ database: 'PostgreSQL', label: `PostgreSQL ${new URL(pgUrl).host}${new URL(pgUrl).pathname}, own schema`, url: pgUrl });
+    }
+    cleanups.push(async () => { if (pgUrl !== undefined) for (const schema of pgSchemas) await dropSchema(pgUrl, schema); });
 
     const startServer = async (storage: Storage, extra: { nodeArgs?: string[]; dbName?: string } = {}): Promise<Child> => {
       const databaseUrl = storage.url ?? `sqlite:${join(storage.dir ?? tmpdir(), extra.dbName ?? 'server.db')}`;
+      // PostgreSQL: one schema per database "file" name, so each server run starts empty like a new SQLite file.
+      let schema: Record<string, string> = {};
+      if (storage.url !== undefined) {
+        const key = extra.dbName ?? 'server.db';
+        const name = pgSchemaFor.get(key) ?? benchSchemaName();
+        if (!pgSchemaFor.has(key)) { pgSchemaFor.set(key, name); pgSchemas.push(name); }
+        schema = { DATABASE_SCHEMA: name };
+      }
       return startTarget({
         script: script('server-child.ts'), nodeArgs: [...(extra.nodeArgs ?? []), ...tsx], log,
         env: {
           BENCH_SANDBOX_URL: sandbox.url, DATABASE_URL: databaseUrl, WXPAY_API_VERSION: 'v2',
           WECHAT_APPID: merchant.appid, WECHAT_SECRET: merchant.secret, WXPAY_MCHID: merchant.mchid, WXPAY_KEY: merchant.apiKey,
+          ...schema,
         },
         ...(serverCpus === undefined ? {} : { cpus: serverCpus }),
       });
@@ -168,7 +188,8 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
 
     const memorySeconds = opts.memorySeconds ?? sizes.memorySeconds;
     if (memorySeconds > 0) {
-      const storage = storages[storages.length - 1];
+      // The last SQLite storage (tmpfs where there is one): the server's own memory, with the least I/O wait.
+      const storage = storages.filter((st) => st.database === 'SQLite').at(-1);
       if (storage !== undefined) {
         log(`load: ${memorySeconds}-second sustained run for memory`);
         const server = await startServer(storage, { dbName: 'memory.db', nodeArgs: ['--expose-gc'] });
@@ -221,6 +242,7 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
   } finally {
     await sandbox.stop();
     for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+    for (const cleanup of cleanups) await cleanup().catch((error: unknown) => log(`cleanup failed: ${String(error)}`));
   }
   return out;
 }
@@ -281,7 +303,7 @@ async function checkTargets(
         const user = await logIn(server.url, sandbox.url, merchant.appid);
         await createOrders({ server, ...user, sku: await firstSku(server.url), amount: count, connections: sizes.connections, label: 'profile' });
       });
-      if (summary !== undefined) out.profiles.push({ what: `order creation, server on SQLite/${short} (p99 target missed)`, summary });
+      if (summary !== undefined) out.profiles.push({ what: `order creation, server on ${storage.database}/${short} (p99 target missed)`, summary });
     }
     if (wantNotify) {
       log(`load: profiling valid notifications on ${short}`);
@@ -297,7 +319,7 @@ async function checkTargets(
       const summary = await profiled(root, (nodeArgs) => startServer(storage, { nodeArgs, dbName: 'profile-notify.db' }), async (server) => {
         await postNotifications({ target: server, path: '/wxpay/notify/payment', bodies, connections: sizes.connections, label: 'profile' });
       });
-      if (summary !== undefined) out.profiles.push({ what: `valid notifications, server on SQLite/${short} (ratio to the seed-style handler missed)`, summary });
+      if (summary !== undefined) out.profiles.push({ what: `valid notifications, server on ${storage.database}/${short} (ratio to the seed-style handler missed)`, summary });
     }
   }
 }
