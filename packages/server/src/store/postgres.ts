@@ -48,6 +48,12 @@ export function createPostgresPool(options: PostgresOptions): pg.Pool {
   // An idle client losing its connection (PostgreSQL restarted) emits 'error' on the pool; without a listener that
   // would crash the process. The pool drops the client and the next query opens a new connection.
   pool.on('error', () => {});
+  // A checked-out client whose connection dies also emits 'error' (the running query is rejected as well, and that is
+  // where we handle it). With no listener that event would be an uncaught exception: one database restart would take
+  // every instance down with it.
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   return pool;
 }
 
