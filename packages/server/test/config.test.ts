@@ -58,9 +58,9 @@ test('live v2 requires appid, secret, mchid and API key, naming what is missing'
 test('live v3 requires its own credentials', () => {
   const env = { ...LIVE_V2, WXPAY_API_VERSION: 'v3' };
   fails(env, 'WXPAY_APIV3_KEY');
-  const ok = loadConfig({ ...env, WXPAY_APIV3_KEY: 'a'.repeat(32), WXPAY_PRIVATE_KEY_PATH: '/k.pem', WXPAY_CERT_SERIAL: 'ABC' });
+  const ok = loadConfig({ ...env, WXPAY_APIV3_KEY: 'a'.repeat(32), WXPAY_PRIVATE_KEY_PATH: '/k.pem', WXPAY_CERT_SERIAL: '1DDE55AD98ED71D6EDD4A4A16996DE7B47773A8C' });
   assert.equal(ok.apiVersion, 'v3');
-  fails({ ...env, WXPAY_APIV3_KEY: 'a'.repeat(32), WXPAY_PRIVATE_KEY_PATH: '/k.pem', WXPAY_CERT_SERIAL: 'ABC', WXPAY_PUBLIC_KEY_ID: 'PUB_KEY_ID_1' }, 'WXPAY_PUBLIC_KEY_PATH');
+  fails({ ...env, WXPAY_APIV3_KEY: 'a'.repeat(32), WXPAY_PRIVATE_KEY_PATH: '/k.pem', WXPAY_CERT_SERIAL: '1DDE55AD98ED71D6EDD4A4A16996DE7B47773A8C', WXPAY_PUBLIC_KEY_ID: 'PUB_KEY_ID_0114232134912410000000000000' }, 'WXPAY_PUBLIC_KEY_PATH');
 });
 
 test('postgres URLs select the postgres dialect', () => {
