@@ -39,6 +39,14 @@ export type MerchantConfig = {
   readonly certSerial?: string | undefined;
   readonly publicKeyPath?: string | undefined;
   readonly publicKeyId?: string | undefined;
+  /**
+   * v3: verify with downloaded platform certificates (WXPAY_PLATFORM_CERTIFICATES; default when no public key is
+   * configured). With a public key too, both are held and chosen per message by Wechatpay-Serial (migration).
+   */
+  readonly platformCertificates?: boolean | undefined;
+  /** v3 key material given in memory instead of by path (sandbox mode: the generated demo merchant key). */
+  readonly privateKeyPem?: string | undefined;
+  readonly publicKeyPem?: string | undefined;
   readonly clientCertPath?: string | undefined;
   readonly clientKeyPath?: string | undefined;
   readonly clientP12Path?: string | undefined;
@@ -203,6 +211,18 @@ function parseMerchant(env: Env, mode: WxPayMode, apiVersion: ApiVersion): Merch
   if ((publicKeyPath === undefined) !== (publicKeyId === undefined)) {
     throw new ConfigError(publicKeyPath === undefined ? 'WXPAY_PUBLIC_KEY_PATH' : 'WXPAY_PUBLIC_KEY_ID', 'public-key mode needs both WXPAY_PUBLIC_KEY_PATH and WXPAY_PUBLIC_KEY_ID');
   }
+  const certSerial = opt(env, 'WXPAY_CERT_SERIAL');
+  if (certSerial !== undefined && !/^[0-9A-Fa-f]{8,64}$/.test(certSerial)) {
+    throw new ConfigError('WXPAY_CERT_SERIAL', 'the merchant API certificate serial is hexadecimal (as shown in the merchant console)');
+  }
+  if (publicKeyId !== undefined && !/^PUB_KEY_ID_\w{1,64}$/.test(publicKeyId)) {
+    throw new ConfigError('WXPAY_PUBLIC_KEY_ID', 'the WeChat Pay public key id starts with PUB_KEY_ID_');
+  }
+  // v3 verifies WeChat with the public key (PUB_KEY_ID_…), platform certificates, or both during migration.
+  const platformCertificates = oneOf(env, 'WXPAY_PLATFORM_CERTIFICATES', ['true', 'false'], publicKeyPath === undefined ? 'true' : 'false') === 'true';
+  if (apiVersion === 'v3' && !platformCertificates && publicKeyPath === undefined) {
+    throw new ConfigError('WXPAY_PUBLIC_KEY_PATH', 'WXPAY_PLATFORM_CERTIFICATES=false needs WXPAY_PUBLIC_KEY_PATH and WXPAY_PUBLIC_KEY_ID to verify WeChat Pay');
+  }
   const certPath = opt(env, 'WXPAY_CLIENT_CERT_PATH');
   const keyPath = opt(env, 'WXPAY_CLIENT_KEY_PATH');
   if ((certPath === undefined) !== (keyPath === undefined)) {
@@ -215,9 +235,10 @@ function parseMerchant(env: Env, mode: WxPayMode, apiVersion: ApiVersion): Merch
     apiKey,
     apiV3Key,
     privateKeyPath: opt(env, 'WXPAY_PRIVATE_KEY_PATH'),
-    certSerial: opt(env, 'WXPAY_CERT_SERIAL'),
+    certSerial: certSerial?.toUpperCase(),
     publicKeyPath,
     publicKeyId,
+    platformCertificates,
     clientCertPath: certPath,
     clientKeyPath: keyPath,
     clientP12Path: opt(env, 'WXPAY_CLIENT_P12_PATH'),

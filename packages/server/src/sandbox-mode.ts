@@ -5,12 +5,18 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { createSandbox } from '@wxpay-kit/sandbox';
+import { createSandbox, DEMO_MERCHANT } from '@wxpay-kit/sandbox';
 import type { Sandbox, SandboxMerchant } from '@wxpay-kit/sandbox';
-import { SANDBOX_PLATFORM_CERTIFICATE_PEM, SANDBOX_PLATFORM_PRIVATE_KEY_PEM } from '@wxpay-kit/wechat/testing';
+import {
+  SANDBOX_PLATFORM_CERTIFICATE_PEM,
+  SANDBOX_PLATFORM_PRIVATE_KEY_PEM,
+  SANDBOX_PUBLIC_KEY_ID,
+  SANDBOX_PUBLIC_KEY_PEM,
+} from '@wxpay-kit/wechat/testing';
 import type { V2ClientCert } from '@wxpay-kit/wechat';
 import type { AppConfig, MerchantConfig } from './config.js';
 import { ConfigError } from './config.js';
+import { loadOrCreateSandboxMerchantKey } from './sandbox-merchant-key.js';
 
 export type SandboxRuntime = {
   config: AppConfig;
@@ -26,11 +32,14 @@ export function dataDirOf(config: AppConfig): string {
   return config.database.kind === 'sqlite' && config.database.path !== ':memory:' ? dirname(config.database.path) : './data';
 }
 
+/** WeChat Pay's public v3 material as the sandbox lists it (the sandbox's committed test keys). */
+type WechatpayMaterial = { publicKeyId: string; publicKeyPem: string };
+
 async function remoteMerchant(base: string, mchid: string | undefined): Promise<SandboxMerchant> {
-  let body: { merchants?: SandboxMerchant[] };
+  let body: { merchants?: SandboxMerchant[]; wechatpay?: WechatpayMaterial };
   try {
     const res = await fetch(`${base}/sandbox/merchants`, { signal: AbortSignal.timeout(5000) });
-    body = (await res.json()) as { merchants?: SandboxMerchant[] };
+    body = (await res.json()) as { merchants?: SandboxMerchant[]; wechatpay?: WechatpayMaterial };
   } catch {
     throw new ConfigError('WXPAY_API_BASE', `no sandbox answers at ${base}/sandbox/merchants`);
   }
@@ -44,14 +53,23 @@ export async function startSandboxMode(config: AppConfig, env: Readonly<Record<s
   let sandbox: Sandbox | undefined;
   let sandboxUrl: string;
   let merchant: SandboxMerchant;
+  let merchantPrivateKey: string | undefined;
   if (config.wxpayApiBase !== undefined) {
     sandboxUrl = config.wxpayApiBase;
     merchant = await remoteMerchant(sandboxUrl, env.WXPAY_MCHID);
+    // An external sandbox lists the private key of merchants whose key it made or ships (its demo merchant).
+    merchantPrivateKey = merchant.merchantPrivateKey;
   } else {
     const dataDir = dataDirOf(config);
     // A fresh clone has no ./data yet; the sandbox keeps its state there next to ours.
     mkdirSync(dataDir, { recursive: true });
-    sandbox = await createSandbox({ dbPath: join(dataDir, 'sandbox.db') });
+    // The demo merchant's v3 key pair is generated on first start and kept in ./data; the sandbox gets the public half.
+    const key = loadOrCreateSandboxMerchantKey(dataDir);
+    sandbox = await createSandbox({
+      dbPath: join(dataDir, 'sandbox.db'),
+      merchants: [{ ...DEMO_MERCHANT, merchantCertSerial: key.serialNo, merchantPublicKey: key.publicKeyPem }],
+    });
+    merchantPrivateKey = key.privateKeyPem;
     sandboxUrl = await sandbox.listen({ port: 0, host: '127.0.0.1' });
     merchant = sandbox.demoMerchant;
   }
@@ -61,6 +79,7 @@ export async function startSandboxMode(config: AppConfig, env: Readonly<Record<s
     mchid: merchant.mchid,
     apiKey: merchant.apiKey,
     apiV3Key: merchant.apiV3Key,
+    ...v3Material(config, merchant, merchantPrivateKey),
   };
   return {
     config: Object.freeze({ ...config, merchant: merchantConfig, wechatApiBase: config.wechatApiBase ?? sandboxUrl, wxpayApiBase: sandboxUrl }),
@@ -68,5 +87,23 @@ export async function startSandboxMode(config: AppConfig, env: Readonly<Record<s
     merchant,
     clientCert: { cert: SANDBOX_PLATFORM_CERTIFICATE_PEM, key: SANDBOX_PLATFORM_PRIVATE_KEY_PEM },
     sandbox,
+  };
+}
+
+/**
+ * v3 credentials for the sandbox's merchant, configured the way its key mode asks: the WeChat Pay public key
+ * (`PUB_KEY_ID_…`), the platform certificate (downloaded from the sandbox's /v3/certificates), or both (migration).
+ */
+function v3Material(config: AppConfig, merchant: SandboxMerchant, privateKeyPem: string | undefined): Partial<MerchantConfig> {
+  if (config.apiVersion !== 'v3') return {};
+  if (privateKeyPem === undefined || merchant.merchantCertSerial === undefined) {
+    throw new ConfigError('WXPAY_API_BASE', `the sandbox lists no v3 private key for merchant ${merchant.mchid}; configure it with merchantPrivateKey or use the demo merchant`);
+  }
+  const mode = merchant.v3KeyMode ?? 'publicKey';
+  return {
+    privateKeyPem,
+    certSerial: merchant.merchantCertSerial,
+    ...(mode === 'certificate' ? {} : { publicKeyId: SANDBOX_PUBLIC_KEY_ID, publicKeyPem: SANDBOX_PUBLIC_KEY_PEM }),
+    platformCertificates: mode !== 'publicKey',
   };
 }

@@ -76,7 +76,7 @@ export class NotificationService {
     }
     if (!verified.authentic) {
       await this.logRejected(entry, verified.reason);
-      return gateway.answer(false);
+      return gateway.answer(false, verified.reason);
     }
     const notice = verified.notice;
     try {
@@ -92,7 +92,7 @@ export class NotificationService {
       return gateway.answer(true);
     } catch (error) {
       this.o.logger.error({ outTradeNo: notice.outTradeNo, err: errorSummary(error), alert: true }, 'authentic payment notification not recorded; asking WeChat to retry');
-      return gateway.answer(false);
+      return gateway.answer(false, 'not_recorded');
     }
   }
 
@@ -107,7 +107,7 @@ export class NotificationService {
     }
     if (!verified.authentic) {
       await this.logRejected(entry, verified.reason);
-      return gateway.answer(false);
+      return gateway.answer(false, verified.reason);
     }
     const notice = verified.notice;
     try {
@@ -119,7 +119,7 @@ export class NotificationService {
       return gateway.answer(true);
     } catch (error) {
       this.o.logger.error({ outRefundNo: notice.outRefundNo, err: errorSummary(error), alert: true }, 'authentic refund notification not recorded; asking WeChat to retry');
-      return gateway.answer(false);
+      return gateway.answer(false, 'not_recorded');
     }
   }
 }

@@ -6,6 +6,7 @@ import { ConfigError } from '../config.js';
 import type { LoginGateway, PaymentGateway } from '../ports/gateway.js';
 import { WeChatLoginGateway } from './login.js';
 import { V2Gateway } from './v2-gateway.js';
+import { V3Gateway } from './v3-gateway.js';
 
 function readFile(variable: string, path: string): Buffer {
   try {
@@ -33,9 +34,7 @@ export type GatewayExtras = {
 
 export function createGateways(config: AppConfig, merchant: MerchantConfig, extras: GatewayExtras = {}): { gateway: PaymentGateway; login: LoginGateway } {
   const login = new WeChatLoginGateway({ appid: merchant.appid, secret: merchant.secret, baseUrl: config.wechatApiBase });
-  if (config.apiVersion === 'v3') {
-    throw new ConfigError('WXPAY_API_VERSION', 'v3 is not yet supported by the server in this build; use v2');
-  }
+  if (config.apiVersion === 'v3') return { gateway: v3Gateway(config, merchant, extras), login };
   if (merchant.apiKey === undefined) throw new ConfigError('WXPAY_KEY', 'is required for WXPAY_API_VERSION=v2');
   const gateway = new V2Gateway({
     appid: merchant.appid,
@@ -47,4 +46,46 @@ export function createGateways(config: AppConfig, merchant: MerchantConfig, extr
     ...(extras.sleep === undefined ? {} : { sleep: extras.sleep }),
   });
   return { gateway, login };
+}
+
+/**
+ * API v3: the merchant key by path (live) or in memory (sandbox mode), the verifier by mode — public key
+ * (`PUB_KEY_ID_…`), platform certificates, or both (migration). A bad PEM fails here, at start-up.
+ */
+function v3Gateway(config: AppConfig, merchant: MerchantConfig, extras: GatewayExtras): PaymentGateway {
+  const required = (value: string | undefined, variable: string): string => {
+    if (value === undefined) throw new ConfigError(variable, 'is required for WXPAY_API_VERSION=v3');
+    return value;
+  };
+  const apiV3Key = required(merchant.apiV3Key, 'WXPAY_APIV3_KEY');
+  const certSerial = required(merchant.certSerial, 'WXPAY_CERT_SERIAL');
+  const privateKey = merchant.privateKeyPem ?? readFile('WXPAY_PRIVATE_KEY_PATH', required(merchant.privateKeyPath, 'WXPAY_PRIVATE_KEY_PATH'));
+  let publicKey: { id: string; key: string | Buffer } | undefined;
+  if (merchant.publicKeyId !== undefined) {
+    const key = merchant.publicKeyPem ?? readFile('WXPAY_PUBLIC_KEY_PATH', required(merchant.publicKeyPath, 'WXPAY_PUBLIC_KEY_PATH'));
+    publicKey = { id: merchant.publicKeyId, key };
+  }
+  const platformCertificates = merchant.platformCertificates ?? publicKey === undefined;
+  if (!platformCertificates && publicKey === undefined) {
+    throw new ConfigError('WXPAY_PUBLIC_KEY_PATH', 'v3 needs WXPAY_PUBLIC_KEY_PATH + WXPAY_PUBLIC_KEY_ID or platform certificates');
+  }
+  try {
+    return new V3Gateway({
+      appid: merchant.appid,
+      mchid: merchant.mchid,
+      apiV3Key,
+      privateKey,
+      certSerial,
+      publicKey,
+      platformCertificates,
+      baseUrl: config.wxpayApiBase,
+      ...(extras.clock === undefined ? {} : { clock: extras.clock }),
+      ...(extras.sleep === undefined ? {} : { sleep: extras.sleep }),
+    });
+  } catch (error) {
+    // The SDK names its own field (privateKey, apiV3Key, …); say which variable that is.
+    const field = (error as { field?: string }).field;
+    const variable = field === 'apiV3Key' ? 'WXPAY_APIV3_KEY' : field === 'publicKey' ? 'WXPAY_PUBLIC_KEY_PATH' : field === 'serialNo' ? 'WXPAY_CERT_SERIAL' : 'WXPAY_PRIVATE_KEY_PATH';
+    throw new ConfigError(variable, error instanceof Error ? error.message : 'invalid v3 key material');
+  }
 }

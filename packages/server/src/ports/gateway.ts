@@ -98,6 +98,14 @@ export type Verified<T> = { authentic: true; notice: T } | { authentic: false; r
 /** How to answer WeChat: status, content type and body are version-specific. */
 export type NotificationAnswer = { status: number; contentType: string; body: string };
 
+/**
+ * Why a notification is answered with a failure, for gateways whose answer depends on it (v3: not authentic → 401,
+ * authentic but not recorded or not decryptable with our key → 500, malformed → 400). A verification reason
+ * (`bad_signature`, `stale_timestamp`, `unknown_serial`, `undecryptable`, `malformed`, …), `too_large`, or
+ * `not_recorded` (our database failed). v2 answers FAIL whatever the reason.
+ */
+export type NotificationFailure = string;
+
 export interface PaymentGateway {
   readonly apiVersion: 'v2' | 'v3';
   readonly appid: string;
@@ -112,7 +120,7 @@ export interface PaymentGateway {
   /** Verify before anything is trusted; never throws for forged input, only reports it. */
   verifyPaymentNotification(input: InboundNotification): Promise<Verified<PaymentNotice>>;
   verifyRefundNotification(input: InboundNotification): Promise<Verified<RefundNotice>>;
-  answer(ok: boolean): NotificationAnswer;
+  answer(ok: boolean, failure?: NotificationFailure): NotificationAnswer;
 }
 
 export type LoginResult = { openid: string; sessionKey: string; unionid: string | undefined };

@@ -16,8 +16,9 @@ export async function notifyRoutes(app: FastifyInstance, opts: { services: Servi
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_request, body, done) => done(null, body));
   // An oversized or unreadable body never reaches verification; WeChat gets its own failure format.
   app.setErrorHandler((error, request, reply) => {
-    request.log.warn({ code: (error as { code?: string }).code }, 'notification refused before verification');
-    return send(reply, services.gateway.answer(false));
+    const code = (error as { code?: string }).code;
+    request.log.warn({ code }, 'notification refused before verification');
+    return send(reply, services.gateway.answer(false, code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'too_large' : 'malformed'));
   });
 
   const schema = { tags: ['wechat'], summary: 'WeChat Pay notification (raw XML for v2, JSON for v3)', hide: false };
