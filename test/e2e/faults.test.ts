@@ -4,14 +4,12 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createV2Client } from '@wxpay-kit/wechat';
-import { API_VERSIONS, startStack } from './helpers/stack.js';
+import { createV2Client, createV3Client } from '@wxpay-kit/wechat';
+import { generateV3MerchantIdentity, SANDBOX_PUBLIC_KEY_ID, SANDBOX_PUBLIC_KEY_PEM } from '@wxpay-kit/wechat/testing';
+import { acknowledged, API_VERSIONS, refusedAsForged, startStack } from './helpers/stack.js';
 import type { Stack } from './helpers/stack.js';
 
-async function outcomes(s: Stack, outTradeNo: string): Promise<string[]> {
-  const log = await s.app.wx.store.listNotifications(1000);
-  return log.filter((n) => n.outTradeNo === outTradeNo || n.rawBody.includes(outTradeNo)).map((n) => n.outcome).sort();
-}
+const outcomes = (s: Stack, outTradeNo: string): Promise<string[]> => s.outcomes(outTradeNo);
 
 for (const version of API_VERSIONS) {
   describe(`faults (${version})`, () => {
@@ -49,7 +47,7 @@ for (const version of API_VERSIONS) {
       assert.equal(s.events.length, 1);
       const attempts = (await s.sandboxNotifications(created.body.outTradeNo)).flatMap((n) => n.attempts);
       assert.equal(attempts.length, 21);
-      assert.ok(attempts.every((a) => a.status === 200 && (a.answer ?? '').includes('SUCCESS')));
+      assert.ok(attempts.every((a) => acknowledged(version, a)));
     });
 
     test('forged notification: answered FAIL, logged, changes nothing; the real payment is found by the active query', async (t) => {
@@ -60,7 +58,7 @@ for (const version of API_VERSIONS) {
       await s.pay(user, created.body.payParams);
       assert.equal((await s.order(user, created.body.orderId)).status, 'PAYING');
       const attempt = (await s.sandboxNotifications(created.body.outTradeNo))[0]?.attempts[0];
-      assert.ok(attempt?.answer?.includes('FAIL'), 'a forged notification is refused');
+      assert.ok(refusedAsForged(version, attempt), 'a forged notification is refused');
       const seen = await outcomes(s, created.body.outTradeNo);
       assert.ok(seen.length >= 1 && seen.every((o) => o.startsWith('rejected:')), seen.join());
       assert.equal((await s.app.wx.store.listEvents(created.body.orderId)).length, 0);
@@ -76,7 +74,7 @@ for (const version of API_VERSIONS) {
       await s.pay(user, created.body.payParams);
       assert.equal((await s.order(user, created.body.orderId)).status, 'PAYING');
       const attempt = (await s.sandboxNotifications(created.body.outTradeNo))[0]?.attempts[0];
-      assert.ok(attempt?.answer?.includes('SUCCESS'), 'authentic and recorded: WeChat must stop retrying');
+      assert.ok(acknowledged(version, attempt), 'authentic and recorded: WeChat must stop retrying');
       assert.deepEqual(await outcomes(s, created.body.outTradeNo), ['amount_mismatch']);
       const order = await s.app.wx.store.getOrder(created.body.orderId);
       assert.equal(order?.reviewReason, 'amount_mismatch');
@@ -84,17 +82,33 @@ for (const version of API_VERSIONS) {
     });
 
     test('notification for another merchant: recorded as wrong_merchant, our order untouched', async (t) => {
-      const base = { name: 'other', appid: 'wx7777777777777777', secret: 'other0app0secret0000000000000001', mchid: '1900000002', apiV3Key: 'other0apiv3key000000000000000001' };
-      // Same API key as ours, so the forged-merchant notification is authentic: only the business check can catch it.
+      // Same API keys as ours (v2 key; v3: APIv3 key, and WeChat's platform key is everyone's), so the other
+      // merchant's notification is authentic for us: only the business check can catch it.
       const s0Key = 'sandbox0demo0apiv2key00000000001';
-      const s = await startStack(t, version, { merchants: [{ ...base, apiKey: s0Key }] });
+      const identity = generateV3MerchantIdentity();
+      const base = {
+        name: 'other', appid: 'wx7777777777777777', secret: 'other0app0secret0000000000000001', mchid: '1900000002', apiKey: s0Key,
+        apiV3Key: 'sandbox0demo0apiv3key00000000001', merchantCertSerial: identity.serialNo, merchantPublicKey: identity.publicKeyPem,
+      };
+      const s = await startStack(t, version, { merchants: [base] });
       const user = await s.login();
       const created = await s.createOrder(user);
       // The other merchant places an order with our out_trade_no and our notify URL, and its payer pays it.
       const wx = (await (await fetch(`${s.sandbox.url}/sandbox/wx/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ appid: base.appid, user: 'alice' }) })).json()) as { openid: string };
-      const other = createV2Client({ appid: base.appid, mchid: base.mchid, apiKey: s0Key, baseUrl: s.sandbox.url, sleep: async () => {} });
-      const prepay = await other.unifiedOrder({ body: 'x', out_trade_no: created.body.outTradeNo, total_fee: created.body.amount, spbill_create_ip: '127.0.0.1', notify_url: `${s.url}/wxpay/notify/payment`, openid: wx.openid });
-      const params = other.payParams(prepay.prepay_id);
+      const notifyUrl = `${s.url}/wxpay/notify/payment`;
+      let params;
+      if (version === 'v2') {
+        const other = createV2Client({ appid: base.appid, mchid: base.mchid, apiKey: s0Key, baseUrl: s.sandbox.url, sleep: async () => {} });
+        const prepay = await other.unifiedOrder({ body: 'x', out_trade_no: created.body.outTradeNo, total_fee: created.body.amount, spbill_create_ip: '127.0.0.1', notify_url: notifyUrl, openid: wx.openid });
+        params = other.payParams(prepay.prepay_id);
+      } else {
+        const other = createV3Client({
+          appid: base.appid, mchid: base.mchid, apiV3Key: base.apiV3Key, serialNo: identity.serialNo, privateKey: identity.privateKeyPem,
+          publicKey: { id: SANDBOX_PUBLIC_KEY_ID, key: SANDBOX_PUBLIC_KEY_PEM }, baseUrl: s.sandbox.url, clock: () => s.sandbox.clock.now(), sleep: async () => {},
+        });
+        const prepay = await other.jsapiPrepay({ description: 'x', out_trade_no: created.body.outTradeNo, amount: { total: created.body.amount }, notify_url: notifyUrl, payer: { openid: wx.openid } });
+        params = other.payParams(prepay.prepay_id);
+      }
       const answer = await s.pay({ token: user.token, openid: wx.openid }, params, 'pay', base.appid);
       assert.equal(answer, 'requestPayment:ok');
       assert.equal((await s.app.wx.store.getOrder(created.body.orderId))?.status, 'PAYING');

@@ -9,56 +9,61 @@ import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
+import { API_VERSIONS } from './helpers/stack.js';
 
-test('npm start: sandbox mode out of the box, a paid order, graceful shutdown', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'wxpay-start-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'packages/server/src/server.ts'], {
-    env: { PATH: process.env.PATH, PORT: '0', DATABASE_URL: `sqlite:${join(dir, 'data', 'wxpay-kit.db')}`, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  t.after(() => child.kill('SIGKILL'));
-  let out = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no banner:\n${out}`)), 30_000);
-    child.stdout.on('data', () => {
-      const match = /listening on (http:\/\/[^\s]+)/.exec(out);
-      if (match?.[1] !== undefined && out.includes('(README.md walks through')) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
+for (const version of API_VERSIONS) {
+  test(`npm start (WXPAY_API_VERSION=${version}): sandbox mode out of the box, a paid order, graceful shutdown`, async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'wxpay-start-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const child = spawn(process.execPath, ['--import', 'tsx', 'packages/server/src/server.ts'], {
+      env: { PATH: process.env.PATH, PORT: '0', WXPAY_API_VERSION: version, DATABASE_URL: `sqlite:${join(dir, 'data', 'wxpay-kit.db')}`, LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    child.on('exit', () => reject(new Error(`exited early:\n${out}`)));
-  });
-  assert.match(out, /demo merchant: appid wx8888888888888888, mchid 1900000001/);
-  assert.ok(existsSync(join(dir, 'data', 'session-secret')), 'a session secret is generated in sandbox mode');
-
-  const post = async (path: string, body: unknown, token?: string) => {
-    const res = await fetch(`${url}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
-      body: JSON.stringify(body),
+    t.after(() => child.kill('SIGKILL'));
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no banner:\n${out}`)), 30_000);
+      child.stdout.on('data', () => {
+        const match = /listening on (http:\/\/[^\s]+)/.exec(out);
+        if (match?.[1] !== undefined && out.includes('(README.md walks through')) {
+          clearTimeout(timer);
+          resolve(match[1]);
+        }
+      });
+      child.on('exit', () => reject(new Error(`exited early:\n${out}`)));
     });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  };
-  const wx = (await post('/sandbox/wx/login', { appid: 'wx8888888888888888', user: 'bob' })).body as { code: string; openid: string };
-  const { token } = (await post('/api/login', { code: wx.code })).body as { token: string };
-  const order = await post('/api/orders', { items: [{ sku: 'sticker', quantity: 1 }] }, token);
-  assert.equal(order.status, 201);
-  const pay = await post('/sandbox/wx/requestPayment', { ...(order.body.payParams as object), openid: wx.openid, action: 'pay' });
-  assert.equal(pay.body.errMsg, 'requestPayment:ok');
-  let status = '';
-  for (let i = 0; i < 50 && status !== 'PAID'; i++) {
-    // The notification is delivered in real time by the in-process sandbox; poll briefly for it.
-    const res = await fetch(`${url}/api/orders/${String(order.body.orderId)}`, { headers: { authorization: `Bearer ${token}` } });
-    status = ((await res.json()) as { status: string }).status;
-    if (status !== 'PAID') await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.equal(status, 'PAID');
+    assert.match(out, /demo merchant: appid wx8888888888888888, mchid 1900000001/);
+    assert.ok(existsSync(join(dir, 'data', 'session-secret')), 'a session secret is generated in sandbox mode');
+    // v3: the demo merchant's API key pair is generated on first start and kept next to the database.
+    assert.ok(existsSync(join(dir, 'data', 'sandbox-merchant-apiclient_key.pem')), 'the demo merchant key is kept under ./data');
 
-  child.kill('SIGTERM');
-  const [code] = (await once(child, 'exit')) as [number | null];
-  assert.equal(code, 0, out);
-});
+    const post = async (path: string, body: unknown, token?: string) => {
+      const res = await fetch(`${url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const wx = (await post('/sandbox/wx/login', { appid: 'wx8888888888888888', user: 'bob' })).body as { code: string; openid: string };
+    const { token } = (await post('/api/login', { code: wx.code })).body as { token: string };
+    const order = await post('/api/orders', { items: [{ sku: 'sticker', quantity: 1 }] }, token);
+    assert.equal(order.status, 201);
+    const pay = await post('/sandbox/wx/requestPayment', { ...(order.body.payParams as object), openid: wx.openid, action: 'pay' });
+    assert.equal(pay.body.errMsg, 'requestPayment:ok');
+    let status = '';
+    for (let i = 0; i < 50 && status !== 'PAID'; i++) {
+      // The notification is delivered in real time by the in-process sandbox; poll briefly for it.
+      const res = await fetch(`${url}/api/orders/${String(order.body.orderId)}`, { headers: { authorization: `Bearer ${token}` } });
+      status = ((await res.json()) as { status: string }).status;
+      if (status !== 'PAID') await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(status, 'PAID');
+
+    child.kill('SIGTERM');
+    const [code] = (await once(child, 'exit')) as [number | null];
+    assert.equal(code, 0, out);
+  });
+}

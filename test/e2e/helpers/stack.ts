@@ -18,7 +18,7 @@ import type { OutboxEvent } from '../../../packages/server/src/ports/store.js';
 import { startSandboxMode } from '../../../packages/server/src/sandbox-mode.js';
 
 export type ApiVersion = 'v2' | 'v3';
-export const API_VERSIONS: readonly ApiVersion[] = ['v2'];
+export const API_VERSIONS: readonly ApiVersion[] = ['v2', 'v3'];
 
 export class TestClock {
   constructor(public ms: number) {}
@@ -26,6 +26,23 @@ export class TestClock {
   advance(ms: number): void {
     this.ms += ms;
   }
+}
+
+/** One delivery attempt as GET /sandbox/notifications shows it. */
+export type Attempt = { status?: number; answer?: string };
+
+/**
+ * What WeChat hears back, per version: v2 answers HTTP 200 with XML return_code SUCCESS/FAIL; v3 answers 204 for
+ * success and 4xx/5xx with {"code":"FAIL"} for failure (401: not authentic).
+ */
+export function acknowledged(version: ApiVersion, attempt: Attempt | undefined): boolean {
+  if (attempt === undefined) return false;
+  return version === 'v2' ? attempt.status === 200 && (attempt.answer ?? '').includes('<![CDATA[SUCCESS]]>') : attempt.status === 204;
+}
+
+export function refusedAsForged(version: ApiVersion, attempt: Attempt | undefined): boolean {
+  if (attempt === undefined) return false;
+  return version === 'v2' ? (attempt.answer ?? '').includes('FAIL') : attempt.status === 401 && (attempt.answer ?? '').includes('"FAIL"');
 }
 
 export type PayParams = { timeStamp: string; nonceStr: string; package: string; signType: string; paySign: string };
@@ -47,7 +64,13 @@ export type Stack = {
   order(user: User, orderId: string): Promise<{ status: string; paidAt?: string; outTradeNo: string }>;
   pay(user: User, payParams: PayParams, action?: 'pay' | 'cancel' | 'fail', appid?: string): Promise<string>;
   fault(body: Record<string, unknown>): Promise<void>;
-  sandboxNotifications(outTradeNo: string): Promise<{ status: string; attempts: { status?: number; answer?: string }[] }[]>;
+  sandboxNotifications(outTradeNo: string): Promise<{ status: string; attempts: Attempt[] }[]>;
+  /**
+   * Outcomes in the server's audit log for notifications about this order, sorted. A rejected v3 notification cannot
+   * be tied to an order (its resource is encrypted and was never opened), so for v3 unattributed rows count too:
+   * each test has its own stack, so they are this test's.
+   */
+  outcomes(outTradeNo: string): Promise<string[]>;
 };
 
 async function json<T>(res: Response): Promise<T> {
@@ -132,7 +155,14 @@ export async function startStack(t: TestContext, version: ApiVersion, options: {
     },
     async sandboxNotifications(outTradeNo) {
       const res = await fetch(`${sandboxUrl}/sandbox/notifications?outTradeNo=${outTradeNo}`);
-      return (await json<{ notifications: { status: string; attempts: { status?: number; answer?: string }[] }[] }>(res)).notifications;
+      return (await json<{ notifications: { status: string; attempts: Attempt[] }[] }>(res)).notifications;
+    },
+    async outcomes(outTradeNo) {
+      const log = await app.wx.store.listNotifications(1000);
+      return log
+        .filter((n) => n.outTradeNo === outTradeNo || n.rawBody.includes(outTradeNo) || (version === 'v3' && n.outTradeNo === undefined))
+        .map((n) => n.outcome)
+        .sort();
     },
   };
   return stack;
