@@ -235,3 +235,18 @@ test('an Idempotency-Key reused for a different cart is refused (422), the origi
   assert.equal(other.statusCode, 422);
   assert.equal((other.json() as { error: { code: string } }).error.code, 'idempotency_mismatch');
 });
+
+test('a paid order: GET shows paidAt, repay is 409 already_paid', async (t) => {
+  const { app, gateway } = await build(t);
+  const token = await loginAs(app);
+  const created = (await app.inject({ method: 'POST', url: '/api/orders', headers: auth(token), payload: { items: [{ sku: 'sticker', quantity: 1 }] } })).json() as { orderId: string; outTradeNo: string };
+  const { fakeNotification } = await import('../helpers/fake-gateway.js');
+  await app.inject({ method: 'POST', url: '/wxpay/notify/payment', payload: fakeNotification(gateway.pay(created.outTradeNo)) });
+  const order = (await app.inject({ method: 'GET', url: `/api/orders/${created.orderId}`, headers: auth(token) })).json() as Record<string, unknown>;
+  assert.equal(order.status, 'PAID');
+  assert.equal(typeof order.paidAt, 'string');
+  assert.deepEqual(Object.keys(order).sort(), ['amount', 'createdAt', 'items', 'orderId', 'outTradeNo', 'paidAt', 'status']);
+  const repay = await app.inject({ method: 'POST', url: `/api/orders/${created.orderId}/payment`, headers: auth(token) });
+  assert.equal(repay.statusCode, 409);
+  assert.equal((repay.json() as { error: { code: string } }).error.code, 'already_paid');
+});
