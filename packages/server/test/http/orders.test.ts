@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { build, loginAs } from '../helpers/build.js';
-import { unavailable } from '../helpers/fake-gateway.js';
+import { fakeNotification, unavailable } from '../helpers/fake-gateway.js';
 
 const auth = (token: string) => ({ authorization: `Bearer ${token}` });
 
@@ -240,7 +240,6 @@ test('a paid order: GET shows paidAt, repay is 409 already_paid', async (t) => {
   const { app, gateway } = await build(t);
   const token = await loginAs(app);
   const created = (await app.inject({ method: 'POST', url: '/api/orders', headers: auth(token), payload: { items: [{ sku: 'sticker', quantity: 1 }] } })).json() as { orderId: string; outTradeNo: string };
-  const { fakeNotification } = await import('../helpers/fake-gateway.js');
   await app.inject({ method: 'POST', url: '/wxpay/notify/payment', payload: fakeNotification(gateway.pay(created.outTradeNo)) });
   const order = (await app.inject({ method: 'GET', url: `/api/orders/${created.orderId}`, headers: auth(token) })).json() as Record<string, unknown>;
   assert.equal(order.status, 'PAID');
