@@ -10,15 +10,17 @@ import { pino } from 'pino';
 import { buildApp } from '../../packages/server/src/app.js';
 import { loadConfig } from '../../packages/server/src/config.js';
 import { startSandboxMode } from '../../packages/server/src/sandbox-mode.js';
+import type { ApiVersion } from './helpers/stack.js';
 
 const DEMO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'web-demo');
 
 export type DemoServer = { url: string; close: () => Promise<void> };
 
-export async function startDemoServer(): Promise<DemoServer> {
+export async function startDemoServer(apiVersion: ApiVersion = 'v2'): Promise<DemoServer> {
   const dir = mkdtempSync(join(tmpdir(), 'wxpay-web-demo-'));
   const config = loadConfig({
     WXPAY_MODE: 'sandbox',
+    WXPAY_API_VERSION: apiVersion,
     // The sandbox keeps its state next to the database (dir/sandbox.db).
     DATABASE_URL: `sqlite:${join(dir, 'wxpay-kit.db')}`,
     SESSION_SECRET: 'w'.repeat(40),
