@@ -162,3 +162,24 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+test('REDIS_URL selects the Redis store; otherwise the database store', async (t) => {
+  const { createSharedTokenStore } = await import('../src/token-store/create.js');
+  const clock = new Clock();
+  const store = await openStore({ kind: 'sqlite', path: ':memory:' });
+  t.after(() => store.close());
+  const db = createSharedTokenStore({ redisUrl: undefined }, store, clock);
+  assert.equal(db.kind, 'database');
+  assert.ok(db.tokenStore instanceof SqlTokenStore);
+  const viaRedis = await redisStore(t); // skips (or fails under CI) when Redis is down
+  if (viaRedis === undefined) return;
+  const shared = createSharedTokenStore({ redisUrl: REDIS_URL }, store, clock);
+  t.after(() => shared.close());
+  assert.equal(shared.kind, 'redis');
+  const key = `test:${randomBytes(6).toString('hex')}`;
+  await shared.tokenStore.set(key, { token: 'abc', expiresAt: Date.now() + 60_000 }, 2);
+  assert.equal((await shared.tokenStore.get(key))?.token, 'abc');
+  const release = await shared.tokenStore.lock?.(key, 1000);
+  assert.ok(release);
+  await release();
+});
