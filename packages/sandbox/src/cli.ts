@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createSandbox } from './app.js';
 import { merchantsFileSchema } from './merchants.js';
+import { SANDBOX_PUBLIC_KEY_ID } from '@wxpay-kit/wechat/testing';
 import type { SandboxMerchant } from './state/types.js';
 
 /**
@@ -100,6 +101,8 @@ async function main(): Promise<void> {
       `  WXPAY_MCHID=${d.mchid}`,
       `  WXPAY_KEY=${d.apiKey}`,
       `  WXPAY_APIV3_KEY=${d.apiV3Key}`,
+      `  WXPAY_CERT_SERIAL=${d.merchantCertSerial ?? ''}   (v3 key mode ${d.v3KeyMode ?? 'publicKey'}; private key, WeChat Pay public key`,
+      `    ${SANDBOX_PUBLIC_KEY_ID} and platform certificate: GET ${url}/sandbox/merchants)`,
       `  WECHAT_API_BASE=${url}`,
       `  WXPAY_API_BASE=${url}`,
       ...(sandbox.merchants.length > 1 ? [`  (+${sandbox.merchants.length - 1} more: GET ${url}/sandbox/merchants)`] : []),
