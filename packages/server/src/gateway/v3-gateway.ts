@@ -61,8 +61,9 @@ function failureReason(error: unknown): string {
   // verdict to make final, so WeChat is asked to retry (500) while we fix the key.
   if (error instanceof WxPayDecryptError) return 'undecryptable';
   if (error instanceof WxPayProtocolError) return error.code === 'BODY_TOO_LARGE' ? 'too_large' : 'malformed';
-  if (error instanceof Error) return error.name;
-  return 'unknown';
+  // Anything else (the platform-certificate download on an unknown serial failed, a bug) says nothing about the
+  // notification itself: fail closed, and ask WeChat to retry (500) rather than call it forged.
+  return `verify_error:${error instanceof Error ? error.name : 'unknown'}`;
 }
 
 /** Failures that mean "authentic but not recorded by us": WeChat should retry. */

@@ -69,7 +69,7 @@ test('query, close and refund answers', async () => {
 test('answers: 204 success; 401 not authentic; 500 not recorded or undecryptable; 400 malformed; 413 too large', () => {
   const g = gatewayAnswering({});
   assert.deepEqual(g.answer(true), { status: 204, contentType: 'application/json', body: '' });
-  for (const [reason, status] of [['bad_signature', 401], ['stale_timestamp', 401], ['unknown_serial', 401], ['missing_header', 401], ['not_recorded', 500], ['undecryptable', 500], ['malformed', 400], ['too_large', 413]] as const) {
+  for (const [reason, status] of [['bad_signature', 401], ['stale_timestamp', 401], ['unknown_serial', 401], ['missing_header', 401], ['not_recorded', 500], ['undecryptable', 500], ['malformed', 400], ['too_large', 413], ['verify_error:WxPayNetworkError', 500]] as const) {
     const a = g.answer(false, reason);
     assert.equal(a.status, status, reason);
     assert.equal((JSON.parse(a.body) as { code: string }).code, 'FAIL');
