@@ -70,6 +70,7 @@ for (const version of API_VERSIONS) {
         LOG_LEVEL: 'fatal',
         JOBS_INTERVAL_MS: '200',
         JOBS_LEASE_MS: '2000',
+        JOBS_RETRY_BASE_MS: '250',
         RECONCILE_AFTER_SECONDS: '1',
         WEBHOOK_URL: webhook.url,
         WEBHOOK_SECRET,

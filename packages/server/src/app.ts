@@ -169,6 +169,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<W
       logger: domainLogger,
       onEvent: deliver,
       leaseMs: config.jobsLeaseMs,
+      retryBaseMs: config.jobsRetryBaseMs,
       reconcileAfterMs: config.reconcileAfterSeconds * 1000,
       ...(store instanceof KyselyStore ? { leases: new SqlJobLeases(store.database) } : {}),
     });

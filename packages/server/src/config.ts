@@ -82,6 +82,8 @@ export type AppConfig = {
   readonly jobsIntervalMs: number;
   /** JOBS_LEASE_MS: how long a claimed outbox event is ours before another instance may retry it (default 60 000). */
   readonly jobsLeaseMs: number;
+  /** JOBS_RETRY_BASE_MS: a failed outbox delivery is retried after base × 2^attempt, capped at an hour (default 5 000). */
+  readonly jobsRetryBaseMs: number;
   /** RECONCILE_AFTER_SECONDS: query an unpaid attempt this long after its prepay (default 60). */
   readonly reconcileAfterSeconds: number;
   /** WEBHOOK_URL: fulfilment events are also POSTed here, signed with WEBHOOK_SECRET. */
@@ -283,6 +285,7 @@ export function loadConfig(env: Env): AppConfig {
     jobs: oneOf(env, 'JOBS', ['true', 'false'], 'true') === 'true',
     jobsIntervalMs: int(env, 'JOBS_INTERVAL_MS', 15_000, 50, 3_600_000),
     jobsLeaseMs: int(env, 'JOBS_LEASE_MS', 60_000, 1_000, 3_600_000),
+    jobsRetryBaseMs: int(env, 'JOBS_RETRY_BASE_MS', 5_000, 100, 3_600_000),
     reconcileAfterSeconds: int(env, 'RECONCILE_AFTER_SECONDS', 60, 1, 24 * 3600),
     webhook: parseWebhook(env),
     redisUrl: redisUrl(env),

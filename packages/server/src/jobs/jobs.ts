@@ -30,6 +30,8 @@ export type JobsOptions = {
   leases?: JobLeases;
   /** Outbox claims and job leases last this long; an instance killed mid-run is taken over after it (default 60 s). */
   leaseMs?: number;
+  /** A failed delivery is retried after retryBaseMs × 2^attempt, capped at an hour (default 5 s). */
+  retryBaseMs?: number;
 };
 
 export type JobReport = { examined: number; changed: number; failed: number };
@@ -132,7 +134,7 @@ export class Jobs {
         report.changed++;
       } catch (error) {
         report.failed++;
-        const delay = Math.min(3_600_000, 5_000 * 2 ** Math.min(event.attempts, 20));
+        const delay = Math.min(3_600_000, (this.o.retryBaseMs ?? 5_000) * 2 ** Math.min(event.attempts, 20));
         await store.markFailed(event.id, errorSummary(error), clock.now() + delay);
         this.o.logger.warn({ eventId: event.id, attempts: event.attempts, err: errorSummary(error) }, 'fulfilment hook failed; will retry');
       }
