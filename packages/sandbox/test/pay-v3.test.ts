@@ -1,11 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   createV3Client, createV3NotificationHandler, createV3Signer, WxPayApiError, WxPaySignatureError,
   type V3Client, type V3NotificationEvent,
 } from '@wxpay-kit/wechat';
 import { generateV3MerchantIdentity, SANDBOX_PLATFORM_CERTIFICATE_SERIAL, SANDBOX_PUBLIC_KEY_ID } from '@wxpay-kit/wechat/testing';
-import type { Sandbox, SandboxMerchant } from '../src/index.js';
+import { createSandbox, type Sandbox, type SandboxMerchant } from '../src/index.js';
 import { json, login, startMerchant, startSandbox, T0, type MerchantServer } from './helpers.js';
 
 type Started = Sandbox & { base: string };
@@ -336,4 +339,31 @@ test('GET /sandbox/merchants lists the v3 material', async (t) => {
   assert.ok(demo.merchantPublicKey?.includes('BEGIN PUBLIC KEY'));
   assert.deepEqual(demo.wechatpaySerials, [SANDBOX_PUBLIC_KEY_ID]);
   assert.match(l.wechatpay.publicKeyId, /^PUB_KEY_ID_/);
+});
+
+test('v3 state survives a restart: the pending v3 notification resumes with the same body, the order is queryable', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'wxpay-sandbox-v3-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dbPath = join(dir, 'state.sqlite');
+  const merchant = await startMerchant(t);
+  merchant.answer = () => ({ status: 500, body: '{"code":"FAIL","message":"busy"}' });
+  const first = Object.assign(await createSandbox({ now: () => T0, dbPath }), { base: '' });
+  first.base = await first.listen();
+  const client1 = await clientFor(first, 'publicKey');
+  const { openid } = await login(first, 'erin');
+  const outTradeNo = outNo();
+  const { prepay_id: prepayId } = await client1.jsapiPrepay({ description: 'x', out_trade_no: outTradeNo, notify_url: merchant.url, amount: { total: 42 }, payer: { openid } });
+  assert.equal((await json(first, 'POST', '/sandbox/wx/requestPayment', { ...client1.payParams(prepayId), openid, action: 'pay' })).body.errMsg, 'requestPayment:ok');
+  await first.clock.advance(0);
+  await first.close();
+
+  const second = Object.assign(await createSandbox({ now: () => T0, dbPath }), { base: '' });
+  t.after(() => second.close());
+  second.base = await second.listen();
+  const client2 = await clientFor(second, 'publicKey');
+  assert.equal((await client2.queryByOutTradeNo(outTradeNo)).trade_state, 'SUCCESS');
+  merchant.answer = () => ({ status: 204, body: '' });
+  await second.clock.advance(15);
+  assert.equal(merchant.received.length, 2);
+  assert.equal(merchant.received[0]?.body, merchant.received[1]?.body, 'the retry after the restart carries the same body');
 });
