@@ -14,4 +14,5 @@ export type {
   DeliveryAttempt,
   TradeState,
   RefundStatus,
+  V3KeyMode,
 } from './state/types.js';
