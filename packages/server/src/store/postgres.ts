@@ -6,6 +6,7 @@
  * - migrations run under a session advisory lock, so N instances starting at once migrate exactly once.
  */
 import { Kysely, PostgresDialect, sql } from 'kysely';
+import type { DatabaseIntrospector, DatabaseMetadata, SchemaMetadata, TableMetadata } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 
@@ -57,8 +58,40 @@ export function createPostgresPool(options: PostgresOptions): pg.Pool {
   return pool;
 }
 
+/**
+ * What Kysely's migrator asks the database ("does the migration table exist?"), answered for our own schema only.
+ * Kysely's stock PostgreSQL introspector reads every schema of the database and calls has_schema_privilege() on each
+ * name, which fails with "schema … does not exist" when another schema is dropped at that moment (parallel test runs,
+ * other tenants): a start-up must not depend on what happens in someone else's schema.
+ */
+class OwnSchemaIntrospector implements DatabaseIntrospector {
+  constructor(private readonly db: Kysely<unknown>) {}
+
+  async getSchemas(): Promise<SchemaMetadata[]> {
+    const result = await sql<{ name: string }>`select nspname as name from pg_catalog.pg_namespace`.execute(this.db);
+    return result.rows.map((r) => ({ name: r.name }));
+  }
+
+  async getTables(): Promise<TableMetadata[]> {
+    const result = await sql<{ schema: string; name: string; type: string }>`
+      select table_schema as schema, table_name as name, table_type as type
+      from information_schema.tables where table_schema = current_schema()`.execute(this.db);
+    return result.rows.map((r) => ({ schema: r.schema, name: r.name, isView: r.type === 'VIEW', columns: [] }));
+  }
+
+  async getMetadata(): Promise<DatabaseMetadata> {
+    return { tables: await this.getTables() };
+  }
+}
+
+class OwnSchemaPostgresDialect extends PostgresDialect {
+  override createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
+    return new OwnSchemaIntrospector(db);
+  }
+}
+
 export function openPostgres(options: PostgresOptions): Kysely<Database> {
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: createPostgresPool(options) }) });
+  return new Kysely<Database>({ dialect: new OwnSchemaPostgresDialect({ pool: createPostgresPool(options) }) });
 }
 
 /**

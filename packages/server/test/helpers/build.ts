@@ -10,6 +10,7 @@ import { loadConfig } from '../../src/config.js';
 import type { Env } from '../../src/config.js';
 import type { OutboxEvent } from '../../src/ports/store.js';
 import { FakeGateway, FakeLogin } from './fake-gateway.js';
+import { testDatabaseEnv } from './postgres.js';
 
 export class TestClock {
   constructor(public ms = Date.UTC(2026, 10, 26, 12, 0, 0)) {}
@@ -22,7 +23,9 @@ export class TestClock {
 export type Built = { app: WxPayApp; gateway: FakeGateway; login: FakeLogin; clock: TestClock; events: OutboxEvent[] };
 
 export async function build(t: TestContext, options: { env?: Env; deps?: AppDeps } = {}): Promise<Built> {
-  const config = loadConfig({ DATABASE_URL: 'sqlite::memory:', SESSION_SECRET: 'x'.repeat(40), ADMIN_TOKEN: 'admin-token-0123456789', ...options.env });
+  // TEST_DATABASE=postgres: the same tests on a fresh PostgreSQL schema (helpers/postgres.ts).
+  const database = await testDatabaseEnv(t);
+  const config = loadConfig({ DATABASE_URL: 'sqlite::memory:', SESSION_SECRET: 'x'.repeat(40), ADMIN_TOKEN: 'admin-token-0123456789', ...database, ...options.env });
   const gateway = new FakeGateway();
   const login = new FakeLogin();
   const clock = new TestClock();

@@ -93,3 +93,14 @@ export async function postgresDialectEntry(): Promise<{ name: string; open(): Pr
   process.stderr.write(`\n!!! SKIPPING the PostgreSQL storage runs: ${message} (set CI=true to make this a failure)\n\n`);
   return undefined;
 }
+
+/**
+ * TEST_DATABASE=postgres runs the app-level tests (build()) on PostgreSQL, a fresh schema per app:
+ * `TEST_DATABASE=postgres node scripts/run-tests.mjs packages/server/test`. Default: SQLite in memory ({}).
+ */
+export async function testDatabaseEnv(t: TestContext): Promise<Record<string, string>> {
+  if (process.env.TEST_DATABASE !== 'postgres') return {};
+  const url = await postgresUrl();
+  if (url === undefined) throw new Error(`TEST_DATABASE=postgres but PostgreSQL is not reachable at ${CANDIDATES.join(' or ')}`);
+  return { DATABASE_URL: url, DATABASE_SCHEMA: await testSchema(t, url, 'app'), DATABASE_POOL_MAX: '3' };
+}
