@@ -115,7 +115,7 @@ export function renderReport(run: RunResults): string {
     if (section.orderCreateOwn !== undefined) {
       const o = section.orderCreateOwn;
       out.push(`Order creation measured inside the server (${o.count} requests): own time p50 ${o.p50.toFixed(2)} ms, p99 ${o.p99.toFixed(2)} ms;`);
-      out.push(`waiting for the sandbox's unifiedorder p50 ${o.upstreamP50.toFixed(2)} ms, p99 ${o.upstreamP99.toFixed(2)} ms.`);
+      out.push(`waiting for the sandbox's prepay (${section.apiVersion === 'v2' ? 'unifiedorder' : 'v3 jsapi'}) p50 ${o.upstreamP50.toFixed(2)} ms, p99 ${o.upstreamP99.toFixed(2)} ms.`);
       out.push('');
     }
     for (const check of section.checks) out.push(`- ${check}`);
@@ -156,7 +156,9 @@ export function renderReport(run: RunResults): string {
   if (run.profiles.length > 0) {
     out.push('## What bounds the missed targets (node --cpu-prof, self time)');
     out.push('');
-    out.push('Self time of the measured work only (start-up and set-up samples left out), by package and by function.');
+    out.push('Self time of the measured work only (start-up and set-up samples left out), by package and by function. Native');
+    out.push("work V8 has no frame for is counted to the JavaScript function that called it: for SQLite that is Kysely's");
+    out.push("`executeQuery`, whose self time is better-sqlite3 running the statement (including the fsync at COMMIT).");
     out.push('');
     for (const p of run.profiles) {
       out.push(`**${p.what}** (${Math.round(p.summary.sampledMs)} ms sampled)`);

@@ -26,6 +26,8 @@ export type LoadSpec = {
   headers?: Record<string, string>;
   /** Bodies to send in order, one per request (unique notifications); or a single body for every request. */
   bodies?: readonly string[];
+  /** Per-request headers, in the same order as bodies (v3 notifications carry their signature in headers). */
+  perRequestHeaders?: readonly Record<string, string>[];
   body?: string;
   /** Paths to request in order, cycling (order reads). */
   paths?: readonly string[];
@@ -37,6 +39,8 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   let next = 0;
   const bodies = spec.bodies;
   const paths = spec.paths;
+  const extraHeaders = spec.perRequestHeaders;
+  const baseHeaders = spec.headers ?? {};
   const request = {
     method: spec.method,
     path: spec.path,
@@ -45,9 +49,10 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     ...(spec.onResponse === undefined ? {} : { onResponse: (status: number, body: string) => spec.onResponse?.(status, body) }),
     // autocannon calls setupRequest whenever the key exists, so it is only set when needed.
     ...(bodies === undefined && paths === undefined ? {} : {
-      setupRequest: (req: { body?: string | Buffer; path?: string }) => {
+      setupRequest: (req: { body?: string | Buffer; path?: string; headers?: Record<string, string> }) => {
         const i = next++;
         if (bodies !== undefined) req.body = bodies[i % bodies.length];
+        if (extraHeaders !== undefined) req.headers = { ...baseHeaders, ...extraHeaders[i % extraHeaders.length] };
         if (paths !== undefined) req.path = paths[i % paths.length];
         return req;
       },

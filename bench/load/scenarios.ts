@@ -71,16 +71,23 @@ export async function createOrders(opts: {
   return { result, orders };
 }
 
-/** POST notifications; counts the answers that are not WeChat's SUCCESS reply. */
+/**
+ * POST notifications; counts the answers that are not success: v2 wants HTTP 200 with a SUCCESS reply, v3 a 2xx
+ * (the server answers 204). With `headers`, each body is sent with its own headers (v3 signatures).
+ */
 export async function postNotifications(opts: {
-  target: Child; path: string; bodies: readonly string[]; connections: number; label: string; repeat?: number;
+  target: Child; path: string; bodies: readonly string[]; headers?: readonly Record<string, string>[];
+  connections: number; label: string; repeat?: number;
 }): Promise<{ result: LoadResult; notSuccess: number }> {
   let notSuccess = 0;
+  const v3 = opts.headers !== undefined;
   const { value: result, peak } = await sampleRss(opts.target, () => runLoad({
     label: opts.label, url: opts.target.url, connections: opts.connections, amount: opts.bodies.length * (opts.repeat ?? 1),
-    method: 'POST', path: opts.path, headers: { 'content-type': 'text/xml' }, bodies: opts.bodies,
+    method: 'POST', path: opts.path, headers: { 'content-type': v3 ? 'application/json' : 'text/xml' }, bodies: opts.bodies,
+    ...(opts.headers === undefined ? {} : { perRequestHeaders: opts.headers }),
     onResponse: (status, body) => {
-      if (status !== 200 || !body.includes('SUCCESS')) notSuccess++;
+      const ok = v3 ? status >= 200 && status < 300 : status === 200 && body.includes('SUCCESS');
+      if (!ok) notSuccess++;
     },
   }));
   result.peakRssBytes = peak;

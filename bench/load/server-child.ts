@@ -1,15 +1,17 @@
-// Our server for the load benchmark, in its own (pinned) process: loadConfig + buildApp exactly as the product
-// assembles them, pointed at a sandbox running in another process (the configuration a real deployment uses, with
-// WeChat's hosts replaced by the sandbox). The one addition is measurement: the payment gateway is wrapped so that,
-// per HTTP request, the time spent waiting for WeChat (the sandbox) is known, and the server's own time is the
-// request's total minus that wait. Prints {"benchReady":true,"url":...}; answers IPC {cmd:'timings'|'reset'}.
+// Our server for the load benchmark, in its own (pinned) process, assembled as server.ts does in sandbox mode with an
+// external sandbox (WXPAY_MODE=sandbox, WXPAY_API_BASE = the sandbox's URL): loadConfig, startSandboxMode (which reads
+// the demo merchant's credentials, v2 and v3, from the sandbox's control API), then buildApp. The sandbox runs in
+// another process so this core does only the server's work. The one addition is measurement: the payment gateway is
+// wrapped so that, per HTTP request, the time spent waiting for WeChat (the sandbox) is known, and the server's own
+// time is the request's total minus that wait; and SQL statements are counted. Background jobs are not scheduled.
+// Prints {"benchReady":true,"url":...}; answers IPC {cmd:'timings'|'reset'|'sql'|'mem'|'gc'}.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
-import { buildApp } from '@wxpay-kit/server';
-import { loadConfig } from '../../packages/server/src/config.js';
+import { buildApp, loadConfig } from '@wxpay-kit/server';
 import { createGateways } from '../../packages/server/src/gateway/create.js';
+import { startSandboxMode } from '../../packages/server/src/sandbox-mode.js';
 import type { PaymentGateway } from '../../packages/server/src/ports/gateway.js';
 
 type Timing = { upstreamMs: number };
@@ -68,24 +70,27 @@ clientProto.query = function query(this: object, ...args: unknown[]) {
 
 const env = process.env;
 const sandboxUrl = env.BENCH_SANDBOX_URL ?? '';
-const config = loadConfig({
+const runtime = await startSandboxMode(loadConfig({
   ...env,
-  WXPAY_MODE: 'live',
-  WECHAT_API_BASE: sandboxUrl,
+  WXPAY_MODE: 'sandbox',
   WXPAY_API_BASE: sandboxUrl,
-  // The notify URL is only written into unifiedorder; the benchmark posts notifications itself.
+  WECHAT_API_BASE: sandboxUrl,
+  // The notify URL is only written into the prepay; the benchmark posts notifications itself.
   PUBLIC_URL: 'http://127.0.0.1:9',
   SESSION_SECRET: randomBytes(32).toString('hex'),
   LOG_LEVEL: env.BENCH_LOG_LEVEL ?? 'warn',
-});
-if (config.merchant === undefined) throw new Error('no merchant configuration');
-const made = createGateways(config, config.merchant);
+  JOBS: 'false',
+}), env);
+const config = runtime.config;
+if (config.merchant === undefined) throw new Error('sandbox mode gave no merchant');
+const made = createGateways(config, config.merchant, { clientCert: runtime.clientCert });
 const gateway: PaymentGateway = timed(made.gateway);
 // One load generator is one user from one address: the per-user limits would turn the run into a 429 benchmark.
 const unlimited = { max: 1_000_000_000, timeWindow: 60_000 };
 const app = await buildApp(config, {
   gateway,
   login: made.login,
+  sandboxUrl: runtime.sandboxUrl,
   rateLimits: { login: unlimited, orders: unlimited },
   seedDemoProducts: true,
 });

@@ -5,13 +5,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SANDBOX_PUBLIC_KEY_ID, SANDBOX_PUBLIC_KEY_MODE_PRIVATE_KEY_PEM } from '@wxpay-kit/wechat/testing';
 import { linearFit } from '../lib/stats.js';
 import { mainProfile, summarizeProfile } from '../lib/profile.js';
 import type { ProfileSummary } from '../lib/profile.js';
 import type { LoadSection, Memory, RunResults, SeedComparison, Target } from '../lib/types.js';
 import { hasTaskset, pinSelf, startTarget } from './child.js';
 import type { Target as Child } from './child.js';
-import type { Merchant } from './notifications.js';
+import { v3Notification } from './notifications.js';
+import type { Merchant, V3Material } from './notifications.js';
 import {
   countStatus, createOrders, firstSku, logIn, notificationsFor, postNotifications, readOrders, sandboxUnifiedOrder,
 } from './scenarios.js';
@@ -28,7 +30,7 @@ export type SuiteResult = {
 const SIZES: Record<RunResults['mode'], Sizes & { memorySeconds: number }> = {
   smoke: { orders: 20, warmup: 10, connections: 4, readSeconds: 1, memorySeconds: 0 },
   quick: { orders: 1000, warmup: 200, connections: 10, readSeconds: 3, memorySeconds: 10 },
-  full: { orders: 4000, warmup: 500, connections: 10, readSeconds: 10, memorySeconds: 60 },
+  full: { orders: 2000, warmup: 300, connections: 10, readSeconds: 5, memorySeconds: 60 },
 };
 
 type Storage = { database: 'SQLite' | 'PostgreSQL'; label: string; dir?: string; url?: string; schema?: string };
@@ -64,7 +66,9 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
 
   log('load: starting the sandbox');
   const sandbox = await startTarget({ script: script('sandbox-child.ts'), nodeArgs: tsx, log, ...(loadCpus === undefined ? {} : { cpus: loadCpus }) });
-  const merchant = sandbox.info.merchant as Merchant & { secret: string };
+  const merchant = sandbox.info.merchant as Merchant & { secret: string; apiV3Key: string };
+  // The sandbox's demo merchant is in public-key mode: WeChat Pay signs with the key named SANDBOX_PUBLIC_KEY_ID.
+  const v3: V3Material = { apiV3Key: merchant.apiV3Key, platformKeyPem: SANDBOX_PUBLIC_KEY_MODE_PRIVATE_KEY_PEM, serial: SANDBOX_PUBLIC_KEY_ID };
   const scratch: string[] = [];
   const cleanups: (() => Promise<void>)[] = [];
   const pgSchemaFor = new Map<string, string>();
@@ -86,32 +90,41 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
     }
     cleanups.push(async () => { if (pgUrl !== undefined) for (const schema of pgSchemas) await dropSchema(pgUrl, schema); });
 
-    const startServer = async (storage: Storage, extra: { nodeArgs?: string[]; dbName?: string } = {}): Promise<Child> => {
-      const databaseUrl = storage.url ?? `sqlite:${join(storage.dir ?? tmpdir(), extra.dbName ?? 'server.db')}`;
+    const startServer = async (storage: Storage, extra: { nodeArgs?: string[]; dbName?: string; api?: 'v2' | 'v3' } = {}): Promise<Child> => {
+      const dbName = extra.dbName ?? 'server.db';
+      const databaseUrl = storage.url ?? `sqlite:${join(storage.dir ?? tmpdir(), dbName)}`;
       // PostgreSQL: one schema per database "file" name, so each server run starts empty like a new SQLite file.
       let schema: Record<string, string> = {};
       if (storage.url !== undefined) {
-        const key = extra.dbName ?? 'server.db';
-        const name = pgSchemaFor.get(key) ?? benchSchemaName();
-        if (!pgSchemaFor.has(key)) { pgSchemaFor.set(key, name); pgSchemas.push(name); }
+        const name = pgSchemaFor.get(dbName) ?? benchSchemaName();
+        if (!pgSchemaFor.has(dbName)) { pgSchemaFor.set(dbName, name); pgSchemas.push(name); }
         schema = { DATABASE_SCHEMA: name };
       }
       return startTarget({
         script: script('server-child.ts'), nodeArgs: [...(extra.nodeArgs ?? []), ...tsx], log,
-        env: {
-          BENCH_SANDBOX_URL: sandbox.url, DATABASE_URL: databaseUrl, WXPAY_API_VERSION: 'v2',
-          WECHAT_APPID: merchant.appid, WECHAT_SECRET: merchant.secret, WXPAY_MCHID: merchant.mchid, WXPAY_KEY: merchant.apiKey,
-          ...schema,
-        },
+        env: { BENCH_SANDBOX_URL: sandbox.url, DATABASE_URL: databaseUrl, WXPAY_API_VERSION: extra.api ?? 'v2', ...schema },
         ...(serverCpus === undefined ? {} : { cpus: serverCpus }),
       });
     };
 
-    for (const storage of opts.memoryOnly === true ? [] : storages) {
-      log(`load: ${storage.database} on ${storage.label}`);
-      const section: LoadSection = { database: storage.database, apiVersion: 'v2', storage: storage.label, results: [], checks: [] };
+    // v2 on every storage (the seed comparison on both SQLite ones); v3 on a SQLite disk file and on PostgreSQL.
+    const runs: { storage: Storage; api: 'v2' | 'v3' }[] = [
+      ...storages.map((storage) => ({ storage, api: 'v2' as const })),
+      ...storages.filter((st) => st.database === 'PostgreSQL' || st === storages[0]).map((storage) => ({ storage, api: 'v3' as const })),
+    ];
+    for (const { storage, api } of opts.memoryOnly === true ? [] : runs) {
+      log(`load: ${storage.database} on ${storage.label}, API ${api}`);
+      const section: LoadSection = { database: storage.database, apiVersion: api, storage: storage.label, results: [], checks: [] };
       out.sections.push(section);
-      const server = await startServer(storage);
+      const tag = `${storage.database} ${storage.label.split(':')[0] ?? ''} ${api}`;
+      const server = await startServer(storage, { api, dbName: `server-${api}.db` });
+      const notifyPath = '/wxpay/notify/payment';
+      // v2 bodies are signed once; v3 ones are signed right before each use (the server allows 5 minutes of skew).
+      const prepare = (orders: readonly CreatedOrder[], offset: number): { bodies: string[]; headers?: Record<string, string>[] } => {
+        if (api === 'v2') return { bodies: notificationsFor(orders, merchant, offset) };
+        const list = orders.map((o, i) => v3Notification(o, merchant, v3, offset + i));
+        return { bodies: list.map((r) => r.body), headers: list.map((r) => r.headers) };
+      };
       let measured: CreatedOrder[] = [];
       let warm: CreatedOrder[] = [];
       let notifications: string[] = [];
@@ -133,37 +146,41 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
           p50: t.ownP50 ?? Number.NaN, p99: t.ownP99 ?? Number.NaN, upstreamP50: t.upstreamP50 ?? Number.NaN,
           upstreamP99: t.upstreamP99 ?? Number.NaN, count: t.count ?? 0,
         };
-        if (measured.length !== sizes.orders) out.failures.push(`${storage.label}: created ${measured.length} of ${sizes.orders} orders`);
+        if (measured.length !== sizes.orders) out.failures.push(`${tag}: created ${measured.length} of ${sizes.orders} orders`);
         section.checks.push(`order creation: ${measured.length}/${sizes.orders} answered 201 with an order`);
         section.checks.push(await sqlPerRequest(server, created.result.requests, 'order creation'));
 
-        const direct = await sandboxUnifiedOrder({ sandbox, merchant, openid: user.openid, count: Math.min(sizes.orders, 2000), connections: sizes.connections });
-        section.sandboxUnifiedOrder = direct.result;
-        if (direct.failures > 0) out.failures.push(`${storage.label}: sandbox unifiedorder failed ${direct.failures} times`);
+        if (api === 'v2') {
+          const direct = await sandboxUnifiedOrder({ sandbox, merchant, openid: user.openid, count: Math.min(sizes.orders, 2000), connections: sizes.connections });
+          section.sandboxUnifiedOrder = direct.result;
+          if (direct.failures > 0) out.failures.push(`${tag}: sandbox unifiedorder failed ${direct.failures} times`);
+        }
 
-        warmNotifications = notificationsFor(warm, merchant, 0);
-        notifications = notificationsFor(measured, merchant, warm.length);
-        await postNotifications({ target: server, path: '/wxpay/notify/payment', bodies: warmNotifications, connections: sizes.connections, label: 'warm-up' });
+        const warmSet = prepare(warm, 0);
+        warmNotifications = warmSet.bodies;
+        await postNotifications({ target: server, path: notifyPath, ...warmSet, connections: sizes.connections, label: 'warm-up' });
+        const set = prepare(measured, warm.length);
+        notifications = set.bodies;
         await server.request({ cmd: 'reset' });
         oursUnique = await postNotifications({
-          target: server, path: '/wxpay/notify/payment', bodies: notifications, connections: sizes.connections,
-          label: 'valid unique notifications (POST /wxpay/notify/payment)',
+          target: server, path: notifyPath, ...set, connections: sizes.connections,
+          label: `valid unique notifications (POST ${notifyPath})`,
         });
         section.results.push(oursUnique.result);
         const notifySql = await sqlPerRequest(server, oursUnique.result.requests, 'valid notification');
         const paid = await countStatus(server.url, user.token, measured, 'PAID');
-        section.checks.push(`valid notifications: ${notifications.length - oursUnique.notSuccess}/${notifications.length} answered SUCCESS; ${paid.matching}/${paid.checked} sampled orders read back PAID`);
-        if (oursUnique.notSuccess > 0 || paid.matching !== paid.checked) out.failures.push(`${storage.label}: notifications not all applied`);
+        section.checks.push(`valid notifications: ${notifications.length - oursUnique.notSuccess}/${notifications.length} answered success; ${paid.matching}/${paid.checked} sampled orders read back PAID`);
+        if (oursUnique.notSuccess > 0 || paid.matching !== paid.checked) out.failures.push(`${tag}: notifications not all applied`);
         section.checks.push(notifySql);
 
         await server.request({ cmd: 'reset' });
         const dup = await postNotifications({
-          target: server, path: '/wxpay/notify/payment', bodies: notifications, connections: sizes.connections,
+          target: server, path: notifyPath, ...set, connections: sizes.connections,
           label: 'duplicate notifications (each already applied)',
         });
         section.results.push(dup.result);
-        section.checks.push(`duplicates: ${notifications.length - dup.notSuccess}/${notifications.length} answered SUCCESS (already recorded, nothing applied twice)`);
-        if (dup.notSuccess > 0) out.failures.push(`${storage.label}: duplicates not all answered SUCCESS`);
+        section.checks.push(`duplicates: ${notifications.length - dup.notSuccess}/${notifications.length} answered success (already recorded, nothing applied twice)`);
+        if (dup.notSuccess > 0) out.failures.push(`${tag}: duplicates not all answered success`);
         section.checks.push(await sqlPerRequest(server, dup.result.requests, 'duplicate notification'));
 
         section.results.push(await readOrders({ server, token: user.token, orders: measured, connections: sizes.connections, seconds: sizes.readSeconds }));
@@ -171,7 +188,7 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
         await server.stop();
       }
 
-      if (oursUnique !== undefined && storage.database === 'SQLite') {
+      if (oursUnique !== undefined && storage.database === 'SQLite' && api === 'v2') {
         log(`load: seed-style handler on ${storage.label}`);
         const seedOrders = [...warm, ...measured];
         // Same warm-up, then the same measured notifications, on the same core and the same kind of storage.
@@ -292,7 +309,7 @@ async function checkTargets(
   // Notifications are profiled alone: their orders are made first by an unprofiled server on the same database file.
   const missedSeed = out.seed.filter((s) => s.ours.rps / s.seed.rps < 2);
   const missedCreate = out.sections.filter((s) => (s.orderCreateOwn?.p99 ?? 0) >= 20);
-  const count = Math.min(sizes.orders, 1500);
+  const count = Math.min(sizes.orders, 1000);
   for (const storage of storages) {
     const wantNotify = missedSeed.some((s) => s.storage === storage.label);
     const wantCreate = missedCreate.some((s) => s.storage === storage.label);
