@@ -11,7 +11,7 @@ type PayVector = {
   key: string;
   paySign: string;
 };
-const vector = JSON.parse(readFileSync(new URL('../../../../../shared/vectors/v2-pay-sign.json', import.meta.url), 'utf8')) as PayVector;
+const vector = JSON.parse(readFileSync(new URL('../vectors/v2-pay-sign.json', import.meta.url), 'utf8')) as PayVector;
 
 test('official mini-program example: paySign', () => {
   const out = buildV2PayParams({

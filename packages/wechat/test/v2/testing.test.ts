@@ -9,7 +9,7 @@ import { WxPayDecryptError } from '../../src/errors.js';
 
 type RefundVector = { apiKey: string; aesKey: string; reqInfo: string; plaintext: string };
 const vector = JSON.parse(
-  readFileSync(new URL('../../../../../shared/vectors/v2-refund-req-info.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../vectors/v2-refund-req-info.json', import.meta.url), 'utf8'),
 ) as RefundVector;
 
 test('refund req_info vector: key derivation, encryption and decryption', () => {
