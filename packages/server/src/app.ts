@@ -175,18 +175,16 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<W
     });
     // One access token for every instance of this appid: WeChat invalidates the old one whenever anyone fetches anew.
     let accessTokens = deps.accessTokens;
-    let sharedTokens: ReturnType<typeof createSharedTokenStore> | undefined;
     if (accessTokens === undefined && config.merchant !== undefined) {
-      sharedTokens = createSharedTokenStore(config, store, clock);
+      const shared = createSharedTokenStore(config, store, clock);
       accessTokens = createAccessTokenManager({
         appid: config.merchant.appid,
         secret: config.merchant.secret,
         ...(config.wechatApiBase === undefined ? {} : { baseUrl: config.wechatApiBase }),
-        store: sharedTokens.tokenStore,
+        store: shared.tokenStore,
         clock: clock.now,
       });
-      const closeTokens = sharedTokens.close;
-      app.addHook('onClose', async () => closeTokens());
+      app.addHook('onClose', async () => shared.close());
     }
     const services: Services = { config, store, gateway, payments, notifications, refunds, sessions, jobs, clock, accessTokens };
 
