@@ -15,6 +15,7 @@ import {
 } from '@wxpay-kit/wechat';
 import type { V2Client, V2ClientCert, V2SignType } from '@wxpay-kit/wechat';
 import type {
+  BillRow,
   InboundNotification,
   NotificationAnswer,
   PayParams,
@@ -28,6 +29,7 @@ import type {
   RefundResult,
   Verified,
 } from '../ports/gateway.js';
+import { toBillRow } from './bill-rows.js';
 import { toGatewayError } from './errors.js';
 
 export type V2GatewayOptions = {
@@ -227,6 +229,22 @@ export class V2Gateway implements PaymentGateway {
         totalFen: n.total_fee,
       },
     };
+  }
+
+  async downloadBill(date: string): Promise<BillRow[]> {
+    let bill;
+    try {
+      bill = await this.client.downloadBill({ bill_date: date.replaceAll('-', ''), bill_type: 'ALL', gzip: true });
+    } catch (error) {
+      // 20002 "No Bill Exist": nothing was paid or refunded that day. Anything else (not made yet, busy) is a failure.
+      if (error instanceof WxPayApiError && (error.code === '20002' || /No Bill Exist/i.test(error.description ?? ''))) return [];
+      throw toGatewayError(error, 'downloadbill');
+    }
+    try {
+      return bill.rows.map((row) => toBillRow(row.raw));
+    } catch (error) {
+      throw toGatewayError(error, 'downloadbill');
+    }
   }
 
   answer(ok: boolean): NotificationAnswer {

@@ -16,6 +16,7 @@ import {
 import type { V3Client, V3NotificationHandler, V3Transaction } from '@wxpay-kit/wechat';
 import type { KeyObject } from 'node:crypto';
 import type {
+  BillRow,
   InboundNotification,
   NotificationAnswer,
   NotificationFailure,
@@ -31,6 +32,7 @@ import type {
   RefundStatus,
   Verified,
 } from '../ports/gateway.js';
+import { toBillRow } from './bill-rows.js';
 import { toGatewayError } from './errors.js';
 
 export type V3GatewayOptions = {
@@ -251,6 +253,22 @@ export class V3Gateway implements PaymentGateway {
         totalFen: r.amount.total,
       },
     };
+  }
+
+  async downloadBill(date: string): Promise<BillRow[]> {
+    let download;
+    try {
+      download = await this.client.tradeBill({ bill_date: date, bill_type: 'ALL', tar_type: 'GZIP' });
+    } catch (error) {
+      // NO_STATEMENT_EXIST: nothing was paid or refunded that day. STATEMENT_CREATING and the rest are failures.
+      if (isCode(error, 'NO_STATEMENT_EXIST')) return [];
+      throw toGatewayError(error, 'tradebill');
+    }
+    try {
+      return download.bill.rows.map(toBillRow);
+    } catch (error) {
+      throw toGatewayError(error, 'tradebill');
+    }
   }
 
   /**

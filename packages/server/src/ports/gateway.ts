@@ -106,6 +106,27 @@ export type NotificationAnswer = { status: number; contentType: string; body: st
  */
 export type NotificationFailure = string;
 
+/**
+ * One line of WeChat's trade bill for a day (downloadbill / tradebill, bill_type ALL), in domain units. A payment line
+ * has tradeState SUCCESS; a refund line has REFUND and the refund fields. Amounts are exact integer fen.
+ */
+export type BillRow = {
+  tradeState: string;
+  appid: string;
+  mchid: string;
+  outTradeNo: string;
+  transactionId: string;
+  /** The order total (订单金额), what an attempt asked for; not what the payer paid after coupons. */
+  totalFen: number;
+  /** Refund lines: the amount refunded (退款金额). */
+  refundFen?: number;
+  outRefundNo?: string;
+  refundId?: string;
+  refundStatus?: string;
+  /** ms since epoch: when it happened (交易时间, China time in the bill). */
+  time: number;
+};
+
 export interface PaymentGateway {
   readonly apiVersion: 'v2' | 'v3';
   readonly appid: string;
@@ -121,6 +142,11 @@ export interface PaymentGateway {
   verifyPaymentNotification(input: InboundNotification): Promise<Verified<PaymentNotice>>;
   verifyRefundNotification(input: InboundNotification): Promise<Verified<RefundNotice>>;
   answer(ok: boolean, failure?: NotificationFailure): NotificationAnswer;
+  /**
+   * The trade bill of one China day (`YYYY-MM-DD`), every line. A day without transactions is an empty list; a bill
+   * not made yet (WeChat makes them after ~10:00 the next day) or unreachable is a GatewayError.
+   */
+  downloadBill(date: string): Promise<BillRow[]>;
 }
 
 export type LoginResult = { openid: string; sessionKey: string; unionid: string | undefined };

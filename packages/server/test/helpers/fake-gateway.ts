@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { GatewayError, LoginRejectedError } from '../../src/ports/gateway.js';
 import type {
+  BillRow,
   InboundNotification,
   LoginGateway,
   LoginResult,
@@ -124,6 +125,16 @@ export class FakeGateway implements PaymentGateway {
     const parsed = parse(input.body);
     if (parsed === undefined || parsed.secret !== FAKE_SECRET) return { authentic: false, reason: 'bad_signature' };
     return { authentic: true, notice: parsed.notice as RefundNotice };
+  }
+
+  /** Bills by date (`YYYY-MM-DD`): set by tests; an Error is thrown. Days not set have no bill (empty). */
+  readonly bills = new Map<string, BillRow[] | Error>();
+
+  async downloadBill(date: string): Promise<BillRow[]> {
+    this.calls.push({ op: 'bill', outTradeNo: date });
+    const bill = this.bills.get(date);
+    if (bill instanceof Error) throw bill;
+    return bill ?? [];
   }
 
   answer(ok: boolean): NotificationAnswer {
