@@ -3,11 +3,13 @@ import type { Migration, MigrationProvider } from 'kysely';
 import { initial } from './0001-initial.js';
 import { leasesAndTokens } from './0002-leases-and-tokens.js';
 import { oneOpenAttempt } from './0003-one-open-attempt.js';
+import { reconciliation } from './0004-reconciliation.js';
 
 export const migrations: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-leases-and-tokens': leasesAndTokens,
   '0003-one-open-attempt': oneOpenAttempt,
+  '0004-reconciliation': reconciliation,
 };
 
 export const migrationProvider: MigrationProvider = {

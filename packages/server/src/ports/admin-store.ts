@@ -1,0 +1,71 @@
+/**
+ * Storage for the operator's side: reconciliation runs (one row per bill date) and the read-only queries of the admin
+ * view. A separate port from Store so the payment paths never depend on it. Implementation: store/admin-store.ts.
+ */
+import type { AttemptRecord, BillDifference, RefundRecord } from '../domain/reconcile-bill.js';
+import type { OrderStatus, PaymentAttempt } from '../domain/order.js';
+import type { NotificationLogEntry } from './store.js';
+
+/** matched: no differences; differences: some (see the list); failed: the bill could not be had or read. */
+export type ReconciliationStatus = 'matched' | 'differences' | 'failed';
+
+/** A difference as stored: what was done about it, and when it was first seen (kept across re-runs). */
+export type RecordedDifference = BillDifference & {
+  /** applied:<applyPayment outcome> for a missing payment; flagged; reported (nothing of ours to flag). */
+  resolution: string;
+  firstSeenAt: number;
+};
+
+export type ReconciliationRun = {
+  /** The China day of the bill, `YYYY-MM-DD`. */
+  billDate: string;
+  status: ReconciliationStatus;
+  /** How many times the date was reconciled (the row is updated in place, never duplicated). */
+  runs: number;
+  startedAt: number;
+  finishedAt: number;
+  billPayments: number;
+  billRefunds: number;
+  matched: number;
+  ignored: number;
+  /** Missing payments applied through applyPayment, over all runs of the date. */
+  applied: number;
+  billPaidFen: number;
+  billRefundFen: number;
+  differences: RecordedDifference[];
+  /** Why a failed run failed (an error code and message; never a body or a secret). */
+  error: string | undefined;
+};
+
+export type AdminOrderSummary = {
+  orderId: string;
+  status: OrderStatus;
+  amountFen: number;
+  refundedFen: number;
+  createdAt: number;
+  updatedAt: number;
+  paidAt: number | undefined;
+  reviewReason: string | undefined;
+  /** The latest attempt's out_trade_no. */
+  outTradeNo: string | undefined;
+};
+
+export type AdminOrderQuery = { status?: OrderStatus | undefined; flagged?: boolean | undefined; limit: number; cursor?: string | undefined };
+
+export interface AdminStore {
+  /** Insert or update the run of `run.billDate` (runs is incremented on update). */
+  saveReconciliation(run: Omit<ReconciliationRun, 'runs'>): Promise<void>;
+  getReconciliation(billDate: string): Promise<ReconciliationRun | undefined>;
+  /** Newest bill date first. */
+  listReconciliations(limit: number, beforeDate?: string): Promise<ReconciliationRun[]>;
+  /**
+   * What reconcileBill compares with: the attempts named by the bill and those that paid an order within the day; the
+   * refunds named by the bill and those recorded as succeeded within the day.
+   */
+  recordsForBill(input: { outTradeNos: readonly string[]; outRefundNos: readonly string[]; day: { start: number; end: number } }): Promise<{ attempts: AttemptRecord[]; refunds: RefundRecord[] }>;
+  /** Newest first; `cursor` is the opaque nextCursor of the previous page. */
+  listOrders(query: AdminOrderQuery): Promise<{ orders: AdminOrderSummary[]; nextCursor: string | undefined }>;
+  listAttempts(orderId: string): Promise<PaymentAttempt[]>;
+  /** Notification deliveries naming these out_trade_nos, newest first. */
+  notificationsFor(outTradeNos: readonly string[], limit: number): Promise<NotificationLogEntry[]>;
+}
