@@ -113,9 +113,12 @@ for (const version of API_VERSIONS) {
       assert.equal(res.status, 201, await res.text());
     }
 
-    /** Creates `count` orders spread over users and instances; each gets a notification fault by its index. */
-    async function placeOrders(count: number, alive: () => Instance[], failWebhookFirst: (i: number) => boolean = () => false): Promise<Placed[]> {
-      const placed: Placed[] = [];
+    /**
+     * Creates `count` orders spread over users and instances; each gets a notification fault by its index. Not paid
+     * yet: the sandbox sends a notification the moment the cashier pays (payOrders).
+     */
+    async function createOrders(count: number, alive: () => Instance[], failWebhookFirst: (i: number) => boolean = () => false): Promise<(Placed & { payParams: PayParams })[]> {
+      const placed: (Placed & { payParams: PayParams })[] = [];
       await Promise.all(Array.from({ length: count }, async (_, i) => {
         const user = users[i % users.length] as User;
         const via = alive()[i % alive().length] as Instance;
@@ -131,11 +134,18 @@ for (const version of API_VERSIONS) {
         if (i % 4 === 0) await fault({ outTradeNo: body.outTradeNo, notify: { duplicates: 6, concurrent: true } });
         else if (i % 4 === 1) await fault({ outTradeNo: body.outTradeNo, notify: { drop: 1, duplicates: 2, concurrent: true } });
         else if (i % 4 === 2) await fault({ outTradeNo: body.outTradeNo, notify: { drop: 100 } }); // never arrives
-        const answer = (await (await post(sandboxUrl, '/sandbox/wx/requestPayment', { ...body.payParams, openid: user.openid, action: pay })).json()) as { errMsg: string };
-        assert.equal(answer.errMsg, pay === 'pay' ? 'requestPayment:ok' : 'requestPayment:fail cancel');
-        placed.push({ orderId: body.orderId, outTradeNo: body.outTradeNo, amount: body.amount, user, pay });
+        placed.push({ orderId: body.orderId, outTradeNo: body.outTradeNo, amount: body.amount, user, pay, payParams: body.payParams });
       }));
       return placed;
+    }
+
+    /** The users pay (or cancel) at the sandbox's cashier, all at once; notifications start flying at once. */
+    async function payOrders(placed: readonly (Placed & { payParams: PayParams })[]): Promise<Placed[]> {
+      await Promise.all(placed.map(async (p) => {
+        const answer = (await (await post(sandboxUrl, '/sandbox/wx/requestPayment', { ...p.payParams, openid: p.user.openid, action: p.pay })).json()) as { errMsg: string };
+        assert.equal(answer.errMsg, p.pay === 'pay' ? 'requestPayment:ok' : 'requestPayment:fail cancel');
+      }));
+      return placed.map(({ payParams: _payParams, ...rest }) => rest);
     }
 
     /** Readers hammering GET /api/orders/:id on every live instance until stopped (the late-payment query path). */
@@ -223,7 +233,7 @@ for (const version of API_VERSIONS) {
     test('30 orders: duplicate, concurrent, dropped and missing notifications; reads and jobs on every instance', async () => {
       const alive = () => instances.filter((i) => i.alive);
       // Two events fail at the merchant's webhook the first time: the outbox retries them (with backoff).
-      const placed = await placeOrders(30, alive, (i) => i === 0 || i === 9);
+      const placed = await payOrders(await createOrders(30, alive, (i) => i === 0 || i === 9));
       const stopReaders = startReaders(placed, alive);
       await advanceSandbox(0); // first deliveries, concurrent copies included
       await advanceSandbox(15); // the retries of the dropped first attempts
@@ -240,7 +250,7 @@ for (const version of API_VERSIONS) {
 
     test('kill -9 of an instance while notifications are in flight: nothing lost, nothing doubled', async () => {
       const alive = () => instances.filter((i) => i.alive);
-      const placed = await placeOrders(24, alive);
+      const created = await createOrders(24, alive);
       const victim = instances[1] as Instance;
       let seenByVictim = 0;
       let killed: Promise<void> | undefined;
@@ -249,8 +259,12 @@ for (const version of API_VERSIONS) {
         if (instance !== victim || !path.startsWith('/wxpay/notify/')) return;
         if (++seenByVictim === 3) killed = killInstance(victim);
       };
-      const stopReaders = startReaders(placed, alive);
+      const stopReaders = startReaders(created, alive);
+      // Paying sends the notifications at once (the sandbox runs due deliveries on a real timer); advance(0) waits for
+      // whatever is still due. The victim dies on its third.
+      const placed = await payOrders(created);
       await advanceSandbox(0);
+      await waitFor(() => killed !== undefined, 10_000, () => `the victim saw ${seenByVictim} notifications`);
       await killed;
       assert.equal(victim.alive, false, 'the victim was killed mid-flight');
       balancer.onForward = undefined;
