@@ -10,8 +10,10 @@
  * webhook (deliveries may repeat — at least once — but distinct events are one per order), nothing flagged for review,
  * nothing lost.
  *
- * The sandbox's clock is frozen and moved by advance(), so which notification is due when is exact; the servers run
- * on real time with fast job intervals (JOBS_INTERVAL_MS) and short leases (JOBS_LEASE_MS) so the test takes seconds.
+ * The sandbox's clock is frozen: a first delivery goes out as soon as the cashier pays, and WeChat's retries (15 s,
+ * 15 s, 30 s, …) happen only when the test advances it, so which retry runs when is exact. The servers run on real
+ * time with fast job intervals (JOBS_INTERVAL_MS), short leases (JOBS_LEASE_MS) and a short outbox backoff
+ * (JOBS_RETRY_BASE_MS) so the test takes seconds; it waits for outcomes, never for a time.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
