@@ -29,6 +29,7 @@ import { sandboxProxy } from './http/routes/sandbox-proxy.js';
 import type { RateLimits, Services } from './http/services.js';
 import { swaggerTransform, installZod } from './http/zod.js';
 import { cryptoIds } from './ids.js';
+import { BillReconciler } from './jobs/bill-reconciliation.js';
 import { Jobs } from './jobs/jobs.js';
 import type { FulfilmentHook } from './jobs/jobs.js';
 import type { Clock, IdSource } from './ports/clock.js';
@@ -39,6 +40,7 @@ import { openStore } from './store/open.js';
 import { createAccessTokenManager } from '@wxpay-kit/wechat';
 import type { AccessTokenManager } from '@wxpay-kit/wechat';
 import { composeHooks, createWebhookHook } from './jobs/webhook.js';
+import { KyselyAdminStore } from './store/admin-store.js';
 import { SqlJobLeases } from './store/job-leases.js';
 import { KyselyStore } from './store/kysely-store.js';
 import { createSharedTokenStore } from './token-store/create.js';
@@ -162,6 +164,11 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<W
     const deliver = config.webhook === undefined
       ? onEvent
       : composeHooks(onEvent, createWebhookHook({ url: config.webhook.url, secret: config.webhook.secret, clock, timeoutMs: Math.min(10_000, Math.floor(config.jobsLeaseMs / 2)) }));
+    const leases = store instanceof KyselyStore ? new SqlJobLeases(store.database) : undefined;
+    const adminStore = store instanceof KyselyStore ? new KyselyAdminStore(store.database) : undefined;
+    const bills = adminStore === undefined
+      ? undefined
+      : new BillReconciler({ store, admin: adminStore, gateway, payments, clock, ids, logger: domainLogger, paidAfterClose: config.paidAfterClose, leases });
     const jobs = new Jobs({
       store,
       payments,
@@ -171,7 +178,8 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<W
       leaseMs: config.jobsLeaseMs,
       retryBaseMs: config.jobsRetryBaseMs,
       reconcileAfterMs: config.reconcileAfterSeconds * 1000,
-      ...(store instanceof KyselyStore ? { leases: new SqlJobLeases(store.database) } : {}),
+      ...(leases === undefined ? {} : { leases }),
+      bills,
     });
     // One access token for every instance of this appid: WeChat invalidates the old one whenever anyone fetches anew.
     let accessTokens = deps.accessTokens;
@@ -186,7 +194,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<W
       });
       app.addHook('onClose', async () => shared.close());
     }
-    const services: Services = { config, store, gateway, payments, notifications, refunds, sessions, jobs, clock, accessTokens };
+    const services: Services = { config, store, gateway, payments, notifications, refunds, sessions, jobs, bills, adminStore, clock, accessTokens };
 
     if (deps.seedDemoProducts ?? config.mode === 'sandbox') {
       if (await store.seedProductsIfEmpty(DEMO_PRODUCTS, clock.now())) logger.info('seeded the demo catalogue');

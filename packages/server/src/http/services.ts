@@ -7,7 +7,9 @@ import type { NotificationService } from '../domain/notification-service.js';
 import type { PaymentService } from '../domain/payment-service.js';
 import type { RefundService } from '../domain/refund-service.js';
 import type { AccessTokenManager } from '@wxpay-kit/wechat';
+import type { BillReconciler } from '../jobs/bill-reconciliation.js';
 import type { Jobs } from '../jobs/jobs.js';
+import type { AdminStore } from '../ports/admin-store.js';
 import type { Clock } from '../ports/clock.js';
 import type { PaymentGateway } from '../ports/gateway.js';
 import type { Store } from '../ports/store.js';
@@ -22,6 +24,9 @@ export type Services = {
   refunds: RefundService;
   sessions: SessionService;
   jobs: Jobs;
+  /** Bill reconciliation and the admin view's queries; undefined over an injected non-Kysely store. */
+  bills: BillReconciler | undefined;
+  adminStore: AdminStore | undefined;
   clock: Clock;
   /** WeChat's access token, shared across instances (Redis or the database); undefined without merchant credentials. */
   accessTokens: AccessTokenManager | undefined;

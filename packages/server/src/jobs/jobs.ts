@@ -32,6 +32,8 @@ export type JobsOptions = {
   leaseMs?: number;
   /** A failed delivery is retried after retryBaseMs × 2^attempt, capped at an hour (default 5 s). */
   retryBaseMs?: number;
+  /** The daily bill reconciliation (jobs/bill-reconciliation.ts), run last on each tick; it decides itself when it is due. */
+  bills?: { runDaily(): Promise<JobReport> } | undefined;
 };
 
 export type JobReport = { examined: number; changed: number; failed: number };
@@ -146,6 +148,7 @@ export class Jobs {
     await this.reconcile();
     await this.expire();
     await this.deliverOutbox();
+    await this.o.bills?.runDaily();
   }
 }
 
