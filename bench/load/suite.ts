@@ -90,7 +90,7 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
     }
     cleanups.push(async () => { if (pgUrl !== undefined) for (const schema of pgSchemas) await dropSchema(pgUrl, schema); });
 
-    const startServer = async (storage: Storage, extra: { nodeArgs?: string[]; dbName?: string; api?: 'v2' | 'v3' } = {}): Promise<Child> => {
+    const startServer = async (storage: Storage, extra: { nodeArgs?: string[]; dbName?: string; api?: 'v2' | 'v3'; env?: Record<string, string> } = {}): Promise<Child> => {
       const dbName = extra.dbName ?? 'server.db';
       const databaseUrl = storage.url ?? `sqlite:${join(storage.dir ?? tmpdir(), dbName)}`;
       // PostgreSQL: one schema per database "file" name, so each server run starts empty like a new SQLite file.
@@ -102,7 +102,7 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
       }
       return startTarget({
         script: script('server-child.ts'), nodeArgs: [...(extra.nodeArgs ?? []), ...tsx], log,
-        env: { BENCH_SANDBOX_URL: sandbox.url, DATABASE_URL: databaseUrl, WXPAY_API_VERSION: extra.api ?? 'v2', ...schema },
+        env: { BENCH_SANDBOX_URL: sandbox.url, DATABASE_URL: databaseUrl, WXPAY_API_VERSION: extra.api ?? 'v2', ...schema, ...extra.env },
         ...(serverCpus === undefined ? {} : { cpus: serverCpus }),
       });
     };
@@ -209,7 +209,7 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
       const storage = storages.filter((st) => st.database === 'SQLite').at(-1);
       if (storage !== undefined) {
         log(`load: ${memorySeconds}-second sustained run for memory`);
-        const server = await startServer(storage, { dbName: 'memory.db', nodeArgs: ['--expose-gc'] });
+        const server = await startServer(storage, { dbName: 'memory.db', nodeArgs: ['--expose-gc'], env: { BENCH_TIMINGS: 'off' } });
         try {
           const user = await logIn(server.url, sandbox.url, merchant.appid);
           const sku = await firstSku(server.url);
@@ -264,7 +264,7 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
   return out;
 }
 
-type StartServer = (storage: Storage, extra?: { nodeArgs?: string[]; dbName?: string }) => Promise<Child>;
+type StartServer = (storage: Storage, extra?: { nodeArgs?: string[]; dbName?: string; env?: Record<string, string> }) => Promise<Child>;
 
 async function checkTargets(
   out: SuiteResult, root: string, startServer: StartServer, storages: Storage[], sandbox: Child, merchant: Merchant, sizes: Sizes, log: (l: string) => void,
