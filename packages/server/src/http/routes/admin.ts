@@ -11,6 +11,7 @@ import { refundBody, refundResponse } from '../schemas/admin.js';
 import { errorSchema } from '../schemas/common.js';
 import { orderParams } from '../schemas/orders.js';
 import type { Services } from '../services.js';
+import { adminConsoleRoutes } from './admin-console.js';
 
 function sameSecret(a: string, b: string): boolean {
   const ha = createHash('sha256').update(a).digest();
@@ -25,6 +26,8 @@ export function adminRoutes(app: FastifyInstance, services: Services): void {
     if (adminToken === undefined) throw new AppError(404, 'not_found', 'no such resource');
     if (token === undefined || !sameSecret(token, adminToken)) throw new AppError(401, 'unauthorized', 'admin token required');
   };
+  // Orders, reconciliation and the admin page (admin-console.ts), behind the same guard.
+  adminConsoleRoutes(app, services, guard);
 
   app.post<{ Params: z.infer<typeof orderParams>; Body: z.infer<typeof refundBody> }>(
     '/admin/orders/:orderId/refunds',

@@ -1,0 +1,231 @@
+/**
+ * The operator's read side and bill reconciliation, behind the same ADMIN_TOKEN guard as refunds (admin.ts):
+ * orders (filter by status / review flag, cursor paging), one order with its attempts, refunds, notification log and
+ * outbox events, reconciliation runs (list, one date, run one now), and the HTML page at GET /admin.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import type { Order } from '../../domain/order.js';
+import type { BillReconciler } from '../../jobs/bill-reconciliation.js';
+import { chinaDate } from '../../jobs/bill-reconciliation.js';
+import type { AdminOrderSummary, AdminStore, ReconciliationRun } from '../../ports/admin-store.js';
+import { AppError } from '../errors.js';
+import {
+  adminOrderDetail,
+  adminOrdersQuery,
+  adminOrdersResponse,
+  reconcileBody,
+  reconciliationDetail,
+  reconciliationList,
+  reconciliationParams,
+  reconciliationsQuery,
+} from '../schemas/admin-console.js';
+import { errorSchema } from '../schemas/common.js';
+import { orderParams } from '../schemas/orders.js';
+import type { Services } from '../services.js';
+import { ADMIN_PAGE } from './admin-page.js';
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+const isoOpt = (ms: number | undefined) => (ms === undefined ? undefined : iso(ms));
+/** Notification bodies are at most 64 KiB; the admin view shows the start. */
+const RAW_BODY_CHARS = 8 * 1024;
+
+function presentSummary(o: AdminOrderSummary) {
+  return {
+    orderId: o.orderId,
+    outTradeNo: o.outTradeNo,
+    status: o.status,
+    amount: o.amountFen,
+    refunded: o.refundedFen,
+    createdAt: iso(o.createdAt),
+    updatedAt: iso(o.updatedAt),
+    paidAt: isoOpt(o.paidAt),
+    reviewReason: o.reviewReason,
+  };
+}
+
+function presentRunSummary(r: ReconciliationRun) {
+  return {
+    date: r.billDate,
+    status: r.status,
+    runs: r.runs,
+    startedAt: iso(r.startedAt),
+    finishedAt: iso(r.finishedAt),
+    billPayments: r.billPayments,
+    billRefunds: r.billRefunds,
+    matched: r.matched,
+    ignored: r.ignored,
+    applied: r.applied,
+    billPaid: r.billPaidFen,
+    billRefunded: r.billRefundFen,
+    differenceCount: r.differences.length,
+    error: r.error,
+  };
+}
+
+function presentRun(r: ReconciliationRun) {
+  return {
+    reconciliation: {
+      ...presentRunSummary(r),
+      differences: r.differences.map((d) => ({
+        kind: d.kind,
+        outTradeNo: d.outTradeNo,
+        orderId: d.orderId,
+        outRefundNo: d.outRefundNo,
+        transactionId: d.transactionId,
+        billAmount: d.billFen,
+        ourAmount: d.ourFen,
+        detail: d.detail,
+        resolution: d.resolution,
+        firstSeenAt: iso(d.firstSeenAt),
+      })),
+    },
+  };
+}
+
+export function adminConsoleRoutes(app: FastifyInstance, services: Services, guard: (request: FastifyRequest) => Promise<void>): void {
+  // Without ADMIN_TOKEN the whole admin surface does not exist (404), like the refund route.
+  app.get('/admin', { schema: { hide: true } }, async (_request, reply) => {
+    if (services.config.adminToken === undefined) throw new AppError(404, 'not_found', 'no such resource');
+    return reply
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .header('content-security-policy', "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+      .send(ADMIN_PAGE);
+  });
+
+  const admin = services.adminStore;
+  const bills = services.bills;
+  if (admin === undefined || bills === undefined) return;
+  registerOrders(app, services, admin, guard);
+  registerReconciliations(app, services, admin, bills, guard);
+}
+
+function registerOrders(app: FastifyInstance, services: Services, admin: AdminStore, guard: (request: FastifyRequest) => Promise<void>): void {
+  app.get<{ Querystring: z.infer<typeof adminOrdersQuery> }>(
+    '/admin/orders',
+    {
+      onRequest: guard,
+      schema: {
+        tags: ['admin'],
+        summary: 'Orders, newest first: filter by status and review flag (flagged=true), page with cursor. Needs ADMIN_TOKEN.',
+        security: [{ bearer: [] }],
+        querystring: adminOrdersQuery,
+        response: { 200: adminOrdersResponse, 400: errorSchema, 401: errorSchema, 404: errorSchema },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      let page;
+      try {
+        page = await admin.listOrders({ status: q.status, flagged: q.flagged === undefined ? undefined : q.flagged === 'true', limit: q.limit ?? 50, cursor: q.cursor });
+      } catch (error) {
+        if (error instanceof RangeError) throw new AppError(400, 'invalid_request', 'cursor: not a cursor from this API');
+        throw error;
+      }
+      return { orders: page.orders.map(presentSummary), ...(page.nextCursor === undefined ? {} : { nextCursor: page.nextCursor }) };
+    },
+  );
+
+  app.get<{ Params: z.infer<typeof orderParams> }>(
+    '/admin/orders/:orderId',
+    {
+      onRequest: guard,
+      schema: {
+        tags: ['admin'],
+        summary: 'One order with its payment attempts, refunds, notification deliveries and outbox events. Needs ADMIN_TOKEN.',
+        security: [{ bearer: [] }],
+        params: orderParams,
+        response: { 200: adminOrderDetail, 400: errorSchema, 401: errorSchema, 404: errorSchema },
+      },
+    },
+    async (request) => {
+      const order: Order | undefined = await services.store.getOrder(request.params.orderId);
+      if (order === undefined) throw new AppError(404, 'not_found', 'no such order');
+      const [attempts, refunds, events] = await Promise.all([admin.listAttempts(order.id), services.store.listRefunds(order.id), services.store.listEvents(order.id)]);
+      const notifications = await admin.notificationsFor(attempts.map((a) => a.outTradeNo), 100);
+      return {
+        order: {
+          ...presentSummary({
+            orderId: order.id, outTradeNo: attempts[attempts.length - 1]?.outTradeNo, status: order.status, amountFen: order.amountFen, refundedFen: order.refundedFen,
+            createdAt: order.createdAt, updatedAt: order.updatedAt, paidAt: order.paidAt, reviewReason: order.reviewReason,
+          }),
+          openid: order.openid,
+          description: order.description,
+          items: order.items.map((i) => ({ sku: i.sku, name: i.name, price: i.unitPriceFen, quantity: i.quantity })),
+        },
+        attempts: attempts.map((a) => ({
+          outTradeNo: a.outTradeNo, amount: a.amountFen, status: a.status, prepayId: a.prepayId, prepayAt: isoOpt(a.prepayAt),
+          timeExpire: iso(a.timeExpire), transactionId: a.transactionId, createdAt: iso(a.createdAt),
+        })),
+        refunds: refunds.map((r) => ({ outRefundNo: r.outRefundNo, amount: r.amountFen, status: r.status, refundId: r.refundId, reason: r.reason, createdAt: iso(r.createdAt), updatedAt: iso(r.updatedAt) })),
+        notifications: notifications.map((n) => ({
+          id: n.id, kind: n.kind, apiVersion: n.apiVersion, receivedAt: iso(n.receivedAt), authentic: n.authentic, outcome: n.outcome,
+          outTradeNo: n.outTradeNo, eventKey: n.eventKey, headers: n.headers, rawBody: n.rawBody.slice(0, RAW_BODY_CHARS),
+        })),
+        events: events.map((e) => ({ id: e.id, topic: e.topic, createdAt: iso(e.createdAt), attempts: e.attempts, deliveredAt: isoOpt(e.deliveredAt) })),
+      };
+    },
+  );
+}
+
+function registerReconciliations(app: FastifyInstance, services: Services, admin: AdminStore, bills: BillReconciler, guard: (request: FastifyRequest) => Promise<void>): void {
+  app.post<{ Body: z.infer<typeof reconcileBody> }>(
+    '/admin/reconciliations',
+    {
+      onRequest: guard,
+      schema: {
+        tags: ['admin'],
+        summary: 'Reconcile one China day with WeChat’s trade bill now (re-running a date updates its run). Needs ADMIN_TOKEN.',
+        description: 'WeChat makes a day’s bill after about 10:00 the next day; before that the run is recorded as failed. 409 while another run is in progress.',
+        security: [{ bearer: [] }],
+        body: reconcileBody,
+        response: { 200: reconciliationDetail, 400: errorSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema },
+      },
+    },
+    async (request) => {
+      const date = request.body.date;
+      if (date > chinaDate(services.clock.now())) throw new AppError(400, 'invalid_request', 'date: a day that has not begun has no bill');
+      const result = await bills.reconcileBill(date);
+      if (!result.ok) throw new AppError(409, 'reconciliation_running', 'another reconciliation is running; try again shortly');
+      return presentRun(result.run);
+    },
+  );
+
+  app.get<{ Querystring: z.infer<typeof reconciliationsQuery> }>(
+    '/admin/reconciliations',
+    {
+      onRequest: guard,
+      schema: {
+        tags: ['admin'],
+        summary: 'Reconciliation runs, newest bill date first. Needs ADMIN_TOKEN.',
+        security: [{ bearer: [] }],
+        querystring: reconciliationsQuery,
+        response: { 200: reconciliationList, 400: errorSchema, 401: errorSchema, 404: errorSchema },
+      },
+    },
+    async (request) => {
+      const runs = await admin.listReconciliations(request.query.limit ?? 30, request.query.before);
+      return { reconciliations: runs.map(presentRunSummary) };
+    },
+  );
+
+  app.get<{ Params: z.infer<typeof reconciliationParams> }>(
+    '/admin/reconciliations/:date',
+    {
+      onRequest: guard,
+      schema: {
+        tags: ['admin'],
+        summary: 'The reconciliation of one China day, with its differences. Needs ADMIN_TOKEN.',
+        security: [{ bearer: [] }],
+        params: reconciliationParams,
+        response: { 200: reconciliationDetail, 400: errorSchema, 401: errorSchema, 404: errorSchema },
+      },
+    },
+    async (request) => {
+      const run = await admin.getReconciliation(request.params.date);
+      if (run === undefined) throw new AppError(404, 'not_found', 'no reconciliation for that date');
+      return presentRun(run);
+    },
+  );
+}
