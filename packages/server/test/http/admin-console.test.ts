@@ -32,7 +32,7 @@ function billRow(built: Built, order: Created, transactionId: string, over: Part
 test('every admin route: 401 without or with a wrong token; 404 when ADMIN_TOKEN is not set', async (t) => {
   const built = await build(t);
   const off = await build(t, { env: { ADMIN_TOKEN: '' } });
-  const routes: [string, string, unknown?][] = [
+  const routes: [string, string, Record<string, unknown>?][] = [
     ['GET', '/admin/orders'],
     ['GET', '/admin/orders/ord_x'],
     ['POST', '/admin/reconciliations', { date: '2026-11-25' }],
