@@ -110,6 +110,20 @@ test('the admin API does not exist without ADMIN_TOKEN', async (t) => {
   assert.equal(res.statusCode, 404);
 });
 
+test('admin refunds: the token is checked before the body, so a bad body without the token is 401, never 400', async (t) => {
+  const { app, order } = await paidSetup(t);
+  const bad = { amount: 1.5, extra: 'x' };
+  for (const headers of [{}, { authorization: 'Bearer wrong-token-0123456789' }]) {
+    const res = await app.inject({ method: 'POST', url: `/admin/orders/${order.orderId}/refunds`, headers, payload: bad });
+    assert.equal(res.statusCode, 401);
+    assert.equal((res.json() as { error: { code: string } }).error.code, 'unauthorized');
+  }
+  const notJson = await app.inject({ method: 'POST', url: `/admin/orders/${order.orderId}/refunds`, headers: { 'content-type': 'application/json' }, payload: '{not json' });
+  assert.equal(notJson.statusCode, 401);
+  const withToken = await app.inject({ method: 'POST', url: `/admin/orders/${order.orderId}/refunds`, headers: { authorization: 'Bearer admin-token-0123456789' }, payload: bad });
+  assert.equal(withToken.statusCode, 400, 'with the token, the same body is a validation error');
+});
+
 test('a refund WeChat refuses: 502 with the reason, the order back to PAID, a later refund possible', async (t) => {
   const { app, order, facts, gateway } = await paidSetup(t);
   await notify(app, fakeNotification(facts));

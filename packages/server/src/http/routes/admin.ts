@@ -32,7 +32,9 @@ export function adminRoutes(app: FastifyInstance, services: Services): void {
   app.post<{ Params: z.infer<typeof orderParams>; Body: z.infer<typeof refundBody> }>(
     '/admin/orders/:orderId/refunds',
     {
-      preHandler: guard,
+      // onRequest runs before the body is parsed and validated, so a caller without the token learns nothing
+      // (401, never a 400 that tells which body would be accepted), as on every other admin route.
+      onRequest: guard,
       schema: {
         tags: ['admin'],
         summary: 'Refund a paid order (all that is left, or `amount` fen). Needs ADMIN_TOKEN.',
