@@ -5,11 +5,15 @@
 import { z } from 'zod';
 
 export class ConfigError extends Error {
+  /** The (first) variable at fault. */
   readonly variable: string;
-  constructor(variable: string, message: string) {
+  /** Every variable at fault, `variable` first: a live deployment missing several learns them all in one start. */
+  readonly variables: readonly string[];
+  constructor(variable: string, message: string, variables: readonly string[] = [variable]) {
     super(`${variable}: ${message}`);
     this.name = 'ConfigError';
     this.variable = variable;
+    this.variables = Object.freeze([...variables]);
   }
 }
 
@@ -189,19 +193,28 @@ function redisUrl(env: Env): string | undefined {
   return raw;
 }
 
-/** Which variables payments need in live mode, per API version. */
+/**
+ * Which variables live mode needs, per API version: the payment credentials first (without them nothing works, and
+ * they are what an operator setting up live mode is working on), then SESSION_SECRET.
+ */
 function requiredLive(apiVersion: ApiVersion): string[] {
   const common = ['WECHAT_APPID', 'WECHAT_SECRET', 'WXPAY_MCHID'];
-  if (apiVersion === 'v2') return [...common, 'WXPAY_KEY'];
-  return [...common, 'WXPAY_APIV3_KEY', 'WXPAY_PRIVATE_KEY_PATH', 'WXPAY_CERT_SERIAL'];
+  const payment = apiVersion === 'v2' ? [...common, 'WXPAY_KEY'] : [...common, 'WXPAY_APIV3_KEY', 'WXPAY_PRIVATE_KEY_PATH', 'WXPAY_CERT_SERIAL'];
+  return [...payment, 'SESSION_SECRET'];
+}
+
+/** Live mode: one error naming every missing variable, so a fresh deployment is not fixed one restart at a time. */
+function requireLive(env: Env, mode: WxPayMode, apiVersion: ApiVersion): void {
+  if (mode !== 'live') return;
+  const missing = requiredLive(apiVersion).filter((name) => opt(env, name) === undefined);
+  const first = missing[0];
+  if (first === undefined) return;
+  const why = missing.includes('SESSION_SECRET') ? ' (SESSION_SECRET encrypts session keys at rest)' : '';
+  throw new ConfigError(first, `WXPAY_MODE=live with WXPAY_API_VERSION=${apiVersion} requires ${missing.join(', ')}${why}`, missing);
 }
 
 function parseMerchant(env: Env, mode: WxPayMode, apiVersion: ApiVersion): MerchantConfig | undefined {
   if (mode === 'sandbox') return undefined;
-  const missing = requiredLive(apiVersion).filter((name) => opt(env, name) === undefined);
-  if (missing.length > 0) {
-    throw new ConfigError(missing[0] ?? 'WXPAY_MODE', `WXPAY_MODE=live with WXPAY_API_VERSION=${apiVersion} requires ${missing.join(', ')}`);
-  }
   const apiKey = opt(env, 'WXPAY_KEY');
   if (apiKey !== undefined && apiKey.length !== 32) throw new ConfigError('WXPAY_KEY', 'the APIv2 key is 32 characters');
   const apiV3Key = opt(env, 'WXPAY_APIV3_KEY');
@@ -252,14 +265,12 @@ export function loadConfig(env: Env): AppConfig {
   const port = int(env, 'PORT', 3000, 0, 65535);
   const mode = oneOf(env, 'WXPAY_MODE', ['sandbox', 'live'], 'sandbox');
   const apiVersion = oneOf(env, 'WXPAY_API_VERSION', ['v2', 'v3'], 'v2');
+  requireLive(env, mode, apiVersion);
   const publicUrl = httpUrl(env, 'PUBLIC_URL') ?? `http://127.0.0.1:${port}`;
   if (new URL(publicUrl).search !== '') throw new ConfigError('PUBLIC_URL', 'notify URLs may not carry a query string');
   const sessionSecret = opt(env, 'SESSION_SECRET');
   if (sessionSecret !== undefined && sessionSecret.length < 32) {
     throw new ConfigError('SESSION_SECRET', 'must be at least 32 characters (e.g. `openssl rand -hex 32`)');
-  }
-  if (mode === 'live' && sessionSecret === undefined) {
-    throw new ConfigError('SESSION_SECRET', 'WXPAY_MODE=live requires SESSION_SECRET (it encrypts session keys at rest)');
   }
   const adminToken = opt(env, 'ADMIN_TOKEN');
   if (adminToken !== undefined && adminToken.length < 16) throw new ConfigError('ADMIN_TOKEN', 'must be at least 16 characters');

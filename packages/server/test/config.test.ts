@@ -55,6 +55,28 @@ test('live v2 requires appid, secret, mchid and API key, naming what is missing'
   fails({ ...LIVE_V2, WXPAY_CLIENT_CERT_PATH: '/x.pem' }, 'WXPAY_CLIENT_KEY_PATH');
 });
 
+test('live mode with nothing configured names every missing variable, payment credentials first', () => {
+  const expected = {
+    v2: ['WECHAT_APPID', 'WECHAT_SECRET', 'WXPAY_MCHID', 'WXPAY_KEY', 'SESSION_SECRET'],
+    v3: ['WECHAT_APPID', 'WECHAT_SECRET', 'WXPAY_MCHID', 'WXPAY_APIV3_KEY', 'WXPAY_PRIVATE_KEY_PATH', 'WXPAY_CERT_SERIAL', 'SESSION_SECRET'],
+  };
+  for (const [version, names] of Object.entries(expected)) {
+    assert.throws(() => loadConfig({ WXPAY_MODE: 'live', WXPAY_API_VERSION: version }), (error: unknown) => {
+      assert.ok(error instanceof ConfigError, String(error));
+      assert.equal(error.variable, 'WECHAT_APPID');
+      assert.deepEqual(error.variables, names);
+      assert.ok(error.message.includes(`requires ${names.join(', ')}`), error.message);
+      return true;
+    });
+  }
+  // Only the session secret missing: named alone. A too-short secret is still its own error once the rest is there.
+  const { SESSION_SECRET: _unused, ...noSecret } = LIVE_V2;
+  assert.throws(() => loadConfig(noSecret), (error: unknown) => error instanceof ConfigError && error.variables.join() === 'SESSION_SECRET');
+  fails({ ...LIVE_V2, SESSION_SECRET: 'short' }, 'SESSION_SECRET', /32 characters/);
+  // Missing credentials are reported before a malformed secret.
+  fails({ WXPAY_MODE: 'live', SESSION_SECRET: 'short' }, 'WECHAT_APPID', /WXPAY_KEY/);
+});
+
 test('live v3 requires its own credentials', () => {
   const env = { ...LIVE_V2, WXPAY_API_VERSION: 'v3' };
   fails(env, 'WXPAY_APIV3_KEY');
