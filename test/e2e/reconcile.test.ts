@@ -7,7 +7,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chinaDate } from '../../packages/server/src/jobs/bill-reconciliation.js';
-import { API_VERSIONS, startStack } from './helpers/stack.js';
+import { API_VERSIONS, chinaNoon, startStack } from './helpers/stack.js';
 import type { Stack, User } from './helpers/stack.js';
 
 const ADMIN = { authorization: 'Bearer e2e-admin-token-0123456789', 'content-type': 'application/json' };
@@ -42,7 +42,9 @@ async function payOrder(s: Stack, user: User, quantity: number, dropAll = false)
 for (const version of API_VERSIONS) {
   describe(`bill reconciliation (${version})`, () => {
     test('a payment the server never heard of is applied from the bill once; refunds and the rest match; a re-run changes nothing', async (t) => {
-      const s = await startStack(t, version);
+      // Noon China time: the payments, the refund and the minute advanced all fall on one China day, so the day's
+      // bill holds them all even when the suite runs near China midnight.
+      const s = await startStack(t, version, { startAt: chinaNoon(Date.now()) });
       const user = await s.login();
       const refunded = await payOrder(s, user, 1);
       const plain = await payOrder(s, user, 2);
@@ -59,7 +61,10 @@ for (const version of API_VERSIONS) {
       assert.equal(await status(refunded.orderId), 'PARTIALLY_REFUNDED');
       assert.equal(await status(lost.orderId), 'PAYING');
 
-      const today = chinaDate(s.clock.now());
+      // The bill date is the China day the orders were paid on (as the server recorded it), not the clock's "today".
+      const paidAt = (await s.app.wx.store.getOrder(plain.orderId))?.paidAt;
+      assert.ok(paidAt !== undefined);
+      const today = chinaDate(paidAt);
       const first = await reconcile(s, today);
       assert.equal(first.date, today);
       assert.equal(first.billPayments, 3);

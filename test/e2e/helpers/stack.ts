@@ -77,8 +77,18 @@ async function json<T>(res: Response): Promise<T> {
   return (await res.json()) as T;
 }
 
-export async function startStack(t: TestContext, version: ApiVersion, options: { env?: Env; deps?: AppDeps; merchants?: SandboxMerchant[] } = {}): Promise<Stack> {
-  const base = Date.now();
+/**
+ * Noon, China time, of the China day `ms` falls in: a start time for tests about calendar days (the daily bill), so
+ * the minutes a test moves the clocks never cross China midnight, whatever the real time of the run.
+ */
+export function chinaNoon(ms: number): number {
+  const chinaDay = new Date(ms + 8 * 3600_000).toISOString().slice(0, 10);
+  return Date.parse(`${chinaDay}T12:00:00+08:00`);
+}
+
+export async function startStack(t: TestContext, version: ApiVersion, options: { env?: Env; deps?: AppDeps; merchants?: SandboxMerchant[]; startAt?: number } = {}): Promise<Stack> {
+  // Both clocks start here and move only by advance(); startAt pins them (e.g. chinaNoon) for tests about dates.
+  const base = options.startAt ?? Date.now();
   const sandbox = await createSandbox({ now: () => base, ...(options.merchants === undefined ? {} : { merchants: options.merchants }) });
   t.after(() => sandbox.close());
   const sandboxUrl = await sandbox.listen({ port: 0, host: '127.0.0.1' });
