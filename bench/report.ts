@@ -108,6 +108,11 @@ export function renderReport(run: RunResults): string {
       out.push('');
       continue;
     }
+    if (section.floor !== undefined) {
+      const f = section.floor;
+      out.push(`Storage floor on this machine: one durable commit ${f.commitMs.toFixed(2)} ms (median of ${f.samples}${section.database === 'SQLite' ? ', WAL, synchronous=FULL' : ''})${f.roundTripMs === undefined ? '' : `; one round trip (select 1) ${f.roundTripMs.toFixed(2)} ms`}.`);
+      out.push('');
+    }
     out.push(LOAD_HEADER);
     for (const r of section.results) out.push(loadRow(r));
     if (section.sandboxUnifiedOrder !== undefined) out.push(loadRow(section.sandboxUnifiedOrder));

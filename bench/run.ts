@@ -87,7 +87,7 @@ async function main(): Promise<void> {
     const fx = makeFixtures();
     const cases = makeCases(fx);
     run.micro = await runMicro(cases, {
-      rounds: quick ? 3 : 5, timeMs: quick ? 150 : 400, warmupMs: quick ? 50 : 100, smoke, log,
+      rounds: quick ? 3 : 9, timeMs: quick ? 150 : 250, warmupMs: quick ? 50 : 50, smoke, log,
     });
     for (const c of run.micro) {
       for (const [name, r] of Object.entries(c.results)) {

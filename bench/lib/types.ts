@@ -19,6 +19,8 @@ export type LoadSection = {
   sandboxUnifiedOrder?: LoadResult;
   checks: string[];
   skipped?: string;
+  /** What one durable commit (and, for PostgreSQL, one round trip) costs on this storage, measured beside the run. */
+  floor?: { commitMs: number; roundTripMs?: number; samples: number };
 };
 
 export type SeedComparison = { storage: string; seed: LoadResult; ours: LoadResult; seedPaid: number; oursPaid: number; expected: number };

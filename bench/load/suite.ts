@@ -19,6 +19,7 @@ import {
 } from './scenarios.js';
 import type { CreatedOrder, Sizes } from './scenarios.js';
 import { runSeedComparator } from './seed-run.js';
+import { postgresFloor, sqliteFloor } from './storage-probe.js';
 import { benchSchemaName, dropSchema, findPostgres } from './postgres.js';
 
 export type SuiteOptions = { root: string; mode: RunResults['mode']; log: (line: string) => void; memoryOnly?: boolean; memorySeconds?: number };
@@ -116,6 +117,17 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
       log(`load: ${storage.database} on ${storage.label}, API ${api}`);
       const section: LoadSection = { database: storage.database, apiVersion: api, storage: storage.label, results: [], checks: [] };
       out.sections.push(section);
+      try {
+        if (storage.url !== undefined) {
+          const probeSchema = benchSchemaName();
+          pgSchemas.push(probeSchema);
+          section.floor = await postgresFloor(storage.url, probeSchema, opts.mode === 'smoke' ? 5 : 200);
+        } else if (storage.dir !== undefined) {
+          section.floor = sqliteFloor(storage.dir, opts.mode === 'smoke' ? 5 : 200);
+        }
+      } catch (error) {
+        log(`  storage probe failed: ${String(error)}`);
+      }
       const tag = `${storage.database} ${storage.label.split(':')[0] ?? ''} ${api}`;
       const server = await startServer(storage, { api, dbName: `server-${api}.db` });
       const notifyPath = '/wxpay/notify/payment';
