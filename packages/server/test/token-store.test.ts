@@ -100,25 +100,28 @@ for (const backend of BACKENDS) {
       const clock = new Clock();
       const store = await backend.open(t, clock);
       if (store === undefined || store.lock === undefined) return;
-      // Redis expires by its own (real) clock: a short real TTL; the database stores by the injected clock.
-      const ttl = backend.name === 'redis' ? 300 : 5_000;
-      const first = await store.lock('k', ttl);
+      // Only the second hold is meant to run out. Redis expires it by its own (real) clock, so that one TTL is short
+      // and real; every hold that must still be there when checked gets a minute, so a slow (loaded) machine cannot
+      // expire it between two commands. The database stores by the injected clock.
+      const held = 60_000;
+      const short = backend.name === 'redis' ? 300 : 5_000;
+      const first = await store.lock('k', held);
       assert.ok(first);
-      assert.equal(await store.lock('k', ttl), undefined, 'held');
+      assert.equal(await store.lock('k', held), undefined, 'held');
       await first();
-      const second = await store.lock('k', ttl);
+      const second = await store.lock('k', short);
       assert.ok(second, 'free again after release');
       // Let the second hold run out; a third takes the lock; the second's late release must not free the third's.
-      if (backend.name === 'redis') await new Promise((resolve) => setTimeout(resolve, ttl + 100));
-      else clock.ms += ttl;
-      const third = await store.lock('k', ttl);
+      if (backend.name === 'redis') await new Promise((resolve) => setTimeout(resolve, short + 100));
+      else clock.ms += short;
+      const third = await store.lock('k', held);
       assert.ok(third, 'an expired hold is taken over');
       await second();
-      assert.equal(await store.lock('k', ttl), undefined, "a stale release does not free someone else's lock");
+      assert.equal(await store.lock('k', held), undefined, "a stale release does not free someone else's lock");
       await third();
       // Locking never touches the token itself.
-      await store.set('k', { token: 'abc', expiresAt: clock.ms + 1000 }, 1);
-      const fourth = await store.lock('k', ttl);
+      await store.set('k', { token: 'abc', expiresAt: clock.ms + 60_000 }, 60);
+      const fourth = await store.lock('k', held);
       assert.equal((await store.get('k'))?.token, 'abc');
       await fourth?.();
     });
