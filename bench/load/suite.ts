@@ -295,7 +295,7 @@ async function checkTargets(
     const o = section.orderCreateOwn;
     if (o === undefined) continue;
     out.targets.push({
-      name: `order creation p99 < 20 ms excluding the sandbox (${section.database}, ${section.storage.split(':')[0]})`,
+      name: `order creation p99 < 20 ms excluding the sandbox (${section.database}, ${section.storage.split(':')[0]}, API ${section.apiVersion})`,
       status: o.p99 < 20 ? 'met' : 'missed',
       detail: `server's own time p99 ${o.p99.toFixed(2)} ms (p50 ${o.p50.toFixed(2)}); waiting for the sandbox p99 ${o.upstreamP99.toFixed(2)} ms`,
     });
