@@ -155,6 +155,14 @@ export function renderReport(run: RunResults): string {
     out.push(`RSS (MiB) per second: ${list(mem.samplesMiB)}`);
     out.push('');
     out.push(`Heap (MiB) per second: ${list(mem.heapMiB)}`);
+    if (mem.growth !== undefined) {
+      out.push('');
+      out.push('What the retained heap gained from start to end (heap snapshots after a full GC, self size):');
+      out.push('');
+      out.push('| what | objects | bytes |');
+      out.push('|---|---:|---:|');
+      for (const g of mem.growth) out.push(`| ${g.what.replace(/\|/g, '\\|')} | ${g.countDelta >= 0 ? '+' : ''}${g.countDelta} | ${g.bytesDelta >= 0 ? '+' : ''}${g.bytesDelta} |`);
+    }
   }
   out.push('');
 

@@ -40,6 +40,8 @@ export type Memory = {
   liveHeap: { atSecond: number; MiB: number }[];
   liveSlopeMiBPerMin: number;
   liveSlopeStdErrMiBPerMin: number;
+  /** When the target is missed: what the retained heap gained between the start and the end of the run. */
+  growth?: { what: string; countDelta: number; bytesDelta: number }[];
 };
 
 export type Target = { name: string; status: 'met' | 'missed' | 'not measured'; detail: string };

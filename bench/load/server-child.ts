@@ -7,6 +7,7 @@
 // Prints {"benchReady":true,"url":...}; answers IPC {cmd:'timings'|'reset'|'sql'|'mem'|'gc'}.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
+import { writeHeapSnapshot } from 'node:v8';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { buildApp, loadConfig } from '@wxpay-kit/server';
@@ -114,12 +115,18 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
-process.on('message', (msg: { id: number; cmd: string; route?: string }) => {
+process.on('message', (msg: { id: number; cmd: string; route?: string; path?: string }) => {
   if (msg.cmd === 'mem' || msg.cmd === 'gc') {
     // 'gc': a full collection first (the child runs with --expose-gc for the memory run), so what remains is live.
     if (msg.cmd === 'gc') (globalThis as { gc?: () => void }).gc?.();
     const m = process.memoryUsage();
     process.send?.({ id: msg.id, rss: m.rss, heapUsed: m.heapUsed, external: m.external });
+    return;
+  }
+  if (msg.cmd === 'snapshot') {
+    (globalThis as { gc?: () => void }).gc?.();
+    const path = writeHeapSnapshot((msg as { path?: string }).path);
+    process.send?.({ id: msg.id, path });
     return;
   }
   if (msg.cmd === 'sql') {

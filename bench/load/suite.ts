@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SANDBOX_PUBLIC_KEY_ID, SANDBOX_PUBLIC_KEY_MODE_PRIVATE_KEY_PEM } from '@wxpay-kit/wechat/testing';
+import { heapGrowth } from '../lib/heap-diff.js';
 import { linearFit } from '../lib/stats.js';
 import { mainProfile, summarizeProfile } from '../lib/profile.js';
 import type { ProfileSummary } from '../lib/profile.js';
@@ -237,6 +238,12 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
             const m = await server.request({ cmd: 'gc' });
             live.push({ atSecond: Math.round((Date.now() - started) / 1000), MiB: Number(m.heapUsed) / 2 ** 20 });
           };
+          const snapDir = mkdtempSync(join(tmpdir(), 'wxpay-bench-heap-'));
+          scratch.push(snapDir);
+          const before = join(snapDir, 'before.heapsnapshot');
+          const after = join(snapDir, 'after.heapsnapshot');
+          // Heap snapshots outside the measured window, each after a full GC: read only if the target is missed.
+          await server.request({ cmd: 'snapshot', path: before });
           await takeLive();
           let tick = 0;
           const timer = setInterval(() => {
@@ -253,6 +260,7 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
             clearInterval(timer);
           }
           await takeLive();
+          await server.request({ cmd: 'snapshot', path: after });
           const fit = linearFit(rss.map((_, i) => i), rss);
           const liveFit = linearFit(live.map((p) => p.atSecond), live.map((p) => p.MiB));
           out.memory = {
@@ -261,6 +269,7 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
             samplesMiB: rss, slopeMiBPerMin: fit.slope * 60, r2: fit.r2,
             heapMiB: heap, liveHeap: live, liveSlopeMiBPerMin: liveFit.slope * 60, liveSlopeStdErrMiBPerMin: liveFit.slopeStdErr * 60,
           };
+          if (!memoryFlat(out.memory)) out.memory.growth = heapGrowth(before, after);
         } finally {
           await server.stop();
         }
@@ -274,6 +283,13 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
     for (const cleanup of cleanups) await cleanup().catch((error: unknown) => log(`cleanup failed: ${String(error)}`));
   }
   return out;
+}
+
+/** "No growth trend": the live heap grew by less than 5%, or its fitted slope is within two standard errors of zero. */
+function memoryFlat(m: Memory): boolean {
+  const first = m.liveHeap[0]?.MiB ?? Number.NaN;
+  const last = m.liveHeap[m.liveHeap.length - 1]?.MiB ?? Number.NaN;
+  return (last - first) / first < 0.05 || Math.abs(m.liveSlopeMiBPerMin / m.liveSlopeStdErrMiBPerMin) < 2;
 }
 
 type StartServer = (storage: Storage, extra?: { nodeArgs?: string[]; dbName?: string; env?: Record<string, string> }) => Promise<Child>;
@@ -308,11 +324,9 @@ async function checkTargets(
     const first = m.liveHeap[0]?.MiB ?? Number.NaN;
     const last = m.liveHeap[m.liveHeap.length - 1]?.MiB ?? Number.NaN;
     const growth = (last - first) / first;
-    const t = m.liveSlopeMiBPerMin / m.liveSlopeStdErrMiBPerMin;
-    const flat = growth < 0.05 || Math.abs(t) < 2;
     out.targets.push({
       name: `memory flat over a ${m.seconds}-second run`,
-      status: flat ? 'met' : 'missed',
+      status: memoryFlat(m) ? 'met' : 'missed',
       detail: `live heap after full GC ${first.toFixed(1)} → ${last.toFixed(1)} MiB (${(growth * 100).toFixed(1)}%); trend ${m.liveSlopeMiBPerMin.toFixed(2)} ± ${m.liveSlopeStdErrMiBPerMin.toFixed(2)} MiB/min; RSS trend ${m.slopeMiBPerMin.toFixed(1)} MiB/min (r² ${m.r2.toFixed(2)})`,
     });
   }
