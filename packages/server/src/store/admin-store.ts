@@ -6,9 +6,10 @@
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import type { AttemptRecord, RefundRecord } from '../domain/reconcile-bill.js';
-import type { AttemptStatus, OrderStatus, PaymentAttempt } from '../domain/order.js';
+import type { OrderStatus, PaymentAttempt } from '../domain/order.js';
 import type { AdminOrderQuery, AdminOrderSummary, AdminStore, ReconciliationRun, ReconciliationStatus, RecordedDifference } from '../ports/admin-store.js';
 import type { NotificationLogEntry } from '../ports/store.js';
+import { num, toAttempt, toNotification, undef } from './rows.js';
 import type { Database } from './schema.js';
 
 export type ReconciliationRunsTable = {
@@ -40,8 +41,6 @@ function chunks<T>(list: readonly T[]): T[][] {
   return out;
 }
 
-const undef = <T>(value: T | null): T | undefined => (value === null ? undefined : value);
-const num = (value: number | null): number | undefined => (value === null ? undefined : Number(value));
 
 function encodeCursor(createdAt: number, id: string): string {
   return Buffer.from(`${createdAt}:${id}`, 'utf8').toString('base64url');
@@ -205,20 +204,7 @@ export class KyselyAdminStore implements AdminStore {
 
   async listAttempts(orderId: string): Promise<PaymentAttempt[]> {
     const rows = await this.db.selectFrom('payment_attempts').selectAll().where('order_id', '=', orderId).orderBy('created_at', 'asc').execute();
-    return rows.map((row) => ({
-      id: row.id,
-      orderId: row.order_id,
-      outTradeNo: row.out_trade_no,
-      amountFen: Number(row.amount_fen),
-      status: row.status as AttemptStatus,
-      signType: undef(row.sign_type),
-      prepayId: undef(row.prepay_id),
-      prepayAt: num(row.prepay_at),
-      timeExpire: Number(row.time_expire),
-      transactionId: undef(row.transaction_id),
-      createdAt: Number(row.created_at),
-      lastQueryAt: num(row.last_query_at),
-    }));
+    return rows.map(toAttempt);
   }
 
   async notificationsFor(outTradeNos: readonly string[], limit: number): Promise<NotificationLogEntry[]> {
@@ -230,17 +216,6 @@ export class KyselyAdminStore implements AdminStore {
       .orderBy('received_at', 'desc')
       .limit(limit)
       .execute();
-    return rows.map((r) => ({
-      id: r.id,
-      kind: r.kind as 'payment' | 'refund',
-      apiVersion: r.api_version,
-      receivedAt: Number(r.received_at),
-      headers: JSON.parse(r.headers_json) as Record<string, string>,
-      rawBody: r.raw_body,
-      authentic: Number(r.authentic) === 1,
-      outcome: r.outcome,
-      eventKey: undef(r.event_key),
-      outTradeNo: undef(r.out_trade_no),
-    }));
+    return rows.map(toNotification);
   }
 }

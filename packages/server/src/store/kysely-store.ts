@@ -15,47 +15,10 @@ import type {
   Store,
 } from '../ports/store.js';
 import { claimDuePostgres } from './claim-postgres.js';
-import type { Database, OrdersTable, PaymentAttemptsTable, RefundsTable } from './schema.js';
+import { affected, num, toAttempt, toNotification, toOutboxEvent, toRefund, undef } from './rows.js';
+import type { Database, OrdersTable } from './schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
-
-const undef = <T>(value: T | null): T | undefined => (value === null ? undefined : value);
-
-function toAttempt(row: Selectable<PaymentAttemptsTable>): PaymentAttempt {
-  return {
-    id: row.id,
-    orderId: row.order_id,
-    outTradeNo: row.out_trade_no,
-    amountFen: Number(row.amount_fen),
-    status: row.status as AttemptStatus,
-    signType: undef(row.sign_type),
-    prepayId: undef(row.prepay_id),
-    prepayAt: row.prepay_at === null ? undefined : Number(row.prepay_at),
-    timeExpire: Number(row.time_expire),
-    transactionId: undef(row.transaction_id),
-    createdAt: Number(row.created_at),
-    lastQueryAt: row.last_query_at === null ? undefined : Number(row.last_query_at),
-  };
-}
-
-function toRefund(row: Selectable<RefundsTable>): Refund {
-  return {
-    id: row.id,
-    orderId: row.order_id,
-    outRefundNo: row.out_refund_no,
-    amountFen: Number(row.amount_fen),
-    status: row.status as Refund['status'],
-    refundId: undef(row.refund_id),
-    reason: undef(row.reason),
-    createdAt: Number(row.created_at),
-    updatedAt: Number(row.updated_at),
-  };
-}
-
-function affected(result: { numUpdatedRows?: bigint; numInsertedOrUpdatedRows?: bigint } | undefined): number {
-  if (result === undefined) return 0;
-  return Number(result.numUpdatedRows ?? result.numInsertedOrUpdatedRows ?? 0n);
-}
 
 export class KyselyRepos implements Repos {
   constructor(
@@ -91,7 +54,7 @@ export class KyselyRepos implements Repos {
       createdAt: Number(row.created_at),
       updatedAt: Number(row.updated_at),
       expiresAt: Number(row.expires_at),
-      paidAt: row.paid_at === null ? undefined : Number(row.paid_at),
+      paidAt: num(row.paid_at),
       paidAttemptId: undef(row.paid_attempt_id),
       refundedFen: Number(row.refunded_fen),
       reviewReason: undef(row.review_reason),
@@ -368,18 +331,7 @@ export class KyselyRepos implements Repos {
 
   async listNotifications(limit: number): Promise<NotificationLogEntry[]> {
     const rows = await this.db.selectFrom('notification_log').selectAll().orderBy('received_at', 'desc').limit(limit).execute();
-    return rows.map((r) => ({
-      id: r.id,
-      kind: r.kind as 'payment' | 'refund',
-      apiVersion: r.api_version,
-      receivedAt: Number(r.received_at),
-      headers: JSON.parse(r.headers_json) as Record<string, string>,
-      rawBody: r.raw_body,
-      authentic: Number(r.authentic) === 1,
-      outcome: r.outcome,
-      eventKey: undef(r.event_key),
-      outTradeNo: undef(r.out_trade_no),
-    }));
+    return rows.map(toNotification);
   }
 
   // ---- outbox ------------------------------------------------------------------------------------------------
@@ -406,14 +358,7 @@ export class KyselyRepos implements Repos {
   async claimDue(now: number, leaseMs: number, limit: number): Promise<OutboxEvent[]> {
     if (this.sqlDialect === 'postgres') {
       const rows = await claimDuePostgres(this.db, now, leaseMs, limit);
-      return rows.map((row) => ({
-        id: row.id,
-        topic: row.topic,
-        orderId: row.order_id,
-        payload: JSON.parse(row.payload_json) as Record<string, unknown>,
-        createdAt: Number(row.created_at),
-        attempts: Number(row.attempts),
-      }));
+      return rows.map((row) => toOutboxEvent(row));
     }
     const candidates = await this.db
       .selectFrom('outbox')
@@ -435,14 +380,7 @@ export class KyselyRepos implements Repos {
         .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', now)]))
         .executeTakeFirst();
       if (affected(result) !== 1) continue;
-      claimed.push({
-        id: row.id,
-        topic: row.topic,
-        orderId: row.order_id,
-        payload: JSON.parse(row.payload_json) as Record<string, unknown>,
-        createdAt: Number(row.created_at),
-        attempts: Number(row.attempts) + 1,
-      });
+      claimed.push(toOutboxEvent(row, Number(row.attempts) + 1));
     }
     return claimed;
   }
@@ -462,15 +400,7 @@ export class KyselyRepos implements Repos {
 
   async listEvents(orderId: string): Promise<(OutboxEvent & { deliveredAt: number | undefined })[]> {
     const rows = await this.db.selectFrom('outbox').selectAll().where('order_id', '=', orderId).orderBy('created_at').execute();
-    return rows.map((row) => ({
-      id: row.id,
-      topic: row.topic,
-      orderId: row.order_id,
-      payload: JSON.parse(row.payload_json) as Record<string, unknown>,
-      createdAt: Number(row.created_at),
-      attempts: Number(row.attempts),
-      deliveredAt: row.delivered_at === null ? undefined : Number(row.delivered_at),
-    }));
+    return rows.map((row) => ({ ...toOutboxEvent(row), deliveredAt: num(row.delivered_at) }));
   }
 
   // ---- sessions ----------------------------------------------------------------------------------------------
