@@ -117,19 +117,25 @@ async function main(): Promise<void> {
           if (summary !== undefined) run.profiles.push({ what: `${c.op} — wxpay-kit at ${r.toFixed(2)}× bare`, summary });
         }
       }
+      // Issue 8's claim about the bare limit: on this machine it alone is ≥ 4× the fastest other SDK on v2
+      // notification parsing and ≥ 4× wechatpay-node-v3 on v3 notifications. Checked, with wxpay-kit's ratio beside it.
       const v2n = run.micro.find((c) => c.op.startsWith('v2 payment notification'));
       const best = v2n === undefined ? undefined : fastestOther(v2n);
+      const bare2 = v2n?.results['bare node:crypto'];
       const ours2 = v2n?.results['wxpay-kit'];
-      if (best !== undefined && ours2?.status === 'timed') {
-        const r = ours2.opsPerSec / best.ops;
-        run.targets.push({ name: 'v2 notification parse + verify: wxpay-kit ≥ 4× the fastest other SDK', status: r >= 4 ? 'met' : 'missed', detail: `${r.toFixed(2)}× ${best.name}` });
+      if (best !== undefined && bare2?.status === 'timed') {
+        const r = bare2.opsPerSec / best.ops;
+        const oursR = ours2?.status === 'timed' ? `; wxpay-kit ${(ours2.opsPerSec / best.ops).toFixed(2)}×` : '';
+        run.targets.push({ name: 'claim: on v2 notification parse + verify, bare ≥ 4× the fastest other SDK', status: r >= 4 ? 'met' : 'missed', detail: `bare ${r.toFixed(2)}× ${best.name}${oursR}` });
       }
       const v3n = run.micro.find((c) => c.op.startsWith('v3 notification'));
       const nodeV3 = v3n?.results['wechatpay-node-v3'];
+      const bare3 = v3n?.results['bare node:crypto'];
       const ours3 = v3n?.results['wxpay-kit'];
-      if (nodeV3?.status === 'timed' && ours3?.status === 'timed') {
-        const r = ours3.opsPerSec / nodeV3.opsPerSec;
-        run.targets.push({ name: 'v3 notification verify + decrypt: wxpay-kit ≥ 4× wechatpay-node-v3', status: r >= 4 ? 'met' : 'missed', detail: `${r.toFixed(2)}×` });
+      if (nodeV3?.status === 'timed' && bare3?.status === 'timed') {
+        const r = bare3.opsPerSec / nodeV3.opsPerSec;
+        const oursR = ours3?.status === 'timed' ? `; wxpay-kit ${(ours3.opsPerSec / nodeV3.opsPerSec).toFixed(2)}×` : '';
+        run.targets.push({ name: 'claim: on v3 notification verify + decrypt, bare ≥ 4× wechatpay-node-v3', status: r >= 4 ? 'met' : 'missed', detail: `bare ${r.toFixed(2)}×${oursR}` });
       }
     }
   }
