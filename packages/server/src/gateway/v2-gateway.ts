@@ -30,6 +30,7 @@ import type {
   Verified,
 } from '../ports/gateway.js';
 import { toBillRow } from './bill-rows.js';
+import { paidAt, queryResult, refusedRefund, toBillRows, toPayParams } from './common.js';
 import { toGatewayError } from './errors.js';
 
 export type V2GatewayOptions = {
@@ -112,8 +113,7 @@ export class V2Gateway implements PaymentGateway {
   }
 
   payParams(prepayId: string, signType: string): PayParams {
-    const p = this.client.payParams(prepayId, { signType: signTypeOf(signType) });
-    return { timeStamp: p.timeStamp, nonceStr: p.nonceStr, package: p.package, signType: p.signType, paySign: p.paySign };
+    return toPayParams(this.client.payParams(prepayId, { signType: signTypeOf(signType) }));
   }
 
   async queryPayment(outTradeNo: string): Promise<PaymentQueryResult> {
@@ -124,25 +124,24 @@ export class V2Gateway implements PaymentGateway {
       if (error instanceof WxPayApiError && error.code === 'ORDERNOTEXIST') return { state: 'NOT_FOUND' };
       throw toGatewayError(error, 'orderquery');
     }
-    const state = answer.trade_state;
-    if (state === 'SUCCESS' || state === 'REFUND') {
-      if (answer.transaction_id === undefined || answer.total_fee === undefined) {
-        throw toGatewayError(new WxPayProtocolError('paid order without transaction_id or total_fee'), 'orderquery');
-      }
-      return {
-        state,
-        payment: {
-          // The client has checked the answer's appid / mch_id against ours and its signature.
-          appid: answer.raw.appid ?? this.appid,
-          mchid: answer.raw.mch_id ?? this.mchid,
-          outTradeNo: answer.out_trade_no,
-          transactionId: answer.transaction_id,
-          amountFen: answer.total_fee,
-          paidAt: (answer.time_end === undefined ? undefined : parseChinaTime(answer.time_end)) ?? this.now(),
-        },
-      };
-    }
-    return { state };
+    const { transaction_id: transactionId, total_fee: amountFen } = answer;
+    return queryResult(
+      answer.trade_state,
+      () =>
+        transactionId === undefined || amountFen === undefined
+          ? undefined
+          : {
+              // The client has checked the answer's appid / mch_id against ours and its signature.
+              appid: answer.raw.appid ?? this.appid,
+              mchid: answer.raw.mch_id ?? this.mchid,
+              outTradeNo: answer.out_trade_no,
+              transactionId,
+              amountFen,
+              paidAt: paidAt(answer.time_end, parseChinaTime, this.now),
+            },
+      'orderquery',
+      'paid order without transaction_id or total_fee',
+    );
   }
 
   async closePayment(outTradeNo: string): Promise<'closed' | 'already_paid'> {
@@ -175,9 +174,8 @@ export class V2Gateway implements PaymentGateway {
     } catch (error) {
       // Refunds are the one v2 call that needs the API client certificate; without it nothing was sent.
       if (error instanceof WxPayConfigError) return { kind: 'rejected', code: 'NO_CLIENT_CERT', message: 'set WXPAY_CLIENT_CERT_PATH and WXPAY_CLIENT_KEY_PATH (or WXPAY_CLIENT_P12_PATH) to refund' };
-      if (error instanceof WxPayApiError && !error.retriable && error.code !== undefined && !error.code.startsWith('HTTP_')) {
-        return { kind: 'rejected', code: error.code, message: error.description ?? error.code };
-      }
+      const refused = refusedRefund(error);
+      if (refused !== undefined) return refused;
       throw toGatewayError(error, 'refund');
     }
   }
@@ -201,7 +199,7 @@ export class V2Gateway implements PaymentGateway {
         outTradeNo: n.out_trade_no,
         transactionId: n.transaction_id ?? '',
         amountFen: n.total_fee,
-        paidAt: (n.time_end === undefined ? undefined : parseChinaTime(n.time_end)) ?? this.now(),
+        paidAt: paidAt(n.time_end, parseChinaTime, this.now),
       },
     };
   }
@@ -240,11 +238,7 @@ export class V2Gateway implements PaymentGateway {
       if (error instanceof WxPayApiError && (error.code === '20002' || /No Bill Exist/i.test(error.description ?? ''))) return [];
       throw toGatewayError(error, 'downloadbill');
     }
-    try {
-      return bill.rows.map((row) => toBillRow(row.raw));
-    } catch (error) {
-      throw toGatewayError(error, 'downloadbill');
-    }
+    return toBillRows(bill.rows, (row) => toBillRow(row.raw), 'downloadbill');
   }
 
   answer(ok: boolean): NotificationAnswer {

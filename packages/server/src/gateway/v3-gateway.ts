@@ -33,6 +33,7 @@ import type {
   Verified,
 } from '../ports/gateway.js';
 import { toBillRow } from './bill-rows.js';
+import { paidAt, queryResult, refusedRefund, toBillRows, toPayParams } from './common.js';
 import { toGatewayError } from './errors.js';
 
 export type V3GatewayOptions = {
@@ -133,30 +134,28 @@ export class V3Gateway implements PaymentGateway {
   }
 
   payParams(prepayId: string): PayParams {
-    const p = this.client.payParams(prepayId);
-    return { timeStamp: p.timeStamp, nonceStr: p.nonceStr, package: p.package, signType: p.signType, paySign: p.paySign };
+    return toPayParams(this.client.payParams(prepayId));
   }
 
   private facts(tx: V3Transaction): PaymentQueryResult {
-    const state = tx.trade_state;
-    if (state === 'SUCCESS' || state === 'REFUND') {
-      if (tx.transaction_id === undefined || tx.amount === undefined) {
-        throw toGatewayError(new WxPayProtocolError('paid transaction without transaction_id or amount'), 'query');
-      }
-      return {
-        state,
-        payment: {
-          appid: tx.appid,
-          mchid: tx.mchid,
-          outTradeNo: tx.out_trade_no,
-          transactionId: tx.transaction_id,
-          // The order total, not payer_total (what the payer paid after coupons).
-          amountFen: tx.amount.total,
-          paidAt: (tx.success_time === undefined ? undefined : parseRfc3339(tx.success_time)) ?? this.now(),
-        },
-      };
-    }
-    return { state };
+    const { transaction_id: transactionId, amount } = tx;
+    return queryResult(
+      tx.trade_state,
+      () =>
+        transactionId === undefined || amount === undefined
+          ? undefined
+          : {
+              appid: tx.appid,
+              mchid: tx.mchid,
+              outTradeNo: tx.out_trade_no,
+              transactionId,
+              // The order total, not payer_total (what the payer paid after coupons).
+              amountFen: amount.total,
+              paidAt: paidAt(tx.success_time, parseRfc3339, this.now),
+            },
+      'query',
+      'paid transaction without transaction_id or amount',
+    );
   }
 
   async queryPayment(outTradeNo: string): Promise<PaymentQueryResult> {
@@ -193,9 +192,8 @@ export class V3Gateway implements PaymentGateway {
       });
       return { kind: 'accepted', refundId: result.refund_id, status: result.status };
     } catch (error) {
-      if (error instanceof WxPayApiError && !error.retriable && error.code !== undefined && !error.code.startsWith('HTTP_') && error.code !== 'SIGN_ERROR') {
-        return { kind: 'rejected', code: error.code, message: error.description ?? error.code };
-      }
+      const refused = refusedRefund(error, ['SIGN_ERROR']);
+      if (refused !== undefined) return refused;
       throw toGatewayError(error, 'refund');
     }
   }
@@ -221,7 +219,7 @@ export class V3Gateway implements PaymentGateway {
         outTradeNo: tx.out_trade_no,
         transactionId: tx.transaction_id ?? '',
         amountFen: tx.amount.total,
-        paidAt: (tx.success_time === undefined ? undefined : parseRfc3339(tx.success_time)) ?? this.now(),
+        paidAt: paidAt(tx.success_time, parseRfc3339, this.now),
       },
     };
   }
@@ -264,11 +262,7 @@ export class V3Gateway implements PaymentGateway {
       if (isCode(error, 'NO_STATEMENT_EXIST')) return [];
       throw toGatewayError(error, 'tradebill');
     }
-    try {
-      return download.bill.rows.map(toBillRow);
-    } catch (error) {
-      throw toGatewayError(error, 'tradebill');
-    }
+    return toBillRows(download.bill.rows, toBillRow, 'tradebill');
   }
 
   /**
