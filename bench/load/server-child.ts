@@ -4,7 +4,7 @@
 // another process so this core does only the server's work. The one addition is measurement: the payment gateway is
 // wrapped so that, per HTTP request, the time spent waiting for WeChat (the sandbox) is known, and the server's own
 // time is the request's total minus that wait; and SQL statements are counted. Background jobs are not scheduled.
-// Prints {"benchReady":true,"url":...}; answers IPC {cmd:'timings'|'reset'|'sql'|'mem'|'gc'}.
+// Prints {"benchReady":true,"url":...}; answers IPC {cmd:'own'|'timings'|'reset'|'sql'|'mem'|'gc'|'snapshot'}.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { writeHeapSnapshot } from 'node:v8';
@@ -96,13 +96,15 @@ const app = await buildApp(config, {
   seedDemoProducts: true,
 });
 
+// Per-request timing costs something (AsyncLocalStorage turns on promise hooks), so it is on only while the suite
+// measures order creation (IPC {cmd:'own', on}); the other scenarios run without it.
+let measuring = false;
 app.addHook('onRequest', (_request, _reply, done) => {
+  if (!measuring) { done(); return; }
   als.run({ upstreamMs: 0 }, done);
 });
-// The memory run turns the per-request samples off, so the benchmark's own bookkeeping does not grow the heap it measures.
-const keepSamples = env.BENCH_TIMINGS !== 'off';
 app.addHook('onResponse', (request, reply, done) => {
-  if (!keepSamples) { done(); return; }
+  if (!measuring) { done(); return; }
   const store = als.getStore();
   samples.push({ route: `${request.method} ${request.routeOptions.url ?? request.url}`, totalMs: reply.elapsedTime, upstreamMs: store?.upstreamMs ?? Number.NaN });
   done();
@@ -115,7 +117,7 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
-process.on('message', (msg: { id: number; cmd: string; route?: string; path?: string }) => {
+process.on('message', (msg: { id: number; cmd: string; route?: string; path?: string; on?: boolean }) => {
   if (msg.cmd === 'mem' || msg.cmd === 'gc') {
     // 'gc': a full collection first (the child runs with --expose-gc for the memory run), so what remains is live.
     if (msg.cmd === 'gc') (globalThis as { gc?: () => void }).gc?.();
@@ -131,6 +133,13 @@ process.on('message', (msg: { id: number; cmd: string; route?: string; path?: st
   }
   if (msg.cmd === 'sql') {
     process.send?.({ id: msg.id, counts: Object.fromEntries(sqlCounts) });
+    return;
+  }
+  if (msg.cmd === 'own') {
+    measuring = (msg as { on?: boolean }).on === true;
+    // Off: drop the promise hooks AsyncLocalStorage installed; the next run() turns them on again.
+    if (!measuring) als.disable();
+    process.send?.({ id: msg.id, ok: true });
     return;
   }
   if (msg.cmd === 'reset') {

@@ -149,11 +149,13 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
         // Warm-up (JIT, caches, SQLite pages): orders made here are only used to warm the notification path.
         warm = (await createOrders({ server, ...user, sku, amount: sizes.warmup, connections: sizes.connections, label: 'warm-up' })).orders;
         await server.request({ cmd: 'reset' });
+        await server.request({ cmd: 'own', on: true });
         const created = await createOrders({
           server, ...user, sku, amount: sizes.orders, connections: sizes.connections, label: 'order creation (POST /api/orders, logged in; includes the sandbox)',
         });
         measured = created.orders;
         section.results.push(created.result);
+        await server.request({ cmd: 'own', on: false });
         const t = await server.request({ cmd: 'timings', route: 'POST /api/orders' }) as Record<string, number>;
         section.orderCreateOwn = {
           p50: t.ownP50 ?? Number.NaN, p99: t.ownP99 ?? Number.NaN, upstreamP50: t.upstreamP50 ?? Number.NaN,
@@ -222,7 +224,7 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
       const storage = storages.filter((st) => st.database === 'SQLite').at(-1);
       if (storage !== undefined) {
         log(`load: ${memorySeconds}-second sustained run for memory`);
-        const server = await startServer(storage, { dbName: 'memory.db', nodeArgs: ['--expose-gc'], env: { BENCH_TIMINGS: 'off' } });
+        const server = await startServer(storage, { dbName: 'memory.db', nodeArgs: ['--expose-gc'] });
         try {
           const user = await logIn(server.url, sandbox.url, merchant.appid);
           const sku = await firstSku(server.url);
