@@ -57,6 +57,7 @@ export function renderReport(run: RunResults): string {
   out.push(`- **Date:** ${m.date}`);
   out.push(`- **Machine:** ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB RAM, ${m.os}`);
   out.push(`- **Node:** ${m.node}`);
+  out.push(`- **Code measured:** ${m.code}`);
   out.push(`- **Load average at start:** ${m.load}`);
   out.push(`- **Pinning:** ${run.pinned}`);
   out.push('');
