@@ -159,7 +159,8 @@ async function main(): Promise<void> {
   run.notes.push(
     'Bare = the same work on node:crypto with keys parsed once and a minimal flat-XML scanner (bench/micro/bare.ts): the practical limit on Node, not a safe implementation.',
     'Other SDKs are called through the functions their own request/notification paths use (bench/micro/others.ts); wechatpay-axios-plugin offers pay-params only as primitives, composed as its README shows; wechatpay-node-v3 has no v2 operations; tenpay has no v3.',
-    'The machine is shared with other work during the run, so absolute numbers are noisy; ratios measured in the same run are the meaningful figures.',
+    'The machine is shared with other work during the run (see the load average above), so absolute numbers are noisy; ratios measured in the same run are the meaningful figures. Pinning keeps our processes apart from each other, not from other work on the same cores.',
+    'Where wxpay-kit is faster than bare, the bare implementation is not the limit for that operation (its flat-XML scanner is minimal, not optimal).',
   );
   if (quick) run.notes.push('This was a --quick run: few rounds and short load runs; numbers are rough.');
 
