@@ -5,14 +5,14 @@
  * retries become our recovery window. Every delivery is logged raw with its outcome.
  */
 import type { Clock, IdSource } from '../ports/clock.js';
-import type { InboundNotification, NotificationAnswer, PaymentGateway } from '../ports/gateway.js';
-import type { NotificationLogEntry, Store } from '../ports/store.js';
+import type { InboundNotification, NotificationAnswer, PaymentGateway, PaymentNotice, RefundNotice, Verified } from '../ports/gateway.js';
+import type { NotificationLogEntry, Repos, Store } from '../ports/store.js';
 import { applyPayment } from './apply-payment.js';
 import type { PaymentOutcome } from './apply-payment.js';
 import type { DomainLogger } from './logger.js';
 import { errorSummary } from './payment-service.js';
 import type { PaymentService } from './payment-service.js';
-import type { RefundService } from './refund-service.js';
+import type { RefundOutcome, RefundService } from './refund-service.js';
 
 export type NotificationServiceOptions = {
   store: Store;
@@ -64,15 +64,50 @@ export class NotificationService {
     }
   }
 
-  async handlePayment(input: InboundNotification): Promise<NotificationAnswer> {
+  handlePayment(input: InboundNotification): Promise<NotificationAnswer> {
+    const { gateway } = this.o;
+    return this.handle<PaymentNotice, PaymentOutcome>('payment', input, {
+      verify: () => gateway.verifyPaymentNotification(input),
+      apply: async (tx, notice) =>
+        notice.success
+          ? await applyPayment(tx, { appid: gateway.appid, mchid: gateway.mchid, paidAfterClose: this.o.paidAfterClose, ids: this.o.ids, now: this.o.clock.now() }, notice)
+          : 'not_success',
+      recorded: (outcome, notice) => this.o.payments.report(outcome, notice.outTradeNo, 'notification'),
+      subject: (notice) => ({ outTradeNo: notice.outTradeNo }),
+    });
+  }
+
+  handleRefund(input: InboundNotification): Promise<NotificationAnswer> {
+    return this.handle<RefundNotice, RefundOutcome>('refund', input, {
+      verify: () => this.o.gateway.verifyRefundNotification(input),
+      apply: (tx, notice) => this.o.refunds.applyRefundNotice(tx, notice),
+      recorded: () => {},
+      subject: (notice) => ({ outRefundNo: notice.outRefundNo }),
+    });
+  }
+
+  /**
+   * The one skeleton both kinds follow: verify (a verifier that throws is a refusal: fail closed), log a refusal and
+   * answer failure; otherwise apply, record the event (a redelivery is marked) and log it in one transaction, and
+   * answer success only after the commit; a failure to record asks WeChat to retry.
+   */
+  private async handle<N extends { eventKey: string; outTradeNo: string }, R extends string>(
+    kind: 'payment' | 'refund',
+    input: InboundNotification,
+    steps: {
+      verify: () => Promise<Verified<N>>;
+      apply: (tx: Repos, notice: N) => Promise<R>;
+      recorded: (outcome: R, notice: N) => void;
+      subject: (notice: N) => Record<string, string>;
+    },
+  ): Promise<NotificationAnswer> {
     const { gateway, store } = this.o;
-    const entry = this.entry('payment', input);
-    let verified;
+    const entry = this.entry(kind, input);
+    let verified: Verified<N>;
     try {
-      verified = await gateway.verifyPaymentNotification(input);
+      verified = await steps.verify();
     } catch (error) {
-      // A verifier that throws is treated as a refusal: fail closed.
-      verified = { authentic: false as const, reason: `verify_error:${errorSummary(error)}` };
+      verified = { authentic: false, reason: `verify_error:${errorSummary(error)}` };
     }
     if (!verified.authentic) {
       await this.logRejected(entry, verified.reason);
@@ -81,44 +116,15 @@ export class NotificationService {
     const notice = verified.notice;
     try {
       const outcome = await store.transaction(async (tx) => {
-        const result: PaymentOutcome = notice.success
-          ? await applyPayment(tx, { appid: gateway.appid, mchid: gateway.mchid, paidAfterClose: this.o.paidAfterClose, ids: this.o.ids, now: this.o.clock.now() }, notice)
-          : 'not_success';
-        const first = await tx.recordEvent(notice.eventKey, 'payment', notice.outTradeNo, result, this.o.clock.now());
+        const result = await steps.apply(tx, notice);
+        const first = await tx.recordEvent(notice.eventKey, kind, notice.outTradeNo, result, this.o.clock.now());
         await tx.logNotification({ ...entry, authentic: true, outcome: first ? result : `redelivery:${result}`, eventKey: notice.eventKey, outTradeNo: notice.outTradeNo });
         return result;
       });
-      this.o.payments.report(outcome, notice.outTradeNo, 'notification');
+      steps.recorded(outcome, notice);
       return gateway.answer(true);
     } catch (error) {
-      this.o.logger.error({ outTradeNo: notice.outTradeNo, err: errorSummary(error), alert: true }, 'authentic payment notification not recorded; asking WeChat to retry');
-      return gateway.answer(false, 'not_recorded');
-    }
-  }
-
-  async handleRefund(input: InboundNotification): Promise<NotificationAnswer> {
-    const { gateway, store } = this.o;
-    const entry = this.entry('refund', input);
-    let verified;
-    try {
-      verified = await gateway.verifyRefundNotification(input);
-    } catch (error) {
-      verified = { authentic: false as const, reason: `verify_error:${errorSummary(error)}` };
-    }
-    if (!verified.authentic) {
-      await this.logRejected(entry, verified.reason);
-      return gateway.answer(false, verified.reason);
-    }
-    const notice = verified.notice;
-    try {
-      await store.transaction(async (tx) => {
-        const result = await this.o.refunds.applyRefundNotice(tx, notice);
-        const first = await tx.recordEvent(notice.eventKey, 'refund', notice.outTradeNo, result, this.o.clock.now());
-        await tx.logNotification({ ...entry, authentic: true, outcome: first ? result : `redelivery:${result}`, eventKey: notice.eventKey, outTradeNo: notice.outTradeNo });
-      });
-      return gateway.answer(true);
-    } catch (error) {
-      this.o.logger.error({ outRefundNo: notice.outRefundNo, err: errorSummary(error), alert: true }, 'authentic refund notification not recorded; asking WeChat to retry');
+      this.o.logger.error({ ...steps.subject(notice), err: errorSummary(error), alert: true }, `authentic ${kind} notification not recorded; asking WeChat to retry`);
       return gateway.answer(false, 'not_recorded');
     }
   }
