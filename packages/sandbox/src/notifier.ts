@@ -3,7 +3,7 @@ import type { VirtualClock } from './clock.js';
 import type { FaultRegistry } from './faults.js';
 import { postOnce, type PostResult } from './http-post.js';
 import type { SandboxStore } from './state/store.js';
-import type { DeliveryAttempt, NotificationJob, NotificationKind, Protocol } from './state/types.js';
+import type { DeliveryAttempt, NotificationJob, NotificationKind, NotificationSubject, Protocol } from './state/types.js';
 
 /**
  * WeChat's notifier: deliver a notification to the merchant's notify_url and retry on anything but the exact success
@@ -33,14 +33,7 @@ export interface NotificationProtocol {
   isSuccess(result: PostResult): boolean;
 }
 
-export type EnqueueInput = {
-  protocol: Protocol;
-  kind: NotificationKind;
-  mchid: string;
-  outTradeNo: string;
-  outRefundNo?: string;
-  url: string;
-};
+export type EnqueueInput = NotificationSubject;
 
 export type Poster = typeof postOnce;
 

@@ -103,15 +103,19 @@ export type SandboxRefund = {
 /** What a notification is about; the protocol's builder turns it into bytes. */
 export type NotificationKind = 'payment' | 'refund';
 
-/** A notification WeChat owes a merchant, with its place in the retry schedule. */
-export type NotificationJob = {
-  id: string;
+/** Who is told what, and where: the part a notification, each of its delivery attempts and an enqueue share. */
+export type NotificationSubject = {
   protocol: Protocol;
   kind: NotificationKind;
   mchid: string;
   outTradeNo: string;
   outRefundNo?: string;
   url: string;
+};
+
+/** A notification WeChat owes a merchant, with its place in the retry schedule. */
+export type NotificationJob = NotificationSubject & {
+  id: string;
   createdAt: number;
   /** Scheduled attempts made so far (dropped ones count: WeChat's schedule does not care why an attempt failed). */
   attempts: number;
@@ -130,14 +134,8 @@ export type NotificationJob = {
 export type AttemptVerdict = 'success' | 'failure' | 'dropped' | 'error';
 
 /** One delivery attempt, as `GET /sandbox/notifications` shows it. */
-export type DeliveryAttempt = {
+export type DeliveryAttempt = NotificationSubject & {
   jobId: string;
-  protocol: Protocol;
-  kind: NotificationKind;
-  mchid: string;
-  outTradeNo: string;
-  outRefundNo?: string;
-  url: string;
   /** 1-based position in the schedule. */
   attempt: number;
   /** Copies beyond the first within one attempt (the duplicates fault). */
