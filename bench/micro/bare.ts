@@ -59,55 +59,71 @@ function decodeText(text: string): string {
   return text.replace(/&(lt|gt|amp|quot|apos);/g, (_, name: string) => ENTITIES[name] ?? '');
 }
 
+function isNameStart(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95; // A-Z a-z _
+}
+
+function isNameChar(c: number): boolean {
+  return isNameStart(c) || (c >= 48 && c <= 57) || c === 45 || c === 46; // 0-9 - .
+}
+
 /**
  * A minimal scanner for WeChat's flat dialect: optional declaration, one root, leaf elements holding CDATA or text.
- * Anything else (DOCTYPE, nesting, attributes, comments) makes it throw: the least a safe parser must do.
+ * Anything else (DOCTYPE, nesting, attributes, comments) makes it throw: the least a safe parser must do. One pass
+ * over character codes, no regular expressions, no per-element string building.
  */
 export function bareParseFlatXml(input: string, root = 'xml'): Fields {
-  const fields: Fields = Object.create(null) as Fields;
+  // A plain object keeps V8's fast properties (a null-prototype one starts in dictionary mode); __proto__ is refused.
+  const fields: Fields = {};
   let i = 0;
   if (input.startsWith('<?xml')) {
     const end = input.indexOf('?>');
     if (end < 0) throw new Error('bad declaration');
     i = end + 2;
   }
-  const open = `<${root}>`;
-  i = input.indexOf(open, i);
-  if (i < 0 || input.slice(0, i).trim() !== '') throw new Error('bad root');
-  i += open.length;
-  const close = `</${root}>`;
+  while (i < input.length && input.charCodeAt(i) <= 32) i++;
+  if (!input.startsWith(`<${root}>`, i)) throw new Error('bad root');
+  i += root.length + 2;
   for (;;) {
-    const lt = input.indexOf('<', i);
-    if (lt < 0) throw new Error('unterminated');
-    if (input.startsWith(close, lt)) {
-      if (input.slice(lt + close.length).trim() !== '') throw new Error('trailing content');
+    while (i < input.length && input.charCodeAt(i) <= 32) i++;
+    if (input.charCodeAt(i) !== 60) throw new Error('unterminated'); // <
+    if (input.charCodeAt(i + 1) === 47) { // </root>
+      if (!input.startsWith(root, i + 2) || input.charCodeAt(i + 2 + root.length) !== 62) throw new Error('bad close');
+      i += root.length + 3;
+      while (i < input.length && input.charCodeAt(i) <= 32) i++;
+      if (i !== input.length) throw new Error('trailing content');
       return fields;
     }
-    const gt = input.indexOf('>', lt);
-    if (gt < 0) throw new Error('unterminated tag');
-    const name = input.slice(lt + 1, gt);
-    if (!/^[A-Za-z_][\w.-]*$/.test(name)) throw new Error('not a leaf element');
-    const end = input.indexOf(`</${name}>`, gt + 1);
-    if (end < 0) throw new Error('unclosed element');
-    const raw = input.slice(gt + 1, end);
+    const nameStart = i + 1;
+    let j = nameStart;
+    if (!isNameStart(input.charCodeAt(j))) throw new Error('not a leaf element');
+    while (isNameChar(input.charCodeAt(j))) j++;
+    if (input.charCodeAt(j) !== 62) throw new Error('attribute or bad tag'); // >
+    const name = input.slice(nameStart, j);
+    let k = j + 1;
     let value: string;
-    if (raw.startsWith('<![CDATA[')) {
+    if (input.startsWith('<![CDATA[', k)) {
       value = '';
-      let j = 0;
-      while (j < raw.length) {
-        if (!raw.startsWith('<![CDATA[', j)) throw new Error('mixed content');
-        const stop = raw.indexOf(']]>', j + 9);
+      while (input.startsWith('<![CDATA[', k)) {
+        const stop = input.indexOf(']]>', k + 9);
         if (stop < 0) throw new Error('unterminated CDATA');
-        value += raw.slice(j + 9, stop);
-        j = stop + 3;
+        value += input.slice(k + 9, stop);
+        k = stop + 3;
       }
     } else {
-      if (raw.includes('<')) throw new Error('nested element');
-      value = decodeText(raw);
+      const lt = input.indexOf('<', k);
+      if (lt < 0) throw new Error('unterminated');
+      value = decodeText(input.slice(k, lt));
+      k = lt;
     }
-    if (name in fields) throw new Error('duplicate element');
+    // The close tag must follow at once: </name>
+    if (input.charCodeAt(k) !== 60 || input.charCodeAt(k + 1) !== 47 || !input.startsWith(name, k + 2)
+      || input.charCodeAt(k + 2 + name.length) !== 62) {
+      throw new Error('nested, mixed or unclosed element');
+    }
+    if (name === '__proto__' || Object.hasOwn(fields, name)) throw new Error('duplicate or reserved element');
     fields[name] = value;
-    i = end + name.length + 3;
+    i = k + name.length + 3;
   }
 }
 
