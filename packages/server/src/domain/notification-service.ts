@@ -4,22 +4,16 @@
  * Authentic and recorded → success whatever the verdict; not authentic → failure; not recorded → failure, so WeChat's
  * retries become our recovery window. Every delivery is logged raw with its outcome.
  */
-import type { Clock, IdSource } from '../ports/clock.js';
-import type { InboundNotification, NotificationAnswer, PaymentGateway, PaymentNotice, RefundNotice, Verified } from '../ports/gateway.js';
-import type { NotificationLogEntry, Repos, Store } from '../ports/store.js';
+import type { InboundNotification, NotificationAnswer, PaymentNotice, RefundNotice, Verified } from '../ports/gateway.js';
+import type { NotificationLogEntry, Repos } from '../ports/store.js';
 import { applyPayment } from './apply-payment.js';
 import type { PaymentOutcome } from './apply-payment.js';
-import type { DomainLogger } from './logger.js';
 import { errorSummary } from './payment-service.js';
 import type { PaymentService } from './payment-service.js';
 import type { RefundOutcome, RefundService } from './refund-service.js';
+import type { ServiceDeps } from './service-deps.js';
 
-export type NotificationServiceOptions = {
-  store: Store;
-  gateway: PaymentGateway;
-  clock: Clock;
-  ids: IdSource;
-  logger: DomainLogger;
+export type NotificationServiceOptions = ServiceDeps & {
   payments: PaymentService;
   refunds: RefundService;
   paidAfterClose: 'refund' | 'accept';

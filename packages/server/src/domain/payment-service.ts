@@ -3,24 +3,17 @@
  * live prepay, otherwise a new attempt after closing the old one), and learning about payments by asking WeChat.
  * WeChat is never called inside a database transaction.
  */
-import type { Clock, IdSource } from '../ports/clock.js';
 import { GatewayError } from '../ports/gateway.js';
-import type { PayParams, PaymentGateway } from '../ports/gateway.js';
-import type { Store } from '../ports/store.js';
+import type { PayParams } from '../ports/gateway.js';
 import { applyPayment, REVIEW_OUTCOMES } from './apply-payment.js';
 import type { ApplyContext, PaymentOutcome } from './apply-payment.js';
-import type { DomainLogger } from './logger.js';
 import { isPaidOrLater, isUnpaid, prepayUsable } from './order.js';
 import type { Order, PaymentAttempt } from './order.js';
 import { priceCart } from './pricing.js';
 import type { CartLine, PricingResult } from './pricing.js';
+import type { ServiceDeps } from './service-deps.js';
 
-export type PaymentServiceOptions = {
-  store: Store;
-  gateway: PaymentGateway;
-  clock: Clock;
-  ids: IdSource;
-  logger: DomainLogger;
+export type PaymentServiceOptions = ServiceDeps & {
   /** PUBLIC_URL + /wxpay/notify/payment (a function: the port may be known only after listen). */
   notifyUrl: () => string;
   payExpireMs: number;

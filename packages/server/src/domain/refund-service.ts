@@ -2,18 +2,12 @@
  * Refunds: one at a time per order (the order sits in REFUNDING meanwhile), each with its own out_refund_no that is
  * reused on every retry so WeChat refunds at most once. The final word comes from the refund notification.
  */
-import type { Clock, IdSource } from '../ports/clock.js';
-import type { PaymentGateway, RefundNotice } from '../ports/gateway.js';
-import type { Refund, Repos, Store } from '../ports/store.js';
-import type { DomainLogger } from './logger.js';
+import type { RefundNotice } from '../ports/gateway.js';
+import type { Refund, Repos } from '../ports/store.js';
 import type { Order } from './order.js';
+import type { ServiceDeps } from './service-deps.js';
 
-export type RefundServiceOptions = {
-  store: Store;
-  gateway: PaymentGateway;
-  clock: Clock;
-  ids: IdSource;
-  logger: DomainLogger;
+export type RefundServiceOptions = ServiceDeps & {
   /** PUBLIC_URL + /wxpay/notify/refund */
   notifyUrl: () => string;
 };
