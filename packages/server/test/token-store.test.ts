@@ -180,7 +180,8 @@ test('REDIS_URL selects the Redis store; otherwise the database store', async (t
   t.after(() => shared.close());
   assert.equal(shared.kind, 'redis');
   const key = `test:${randomBytes(6).toString('hex')}`;
-  await shared.tokenStore.set(key, { token: 'abc', expiresAt: Date.now() + 60_000 }, 2);
+  // A real Redis TTL: long enough that a loaded machine cannot expire it before the read, short enough to clean up.
+  await shared.tokenStore.set(key, { token: 'abc', expiresAt: Date.now() + 60_000 }, 30);
   assert.equal((await shared.tokenStore.get(key))?.token, 'abc');
   const release = await shared.tokenStore.lock?.(key, 1000);
   assert.ok(release);
