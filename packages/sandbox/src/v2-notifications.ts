@@ -3,6 +3,7 @@ import { encryptV2RefundReqInfo, signV2Notification } from '@wxpay-kit/wechat/te
 import type { NotificationProtocol } from './notifier.js';
 import type { SandboxStore } from './state/store.js';
 import { beijingCompact, beijingDateTime } from './time.js';
+import { paidOrderOf, refundOf } from './notification-subjects.js';
 
 /**
  * WeChat Pay v2 notifications: what goes on the wire and what answer counts as received.
@@ -30,11 +31,9 @@ export function v2PaymentNotifications(store: SandboxStore): NotificationProtoco
   return {
     isSuccess: isV2Success,
     build(job) {
-      const order = store.order(job.mchid, job.outTradeNo);
-      const merchant = store.merchantByMchid(job.mchid);
-      if (order === undefined || merchant === undefined || order.transactionId === undefined || order.paidAt === undefined) {
-        return undefined;
-      }
+      const subject = paidOrderOf(store, job);
+      if (subject === undefined) return undefined;
+      const { order, merchant } = subject;
       const total = order.totalFee + job.tamper.amountDelta;
       // No sign_type field: WeChat signs with the order's algorithm and does not say which.
       const fields = {
@@ -74,10 +73,10 @@ export function v2RefundNotifications(store: SandboxStore): NotificationProtocol
   return {
     isSuccess: isV2Success,
     build(job) {
-      if (job.outRefundNo === undefined) return undefined;
-      const refund = store.refund(job.mchid, job.outRefundNo);
-      const merchant = store.merchantByMchid(job.mchid);
-      if (refund === undefined || merchant === undefined || refund.successAt === undefined) return undefined;
+      const subject = refundOf(store, job);
+      const successAt = subject?.refund.successAt;
+      if (subject === undefined || successAt === undefined) return undefined;
+      const { refund, merchant } = subject;
       const refundFee = refund.refundFee + job.tamper.amountDelta;
       const inner = buildXml(
         {
@@ -91,7 +90,7 @@ export function v2RefundNotifications(store: SandboxStore): NotificationProtocol
           refund_status: refund.status,
           settlement_refund_fee: refundFee,
           settlement_total_fee: refund.totalFee,
-          success_time: beijingDateTime(refund.successAt),
+          success_time: beijingDateTime(successAt),
           total_fee: refund.totalFee,
           transaction_id: refund.transactionId,
         },

@@ -6,6 +6,7 @@ import type { SandboxStore } from './state/store.js';
 import type { NotificationJob, SandboxMerchant } from './state/types.js';
 import { refundObject, transactionObject, v3RefundStatus } from './v3-objects.js';
 import { notificationKeyFor, wrongKeyFor } from './v3-platform.js';
+import { paidOrderOf, refundOf } from './notification-subjects.js';
 
 /**
  * WeChat Pay v3 notifications: a JSON envelope whose resource is AEAD_AES_256_GCM-encrypted with the merchant's
@@ -76,11 +77,9 @@ export function v3PaymentNotifications(store: SandboxStore, clock: VirtualClock)
   return {
     isSuccess: isV3Success,
     build(job) {
-      const order = store.order(job.mchid, job.outTradeNo);
-      const merchant = store.merchantByMchid(job.mchid);
-      if (order === undefined || merchant === undefined || order.transactionId === undefined || order.paidAt === undefined) {
-        return undefined;
-      }
+      const subject = paidOrderOf(store, job);
+      if (subject === undefined) return undefined;
+      const { order, merchant } = subject;
       const transaction = transactionObject(order);
       const total = order.totalFee + job.tamper.amountDelta;
       // Only payments are notified: the resource is the transaction as it was paid (SUCCESS), even if refunded since.
@@ -105,11 +104,10 @@ export function v3RefundNotifications(store: SandboxStore, clock: VirtualClock):
   return {
     isSuccess: isV3Success,
     build(job) {
-      if (job.outRefundNo === undefined) return undefined;
-      const refund = store.refund(job.mchid, job.outRefundNo);
-      const merchant = store.merchantByMchid(job.mchid);
-      const event = refund === undefined ? undefined : REFUND_EVENTS[v3RefundStatus(refund)];
-      if (refund === undefined || merchant === undefined || event === undefined) return undefined;
+      const subject = refundOf(store, job);
+      const event = subject === undefined ? undefined : REFUND_EVENTS[v3RefundStatus(subject.refund)];
+      if (subject === undefined || event === undefined) return undefined;
+      const { refund, merchant } = subject;
       const full = refundObject(refund);
       const refundFee = refund.refundFee + job.tamper.amountDelta;
       const plaintext = {
