@@ -14,16 +14,26 @@ import { build, loginAs } from './helpers/build.js';
 import { fakeNotification } from './helpers/fake-gateway.js';
 import { requirePostgres, testSchema } from './helpers/postgres.js';
 
-/** A cuttable TCP relay to PostgreSQL on a fixed local port. */
+/**
+ * A cuttable TCP relay to PostgreSQL. It keeps its (ephemeral) port for the whole test and, while down, resets every
+ * connection at once, as a crashed or restarting database does. It never gives the port back in between: closing and
+ * listening again on the same number would race other processes for it (a parallel run could take it, and the app
+ * would then be talking to someone else's server).
+ */
 class Relay {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
+  private open = false;
   port = 0;
 
   constructor(private readonly target: { host: string; port: number }) {}
 
-  async up(): Promise<void> {
+  async start(): Promise<void> {
     const server = createServer((client) => {
+      if (!this.open) {
+        client.resetAndDestroy();
+        return;
+      }
       const pgSocket = new Socket();
       this.sockets.add(client).add(pgSocket);
       const drop = () => {
@@ -41,18 +51,28 @@ class Relay {
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
+      server.listen(0, '127.0.0.1', () => resolve());
     });
     this.port = (server.address() as AddressInfo).port;
     this.server = server;
+    this.open = true;
   }
 
-  /** Refuse new connections and cut every open one, as a crashed or restarting database does. */
-  async down(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
+  up(): void {
+    this.open = true;
+  }
+
+  /** Refuse new connections and cut every open one. */
+  down(): void {
+    this.open = false;
     for (const socket of this.sockets) socket.destroy();
     this.sockets.clear();
+  }
+
+  async stop(): Promise<void> {
+    this.down();
+    const server = this.server;
+    this.server = undefined;
     if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }
@@ -63,8 +83,8 @@ test('PostgreSQL down: /readyz 503 and notifications answered FAIL; back up: rea
   const schema = await testSchema(t, url, 'outage');
   const target = new URL(url);
   const relay = new Relay({ host: target.hostname, port: Number(target.port || 5432) });
-  await relay.up();
-  t.after(() => relay.down());
+  await relay.start();
+  t.after(() => relay.stop());
   const viaRelay = new URL(url);
   viaRelay.port = String(relay.port);
   const store = await openStore({ kind: 'postgres', url: viaRelay.toString(), schema, poolMax: 3 });
@@ -77,7 +97,7 @@ test('PostgreSQL down: /readyz 503 and notifications answered FAIL; back up: rea
   const notification = fakeNotification(gateway.pay(order.outTradeNo));
   assert.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200);
 
-  await relay.down();
+  relay.down();
   assert.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 503);
   const during = await app.inject({ method: 'POST', url: '/wxpay/notify/payment', payload: notification });
   assert.deepEqual({ status: during.statusCode, body: during.body }, { status: gateway.answer(false).status, body: gateway.answer(false).body }, 'not recorded → failure, WeChat retries');
@@ -85,7 +105,7 @@ test('PostgreSQL down: /readyz 503 and notifications answered FAIL; back up: rea
   assert.match(jobs, /^threw/, 'a job run fails (the scheduler logs it and tries again next tick)');
   assert.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200, 'the process itself is fine');
 
-  await relay.up();
+  relay.up();
   assert.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200, 'ready again without a restart');
   const retry = await app.inject({ method: 'POST', url: '/wxpay/notify/payment', payload: notification });
   assert.deepEqual({ status: retry.statusCode, body: retry.body }, { status: gateway.answer(true).status, body: gateway.answer(true).body });
