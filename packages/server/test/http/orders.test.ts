@@ -59,6 +59,17 @@ test('POST /api/orders needs a valid bearer token', async (t) => {
   }
 });
 
+test('/api/orders checks the token before the body: a caller without one learns nothing from validation', async (t) => {
+  const { app } = await build(t);
+  const bodies = [{ payload: { items: 'nope' } }, { payload: '{"items":', headers: { 'content-type': 'application/json' } }];
+  for (const { payload, headers } of bodies) {
+    const res = await app.inject({ method: 'POST', url: '/api/orders', headers: { ...headers }, payload });
+    assert.equal(res.statusCode, 401, res.body);
+  }
+  const repay = await app.inject({ method: 'POST', url: '/api/orders/not-an-id/payment', payload: { x: 1 } });
+  assert.equal(repay.statusCode, 401, repay.body);
+});
+
 test('sessions expire', async (t) => {
   const { app, clock } = await build(t, { env: { SESSION_TTL_SECONDS: '60' } });
   const token = await loginAs(app);

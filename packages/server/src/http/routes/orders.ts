@@ -51,7 +51,7 @@ export function orderRoutes(app: FastifyInstance, services: Services, limits: Ra
   app.post<{ Body: z.infer<typeof createOrderBody> }>(
     '/api/orders',
     {
-      preHandler: auth,
+      onRequest: auth,
       config: { rateLimit: limits.orders },
       schema: {
         tags: ['orders'],
@@ -90,7 +90,7 @@ export function orderRoutes(app: FastifyInstance, services: Services, limits: Ra
 
   app.get(
     '/api/orders',
-    { preHandler: auth, schema: { tags: ['orders'], summary: "The caller's orders, newest first", security: [{ bearer: [] }], response: { 200: orderListSchema, 401: errorSchema } } },
+    { onRequest: auth, schema: { tags: ['orders'], summary: "The caller's orders, newest first", security: [{ bearer: [] }], response: { 200: orderListSchema, 401: errorSchema } } },
     async (request) => {
       const orders = await store.listByOpenid(request.openid, 100);
       return { orders: await Promise.all(orders.map(async (o) => presentOrder(o, await outTradeNoOf(o)))) };
@@ -100,7 +100,7 @@ export function orderRoutes(app: FastifyInstance, services: Services, limits: Ra
   app.get<{ Params: z.infer<typeof orderParams> }>(
     '/api/orders/:orderId',
     {
-      preHandler: auth,
+      onRequest: auth,
       schema: {
         tags: ['orders'],
         summary: 'One order (owner only). An unpaid order is checked with WeChat when its notification is late.',
@@ -118,7 +118,7 @@ export function orderRoutes(app: FastifyInstance, services: Services, limits: Ra
   app.post<{ Params: z.infer<typeof orderParams> }>(
     '/api/orders/:orderId/payment',
     {
-      preHandler: auth,
+      onRequest: auth,
       config: { rateLimit: limits.orders },
       schema: {
         tags: ['orders'],
