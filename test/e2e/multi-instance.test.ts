@@ -192,6 +192,12 @@ for (const version of API_VERSIONS) {
       const wanted = new Set(paid.map((p) => p.orderId));
       const distinct = () => new Set(webhook.deliveries.filter((d) => wanted.has(d.orderId)).map((d) => d.id));
       await waitFor(() => distinct().size >= wanted.size, 45_000, () => `webhook events ${distinct().size}/${wanted.size}`);
+      // The instance records delivered_at only after the webhook has answered, so the receiver can see an event a
+      // moment before the database says it was delivered: wait for the database too.
+      const deliveredInDb = async () =>
+        Number((await db.query<{ n: string }>('select count(*) as n from outbox where order_id = any($1) and delivered_at is not null', [[...wanted]])).rows[0]?.n ?? 0);
+      let recorded = 0;
+      await waitFor(async () => (recorded = await deliveredInDb()) >= wanted.size, 45_000, () => `outbox delivered ${recorded}/${wanted.size}`);
 
       const ids = placed.map((p) => p.orderId);
       const orders = await db.query<{ id: string; status: string; paid_attempt_id: string | null; review_reason: string | null; amount_fen: string }>(
