@@ -1,4 +1,4 @@
-/** The production IdSource: node:crypto only (never Math.random). */
+/** The production IdSource: every id and token comes from node:crypto, never from a non-cryptographic generator. */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IdSource } from './ports/clock.js';
 
