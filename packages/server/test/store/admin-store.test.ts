@@ -1,30 +1,16 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
-import type { Order, PaymentAttempt } from '../../src/domain/order.js';
 import type { ReconciliationRun } from '../../src/ports/admin-store.js';
 import type { Store } from '../../src/ports/store.js';
 import { KyselyAdminStore } from '../../src/store/admin-store.js';
 import { KyselyStore } from '../../src/store/kysely-store.js';
 import { DIALECTS } from './dialects.js';
+import { NOW, attempt, order } from './sample-rows.js';
 
-const NOW = 1_800_000_000_000;
 const DAY = { start: NOW - 3_600_000, end: NOW + 3_600_000 };
 
-function order(id: string, over: Partial<Order> = {}): Order {
-  return {
-    id, openid: 'u1', status: 'CREATED', amountFen: 100, description: 'd', items: [{ sku: 'a', name: 'A', unitPriceFen: 100, quantity: 1 }],
-    idempotencyKey: undefined, createdAt: NOW, updatedAt: NOW, expiresAt: NOW + 60_000, paidAt: undefined, paidAttemptId: undefined,
-    refundedFen: 0, reviewReason: undefined, ...over,
-  };
-}
 
-function attempt(id: string, orderId: string, over: Partial<PaymentAttempt> = {}): PaymentAttempt {
-  return {
-    id, orderId, outTradeNo: `OTN${id}`, amountFen: 100, status: 'OPEN', signType: undefined, prepayId: undefined, prepayAt: undefined,
-    timeExpire: NOW + 30_000, transactionId: undefined, createdAt: NOW, lastQueryAt: undefined, ...over,
-  };
-}
 
 function run(billDate: string, over: Partial<ReconciliationRun> = {}): Omit<ReconciliationRun, 'runs'> {
   return {

@@ -20,8 +20,8 @@ import { KyselyStore } from '../../src/store/kysely-store.js';
 import { migrations } from '../../src/store/migrations/index.js';
 import { openStore } from '../../src/store/open.js';
 import { requirePostgres, testSchema } from '../helpers/postgres.js';
+import { NOW, attempt as sampleAttempt, order as sampleOrder } from './sample-rows.js';
 
-const NOW = 1_800_000_000_000;
 
 /**
  * `parallel`: two connections may each hold a transaction open at once. Not so for SQLite in ONE process: better-sqlite3
@@ -60,18 +60,11 @@ async function opened(t: TestContext, config: DatabaseConfig): Promise<KyselySto
 }
 
 function order(id: string): Order {
-  return {
-    id, openid: 'u1', status: 'PAYING', amountFen: 4800, description: 'd', items: [{ sku: 'a', name: 'A', unitPriceFen: 4800, quantity: 1 }],
-    idempotencyKey: undefined, createdAt: NOW, updatedAt: NOW, expiresAt: NOW + 60_000, paidAt: undefined, paidAttemptId: undefined,
-    refundedFen: 0, reviewReason: undefined,
-  };
+  return sampleOrder(id, { status: 'PAYING', amountFen: 4800, items: [{ sku: 'a', name: 'A', unitPriceFen: 4800, quantity: 1 }] });
 }
 
 function attempt(id: string, orderId: string): PaymentAttempt {
-  return {
-    id, orderId, outTradeNo: `OTN${id}`, amountFen: 4800, status: 'OPEN', signType: 'MD5', prepayId: 'p', prepayAt: NOW,
-    timeExpire: NOW + 30_000, transactionId: undefined, createdAt: NOW, lastQueryAt: undefined,
-  };
+  return sampleAttempt(id, orderId, { amountFen: 4800, signType: 'MD5', prepayId: 'p', prepayAt: NOW });
 }
 
 for (const dialect of DIALECTS) {

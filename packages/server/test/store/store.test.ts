@@ -4,27 +4,13 @@ import type { TestContext } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Order, PaymentAttempt } from '../../src/domain/order.js';
 import type { Store } from '../../src/ports/store.js';
 import { openStore } from '../../src/store/open.js';
 import { DIALECTS } from './dialects.js';
+import { NOW, attempt, order } from './sample-rows.js';
 
-const NOW = 1_800_000_000_000;
 
-function order(id: string, over: Partial<Order> = {}): Order {
-  return {
-    id, openid: 'u1', status: 'CREATED', amountFen: 100, description: 'd', items: [{ sku: 'a', name: 'A', unitPriceFen: 100, quantity: 1 }],
-    idempotencyKey: undefined, createdAt: NOW, updatedAt: NOW, expiresAt: NOW + 60_000, paidAt: undefined, paidAttemptId: undefined,
-    refundedFen: 0, reviewReason: undefined, ...over,
-  };
-}
 
-function attempt(id: string, orderId: string, over: Partial<PaymentAttempt> = {}): PaymentAttempt {
-  return {
-    id, orderId, outTradeNo: `OTN${id}`, amountFen: 100, status: 'OPEN', signType: undefined, prepayId: undefined, prepayAt: undefined,
-    timeExpire: NOW + 30_000, transactionId: undefined, createdAt: NOW, lastQueryAt: undefined, ...over,
-  };
-}
 
 for (const dialect of DIALECTS) {
   describe(`store (${dialect.name})`, () => {
