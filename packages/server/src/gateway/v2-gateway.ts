@@ -8,12 +8,11 @@ import {
   WxPayProtocolError,
   WxPaySignatureError,
   createV2Client,
+  createV2NotificationVerifier,
   parseChinaTime,
-  parseV2PaymentNotification,
-  parseV2RefundNotification,
   v2NotificationReply,
 } from '@wxpay-kit/wechat';
-import type { V2Client, V2ClientCert, V2SignType } from '@wxpay-kit/wechat';
+import type { V2Client, V2ClientCert, V2NotificationVerifier, V2SignType } from '@wxpay-kit/wechat';
 import type {
   BillRow,
   InboundNotification,
@@ -65,16 +64,15 @@ export class V2Gateway implements PaymentGateway {
   readonly appid: string;
   readonly mchid: string;
   private readonly client: V2Client;
-  private readonly apiKey: string;
+  /** Bound to the API key once: the refund notification's AES key is derived here, not per notification. */
+  private readonly notifications: V2NotificationVerifier;
   private readonly now: () => number;
-  private readonly maxBytes: number;
 
   constructor(options: V2GatewayOptions) {
     this.appid = options.appid;
     this.mchid = options.mchid;
-    this.apiKey = options.apiKey;
     this.now = options.clock ?? Date.now;
-    this.maxBytes = options.maxNotificationBytes ?? 64 * 1024;
+    this.notifications = createV2NotificationVerifier({ apiKey: options.apiKey, maxBytes: options.maxNotificationBytes ?? 64 * 1024 });
     this.client =
       options.client ??
       createV2Client({
@@ -184,7 +182,7 @@ export class V2Gateway implements PaymentGateway {
     let n;
     try {
       // No sign_type in v2 notifications: the SDK tells MD5 from HMAC-SHA256 by the signature's length.
-      n = parseV2PaymentNotification(input.body, { apiKey: this.apiKey, maxBytes: this.maxBytes });
+      n = this.notifications.payment(input.body);
     } catch (error) {
       return { authentic: false, reason: failureReason(error) };
     }
@@ -208,7 +206,7 @@ export class V2Gateway implements PaymentGateway {
     let n;
     try {
       // No sign here: authenticity is req_info's encryption under a key derived from the API key.
-      n = parseV2RefundNotification(input.body, { apiKey: this.apiKey, maxBytes: this.maxBytes });
+      n = this.notifications.refund(input.body);
     } catch (error) {
       return { authentic: false, reason: failureReason(error) };
     }
