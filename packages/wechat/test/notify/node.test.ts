@@ -1,15 +1,9 @@
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { nodeNotify } from '../../src/adapters/node.js';
+import { listen } from './listen.js';
 import { assertTable, recordingHandler, v3Payment } from './samples.js';
-
-async function listen(t: TestContext, server: Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
 
 for (const version of ['v2', 'v3'] as const) {
   test(`node:http adapter ${version}: genuine, forged, stale, oversized, wrong-merchant and throwing rows`, async (t) => {
