@@ -15,7 +15,7 @@ for (const version of API_VERSIONS) {
   test(`npm start (WXPAY_API_VERSION=${version}): sandbox mode out of the box, a paid order, graceful shutdown`, async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'wxpay-start-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'packages/server/src/server.ts'], {
+    const child = spawn(process.execPath, ['packages/server/dist/server.js'], {
       env: { PATH: process.env.PATH, PORT: '0', WXPAY_API_VERSION: version, DATABASE_URL: `sqlite:${join(dir, 'data', 'wxpay-kit.db')}`, LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const bin = fileURLToPath(new URL('../bin/wxpay-sandbox.mjs', import.meta.url));
+// The bin as installed: compiled JavaScript run by plain node (npm test builds dist/ first).
+const bin = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
 test('npx wxpay-sandbox --port 0 starts standalone, prints the demo merchant and serves WeChat paths', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'wxpay-sandbox-cli-'));

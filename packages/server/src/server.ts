@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * The process: read the configuration (and .env), start the sandbox in sandbox mode, build and start the app, run the
  * background jobs, shut down gracefully on SIGINT/SIGTERM (stop accepting, finish in-flight requests and jobs, close
@@ -12,8 +13,8 @@ import { sandboxSessionSecret } from './auth/session-secret.js';
 import { ConfigError, loadConfig } from './config.js';
 import type { AppConfig } from './config.js';
 import { scheduleJobs } from './jobs/jobs.js';
-import { dataDirOf, startSandboxMode } from './sandbox-mode.js';
 import type { SandboxRuntime } from './sandbox-mode.js';
+import type * as SandboxModeModule from './sandbox-mode.js';
 
 const DEMO_ROOT = fileURLToPath(new URL('../../../examples/web-demo', import.meta.url));
 
@@ -36,6 +37,22 @@ function banner(config: AppConfig, url: string, runtime: SandboxRuntime | undefi
   return lines.join('\n');
 }
 
+/**
+ * Sandbox mode needs the optional peer dependency @wxpay-kit/sandbox (and the demo); it is loaded only then, so a live
+ * deployment installs and loads none of it.
+ */
+async function loadSandboxMode(): Promise<typeof SandboxModeModule> {
+  try {
+    return await import('./sandbox-mode.js');
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String((error as Error).message).includes("'@wxpay-kit/sandbox'")) {
+      throw new ConfigError('WXPAY_MODE', 'sandbox mode needs the package @wxpay-kit/sandbox, which is not installed: npm install @wxpay-kit/sandbox (or set WXPAY_MODE=live)');
+    }
+    throw error;
+  }
+}
+
 async function main(): Promise<void> {
   loadDotenv({ quiet: true });
   let config: AppConfig;
@@ -52,6 +69,17 @@ async function main(): Promise<void> {
   let runtime: SandboxRuntime | undefined;
   const deps: AppDeps = {};
   if (config.mode === 'sandbox') {
+    let sandboxMode;
+    try {
+      sandboxMode = await loadSandboxMode();
+    } catch (error) {
+      if (error instanceof ConfigError) {
+        process.stderr.write(`configuration error: ${error.message}\n`);
+        process.exit(78);
+      }
+      throw error;
+    }
+    const { dataDirOf, startSandboxMode } = sandboxMode;
     runtime = await startSandboxMode(config, process.env);
     config = runtime.config;
     deps.sandboxUrl = runtime.sandboxUrl;

@@ -15,7 +15,7 @@ const FILES = ['http/orders.test.ts', 'http/notify.test.ts', 'http/notify-v3.tes
 
 test('the HTTP, notification, session and job tests pass on PostgreSQL too', async (t) => {
   if ((await requirePostgres(t)) === undefined) return;
-  const args = ['--import', 'tsx', '--test', '--test-reporter=dot', ...FILES.map((f) => join(HERE, f))];
+  const args = ['--conditions=@wxpay-kit/source', '--import', 'tsx', '--test', '--test-reporter=dot', ...FILES.map((f) => join(HERE, f))];
   const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
     // Without NODE_TEST_CONTEXT: set by our own runner, it would make the child report into us instead of running.
     const { NODE_TEST_CONTEXT: _ignored, ...env } = process.env;

@@ -1,6 +1,7 @@
 /**
- * The browser demo (examples/web-demo), served in sandbox mode: index.html at /, the TypeScript entry bundled once in
- * memory with esbuild at start-up, static files from public/ under /demo/. Missing files are a 404, never a crash.
+ * The browser demo (examples/web-demo), served in sandbox mode: index.html at /, the script bundled at build time
+ * (`npm run build` writes dist/app.js; nothing is compiled at run time), static files from public/ under /demo/.
+ * Missing files are a 404, never a crash.
  */
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
@@ -16,19 +17,20 @@ const TYPES: Record<string, string> = {
   '.ico': 'image/x-icon',
 };
 
-async function bundle(entry: string): Promise<string | undefined> {
+/** The demo's script as the build bundled it (scripts/build.mjs), read once at start-up. */
+export const DEMO_BUNDLE = join('dist', 'app.js');
+
+async function readBundle(file: string): Promise<string | undefined> {
   try {
-    const esbuild = await import('esbuild');
-    const result = await esbuild.build({ entryPoints: [entry], bundle: true, write: false, format: 'esm', target: 'es2020', platform: 'browser', sourcemap: 'inline', logLevel: 'silent' });
-    return result.outputFiles[0]?.text;
+    return await readFile(file, 'utf8');
   } catch {
     return undefined;
   }
 }
 
 export async function demoRoutes(app: FastifyInstance, opts: { root: string; appid: string }): Promise<void> {
-  const script = await bundle(join(opts.root, 'src', 'main.ts'));
-  if (script === undefined) app.log.warn({ root: opts.root }, 'web demo not built (missing or failing examples/web-demo/src/main.ts)');
+  const script = await readBundle(join(opts.root, DEMO_BUNDLE));
+  if (script === undefined) app.log.warn({ root: opts.root }, `web demo not built (no ${DEMO_BUNDLE}): run npm run build`);
   const publicDir = join(opts.root, 'public');
 
   app.get('/', { schema: { hide: true } }, async (_request, reply) => {
