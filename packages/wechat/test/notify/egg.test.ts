@@ -10,7 +10,7 @@ import type { NotifyHandler } from '../../src/notify/index.js';
 
 // egg 3 is CommonJS; its single-process start() boots the fixture app (fixtures/egg-app) inside this process.
 const require = createRequire(import.meta.url);
-type EggApp = { callback(): Parameters<typeof createServer>[1]; close(): Promise<void>; notifyHandler?: NotifyHandler };
+type EggApp = { callback(): Parameters<typeof createServer>[1]; close(): Promise<void>; agent: { close(): Promise<void> }; notifyHandler?: NotifyHandler };
 const egg = require('egg') as { start(options: { baseDir: string; env?: string }): Promise<EggApp> };
 const baseDir = fileURLToPath(new URL('./fixtures/egg-app/', import.meta.url));
 
@@ -19,7 +19,8 @@ async function eggApp(): Promise<EggApp> {
   app ??= await egg.start({ baseDir, env: 'unittest' });
   return app;
 }
-test.after(async () => { await app?.close(); });
+// start() boots an agent beside the app; both hold timers until closed.
+test.after(async () => { await app?.close(); await app?.agent.close(); });
 
 async function serve(t: TestContext, handler: NotifyHandler): Promise<string> {
   const instance = await eggApp();
