@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { createSandbox, type Sandbox } from '@wxpay-kit/sandbox';
+import { SANDBOX_PUBLIC_KEY_ID, SANDBOX_PUBLIC_KEY_PEM } from '@wxpay-kit/wechat/testing';
 
 export type ExampleVersion = 'v2' | 'v3';
 
@@ -31,6 +32,9 @@ export async function startShopSandbox(): Promise<ShopSandbox> {
     WXPAY_APIV3_KEY: m.apiV3Key,
     WECHAT_API_BASE: url,
     WXPAY_API_BASE: url,
+    // The sandbox signs v3 answers and notifications in public-key mode with its published test key.
+    WXPAY_PUBLIC_KEY_ID: SANDBOX_PUBLIC_KEY_ID,
+    WXPAY_PUBLIC_KEY: SANDBOX_PUBLIC_KEY_PEM,
   };
   if (m.merchantPrivateKey !== undefined) env.WXPAY_PRIVATE_KEY = m.merchantPrivateKey;
   if (m.merchantCertSerial !== undefined) env.WXPAY_CERT_SERIAL = m.merchantCertSerial;
