@@ -13,7 +13,7 @@ type Shop = { app: { callback(): Parameters<typeof createServer>[1] }; store: { 
 test('koa example (API v3): login, order, pay, notification, duplicate, forged, oversized', async (t) => {
   const box = await startShopSandbox();
   t.after(() => box.close());
-  const quiet = { warn: () => {} };
+  const quiet = { warn: () => {}, error: () => {} };
   const shop = (createApp as (config: unknown, deps: unknown) => Shop)((loadConfig as (env: unknown) => unknown)(box.env), { logger: quiet });
   const server: Server = createServer(shop.app.callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
