@@ -35,6 +35,7 @@ for (const version of API_VERSIONS) {
       child.on('exit', () => reject(new Error(`exited early:\n${out}`)));
     });
     assert.match(out, /demo merchant: appid wx8888888888888888, mchid 1900000001/);
+    assert.match(out, /SANDBOX MODE: NO REAL PAYMENTS/, 'the banner says SANDBOX loudly');
     assert.ok(existsSync(join(dir, 'data', 'session-secret')), 'a session secret is generated in sandbox mode');
     // v3: the demo merchant's API key pair is generated on first start and kept next to the database.
     assert.ok(existsSync(join(dir, 'data', 'sandbox-merchant-apiclient_key.pem')), 'the demo merchant key is kept under ./data');
