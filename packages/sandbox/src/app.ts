@@ -110,6 +110,10 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
       error: { code: status === 500 ? 'INTERNAL' : (error.code ?? 'BAD_REQUEST'), message: status === 500 ? 'internal error' : error.message },
     });
   });
+  // Unknown routes answer the documented error shape too (Fastify's default 404 body is another shape).
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no such route: ${request.method} ${request.url.split('?')[0] ?? ''} (see the sandbox README for its routes)` } }),
+  );
   registerLoginRoutes(app, context);
   registerPayV2Routes(app, context);
   registerPayV3Routes(app, context);
