@@ -1,6 +1,5 @@
 import { formatRfc3339Beijing } from '@wxpay-kit/wechat';
 import { encryptV3Resource, signV3Response } from '@wxpay-kit/wechat/testing';
-import type { VirtualClock } from './clock.js';
 import type { BuiltNotification, NotificationProtocol } from './notifier.js';
 import type { SandboxStore } from './state/store.js';
 import type { NotificationJob, SandboxMerchant } from './state/types.js';
@@ -12,8 +11,9 @@ import { paidOrderOf, refundOf } from './notification-subjects.js';
  * WeChat Pay v3 notifications: a JSON envelope whose resource is AEAD_AES_256_GCM-encrypted with the merchant's
  * APIv3 key, signed with the platform key the merchant's mode selects (named by Wechatpay-Serial). The body is the
  * same for every attempt of one notification (id, create_time and the AEAD nonce come from the job); the signature
- * headers are made afresh per attempt, with the time of that attempt. Received means HTTP 200 or 204, whatever the
- * body (WeChat's rule: the status decides).
+ * headers are made afresh per attempt, with the real (wall-clock) time of that attempt: create_time is virtual
+ * business time, but Wechatpay-Timestamp must pass the merchant's 5-minute check against its own clock. Received
+ * means HTTP 200 or 204, whatever the body (WeChat's rule: the status decides).
  */
 
 const JSON_HEADERS = { 'Content-Type': 'application/json', 'User-Agent': 'Mozilla/4.0 (wxpay-sandbox)' };
@@ -33,7 +33,7 @@ function notificationId(job: NotificationJob): string {
 }
 
 function envelope(
-  clock: VirtualClock,
+  wallClock: () => number,
   job: NotificationJob,
   merchant: SandboxMerchant,
   eventType: string,
@@ -58,7 +58,7 @@ function envelope(
   });
   const seed = job.attempts + Number.parseInt(job.nonce.slice(0, 2), 16);
   const key = notificationKeyFor(merchant, Number.isNaN(seed) ? job.attempts : seed);
-  const now = clock.now();
+  const now = wallClock();
   const notes: string[] = [];
   if (job.tamper.badSignature) notes.push('signed with a wrong key');
   if (job.tamper.amountDelta !== 0) notes.push(`amount changed by ${job.tamper.amountDelta}`);
@@ -73,7 +73,7 @@ function envelope(
   return { body, headers: { ...JSON_HEADERS, ...headers }, ...(notes.length === 0 ? {} : { tampered: notes.join('; ') }) };
 }
 
-export function v3PaymentNotifications(store: SandboxStore, clock: VirtualClock): NotificationProtocol {
+export function v3PaymentNotifications(store: SandboxStore, wallClock: () => number): NotificationProtocol {
   return {
     isSuccess: isV3Success,
     build(job) {
@@ -89,7 +89,7 @@ export function v3PaymentNotifications(store: SandboxStore, clock: VirtualClock)
         trade_state_desc: '支付成功',
         amount: { total, payer_total: total, currency: order.feeType, payer_currency: order.feeType },
       };
-      return envelope(clock, job, merchant, 'TRANSACTION.SUCCESS', '支付成功', 'transaction', plaintext);
+      return envelope(wallClock, job, merchant, 'TRANSACTION.SUCCESS', '支付成功', 'transaction', plaintext);
     },
   };
 }
@@ -100,7 +100,7 @@ const REFUND_EVENTS: Record<string, { eventType: string; summary: string }> = {
   ABNORMAL: { eventType: 'REFUND.ABNORMAL', summary: '退款异常' },
 };
 
-export function v3RefundNotifications(store: SandboxStore, clock: VirtualClock): NotificationProtocol {
+export function v3RefundNotifications(store: SandboxStore, wallClock: () => number): NotificationProtocol {
   return {
     isSuccess: isV3Success,
     build(job) {
@@ -121,7 +121,7 @@ export function v3RefundNotifications(store: SandboxStore, clock: VirtualClock):
         user_received_account: full.user_received_account,
         amount: { total: refund.totalFee, refund: refundFee, payer_total: refund.totalFee, payer_refund: refundFee },
       };
-      return envelope(clock, job, merchant, event.eventType, event.summary, 'refund', plaintext);
+      return envelope(wallClock, job, merchant, event.eventType, event.summary, 'refund', plaintext);
     },
   };
 }

@@ -89,10 +89,12 @@ export function chinaNoon(ms: number): number {
 export async function startStack(t: TestContext, version: ApiVersion, options: { env?: Env; deps?: AppDeps; merchants?: SandboxMerchant[]; startAt?: number } = {}): Promise<Stack> {
   // Both clocks start here and move only by advance(); startAt pins them (e.g. chinaNoon) for tests about dates.
   const base = options.startAt ?? Date.now();
-  const sandbox = await createSandbox({ now: () => base, ...(options.merchants === undefined ? {} : { merchants: options.merchants }) });
+  // The TestClock is this world's real time: the server runs on it and the sandbox signs and checks v3 timestamps
+  // with it; the sandbox's virtual clock (frozen at base) moves only by advance().
+  const clock = new TestClock(base);
+  const sandbox = await createSandbox({ now: () => base, wallClock: clock.now, ...(options.merchants === undefined ? {} : { merchants: options.merchants }) });
   t.after(() => sandbox.close());
   const sandboxUrl = await sandbox.listen({ port: 0, host: '127.0.0.1' });
-  const clock = new TestClock(base);
   const events: FulfilmentEvent[] = [];
   const config = loadConfig({
     WXPAY_MODE: 'sandbox',
