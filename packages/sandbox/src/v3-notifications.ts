@@ -1,4 +1,5 @@
-import { formatRfc3339Beijing } from '@wxpay-kit/wechat';
+import { randomBytes } from 'node:crypto';
+import { formatRfc3339Beijing, V3_SIGNTEST_PREFIX } from '@wxpay-kit/wechat';
 import { encryptV3Resource, signV3Response } from '@wxpay-kit/wechat/testing';
 import type { BuiltNotification, NotificationProtocol } from './notifier.js';
 import type { SandboxStore } from './state/store.js';
@@ -64,12 +65,16 @@ function envelope(
   if (job.tamper.amountDelta !== 0) notes.push(`amount changed by ${job.tamper.amountDelta}`);
   if (job.tamper.expiredTimestamp === true) notes.push(`timestamp ${EXPIRED_BY_SECONDS}s old`);
   if (job.tamper.unknownSerial === true) notes.push('unknown Wechatpay-Serial');
+  // signTest fault: the first attempt is WeChat's signature probe; the retries are genuine.
+  const probe = job.tamper.signTest === true && job.attempts === 1;
+  if (probe) notes.push(`signature probe (${V3_SIGNTEST_PREFIX})`);
   const headers = signV3Response({
     body,
     platformKey: job.tamper.badSignature ? wrongKeyFor(key) : key.privateKey,
     serial: job.tamper.unknownSerial === true ? UNKNOWN_SERIAL : key.serial,
     timestamp: Math.floor(now / 1000) - (job.tamper.expiredTimestamp === true ? EXPIRED_BY_SECONDS : 0),
   });
+  if (probe) headers['Wechatpay-Signature'] = `${V3_SIGNTEST_PREFIX}${randomBytes(256).toString('base64')}`;
   return { body, headers: { ...JSON_HEADERS, ...headers }, ...(notes.length === 0 ? {} : { tampered: notes.join('; ') }) };
 }
 

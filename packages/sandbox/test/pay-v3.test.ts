@@ -422,3 +422,25 @@ test('virtual time only schedules: hours after clock/advance, real-time v3 signa
   assert.ok((last?.atMs ?? 0) - T0 > 27 * 3600_000, 'delivered a day of virtual time later');
   assert.equal(Number(merchant.received[0]?.headers['wechatpay-timestamp']), Math.floor(T0 / 1000), 'signed at real time');
 });
+
+test('signTest fault: the first attempt is WeChat\'s WECHATPAY/SIGNTEST/ probe, which the SDK refuses; the retry is genuine', async (t) => {
+  const sandbox = await startSandbox(t);
+  const client = await clientFor(sandbox, 'publicKey');
+  const merchant = await startMerchant(t);
+  const seen = verifyingMerchant(merchant, client, sandbox.demoMerchant.apiV3Key);
+  const { openid } = await login(sandbox);
+  const outTradeNo = outNo();
+  const { prepay_id: prepayId } = await client.jsapiPrepay({ description: 'Tea', out_trade_no: outTradeNo, notify_url: merchant.url, amount: { total: 100 }, payer: { openid } });
+  assert.equal((await json(sandbox, 'POST', '/sandbox/faults', { outTradeNo, notify: { signTest: true } })).status, 201);
+  await json(sandbox, 'POST', '/sandbox/wx/requestPayment', { ...client.payParams(prepayId), openid, action: 'pay' });
+  await sandbox.clock.advance(0);
+  assert.match(String(merchant.received[0]?.headers['wechatpay-signature']), /^WECHATPAY\/SIGNTEST\/[A-Za-z0-9+/]+=*$/);
+  assert.equal(seen.events.length, 0);
+  assert.ok(seen.errors[0] instanceof WxPaySignatureError && seen.errors[0].reason === 'bad_signature', String(seen.errors[0]));
+  await sandbox.clock.advance(15);
+  assert.equal(merchant.received.length, 2);
+  assert.equal(merchant.received[1]?.body, merchant.received[0]?.body, 'the same notification, now genuinely signed');
+  assert.equal(seen.events.length, 1);
+  const attempts = ((await json(sandbox, 'GET', `/sandbox/notifications?outTradeNo=${outTradeNo}`)).body.notifications as { attempts: { verdict: string; tampered?: string }[] }[])[0]?.attempts ?? [];
+  assert.deepEqual(attempts.map((a) => [a.verdict, a.tampered]), [['failure', 'signature probe (WECHATPAY/SIGNTEST/)'], ['success', undefined]]);
+});
