@@ -12,14 +12,20 @@ import type { DomainLogger } from '../domain/logger.js';
 import { errorSummary } from '../domain/payment-service.js';
 import type { PaymentService } from '../domain/payment-service.js';
 
-export type FulfilmentHook = (event: OutboxEvent) => Promise<void> | void;
+/**
+ * What the fulfilment hook and the webhook receive: the outbox event plus `livemode` (false in sandbox mode, where
+ * nothing was paid for real), so a receiver can refuse sandbox events, as with Stripe's `livemode`.
+ */
+export type FulfilmentEvent = OutboxEvent & { livemode: boolean };
+export type FulfilmentHook = (event: FulfilmentEvent) => Promise<void> | void;
 
 export type JobsOptions = {
   store: Store;
   payments: PaymentService;
   clock: Clock;
   logger: DomainLogger;
-  onEvent: FulfilmentHook;
+  /** Delivers one outbox event (app.ts adds livemode and calls the fulfilment hook and the webhook). */
+  onEvent: (event: OutboxEvent) => Promise<void> | void;
   /** Query attempts whose prepay is older than this and still unpaid (WeChat suggests within a minute). */
   reconcileAfterMs?: number;
   batch?: number;

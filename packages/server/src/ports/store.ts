@@ -10,6 +10,8 @@ export interface OrderStore {
   getOrder(id: string): Promise<Order | undefined>;
   findByIdempotencyKey(openid: string, key: string): Promise<Order | undefined>;
   listByOpenid(openid: string, limit: number): Promise<Order[]>;
+  /** How many of this user's orders are unpaid and open (CREATED or PAYING): the OPEN_ORDERS_MAX abuse cap. */
+  countUnpaidOrders(openid: string): Promise<number>;
   /** Conditional update: applies only when the current status is one of `from`. Returns whether it applied. */
   transition(id: string, from: readonly OrderStatus[], to: OrderStatus, now: number, patch?: OrderPatch): Promise<boolean>;
   flag(id: string, reason: string, now: number): Promise<void>;

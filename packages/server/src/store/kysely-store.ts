@@ -117,6 +117,16 @@ export class KyselyRepos implements Repos {
     return this.withItems(rows);
   }
 
+  async countUnpaidOrders(openid: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('orders')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('openid', '=', openid)
+      .where('status', 'in', ['CREATED', 'PAYING'])
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
   async transition(id: string, from: readonly OrderStatus[], to: OrderStatus, now: number, patch: OrderPatch = {}): Promise<boolean> {
     if (from.length === 0) return false;
     const result = await this.db

@@ -260,3 +260,77 @@ test('a paid order: GET shows paidAt, repay is 409 already_paid', async (t) => {
   assert.equal(repay.statusCode, 409);
   assert.equal((repay.json() as { error: { code: string } }).error.code, 'already_paid');
 });
+
+// ---- abuse limits (issue 12): per user, not per address; each answered 429 naming the limit ----
+
+const limitsFromConfig = { rateLimits: { login: { max: 1000, timeWindow: 60_000 } } };
+const cart = { items: [{ sku: 'sticker', quantity: 1 }] };
+
+test('ORDERS_PER_MINUTE: order creation is limited per user (openid), and the 429 names the limit', async (t) => {
+  const { app } = await build(t, { env: { ORDERS_PER_MINUTE: '5' }, deps: limitsFromConfig });
+  const alice = await loginAs(app, 'alice');
+  const bob = await loginAs(app, 'bob');
+  const codes: number[] = [];
+  for (let i = 0; i < 8; i++) codes.push((await app.inject({ method: 'POST', url: '/api/orders', headers: auth(alice), payload: cart })).statusCode);
+  assert.deepEqual(codes, [201, 201, 201, 201, 201, 429, 429, 429]);
+  const refused = await app.inject({ method: 'POST', url: '/api/orders', headers: auth(alice), payload: cart });
+  const error = (refused.json() as { error: { code: string; message: string } }).error;
+  assert.equal(error.code, 'rate_limited');
+  assert.match(error.message, /at most 5 per 60 s per user \(ORDERS_PER_MINUTE\)/);
+  // Bob, from the same address, has his own budget; Alice's refused attempts created nothing.
+  assert.equal((await app.inject({ method: 'POST', url: '/api/orders', headers: auth(bob), payload: cart })).statusCode, 201);
+  const list = await app.inject({ method: 'GET', url: '/api/orders', headers: auth(alice) });
+  assert.equal((list.json() as { orders: unknown[] }).orders.length, 5);
+});
+
+test('OPEN_ORDERS_MAX: a user with that many unpaid orders gets 429 until one is paid; an Idempotency-Key replay still answers', async (t) => {
+  const { app, gateway } = await build(t, { env: { OPEN_ORDERS_MAX: '3' } });
+  const alice = await loginAs(app, 'alice');
+  const bob = await loginAs(app, 'bob');
+  const created: { orderId: string; outTradeNo: string }[] = [];
+  for (let i = 0; i < 3; i++) {
+    const res = await app.inject({ method: 'POST', url: '/api/orders', headers: { ...auth(alice), 'idempotency-key': `cart-${i}` }, payload: cart });
+    assert.equal(res.statusCode, 201, res.body);
+    created.push(res.json() as { orderId: string; outTradeNo: string });
+  }
+  const prepaysBefore = gateway.calls.filter((c) => c.op === 'prepay').length;
+  const fourth = await app.inject({ method: 'POST', url: '/api/orders', headers: auth(alice), payload: cart });
+  assert.equal(fourth.statusCode, 429);
+  const error = (fourth.json() as { error: { code: string; message: string } }).error;
+  assert.equal(error.code, 'too_many_open_orders');
+  assert.match(error.message, /at most 3 unpaid orders per user \(OPEN_ORDERS_MAX\)/);
+  assert.equal(gateway.calls.filter((c) => c.op === 'prepay').length, prepaysBefore, 'no unifiedorder for a refused order');
+  // A network retry of an order that exists is not a new order.
+  const replay = await app.inject({ method: 'POST', url: '/api/orders', headers: { ...auth(alice), 'idempotency-key': 'cart-0' }, payload: cart });
+  assert.equal(replay.statusCode, 200);
+  assert.equal((replay.json() as { orderId: string }).orderId, created[0]?.orderId);
+  // Other users are not affected.
+  assert.equal((await app.inject({ method: 'POST', url: '/api/orders', headers: auth(bob), payload: cart })).statusCode, 201);
+  // Paying one frees a place.
+  const paid = await app.inject({ method: 'POST', url: '/wxpay/notify/payment', payload: fakeNotification(gateway.pay(created[1]?.outTradeNo ?? '')) });
+  assert.equal(paid.statusCode, 200);
+  assert.equal((await app.inject({ method: 'POST', url: '/api/orders', headers: auth(alice), payload: cart })).statusCode, 201);
+  assert.equal((await app.inject({ method: 'POST', url: '/api/orders', headers: auth(alice), payload: cart })).statusCode, 429);
+});
+
+test('ORDER_MISSES_PER_MINUTE: probing unknown order ids is limited per user; the window ends', async (t) => {
+  const { app, clock } = await build(t, { env: { ORDER_MISSES_PER_MINUTE: '5' } });
+  const alice = await loginAs(app, 'alice');
+  const bob = await loginAs(app, 'bob');
+  const own = (await app.inject({ method: 'POST', url: '/api/orders', headers: auth(bob), payload: cart })).json() as { orderId: string };
+  const codes: number[] = [];
+  for (let i = 0; i < 8; i++) {
+    codes.push((await app.inject({ method: 'GET', url: `/api/orders/ord_probe${String(i).padStart(20, '0')}`, headers: auth(alice) })).statusCode);
+  }
+  assert.deepEqual(codes, [404, 404, 404, 404, 404, 429, 429, 429]);
+  // Someone else's order is a miss like any other (and stays indistinguishable from a missing one).
+  const blocked = await app.inject({ method: 'GET', url: `/api/orders/${own.orderId}`, headers: auth(alice) });
+  assert.equal(blocked.statusCode, 429);
+  const error = (blocked.json() as { error: { code: string; message: string } }).error;
+  assert.equal(error.code, 'rate_limited');
+  assert.match(error.message, /at most 5 per 60 s per user \(ORDER_MISSES_PER_MINUTE\)/);
+  // Bob is not limited by Alice's misses and reads his order.
+  assert.equal((await app.inject({ method: 'GET', url: `/api/orders/${own.orderId}`, headers: auth(bob) })).statusCode, 200);
+  clock.advance(60_000);
+  assert.equal((await app.inject({ method: 'GET', url: '/api/orders/ord_probe99999999999999999', headers: auth(alice) })).statusCode, 404);
+});
