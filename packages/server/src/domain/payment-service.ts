@@ -187,7 +187,7 @@ export class PaymentService {
       case 'prepay': {
         const at = clock.now();
         await store.setPrepay(attempt.id, result.prepayId, result.signType, at);
-        await store.transition(order.id, ['CREATED'], 'PAYING', at);
+        await store.transition(order.id, 'prepayIssued', at);
         const fresh = (await store.getOrder(order.id)) ?? order;
         const updated: PaymentAttempt = { ...attempt, prepayId: result.prepayId, signType: result.signType, prepayAt: at };
         return { ok: true, order: fresh, attempt: updated, payParams: gateway.payParams(result.prepayId, result.signType) };

@@ -45,7 +45,7 @@ export class RefundService {
         updatedAt: now,
       };
       const started = await store.transaction(async (tx) => {
-        if (!(await tx.transition(order.id, ['PAID', 'PARTIALLY_REFUNDED'], 'REFUNDING', now))) return false;
+        if (!(await tx.transition(order.id, 'refundStarted', now))) return false;
         await tx.insertRefund(fresh);
         return true;
       });
@@ -85,7 +85,7 @@ export class RefundService {
   private async release(tx: Repos, order: Order, now: number): Promise<void> {
     const current = await tx.getOrder(order.id);
     if (current === undefined) return;
-    await tx.transition(order.id, ['REFUNDING'], current.refundedFen > 0 ? 'PARTIALLY_REFUNDED' : 'PAID', now);
+    await tx.transition(order.id, 'refundReleased', now, { to: current.refundedFen > 0 ? 'PARTIALLY_REFUNDED' : 'PAID' });
   }
 
   async applyRefundNotice(tx: Repos, notice: RefundNotice): Promise<RefundOutcome> {
@@ -99,7 +99,7 @@ export class RefundService {
     if (notice.status === 'SUCCESS') {
       if (!(await tx.setRefundStatus(refund.outRefundNo, ['REQUESTED', 'PROCESSING'], 'SUCCESS', now, notice.refundId))) return 'duplicate';
       const refundedFen = order.refundedFen + refund.amountFen;
-      await tx.transition(order.id, ['REFUNDING'], refundedFen >= order.amountFen ? 'REFUNDED' : 'PARTIALLY_REFUNDED', now, { refundedFen });
+      await tx.transition(order.id, 'refundSettled', now, { to: refundedFen >= order.amountFen ? 'REFUNDED' : 'PARTIALLY_REFUNDED', patch: { refundedFen } });
       return 'refunded';
     }
     const to = notice.status === 'CLOSED' ? 'CLOSED' : 'ABNORMAL';

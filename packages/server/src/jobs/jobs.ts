@@ -119,7 +119,7 @@ export class Jobs {
         }
       }
       if ((await store.countOpenAttempts(order.id)) > 0) continue;
-      if (await store.transition(order.id, ['CREATED', 'PAYING'], 'CLOSED', clock.now())) report.changed++;
+      if (await store.transition(order.id, 'expired', clock.now())) report.changed++;
     }
     return report;
   }

@@ -1,5 +1,5 @@
 /** Storage ports. Implementations: store/ (Kysely on SQLite now, PostgreSQL later) and nothing else. */
-import type { AttemptStatus, Order, OrderStatus, PaymentAttempt } from '../domain/order.js';
+import type { AttemptStatus, Order, OrderChange, OrderStatus, PaymentAttempt } from '../domain/order.js';
 import type { Product } from '../domain/pricing.js';
 import type { RefundStatus } from './gateway.js';
 
@@ -10,8 +10,12 @@ export interface OrderStore {
   getOrder(id: string): Promise<Order | undefined>;
   findByIdempotencyKey(openid: string, key: string): Promise<Order | undefined>;
   listByOpenid(openid: string, limit: number): Promise<Order[]>;
-  /** Conditional update: applies only when the current status is one of `from`. Returns whether it applied. */
-  transition(id: string, from: readonly OrderStatus[], to: OrderStatus, now: number, patch?: OrderPatch): Promise<boolean>;
+  /**
+   * Applies the named change of the state machine (domain/order.ts) as a conditional update: only when the current
+   * status is one of the change's sources. `to` picks the target of a change that has several. Returns whether it
+   * applied; a target the change does not allow throws.
+   */
+  transition(id: string, change: OrderChange, now: number, options?: { to?: OrderStatus; patch?: OrderPatch }): Promise<boolean>;
   flag(id: string, reason: string, now: number): Promise<void>;
 
   insertAttempt(attempt: PaymentAttempt): Promise<void>;

@@ -3,7 +3,8 @@
  * conditional UPDATE with affected-row counts), so the PostgreSQL dialect is a new connection, not new code.
  */
 import type { Kysely, Selectable, Transaction } from 'kysely';
-import type { AttemptStatus, Order, OrderItem, OrderStatus, PaymentAttempt } from '../domain/order.js';
+import { UNPAID_STATUSES, resolveChange } from '../domain/order.js';
+import type { AttemptStatus, Order, OrderChange, OrderItem, OrderStatus, PaymentAttempt } from '../domain/order.js';
 import type { Product } from '../domain/pricing.js';
 import type {
   NotificationLogEntry,
@@ -117,8 +118,9 @@ export class KyselyRepos implements Repos {
     return this.withItems(rows);
   }
 
-  async transition(id: string, from: readonly OrderStatus[], to: OrderStatus, now: number, patch: OrderPatch = {}): Promise<boolean> {
-    if (from.length === 0) return false;
+  async transition(id: string, change: OrderChange, now: number, options: { to?: OrderStatus; patch?: OrderPatch } = {}): Promise<boolean> {
+    const { from, to } = resolveChange(change, options.to);
+    const patch = options.patch ?? {};
     const result = await this.db
       .updateTable('orders')
       .set({
@@ -221,7 +223,7 @@ export class KyselyRepos implements Repos {
       .where('a.status', '=', 'OPEN')
       .where('a.prepay_at', '<=', prepayBefore)
       .where('a.time_expire', '>', now)
-      .where('o.status', 'in', ['CREATED', 'PAYING'])
+      .where('o.status', 'in', [...UNPAID_STATUSES])
       .orderBy('a.last_query_at')
       .limit(limit)
       .execute();
@@ -244,7 +246,7 @@ export class KyselyRepos implements Repos {
     const rows = await this.db
       .selectFrom('orders')
       .selectAll()
-      .where('status', 'in', ['CREATED', 'PAYING'])
+      .where('status', 'in', [...UNPAID_STATUSES])
       .where('expires_at', '<=', now)
       .orderBy('expires_at')
       .limit(limit)

@@ -1,33 +1,79 @@
+/**
+ * The state machine, tested through the one function every status change goes through: `transition()` on a real
+ * store (SQLite in memory), for every named change from every status. The table in domain/order.ts is the only list
+ * of allowed moves; these tests pin its behaviour to DESIGN.md.
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { canTransition, isPaidOrLater, isUnpaid, ORDER_STATUSES, prepayUsable, sourcesOf, PREPAY_LIFETIME_MS } from '../../src/domain/order.js';
-import type { OrderStatus, PaymentAttempt } from '../../src/domain/order.js';
+import { ORDER_CHANGES, ORDER_STATUSES, canTransition, isPaidOrLater, isUnpaid, prepayUsable, resolveChange, sourcesOf, PREPAY_LIFETIME_MS } from '../../src/domain/order.js';
+import type { OrderChange, OrderStatus, PaymentAttempt } from '../../src/domain/order.js';
+import { openStore } from '../../src/store/open.js';
+import { NOW, order } from '../store/sample-rows.js';
 
-test('the state machine allows exactly the transitions of DESIGN.md', () => {
-  const allowed: [OrderStatus, OrderStatus][] = [
-    ['CREATED', 'PAYING'],
-    ['CREATED', 'PAID'],
-    ['CREATED', 'CLOSED'],
-    ['PAYING', 'PAID'],
-    ['PAYING', 'CLOSED'],
-    ['PAID', 'REFUNDING'],
-    ['REFUNDING', 'PARTIALLY_REFUNDED'],
-    ['REFUNDING', 'REFUNDED'],
-    ['REFUNDING', 'PAID'],
-    ['PARTIALLY_REFUNDED', 'REFUNDING'],
-    ['CLOSED', 'PAID'],
-  ];
-  for (const from of ORDER_STATUSES) {
-    for (const to of ORDER_STATUSES) {
-      const expected = allowed.some(([f, t]) => f === from && t === to);
-      assert.equal(canTransition(from, to), expected, `${from} → ${to}`);
+/** DESIGN.md's transitions, by cause: [change, from, to]. */
+const ALLOWED: [OrderChange, OrderStatus, OrderStatus][] = [
+  ['prepayIssued', 'CREATED', 'PAYING'],
+  ['paid', 'CREATED', 'PAID'],
+  ['paid', 'PAYING', 'PAID'],
+  ['paidAfterClose', 'CLOSED', 'PAID'],
+  ['expired', 'CREATED', 'CLOSED'],
+  ['expired', 'PAYING', 'CLOSED'],
+  ['refundStarted', 'PAID', 'REFUNDING'],
+  ['refundStarted', 'PARTIALLY_REFUNDED', 'REFUNDING'],
+  ['refundSettled', 'REFUNDING', 'PARTIALLY_REFUNDED'],
+  ['refundSettled', 'REFUNDING', 'REFUNDED'],
+  ['refundReleased', 'REFUNDING', 'PAID'],
+  ['refundReleased', 'REFUNDING', 'PARTIALLY_REFUNDED'],
+];
+
+const targetsOf = (change: OrderChange) => [...new Set(ALLOWED.filter(([c]) => c === change).map(([, , to]) => to))];
+
+test('transition() applies each change exactly from the statuses the table allows, to the targets it allows', async (t) => {
+  const store = await openStore({ kind: 'sqlite', path: ':memory:' });
+  t.after(() => store.close());
+  let n = 0;
+  for (const change of ORDER_CHANGES) {
+    for (const to of targetsOf(change)) {
+      for (const from of ORDER_STATUSES) {
+        const id = `o${++n}`;
+        await store.insertOrder(order(id, { status: from }));
+        const expected = ALLOWED.some(([c, f, target]) => c === change && f === from && target === to);
+        assert.equal(await store.transition(id, change, NOW + 1, { to }), expected, `${change}: ${from} → ${to}`);
+        assert.equal((await store.getOrder(id))?.status, expected ? to : from, `${change}: ${from} → ${to}`);
+        // A second delivery of the same change never applies twice (unless the change loops, which none does).
+        assert.equal(await store.transition(id, change, NOW + 2, { to }), false, `${change} twice from ${from}`);
+      }
     }
   }
 });
 
-test('nothing leaves REFUNDED, and PAID is never reached twice from itself', () => {
+test('transition() refuses a target the change does not lead to, and writes nothing', async (t) => {
+  const store = await openStore({ kind: 'sqlite', path: ':memory:' });
+  t.after(() => store.close());
+  await store.insertOrder(order('o1', { status: 'REFUNDING' }));
+  await assert.rejects(store.transition('o1', 'refundSettled', NOW + 1, { to: 'PAID' }), /cannot lead to PAID/);
+  await assert.rejects(store.transition('o1', 'refundReleased', NOW + 1), /needs a target/);
+  assert.equal((await store.getOrder('o1'))?.status, 'REFUNDING');
+  assert.throws(() => resolveChange('paid', 'CLOSED'));
+});
+
+test('a payment never moves an order out of REFUNDING, and an expiry never closes a paid order', async (t) => {
+  const store = await openStore({ kind: 'sqlite', path: ':memory:' });
+  t.after(() => store.close());
+  for (const status of ['REFUNDING', 'PAID', 'PARTIALLY_REFUNDED', 'REFUNDED'] as const) {
+    await store.insertOrder(order(`o-${status}`, { status }));
+    assert.equal(await store.transition(`o-${status}`, 'paid', NOW + 1), false, status);
+    assert.equal(await store.transition(`o-${status}`, 'expired', NOW + 1), false, status);
+  }
+});
+
+test('the derived edge view matches the table: nothing leaves REFUNDED, PAID is never reached from itself', () => {
+  for (const from of ORDER_STATUSES) {
+    for (const to of ORDER_STATUSES) {
+      assert.equal(canTransition(from, to), ALLOWED.some(([, f, target]) => f === from && target === to), `${from} → ${to}`);
+    }
+  }
   for (const to of ORDER_STATUSES) assert.equal(canTransition('REFUNDED', to), false);
-  assert.equal(canTransition('PAID', 'PAID'), false);
   assert.deepEqual(sourcesOf('PAID').sort(), ['CLOSED', 'CREATED', 'PAYING', 'REFUNDING'], 'REFUNDING → PAID: a refund WeChat refused');
 });
 
