@@ -31,8 +31,15 @@ const MIN_PAY_WINDOW_MS = 6 * 60_000;
 export type PaymentReady = { ok: true; order: Order; attempt: PaymentAttempt; payParams: PayParams };
 export type PaymentRefused = { ok: false; reason: 'already_paid' | 'not_payable' | 'expired' };
 
+/**
+ * A repeated Idempotency-Key for an order that can no longer be paid (paid, refunded, closed, expired): the same order
+ * with its current status, no pay parameters (Stripe's rule: the key returns the first result, here as it stands now).
+ */
+export type OrderReplay = { ok: true; replayed: true; order: Order; attempt: PaymentAttempt | undefined; payParams: undefined };
+
 export type CreateOrderResult =
   | (PaymentReady & { replayed: boolean })
+  | OrderReplay
   | (PaymentRefused & { order: Order })
   | { ok: false; reason: Exclude<PricingResult, { ok: true }>['reason']; sku?: string | undefined }
   /** The idempotency key was used before for a different cart. */
@@ -110,7 +117,16 @@ export class PaymentService {
 
   private async resume(order: Order, clientIp: string, replayed: boolean): Promise<CreateOrderResult> {
     const result = await this.preparePayment(order, clientIp);
-    return result.ok ? { ...result, replayed } : { ...result, order };
+    if (result.ok) return { ...result, replayed };
+    if (!replayed) return { ...result, order };
+    const current = (await this.o.store.getOrder(order.id)) ?? order;
+    return { ok: true, replayed: true, order: current, attempt: await this.attemptToShow(current), payParams: undefined };
+  }
+
+  /** The attempt that paid the order, else its latest one: whose out_trade_no the order answers with. */
+  async attemptToShow(order: Order): Promise<PaymentAttempt | undefined> {
+    const paid = order.paidAttemptId === undefined ? undefined : await this.o.store.getAttempt(order.paidAttemptId);
+    return paid ?? (await this.o.store.latestAttempt(order.id));
   }
 
   private newAttempt(order: Order, now: number): PaymentAttempt {

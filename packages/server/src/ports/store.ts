@@ -19,6 +19,7 @@ export interface OrderStore {
   flag(id: string, reason: string, now: number): Promise<void>;
 
   insertAttempt(attempt: PaymentAttempt): Promise<void>;
+  getAttempt(id: string): Promise<PaymentAttempt | undefined>;
   getAttemptByOutTradeNo(outTradeNo: string): Promise<PaymentAttempt | undefined>;
   latestAttempt(orderId: string): Promise<PaymentAttempt | undefined>;
   setPrepay(attemptId: string, prepayId: string, signType: string, at: number): Promise<void>;

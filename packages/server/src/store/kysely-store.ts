@@ -162,6 +162,11 @@ export class KyselyRepos implements Repos {
       .execute();
   }
 
+  async getAttempt(id: string): Promise<PaymentAttempt | undefined> {
+    const row = await this.db.selectFrom('payment_attempts').selectAll().where('id', '=', id).executeTakeFirst();
+    return row === undefined ? undefined : toAttempt(row);
+  }
+
   async getAttemptByOutTradeNo(outTradeNo: string): Promise<PaymentAttempt | undefined> {
     const row = await this.db.selectFrom('payment_attempts').selectAll().where('out_trade_no', '=', outTradeNo).executeTakeFirst();
     return row === undefined ? undefined : toAttempt(row);

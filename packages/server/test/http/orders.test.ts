@@ -260,3 +260,22 @@ test('a paid order: GET shows paidAt, repay is 409 already_paid', async (t) => {
   assert.equal(repay.statusCode, 409);
   assert.equal((repay.json() as { error: { code: string } }).error.code, 'already_paid');
 });
+
+test('a repeated Idempotency-Key after payment answers the same order (200) with its current status, not 409', async (t) => {
+  const { app, gateway, clock } = await build(t);
+  const token = await loginAs(app);
+  const send = () => app.inject({ method: 'POST', url: '/api/orders', headers: { ...auth(token), 'idempotency-key': 'paid-key' }, payload: { items: [{ sku: 'sticker', quantity: 1 }] } });
+  const first = await send();
+  assert.equal(first.statusCode, 201);
+  const created = first.json() as { orderId: string; outTradeNo: string; amount: number };
+  await app.inject({ method: 'POST', url: '/wxpay/notify/payment', payload: fakeNotification(gateway.pay(created.outTradeNo)) });
+  const again = await send();
+  assert.equal(again.statusCode, 200, again.body);
+  assert.deepEqual(again.json(), { orderId: created.orderId, outTradeNo: created.outTradeNo, amount: created.amount, status: 'PAID' });
+  // Long after, past the order's expiry: still the same order, never a second one.
+  clock.advance(3 * 24 * 3600_000);
+  const later = await send();
+  assert.equal(later.statusCode, 200);
+  assert.equal((later.json() as { orderId: string }).orderId, created.orderId);
+  assert.equal(gateway.calls.filter((c) => c.op === 'prepay').length, 1, 'no new prepay for a paid order');
+});
