@@ -3,13 +3,13 @@
  * live prepay, otherwise a new attempt after closing the old one), and learning about payments by asking WeChat.
  * WeChat is never called inside a database transaction.
  */
-import { GatewayError } from '../ports/gateway.js';
+import { GatewayError, GatewayRequestError } from '../ports/gateway.js';
 import type { PayParams } from '../ports/gateway.js';
 import { applyPayment, REVIEW_OUTCOMES } from './apply-payment.js';
 import type { ApplyContext, PaymentOutcome } from './apply-payment.js';
 import { isPaidOrLater, isUnpaid, prepayUsable } from './order.js';
 import type { Order, PaymentAttempt } from './order.js';
-import { priceCart } from './pricing.js';
+import { fitDescription, priceCart } from './pricing.js';
 import type { CartLine, PricingResult } from './pricing.js';
 import type { ServiceDeps } from './service-deps.js';
 
@@ -190,15 +190,23 @@ export class PaymentService {
       if (!(await this.insertAttemptOnce(fresh))) return this.prepare((await store.getOrder(order.id)) ?? order, clientIp, depth + 1);
       attempt = fresh;
     }
-    const result = await gateway.createPrepay({
-      outTradeNo: attempt.outTradeNo,
-      description: order.description,
-      amountFen: attempt.amountFen,
-      openid: order.openid,
-      notifyUrl: this.o.notifyUrl(),
-      timeExpire: attempt.timeExpire,
-      clientIp,
-    });
+    let result;
+    try {
+      result = await gateway.createPrepay({
+        outTradeNo: attempt.outTradeNo,
+        description: fitDescription(order.description),
+        amountFen: attempt.amountFen,
+        openid: order.openid,
+        notifyUrl: this.o.notifyUrl(),
+        timeExpire: attempt.timeExpire,
+        clientIp,
+      });
+    } catch (error) {
+      // Refused before it was sent: this out_trade_no never reached WeChat, so retiring it locally is safe, and the
+      // order's next try starts a new attempt instead of resending the same refused request forever.
+      if (error instanceof GatewayRequestError) await store.setAttemptStatus(attempt.id, ['OPEN'], 'CLOSED');
+      throw error;
+    }
     switch (result.kind) {
       case 'prepay': {
         const at = clock.now();

@@ -22,6 +22,21 @@ export class GatewayError extends Error {
   }
 }
 
+/**
+ * A request we built that WeChat would refuse (a field too long, a bad format), detected before anything was sent:
+ * our bug, not WeChat being unavailable. Nothing reached WeChat, so the attempt it was for can be retired locally.
+ */
+export class GatewayRequestError extends Error {
+  readonly code = 'INVALID_REQUEST';
+  /** The request field at fault, as the SDK names it. */
+  readonly field: string | undefined;
+  constructor(message: string, options: { field?: string | undefined; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'GatewayRequestError';
+    this.field = options.field;
+  }
+}
+
 export type PrepayRequest = {
   outTradeNo: string;
   description: string;
