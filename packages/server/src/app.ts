@@ -180,6 +180,11 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<W
       reconcileAfterMs: config.reconcileAfterSeconds * 1000,
       ...(leases === undefined ? {} : { leases }),
       bills,
+      notifications,
+      notificationRetention: {
+        authenticMs: config.notificationRetentionDays.authentic * 86_400_000,
+        refusedMs: config.notificationRetentionDays.refused * 86_400_000,
+      },
     });
     // One access token for every instance of this appid: WeChat invalidates the old one whenever anyone fetches anew.
     let accessTokens = deps.accessTokens;
@@ -226,7 +231,11 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<W
     if (deps.sandboxUrl !== undefined) await app.register(sandboxProxy, { target: deps.sandboxUrl });
     if (deps.demoRoot !== undefined) await app.register(demoRoutes, { root: deps.demoRoot, appid: gateway.appid });
 
-    if (ownsStore) app.addHook('onClose', async () => store.close());
+    app.addHook('onClose', async () => {
+      // Refusal counts still in memory are written before the store closes.
+      await notifications.flushRefusals();
+      if (ownsStore) await store.close();
+    });
     return app as unknown as WxPayApp;
   } catch (error) {
     if (ownsStore) await store.close();

@@ -94,6 +94,11 @@ export type AppConfig = {
   readonly webhook: { readonly url: string; readonly secret: string } | undefined;
   /** REDIS_URL: share the WeChat access token through Redis instead of the database. */
   readonly redisUrl: string | undefined;
+  /**
+   * How long the notification log keeps authentic deliveries (NOTIFICATION_LOG_RETENTION_DAYS, default 90) and
+   * refused ones with their counters (NOTIFICATION_REFUSED_RETENTION_DAYS, default 7); pruned by the jobs.
+   */
+  readonly notificationRetentionDays: { readonly authentic: number; readonly refused: number };
 };
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -300,6 +305,10 @@ export function loadConfig(env: Env): AppConfig {
     reconcileAfterSeconds: int(env, 'RECONCILE_AFTER_SECONDS', 60, 1, 24 * 3600),
     webhook: parseWebhook(env),
     redisUrl: redisUrl(env),
+    notificationRetentionDays: Object.freeze({
+      authentic: int(env, 'NOTIFICATION_LOG_RETENTION_DAYS', 90, 1, 3650),
+      refused: int(env, 'NOTIFICATION_REFUSED_RETENTION_DAYS', 7, 1, 3650),
+    }),
   };
   return Object.freeze(config);
 }

@@ -7,6 +7,8 @@
 import type { InboundNotification, NotificationAnswer, PaymentNotice, RefundNotice, Verified } from '../ports/gateway.js';
 import type { NotificationLogEntry, Repos } from '../ports/store.js';
 import { applyPayment } from './apply-payment.js';
+import { MINUTE_MS, RefusalSampler, contentTypeRefusal } from './notification-intake.js';
+import type { RefusalSampling } from './notification-intake.js';
 import type { PaymentOutcome } from './apply-payment.js';
 import { errorSummary } from './payment-service.js';
 import type { PaymentService } from './payment-service.js';
@@ -17,6 +19,8 @@ export type NotificationServiceOptions = ServiceDeps & {
   payments: PaymentService;
   refunds: RefundService;
   paidAfterClose: 'refund' | 'accept';
+  /** How many refused deliveries are kept raw (default: notification-intake.ts). */
+  refusalSampling?: RefusalSampling;
 };
 
 /** Keep WeChat's headers for the audit trail, nothing else a proxy may have added (cookies, authorization). */
@@ -32,7 +36,12 @@ function auditHeaders(headers: InboundNotification['headers']): Record<string, s
 }
 
 export class NotificationService {
-  constructor(private readonly o: NotificationServiceOptions) {}
+  private readonly refusals: RefusalSampler;
+  private lastRefusalMinute = -1;
+
+  constructor(private readonly o: NotificationServiceOptions) {
+    this.refusals = new RefusalSampler(o.refusalSampling);
+  }
 
   private entry(kind: 'payment' | 'refund', input: InboundNotification): NotificationLogEntry {
     return {
@@ -49,12 +58,44 @@ export class NotificationService {
     };
   }
 
-  private async logRejected(entry: NotificationLogEntry, reason: string): Promise<void> {
-    this.o.logger.warn({ kind: entry.kind, reason, alert: true }, 'notification rejected');
+  /**
+   * A refused delivery: counted; stored raw (and alerted) only as one of the first few of its kind, source and reason
+   * in this minute. Neither the count nor a skipped sample costs a database write on the request.
+   */
+  private async logRejected(entry: NotificationLogEntry | undefined, kind: 'payment' | 'refund', source: string | undefined, reason: string): Promise<void> {
+    const now = this.o.clock.now();
+    const minute = Math.floor(now / MINUTE_MS) * MINUTE_MS;
+    const sample = this.refusals.record({ minute, kind, source: source ?? 'unknown', reason });
+    if (minute > this.lastRefusalMinute) {
+      // A new minute: the finished ones are written now (one row per key), not left in memory until the next job run.
+      if (this.lastRefusalMinute !== -1 && this.refusals.hasCountsBefore(minute)) void this.flushRefusals();
+      this.lastRefusalMinute = minute;
+    }
+    if (!sample || entry === undefined) return;
+    this.o.logger.warn({ kind, reason, source, alert: true }, 'notification rejected');
     try {
       await this.o.store.logNotification({ ...entry, outcome: `rejected:${reason}` });
     } catch (error) {
       this.o.logger.error({ err: errorSummary(error) }, 'could not log a rejected notification');
+    }
+  }
+
+  /** A delivery refused before its body was read (too large, unreadable): counted, never stored. */
+  refuseUnread(kind: 'payment' | 'refund', source: string | undefined, reason: string): void {
+    void this.logRejected(undefined, kind, source, reason);
+  }
+
+  /** Writes the refusal counts held in memory (the jobs call it on every instance; also on close). Returns the rows. */
+  async flushRefusals(): Promise<number> {
+    const rows = this.refusals.drain();
+    if (rows.length === 0) return 0;
+    try {
+      await this.o.store.addRefusalCounts(rows);
+      return rows.length;
+    } catch (error) {
+      this.refusals.restore(rows);
+      this.o.logger.warn({ err: errorSummary(error) }, 'could not write notification refusal counts; kept for the next flush');
+      return 0;
     }
   }
 
@@ -97,14 +138,20 @@ export class NotificationService {
   ): Promise<NotificationAnswer> {
     const { gateway, store } = this.o;
     const entry = this.entry(kind, input);
+    // Cheap checks first (size was checked by the route), then the signature: nothing is written before both pass.
     let verified: Verified<N>;
-    try {
-      verified = await steps.verify();
-    } catch (error) {
-      verified = { authentic: false, reason: `verify_error:${errorSummary(error)}` };
+    const badType = contentTypeRefusal(gateway.apiVersion, input.headers);
+    if (badType !== undefined) {
+      verified = { authentic: false, reason: badType };
+    } else {
+      try {
+        verified = await steps.verify();
+      } catch (error) {
+        verified = { authentic: false, reason: `verify_error:${errorSummary(error)}` };
+      }
     }
     if (!verified.authentic) {
-      await this.logRejected(entry, verified.reason);
+      await this.logRejected(entry, kind, input.source, verified.reason);
       return gateway.answer(false, verified.reason);
     }
     const notice = verified.notice;

@@ -34,7 +34,15 @@ export type JobsOptions = {
   retryBaseMs?: number;
   /** The daily bill reconciliation (jobs/bill-reconciliation.ts), run last on each tick; it decides itself when it is due. */
   bills?: { runDaily(): Promise<JobReport> } | undefined;
+  /** The notification service: its in-memory refusal counts are written on every tick, by every instance. */
+  notifications?: { flushRefusals(): Promise<number> } | undefined;
+  /** Notification log retention (ms): authentic deliveries, and refused ones with their counters. */
+  notificationRetention?: { authenticMs: number; refusedMs: number } | undefined;
 };
+
+/** Rows deleted per statement by the retention job, and statements per run: short write transactions, bounded work. */
+const PRUNE_BATCH = 1_000;
+const PRUNE_ROUNDS = 20;
 
 export type JobReport = { examined: number; changed: number; failed: number };
 
@@ -124,6 +132,25 @@ export class Jobs {
     return report;
   }
 
+  /**
+   * Notification log retention, under a lease (one instance prunes at a time): authentic deliveries older than their
+   * retention, refused samples and refusal counters older than theirs, in bounded batches.
+   */
+  async pruneNotifications(): Promise<JobReport> {
+    const retention = this.o.notificationRetention;
+    if (retention === undefined) return { examined: 0, changed: 0, failed: 0 };
+    return this.singleton('notification-retention', async () => {
+      const now = this.o.clock.now();
+      let changed = 0;
+      for (let round = 0; round < PRUNE_ROUNDS; round++) {
+        const deleted = await this.o.store.pruneNotifications(now - retention.authenticMs, now - retention.refusedMs, PRUNE_BATCH);
+        changed += deleted;
+        if (deleted === 0) break;
+      }
+      return { examined: changed, changed, failed: 0 };
+    });
+  }
+
   /** Deliver outbox events to the fulfilment hook: at least once, with exponential backoff on failure. */
   async deliverOutbox(): Promise<JobReport> {
     const { store, clock } = this.o;
@@ -148,6 +175,8 @@ export class Jobs {
     await this.reconcile();
     await this.expire();
     await this.deliverOutbox();
+    await this.o.notifications?.flushRefusals();
+    await this.pruneNotifications();
     await this.o.bills?.runDaily();
   }
 }

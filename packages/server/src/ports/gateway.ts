@@ -106,7 +106,12 @@ export type RefundRequest = {
 export type RefundResult = { kind: 'accepted'; refundId: string; status: RefundStatus } | { kind: 'rejected'; code: string; message: string };
 
 /** Raw HTTP delivery of a notification, as received: verification needs the exact bytes. */
-export type InboundNotification = { headers: Readonly<Record<string, string | string[] | undefined>>; body: Buffer };
+export type InboundNotification = {
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+  body: Buffer;
+  /** Who sent it (the client IP), for counting refusals by source; never used to refuse or throttle. */
+  source?: string | undefined;
+};
 
 export type Verified<T> = { authentic: true; notice: T } | { authentic: false; reason: string };
 

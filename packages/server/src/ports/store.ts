@@ -74,9 +74,21 @@ export type NotificationLogEntry = {
   outTradeNo: string | undefined;
 };
 
+/** How many deliveries of one kind, from one source, were refused for one reason in one minute (start, epoch ms). */
+export type RefusalCount = { minute: number; kind: 'payment' | 'refund'; source: string; reason: string; count: number };
+
 export interface NotificationStore {
-  /** Every delivery, verified or not: the audit trail. */
+  /** Authentic deliveries, and a sample of refused ones: the audit trail. */
   logNotification(entry: NotificationLogEntry): Promise<void>;
+  /** Adds to the refusal counters (one row per minute, kind, source and reason; `rows` has each key once). */
+  addRefusalCounts(rows: readonly RefusalCount[]): Promise<void>;
+  /** Counter rows from `sinceMinute` on, oldest first. */
+  listRefusalCounts(sinceMinute: number, limit: number): Promise<RefusalCount[]>;
+  /**
+   * Retention: deletes up to `limit` log rows of authentic deliveries received before `authenticBefore`, of refused
+   * ones before `refusedBefore`, and refusal counters older than `refusedBefore`. Returns how many rows went.
+   */
+  pruneNotifications(authenticBefore: number, refusedBefore: number, limit: number): Promise<number>;
   /** The business event, unique by key. Returns false when it was already recorded (a redelivery). */
   recordEvent(eventKey: string, kind: 'payment' | 'refund', outTradeNo: string, outcome: string, now: number): Promise<boolean>;
   listNotifications(limit: number): Promise<NotificationLogEntry[]>;

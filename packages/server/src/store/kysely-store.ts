@@ -11,6 +11,7 @@ import type {
   OrderPatch,
   OutboxEvent,
   Refund,
+  RefusalCount,
   Repos,
   Session,
   Store,
@@ -325,6 +326,47 @@ export class KyselyRepos implements Repos {
         out_trade_no: e.outTradeNo ?? null,
       })
       .execute();
+  }
+
+  async addRefusalCounts(rows: readonly RefusalCount[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.db
+      .insertInto('notification_refusals')
+      .values(rows.map((r) => ({ minute: r.minute, kind: r.kind, source: r.source, reason: r.reason, count: r.count })))
+      .onConflict((oc) =>
+        oc.columns(['minute', 'kind', 'source', 'reason']).doUpdateSet((eb) => ({ count: eb('notification_refusals.count', '+', eb.ref('excluded.count')) })),
+      )
+      .execute();
+  }
+
+  async listRefusalCounts(sinceMinute: number, limit: number): Promise<RefusalCount[]> {
+    const rows = await this.db
+      .selectFrom('notification_refusals')
+      .selectAll()
+      .where('minute', '>=', sinceMinute)
+      .orderBy('minute')
+      .orderBy('kind')
+      .orderBy('source')
+      .orderBy('reason')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ minute: Number(r.minute), kind: r.kind as RefusalCount['kind'], source: r.source, reason: r.reason, count: Number(r.count) }));
+  }
+
+  async pruneNotifications(authenticBefore: number, refusedBefore: number, limit: number): Promise<number> {
+    // Bounded deletes (ids chosen by a LIMITed subquery, which both dialects accept): a long backlog is pruned over
+    // several short transactions instead of one that holds the write lock for seconds.
+    const logRows = (authentic: number, before: number) =>
+      this.db
+        .deleteFrom('notification_log')
+        .where('id', 'in', (eb) =>
+          eb.selectFrom('notification_log').select('id').where('authentic', '=', authentic).where('received_at', '<', before).limit(limit),
+        )
+        .executeTakeFirst();
+    const authentic = await logRows(1, authenticBefore);
+    const refused = await logRows(0, refusedBefore);
+    const counters = await this.db.deleteFrom('notification_refusals').where('minute', '<', refusedBefore).executeTakeFirst();
+    return [authentic, refused, counters].reduce((sum, r) => sum + Number(r.numDeletedRows), 0);
   }
 
   async recordEvent(eventKey: string, kind: 'payment' | 'refund', outTradeNo: string, outcome: string, now: number): Promise<boolean> {
