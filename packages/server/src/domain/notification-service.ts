@@ -102,11 +102,17 @@ export class NotificationService {
   handlePayment(input: InboundNotification): Promise<NotificationAnswer> {
     const { gateway } = this.o;
     return this.handle<PaymentNotice, PaymentOutcome>('payment', input, {
-      verify: () => gateway.verifyPaymentNotification(input),
-      apply: async (tx, notice) =>
-        notice.success
-          ? await applyPayment(tx, { appid: gateway.appid, mchid: gateway.mchid, paidAfterClose: this.o.paidAfterClose, ids: this.o.ids, now: this.o.clock.now() }, notice)
-          : 'not_success',
+      // Parse, find the attempt, then verify with its sign type (a read, never a write, before verification).
+      verify: () => gateway.verifyPaymentNotification(input, async (outTradeNo) => {
+        const attempt = await this.o.store.getAttemptByOutTradeNo(outTradeNo);
+        return attempt === undefined ? undefined : { signType: attempt.signType };
+      }),
+      apply: async (tx, notice) => {
+        if (!notice.success) return 'not_success';
+        // Verified without knowing the attempt (it did not exist): kept for the audit trail, never applied.
+        if (!notice.signatureBound) return 'unknown_order';
+        return applyPayment(tx, { appid: gateway.appid, mchid: gateway.mchid, paidAfterClose: this.o.paidAfterClose, ids: this.o.ids, now: this.o.clock.now() }, notice);
+      },
       recorded: (outcome, notice) => this.o.payments.report(outcome, notice.outTradeNo, 'notification'),
       subject: (notice) => ({ outTradeNo: notice.outTradeNo }),
     });

@@ -77,7 +77,16 @@ export type PaymentNotice = PaymentFacts & {
   eventKey: string;
   /** result_code / trade_state is SUCCESS. */
   success: boolean;
+  /**
+   * The signature was checked the way the attempt it names requires (v2: with the sign type that attempt was placed
+   * with; v3: always). False: no such attempt was found, so a v2 signature was told apart by its length — enough for
+   * the audit trail, never for a state change.
+   */
+  signatureBound: boolean;
 };
+
+/** The attempt a payment notification names, as far as verifying it needs (v2: the sign type it was placed with). */
+export type AttemptLookup = (outTradeNo: string) => Promise<{ signType: string | undefined } | undefined>;
 
 export type RefundStatus = 'PROCESSING' | 'SUCCESS' | 'CLOSED' | 'ABNORMAL';
 
@@ -159,7 +168,8 @@ export interface PaymentGateway {
   closePayment(outTradeNo: string): Promise<'closed' | 'already_paid'>;
   refund(request: RefundRequest): Promise<RefundResult>;
   /** Verify before anything is trusted; never throws for forged input, only reports it. */
-  verifyPaymentNotification(input: InboundNotification): Promise<Verified<PaymentNotice>>;
+  /** `attemptOf`: v2 verifies with the sign type of the attempt the notification names (parse, find, then verify). */
+  verifyPaymentNotification(input: InboundNotification, attemptOf?: AttemptLookup): Promise<Verified<PaymentNotice>>;
   verifyRefundNotification(input: InboundNotification): Promise<Verified<RefundNotice>>;
   answer(ok: boolean, failure?: NotificationFailure): NotificationAnswer;
   /**
