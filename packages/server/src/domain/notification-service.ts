@@ -122,7 +122,7 @@ export class NotificationService {
     return this.handle<RefundNotice, RefundOutcome>('refund', input, {
       verify: () => this.o.gateway.verifyRefundNotification(input),
       apply: (tx, notice) => this.o.refunds.applyRefundNotice(tx, notice),
-      recorded: () => {},
+      recorded: (outcome, notice) => this.o.refunds.report(outcome, notice),
       subject: (notice) => ({ outRefundNo: notice.outRefundNo }),
     });
   }
