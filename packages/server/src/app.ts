@@ -160,10 +160,12 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<W
       ((event) => {
         logger.info({ topic: event.topic, orderId: event.orderId }, 'fulfilment event (pass onEvent to buildApp to act on it)');
       });
+    // A delivery must end well within the outbox lease, or another instance would deliver the event meanwhile.
+    const deliveryTimeoutMs = Math.min(config.outboxTimeoutMs, Math.floor(config.jobsLeaseMs / 2));
     // WEBHOOK_URL: after the in-process hook, the same event goes to the merchant's endpoint, signed (jobs/webhook.ts).
     const deliver = config.webhook === undefined
       ? onEvent
-      : composeHooks(onEvent, createWebhookHook({ url: config.webhook.url, secret: config.webhook.secret, clock, timeoutMs: Math.min(10_000, Math.floor(config.jobsLeaseMs / 2)) }));
+      : composeHooks(onEvent, createWebhookHook({ url: config.webhook.url, secret: config.webhook.secret, clock, timeoutMs: deliveryTimeoutMs }));
     const leases = store instanceof KyselyStore ? new SqlJobLeases(store.database) : undefined;
     const adminStore = store instanceof KyselyStore ? new KyselyAdminStore(store.database) : undefined;
     const bills = adminStore === undefined
@@ -177,6 +179,8 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<W
       onEvent: deliver,
       leaseMs: config.jobsLeaseMs,
       retryBaseMs: config.jobsRetryBaseMs,
+      deliveryConcurrency: config.outboxConcurrency,
+      deliveryTimeoutMs,
       reconcileAfterMs: config.reconcileAfterSeconds * 1000,
       ...(leases === undefined ? {} : { leases }),
       bills,

@@ -88,6 +88,10 @@ export type AppConfig = {
   readonly jobsLeaseMs: number;
   /** JOBS_RETRY_BASE_MS: a failed outbox delivery is retried after base × 2^attempt, capped at an hour (default 5 000). */
   readonly jobsRetryBaseMs: number;
+  /** OUTBOX_CONCURRENCY: fulfilment events delivered at once per instance (default 8). */
+  readonly outboxConcurrency: number;
+  /** OUTBOX_TIMEOUT_MS: one delivery's time limit, after which it is retried (default 10 000, at most half the lease). */
+  readonly outboxTimeoutMs: number;
   /** RECONCILE_AFTER_SECONDS: query an unpaid attempt this long after its prepay (default 60). */
   readonly reconcileAfterSeconds: number;
   /** WEBHOOK_URL: fulfilment events are also POSTed here, signed with WEBHOOK_SECRET. */
@@ -302,6 +306,8 @@ export function loadConfig(env: Env): AppConfig {
     jobsIntervalMs: int(env, 'JOBS_INTERVAL_MS', 15_000, 50, 3_600_000),
     jobsLeaseMs: int(env, 'JOBS_LEASE_MS', 60_000, 1_000, 3_600_000),
     jobsRetryBaseMs: int(env, 'JOBS_RETRY_BASE_MS', 5_000, 100, 3_600_000),
+    outboxConcurrency: int(env, 'OUTBOX_CONCURRENCY', 8, 1, 100),
+    outboxTimeoutMs: int(env, 'OUTBOX_TIMEOUT_MS', 10_000, 100, 3_600_000),
     reconcileAfterSeconds: int(env, 'RECONCILE_AFTER_SECONDS', 60, 1, 24 * 3600),
     webhook: parseWebhook(env),
     redisUrl: redisUrl(env),

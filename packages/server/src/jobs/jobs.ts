@@ -12,7 +12,8 @@ import type { DomainLogger } from '../domain/logger.js';
 import { errorSummary } from '../domain/payment-service.js';
 import type { PaymentService } from '../domain/payment-service.js';
 
-export type FulfilmentHook = (event: OutboxEvent) => Promise<void> | void;
+/** `signal` aborts when the delivery's time is up (the event is then retried later); a hook may pass it to fetch. */
+export type FulfilmentHook = (event: OutboxEvent, signal?: AbortSignal) => Promise<void> | void;
 
 export type JobsOptions = {
   store: Store;
@@ -32,6 +33,10 @@ export type JobsOptions = {
   leaseMs?: number;
   /** A failed delivery is retried after retryBaseMs × 2^attempt, capped at an hour (default 5 s). */
   retryBaseMs?: number;
+  /** Outbox events delivered at once (default 8): one slow receiver holds one slot, not the whole batch. */
+  deliveryConcurrency?: number;
+  /** One delivery may take this long before it counts as failed and is retried later (default 10 s, under the lease). */
+  deliveryTimeoutMs?: number;
   /** The daily bill reconciliation (jobs/bill-reconciliation.ts), run last on each tick; it decides itself when it is due. */
   bills?: { runDaily(): Promise<JobReport> } | undefined;
   /** The notification service: its in-memory refusal counts are written on every tick, by every instance. */
@@ -151,24 +156,50 @@ export class Jobs {
     });
   }
 
-  /** Deliver outbox events to the fulfilment hook: at least once, with exponential backoff on failure. */
+  /**
+   * Deliver outbox events to the fulfilment hook: at least once, with exponential backoff on failure. Up to
+   * `deliveryConcurrency` at a time, each bounded by `deliveryTimeoutMs`, so a receiver that hangs on one event holds
+   * one slot for at most that long while the others are delivered.
+   */
   async deliverOutbox(): Promise<JobReport> {
     const { store, clock } = this.o;
     const events = await store.claimDue(clock.now(), this.leaseMs, this.batch);
     const report: JobReport = { examined: events.length, changed: 0, failed: 0 };
-    for (const event of events) {
-      try {
-        await this.o.onEvent(event);
-        await store.markDelivered(event.id, clock.now());
-        report.changed++;
-      } catch (error) {
-        report.failed++;
-        const delay = Math.min(3_600_000, (this.o.retryBaseMs ?? 5_000) * 2 ** Math.min(event.attempts, 20));
-        await store.markFailed(event.id, errorSummary(error), clock.now() + delay);
-        this.o.logger.warn({ eventId: event.id, attempts: event.attempts, err: errorSummary(error) }, 'fulfilment hook failed; will retry');
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < events.length) {
+        const event = events[next++];
+        if (event !== undefined) await this.deliverOne(event, report);
       }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.o.deliveryConcurrency ?? 8, events.length) }, worker));
     return report;
+  }
+
+  private async deliverOne(event: OutboxEvent, report: JobReport): Promise<void> {
+    const { store, clock } = this.o;
+    const timeoutMs = this.o.deliveryTimeoutMs ?? Math.min(10_000, Math.floor(this.leaseMs / 2));
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new Error(`delivery timed out after ${timeoutMs} ms`);
+        controller.abort(error);
+        reject(error);
+      }, timeoutMs);
+    });
+    try {
+      await Promise.race([Promise.resolve().then(() => this.o.onEvent(event, controller.signal)), timedOut]);
+      await store.markDelivered(event.id, clock.now());
+      report.changed++;
+    } catch (error) {
+      report.failed++;
+      const delay = Math.min(3_600_000, (this.o.retryBaseMs ?? 5_000) * 2 ** Math.min(event.attempts, 20));
+      await store.markFailed(event.id, errorSummary(error), clock.now() + delay);
+      this.o.logger.warn({ eventId: event.id, attempts: event.attempts, err: errorSummary(error) }, 'fulfilment hook failed; will retry');
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async runAll(): Promise<void> {
