@@ -105,8 +105,20 @@ export type PaymentAttempt = {
 /** A prepay_id lives 2 hours at WeChat; we stop reusing it a little earlier so the cashier never sees a dead one. */
 export const PREPAY_LIFETIME_MS = 2 * 3600_000 - 5 * 60_000;
 
-/** Whether the attempt's prepay can still be handed to wx.requestPayment at `now`. */
-export function prepayUsable(attempt: PaymentAttempt, now: number): boolean {
+/** The API version a prepay was issued under, told by its sign type: RSA is v3, MD5 / HMAC-SHA256 are v2. */
+export function protocolOf(signType: string | undefined): 'v2' | 'v3' | undefined {
+  if (signType === 'RSA') return 'v3';
+  if (signType === 'MD5' || signType === 'HMAC-SHA256') return 'v2';
+  return undefined;
+}
+
+/**
+ * Whether the attempt's prepay can still be handed to wx.requestPayment at `now` by a gateway speaking `protocol`.
+ * Pay params are signed in the protocol of their prepay; a prepay of the other version (WXPAY_API_VERSION changed on
+ * the same data) would be refused by the cashier (签名类型错误), so the attempt is closed and a new one started.
+ */
+export function prepayUsable(attempt: PaymentAttempt, now: number, protocol: 'v2' | 'v3'): boolean {
   if (attempt.status !== 'OPEN' || attempt.prepayId === undefined || attempt.prepayAt === undefined) return false;
+  if (protocolOf(attempt.signType) !== protocol) return false;
   return now < attempt.timeExpire - 60_000 && now < attempt.prepayAt + PREPAY_LIFETIME_MS;
 }

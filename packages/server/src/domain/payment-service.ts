@@ -161,7 +161,7 @@ export class PaymentService {
     let now = clock.now();
     if (now >= order.expiresAt) return { ok: false, reason: 'expired' };
     let attempt = await store.latestAttempt(order.id);
-    if (attempt !== undefined && prepayUsable(attempt, now) && attempt.prepayId !== undefined) {
+    if (attempt !== undefined && prepayUsable(attempt, now, gateway.apiVersion) && attempt.prepayId !== undefined) {
       return { ok: true, order, attempt, payParams: gateway.payParams(attempt.prepayId, attempt.signType ?? 'MD5') };
     }
     // An attempt whose unifiedorder never succeeded is retried with identical parameters (SYSTEMERROR's rule).

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ORDER_CHANGES, ORDER_STATUSES, canTransition, isPaidOrLater, isUnpaid, prepayUsable, resolveChange, sourcesOf, PREPAY_LIFETIME_MS } from '../../src/domain/order.js';
+import { ORDER_CHANGES, ORDER_STATUSES, canTransition, isPaidOrLater, isUnpaid, prepayUsable, protocolOf, resolveChange, sourcesOf, PREPAY_LIFETIME_MS } from '../../src/domain/order.js';
 import type { OrderChange, OrderStatus, PaymentAttempt } from '../../src/domain/order.js';
 import { openStore } from '../../src/store/open.js';
 import { NOW, order } from '../store/sample-rows.js';
@@ -90,11 +90,24 @@ test('a prepay is reused only while open, before time_expire and within its 2-ho
     id: 'a', orderId: 'o', outTradeNo: 'N', amountFen: 1, status: 'OPEN', signType: 'MD5', prepayId: 'wx1', prepayAt: now,
     timeExpire: now + 30 * 60_000, transactionId: undefined, createdAt: now, lastQueryAt: undefined,
   };
-  assert.equal(prepayUsable(attempt, now), true);
-  assert.equal(prepayUsable({ ...attempt, status: 'CLOSED' }, now), false);
-  assert.equal(prepayUsable({ ...attempt, prepayId: undefined }, now), false);
-  assert.equal(prepayUsable(attempt, now + 29 * 60_000 + 1), false, 'too close to time_expire');
+  assert.equal(prepayUsable(attempt, now, 'v2'), true);
+  assert.equal(prepayUsable({ ...attempt, status: 'CLOSED' }, now, 'v2'), false);
+  assert.equal(prepayUsable({ ...attempt, prepayId: undefined }, now, 'v2'), false);
+  assert.equal(prepayUsable(attempt, now + 29 * 60_000 + 1, 'v2'), false, 'too close to time_expire');
   const long = { ...attempt, timeExpire: now + 5 * 3600_000 };
-  assert.equal(prepayUsable(long, now + PREPAY_LIFETIME_MS - 1), true);
-  assert.equal(prepayUsable(long, now + PREPAY_LIFETIME_MS), false, 'prepay_id dies after 2 hours');
+  assert.equal(prepayUsable(long, now + PREPAY_LIFETIME_MS - 1, 'v2'), true);
+  assert.equal(prepayUsable(long, now + PREPAY_LIFETIME_MS, 'v2'), false, 'prepay_id dies after 2 hours');
+});
+
+test('a prepay is reused only by a gateway of its own protocol (WXPAY_API_VERSION changed on the same data)', () => {
+  const now = 1_000_000_000_000;
+  const base: PaymentAttempt = {
+    id: 'a', orderId: 'o', outTradeNo: 'N', amountFen: 1, status: 'OPEN', signType: 'HMAC-SHA256', prepayId: 'wx1', prepayAt: now,
+    timeExpire: now + 30 * 60_000, transactionId: undefined, createdAt: now, lastQueryAt: undefined,
+  };
+  assert.deepEqual([protocolOf('MD5'), protocolOf('HMAC-SHA256'), protocolOf('RSA'), protocolOf(undefined)], ['v2', 'v2', 'v3', undefined]);
+  assert.equal(prepayUsable(base, now, 'v2'), true);
+  assert.equal(prepayUsable(base, now, 'v3'), false, 'a v2 prepay cannot be paid with v3 (RSA) parameters');
+  assert.equal(prepayUsable({ ...base, signType: 'RSA' }, now, 'v3'), true);
+  assert.equal(prepayUsable({ ...base, signType: 'RSA' }, now, 'v2'), false);
 });
