@@ -174,13 +174,15 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<W
       ((event) => {
         logger.info({ topic: event.topic, orderId: event.orderId }, 'fulfilment event (pass onEvent to buildApp to act on it)');
       });
+    // A delivery must end well within the outbox lease, or another instance would deliver the event meanwhile.
+    const deliveryTimeoutMs = Math.min(config.outboxTimeoutMs, Math.floor(config.jobsLeaseMs / 2));
     // WEBHOOK_URL: after the in-process hook, the same event goes to the merchant's endpoint, signed (jobs/webhook.ts).
     const hooks = config.webhook === undefined
       ? onEvent
-      : composeHooks(onEvent, createWebhookHook({ url: config.webhook.url, secret: config.webhook.secret, clock, timeoutMs: Math.min(10_000, Math.floor(config.jobsLeaseMs / 2)) }));
+      : composeHooks(onEvent, createWebhookHook({ url: config.webhook.url, secret: config.webhook.secret, clock, timeoutMs: deliveryTimeoutMs }));
     // Every event says whether money moved: a receiver can refuse sandbox events (docs/adr/0007).
     const livemode = config.mode === 'live';
-    const deliver = (event: OutboxEvent) => hooks({ ...event, livemode });
+    const deliver = (event: OutboxEvent, signal?: AbortSignal) => hooks({ ...event, livemode }, signal);
     const leases = store instanceof KyselyStore ? new SqlJobLeases(store.database) : undefined;
     const adminStore = store instanceof KyselyStore ? new KyselyAdminStore(store.database) : undefined;
     const bills = adminStore === undefined
@@ -194,9 +196,16 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<W
       onEvent: deliver,
       leaseMs: config.jobsLeaseMs,
       retryBaseMs: config.jobsRetryBaseMs,
+      deliveryConcurrency: config.outboxConcurrency,
+      deliveryTimeoutMs,
       reconcileAfterMs: config.reconcileAfterSeconds * 1000,
       ...(leases === undefined ? {} : { leases }),
       bills,
+      notifications,
+      notificationRetention: {
+        authenticMs: config.notificationRetentionDays.authentic * 86_400_000,
+        refusedMs: config.notificationRetentionDays.refused * 86_400_000,
+      },
     });
     // One access token for every instance of this appid: WeChat invalidates the old one whenever anyone fetches anew.
     let accessTokens = deps.accessTokens;
@@ -244,7 +253,11 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<W
     if (deps.sandboxUrl !== undefined) await app.register(sandboxProxy, { target: deps.sandboxUrl, expose: config.sandboxExpose });
     if (deps.demoRoot !== undefined) await app.register(demoRoutes, { root: deps.demoRoot, appid: gateway.appid });
 
-    if (ownsStore) app.addHook('onClose', async () => store.close());
+    app.addHook('onClose', async () => {
+      // Refusal counts still in memory are written before the store closes.
+      await notifications.flushRefusals();
+      if (ownsStore) await store.close();
+    });
     return app as unknown as WxPayApp;
   } catch (error) {
     if (ownsStore) await store.close();

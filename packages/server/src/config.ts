@@ -102,12 +102,21 @@ export type AppConfig = {
   readonly jobsLeaseMs: number;
   /** JOBS_RETRY_BASE_MS: a failed outbox delivery is retried after base × 2^attempt, capped at an hour (default 5 000). */
   readonly jobsRetryBaseMs: number;
+  /** OUTBOX_CONCURRENCY: fulfilment events delivered at once per instance (default 8). */
+  readonly outboxConcurrency: number;
+  /** OUTBOX_TIMEOUT_MS: one delivery's time limit, after which it is retried (default 10 000, at most half the lease). */
+  readonly outboxTimeoutMs: number;
   /** RECONCILE_AFTER_SECONDS: query an unpaid attempt this long after its prepay (default 60). */
   readonly reconcileAfterSeconds: number;
   /** WEBHOOK_URL: fulfilment events are also POSTed here, signed with WEBHOOK_SECRET. */
   readonly webhook: { readonly url: string; readonly secret: string } | undefined;
   /** REDIS_URL: share the WeChat access token through Redis instead of the database. */
   readonly redisUrl: string | undefined;
+  /**
+   * How long the notification log keeps authentic deliveries (NOTIFICATION_LOG_RETENTION_DAYS, default 90) and
+   * refused ones with their counters (NOTIFICATION_REFUSED_RETENTION_DAYS, default 7); pruned by the jobs.
+   */
+  readonly notificationRetentionDays: { readonly authentic: number; readonly refused: number };
 };
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -386,9 +395,15 @@ export function loadConfig(env: Env): AppConfig {
     jobsIntervalMs: int(env, 'JOBS_INTERVAL_MS', 15_000, 50, 3_600_000),
     jobsLeaseMs: int(env, 'JOBS_LEASE_MS', 60_000, 1_000, 3_600_000),
     jobsRetryBaseMs: int(env, 'JOBS_RETRY_BASE_MS', 5_000, 100, 3_600_000),
+    outboxConcurrency: int(env, 'OUTBOX_CONCURRENCY', 8, 1, 100),
+    outboxTimeoutMs: int(env, 'OUTBOX_TIMEOUT_MS', 10_000, 100, 3_600_000),
     reconcileAfterSeconds: int(env, 'RECONCILE_AFTER_SECONDS', 60, 1, 24 * 3600),
     webhook: parseWebhook(env),
     redisUrl: redisUrl(env),
+    notificationRetentionDays: Object.freeze({
+      authentic: int(env, 'NOTIFICATION_LOG_RETENTION_DAYS', 90, 1, 3650),
+      refused: int(env, 'NOTIFICATION_REFUSED_RETENTION_DAYS', 7, 1, 3650),
+    }),
   };
   return Object.freeze(config);
 }

@@ -66,10 +66,10 @@ export type WebhookOptions = {
 };
 
 /** A fulfilment hook that POSTs each event, signed; any answer but a 2xx (or no answer) throws, so it is retried. */
-export function createWebhookHook(options: WebhookOptions): (event: FulfilmentEvent) => Promise<void> {
+export function createWebhookHook(options: WebhookOptions): (event: FulfilmentEvent, signal?: AbortSignal) => Promise<void> {
   const doFetch: WebhookFetch = options.fetch ?? ((url, init) => fetch(url, init));
   const timeoutMs = options.timeoutMs ?? 10_000;
-  return async (event) => {
+  return async (event, signal) => {
     const body = JSON.stringify({
       id: event.id,
       topic: event.topic,
@@ -90,7 +90,7 @@ export function createWebhookHook(options: WebhookOptions): (event: FulfilmentEv
         'x-wxpay-kit-livemode': String(event.livemode),
       },
       body,
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: signal === undefined ? AbortSignal.timeout(timeoutMs) : AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
     });
     // The answer's body is not ours to read or log (it may echo anything); release the connection.
     await response.body?.cancel().catch(() => {});
@@ -99,8 +99,10 @@ export function createWebhookHook(options: WebhookOptions): (event: FulfilmentEv
 }
 
 /** Runs each hook in turn; one failing fails the delivery (all are retried: every hook must be idempotent). */
-export function composeHooks(...hooks: ((event: FulfilmentEvent) => Promise<void> | void)[]): (event: FulfilmentEvent) => Promise<void> {
-  return async (event) => {
-    for (const hook of hooks) await hook(event);
+export function composeHooks(
+  ...hooks: ((event: FulfilmentEvent, signal?: AbortSignal) => Promise<void> | void)[]
+): (event: FulfilmentEvent, signal?: AbortSignal) => Promise<void> {
+  return async (event, signal) => {
+    for (const hook of hooks) await hook(event, signal);
   };
 }

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { build, loginAs } from '../helpers/build.js';
 import { fakeNotification, unavailable } from '../helpers/fake-gateway.js';
+import { GatewayRequestError } from '../../src/ports/gateway.js';
 
 const auth = (token: string) => ({ authorization: `Bearer ${token}` });
 
@@ -333,4 +334,43 @@ test('ORDER_MISSES_PER_MINUTE: probing unknown order ids is limited per user; th
   assert.equal((await app.inject({ method: 'GET', url: `/api/orders/${own.orderId}`, headers: auth(bob) })).statusCode, 200);
   clock.advance(60_000);
   assert.equal((await app.inject({ method: 'GET', url: '/api/orders/ord_probe99999999999999999', headers: auth(alice) })).statusCode, 404);
+});
+
+test('a repeated Idempotency-Key after payment answers the same order (200) with its current status, not 409', async (t) => {
+  const { app, gateway, clock } = await build(t);
+  const token = await loginAs(app);
+  const send = () => app.inject({ method: 'POST', url: '/api/orders', headers: { ...auth(token), 'idempotency-key': 'paid-key' }, payload: { items: [{ sku: 'sticker', quantity: 1 }] } });
+  const first = await send();
+  assert.equal(first.statusCode, 201);
+  const created = first.json() as { orderId: string; outTradeNo: string; amount: number };
+  await app.inject({ method: 'POST', url: '/wxpay/notify/payment', payload: fakeNotification(gateway.pay(created.outTradeNo)) });
+  const again = await send();
+  assert.equal(again.statusCode, 200, again.body);
+  assert.deepEqual(again.json(), { orderId: created.orderId, outTradeNo: created.outTradeNo, amount: created.amount, status: 'PAID' });
+  // Long after, past the order's expiry: still the same order, never a second one.
+  clock.advance(3 * 24 * 3600_000);
+  const later = await send();
+  assert.equal(later.statusCode, 200);
+  assert.equal((later.json() as { orderId: string }).orderId, created.orderId);
+  assert.equal(gateway.calls.filter((c) => c.op === 'prepay').length, 1, 'no new prepay for a paid order');
+});
+
+test('a request refused locally (nothing sent to WeChat) is 500 invalid_payment_request, not "unavailable", and does not block the order', async (t) => {
+  const { app, gateway } = await build(t);
+  const token = await loginAs(app);
+  gateway.script.prepay.push(new GatewayRequestError('unifiedorder: body: must be at most 128 bytes', { field: 'body' }));
+  const send = () => app.inject({ method: 'POST', url: '/api/orders', headers: { ...auth(token), 'idempotency-key': 'k-local' }, payload: { items: [{ sku: 'sticker', quantity: 1 }] } });
+  const first = await send();
+  assert.equal(first.statusCode, 500, first.body);
+  assert.equal((first.json() as { error: { code: string } }).error.code, 'invalid_payment_request');
+  assert.doesNotMatch(first.body, /unavailable/i);
+  const [order] = await app.wx.store.listByOpenid('openid-alice', 10);
+  assert.ok(order !== undefined);
+  assert.equal((await app.wx.store.latestAttempt(order.id))?.status, 'CLOSED', 'the attempt that never reached WeChat is retired');
+  const second = await send();
+  assert.equal(second.statusCode, 200, second.body);
+  const prepays = gateway.calls.filter((c) => c.op === 'prepay').map((c) => c.outTradeNo);
+  assert.equal(prepays.length, 2);
+  assert.notEqual(prepays[0], prepays[1], 'a new attempt, not the refused one again');
+  assert.equal((second.json() as { outTradeNo: string }).outTradeNo, prepays[1]);
 });

@@ -75,7 +75,7 @@ export function orderRoutes(app: FastifyInstance, services: Services, limits: Ra
   }
 
   async function outTradeNoOf(order: Order): Promise<string> {
-    return (await store.latestAttempt(order.id))?.outTradeNo ?? '';
+    return (await payments.attemptToShow(order))?.outTradeNo ?? '';
   }
 
   app.post<{ Body: z.infer<typeof createOrderBody> }>(
@@ -86,7 +86,8 @@ export function orderRoutes(app: FastifyInstance, services: Services, limits: Ra
       schema: {
         tags: ['orders'],
         summary: 'Create an order priced on the server; returns wx.requestPayment parameters',
-        description: 'Optional header Idempotency-Key: the same key returns the same order.',
+        description:
+          'Optional header Idempotency-Key: the same key returns the same order (200) with its current status; payParams only while it can still be paid.',
         security: [{ bearer: [] }],
         body: createOrderBody,
         response: { 201: createdOrderSchema, 200: createdOrderSchema, 400: errorSchema, 401: errorSchema, 409: errorSchema, 422: errorSchema, 429: errorSchema, 503: errorSchema },
@@ -111,10 +112,10 @@ export function orderRoutes(app: FastifyInstance, services: Services, limits: Ra
       void reply.status(result.replayed ? 200 : 201);
       return {
         orderId: result.order.id,
-        outTradeNo: result.attempt.outTradeNo,
+        outTradeNo: result.attempt?.outTradeNo ?? '',
         amount: result.order.amountFen,
         status: result.order.status,
-        payParams: result.payParams,
+        ...(result.payParams === undefined ? {} : { payParams: result.payParams }),
       };
     },
   );
