@@ -4,6 +4,7 @@ import { WxPayConfigError, WxPaySignatureError } from '../errors.js';
 import { buildV3Message, V3_AUTH_SCHEME } from './auth.js';
 import type { V3Clock } from './auth.js';
 import { loadCertificate, loadRsaPublicKey, normaliseSerial } from './keys.js';
+import { parseWireInt } from '../wire-int.js';
 
 /**
  * Something that holds WeChat Pay's verification keys, each named by the serial WeChat puts in `Wechatpay-Serial`
@@ -187,8 +188,8 @@ export async function verifyV3Signature(
   if (signatureType !== undefined && signatureType !== V3_AUTH_SCHEME) {
     return fail('unsupported_sign_type', 'Wechatpay-Signature-Type is not WECHATPAY2-SHA256-RSA2048');
   }
-  if (!/^\d{1,12}$/.test(timestampText)) return fail('stale_timestamp', 'Wechatpay-Timestamp is not Unix seconds');
-  const timestamp = Number(timestampText);
+  const timestamp = parseWireInt(timestampText, 12);
+  if (timestamp === undefined) return fail('stale_timestamp', 'Wechatpay-Timestamp is not Unix seconds');
   const nowSeconds = Math.floor((options.clock ?? Date.now)() / 1000);
   const maxSkew = options.maxSkewSeconds ?? 300;
   if (Math.abs(nowSeconds - timestamp) > maxSkew) {
