@@ -8,7 +8,7 @@ import { randomNonce, type NonceSource } from './nonce.js';
 import { buildV2PayParams, type V2PayParams } from './pay-params.js';
 import { defaultFetch, send, type RawAnswer, type V2Fetch } from './transport.js';
 import { resolveCallOptions, MAX_ATTEMPTS, type WxPayRequestOptions } from '../transport/options.js';
-import { DEFAULT_MAX_DELAY_MS, DEFAULT_MIN_DELAY_MS, realSleep, withRetries, type RetryPolicy } from '../transport/retry.js';
+import { DEFAULT_MAX_DELAY_MS, DEFAULT_MIN_DELAY_MS, defaultRandom, realSleep, withRetries, type RetryPolicy } from '../transport/retry.js';
 import { optionalInt, optionalString, requireInt, requireString } from './fields.js';
 import { parseV2Bill, type V2Bill } from './bill.js';
 import {
@@ -60,7 +60,7 @@ export type V2ClientOptions = {
   clock?: () => number;
   /** How the retry backoff waits; injectable so tests never sleep. */
   sleep?: (ms: number) => Promise<void>;
-  /** Uniform in [0, 1) for the backoff jitter; default Math.random. Injectable so tests know the waits. */
+  /** Uniform in [0, 1) for the backoff jitter; default from node:crypto. Injectable so tests know the waits. */
   random?: () => number;
   /** Largest accepted XML answer (default 256 KiB). */
   maxResponseBytes?: number;
@@ -309,7 +309,7 @@ export function createV2Client(options: V2ClientOptions): V2Client {
   const nonce = options.nonce ?? randomNonce;
   const now = options.clock ?? Date.now;
   const sleep = options.sleep ?? realSleep;
-  const random = options.random ?? Math.random;
+  const random = options.random ?? defaultRandom;
   const maxResponseBytes = options.maxResponseBytes ?? 256 * 1024;
   const maxBillBytes = options.maxBillBytes ?? 256 * 1024 * 1024;
   const mtlsAgent = options.clientCert ? buildAgent(options.clientCert, mchid) : undefined;
