@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
-import { WxPayNetworkError } from '../errors.js';
+import { WxPayConfigError, WxPayNetworkError } from '../errors.js';
+import { MAX_ATTEMPTS } from './options.js';
 
 /**
  * Retries with full jitter (the "Exponential Backoff And Jitter" scheme): before retry n the wait is drawn uniformly
@@ -66,4 +67,28 @@ export async function withRetries<T>(attempt: (n: number) => Promise<T>, options
 
 function aborted(signal: AbortSignal | undefined): boolean {
   return signal?.aborted === true;
+}
+
+/** The retry settings a client takes (v2 `retry`, v3 `retry`). */
+export type RetryOptions = {
+  attempts?: number | undefined;
+  backoffMs?: number | undefined;
+  minBackoffMs?: number | undefined;
+  maxBackoffMs?: number | undefined;
+};
+
+/** A client's retry settings, checked at construction, with the defaults filled in. */
+export function checkRetryPolicy(retry: RetryOptions | undefined): RetryPolicy {
+  const attempts = retry?.attempts ?? 3;
+  const baseDelayMs = retry?.backoffMs ?? 200;
+  const maxDelayMs = retry?.maxBackoffMs ?? DEFAULT_MAX_DELAY_MS;
+  const minDelayMs = retry?.minBackoffMs ?? Math.min(DEFAULT_MIN_DELAY_MS, baseDelayMs);
+  if (!Number.isSafeInteger(attempts) || attempts < 1 || attempts > MAX_ATTEMPTS) {
+    throw new WxPayConfigError(`retry.attempts must be 1-${MAX_ATTEMPTS}`, { field: 'retry' });
+  }
+  for (const [name, value] of [['backoffMs', baseDelayMs], ['minBackoffMs', minDelayMs], ['maxBackoffMs', maxDelayMs]] as const) {
+    if (!Number.isSafeInteger(value) || value < 0) throw new WxPayConfigError(`retry.${name} must be an integer ≥ 0`, { field: 'retry' });
+  }
+  if (minDelayMs > maxDelayMs) throw new WxPayConfigError('retry.minBackoffMs must not exceed retry.maxBackoffMs', { field: 'retry' });
+  return { attempts, baseDelayMs, minDelayMs, maxDelayMs };
 }

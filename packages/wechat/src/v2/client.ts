@@ -7,8 +7,8 @@ import { isV2SignType, signV2, verifyV2Sign, type V2SignType } from './sign.js';
 import { randomNonce, type NonceSource } from './nonce.js';
 import { buildV2PayParams, type V2PayParams } from './pay-params.js';
 import { defaultFetch, send, type RawAnswer, type V2Fetch } from './transport.js';
-import { resolveCallOptions, MAX_ATTEMPTS, type WxPayRequestOptions } from '../transport/options.js';
-import { DEFAULT_MAX_DELAY_MS, DEFAULT_MIN_DELAY_MS, defaultRandom, realSleep, withRetries, type RetryPolicy } from '../transport/retry.js';
+import { resolveCallOptions, type WxPayRequestOptions } from '../transport/options.js';
+import { checkRetryPolicy, defaultRandom, realSleep, withRetries } from '../transport/retry.js';
 import { optionalInt, optionalString, requireInt, requireString } from './fields.js';
 import { parseV2Bill, type V2Bill } from './bill.js';
 import {
@@ -271,20 +271,6 @@ function autoRetriable(error: unknown): boolean {
     return (error.status !== undefined && error.status >= 500) || (error.code !== undefined && AUTO_RETRY_CODES.has(error.code));
   }
   return false;
-}
-
-/** The client's retry policy, checked at construction. */
-export function checkRetryPolicy(retry: V2RetryPolicy | undefined): RetryPolicy {
-  const attempts = retry?.attempts ?? 3;
-  const baseDelayMs = retry?.backoffMs ?? 200;
-  const maxDelayMs = retry?.maxBackoffMs ?? DEFAULT_MAX_DELAY_MS;
-  const minDelayMs = retry?.minBackoffMs ?? Math.min(DEFAULT_MIN_DELAY_MS, baseDelayMs);
-  if (!Number.isSafeInteger(attempts) || attempts < 1 || attempts > MAX_ATTEMPTS) throw new WxPayConfigError('retry.attempts must be 1-10', { field: 'retry' });
-  for (const [name, value] of [['backoffMs', baseDelayMs], ['minBackoffMs', minDelayMs], ['maxBackoffMs', maxDelayMs]] as const) {
-    if (!Number.isSafeInteger(value) || value < 0) throw new WxPayConfigError(`retry.${name} must be an integer ≥ 0`, { field: 'retry' });
-  }
-  if (minDelayMs > maxDelayMs) throw new WxPayConfigError('retry.minBackoffMs must not exceed retry.maxBackoffMs', { field: 'retry' });
-  return { attempts, baseDelayMs, minDelayMs, maxDelayMs };
 }
 
 /** A WeChat Pay API v2 client for mini-program (JSAPI) payments. Options are validated here, once. */

@@ -137,6 +137,7 @@ export class CombinedVerifier implements Verifier {
 /** Headers as node:http gives them (lower-case keys), as a fetch `Headers`, or a plain record in any case. */
 export type V3HeadersLike =
   | Headers
+  | { get(name: string): string | null; has(name: string): boolean }
   | Readonly<Record<string, string | readonly string[] | undefined>>;
 
 export function readHeader(headers: V3HeadersLike, name: string): string | undefined {
