@@ -64,20 +64,20 @@ class TimeoutReason extends Error {}
 
 /** One HTTP exchange: send, then read the answer under the size cap. Never retries. */
 export async function exchange(request: ExchangeRequest): Promise<ExchangeAnswer> {
+  if (request.signal?.aborted === true) {
+    // Cancelled before anything was sent: certainly never reached WeChat.
+    throw new WxPayNetworkError(`${request.what}: aborted by the caller before sending`, { outcomeUnknown: false, code: 'ABORTED', retriable: false });
+  }
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new TimeoutReason('timeout')), request.timeoutMs);
   const callerSignal = request.signal;
   const onCallerAbort = () => controller.abort(callerSignal?.reason);
-  if (callerSignal !== undefined) {
-    if (callerSignal.aborted) onCallerAbort();
-    else callerSignal.addEventListener('abort', onCallerAbort, { once: true });
-  }
+  callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
   const keep = (cause: unknown) => (request.dropCause === true ? undefined : cause);
   const timedOut = () => controller.signal.aborted && controller.signal.reason instanceof TimeoutReason;
   try {
     let response: TransportResponse;
     try {
-      if (controller.signal.aborted) throw controller.signal.reason;
       const init: TransportFetchInit = { method: request.method, headers: request.headers, body: request.body, signal: controller.signal };
       if (request.noRedirect === true) init.redirect = 'error';
       if (request.dispatcher !== undefined) init.dispatcher = request.dispatcher;
