@@ -40,16 +40,16 @@ export function run(command: string, args: readonly string[], options: SpawnSync
 export type PackedFile = { path: string; size: number };
 export type Packed = { name: string; filename: string; tarball: string; files: PackedFile[]; size: number; unpackedSize: number };
 
-function workspaceArgs(): string[] {
-  return PACKAGE_DIRS.flatMap((dir) => ['-w', `packages/${dir}`]);
+function workspaceArgs(dirs: readonly PackageDir[] = PACKAGE_DIRS): string[] {
+  return dirs.flatMap((dir) => ['-w', `packages/${dir}`]);
 }
 
-/** `npm pack` of every package (one npm run), into `dest`. */
-export function packAll(dest: string): Record<PackageDir, Packed> {
-  const out = run('npm', ['pack', '--json', '--pack-destination', dest, ...workspaceArgs()], { cwd: REPO_ROOT });
+/** `npm pack` of the packages (one npm run), into `dest`. */
+export function packAll(dest: string, dirs: readonly PackageDir[] = PACKAGE_DIRS): Record<PackageDir, Packed> {
+  const out = run('npm', ['pack', '--json', '--pack-destination', dest, ...workspaceArgs(dirs)], { cwd: REPO_ROOT });
   const list = JSON.parse(out) as Omit<Packed, 'tarball'>[];
   const packed = {} as Record<PackageDir, Packed>;
-  for (const dir of PACKAGE_DIRS) {
+  for (const dir of dirs) {
     const p = list.find((x) => x.name === `@wxpay-kit/${dir}`);
     if (p === undefined) throw new Error(`npm pack made no @wxpay-kit/${dir}`);
     packed[dir] = { ...p, tarball: join(dest, p.filename) };
