@@ -41,7 +41,7 @@ function seconds(ms: number): string {
 export function orderRoutes(app: FastifyInstance, services: Services, limits: RateLimits): void {
   const auth = requireUser(services.sessions);
   const { store, payments, config } = services;
-  const misses = new MissLimiter(limits.orderMisses, services.clock.now);
+  const misses = new MissLimiter(limits.orderMisses, () => services.clock.now());
   // Each order creation is a unifiedorder call to WeChat: limited per user (the bearer token's openid), not per
   // address, so one user cannot flood WeChat and users behind one carrier NAT do not share a budget.
   const perUser = {
