@@ -191,14 +191,17 @@ export class V2Gateway implements PaymentGateway {
    * attempt we do not know is verified by the signature's length, for the audit trail only (signatureBound false).
    */
   async verifyPaymentNotification(input: InboundNotification, attemptOf?: AttemptLookup): Promise<Verified<PaymentNotice>> {
-    let expected: V2SignType | undefined;
+    let outTradeNo: string | undefined;
+    try {
+      if (attemptOf !== undefined) outTradeNo = parseXml(input.body, { maxBytes: this.maxNotificationBytes }).out_trade_no;
+    } catch (error) {
+      return { authentic: false, reason: failureReason(error) };
+    }
+    // A lookup that fails (database down) is thrown, not called a forgery: the caller answers "retry later".
+    const attempt = attemptOf === undefined || outTradeNo === undefined ? undefined : await attemptOf(outTradeNo);
+    const expected = attempt === undefined ? undefined : signTypeOf(attempt.signType ?? this.signType);
     let n;
     try {
-      if (attemptOf !== undefined) {
-        const outTradeNo = parseXml(input.body, { maxBytes: this.maxNotificationBytes }).out_trade_no;
-        const attempt = outTradeNo === undefined ? undefined : await attemptOf(outTradeNo);
-        if (attempt !== undefined) expected = signTypeOf(attempt.signType ?? this.signType);
-      }
       n = this.notifications.payment(input.body, expected === undefined ? {} : { signType: expected });
     } catch (error) {
       return { authentic: false, reason: failureReason(error) };

@@ -63,6 +63,13 @@ test('the sign type is the attempt\'s: an HMAC-SHA256 order refuses an MD5-signe
   assert.ok(unknown.authentic && !unknown.notice.signatureBound);
 });
 
+test('a failed attempt lookup (database down) is thrown, never reported as a forgery', async () => {
+  const down = async (): Promise<never> => {
+    throw new Error('connection refused');
+  };
+  await assert.rejects(gateway.verifyPaymentNotification(deliver(signV2Notification(fields, KEY, 'HMAC-SHA256')), down), /connection refused/);
+});
+
 test('refund notifications: authentic only when req_info decrypts under our key', async () => {
   const inner = buildXml({ transaction_id: '4200000001', out_trade_no: 'OTN1', refund_id: '5001', out_refund_no: 'R1', total_fee: 4800, refund_fee: 800, refund_status: 'SUCCESS', success_time: '2026-11-26 20:00:00' }, { root: 'root' });
   const outer = (key: string) => buildXml({ return_code: 'SUCCESS', appid: 'wx1', mch_id: '1001', nonce_str: 'n', req_info: encryptV2RefundReqInfo(inner, key) });
