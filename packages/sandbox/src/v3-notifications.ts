@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { formatRfc3339Beijing, V3_SIGNTEST_PREFIX } from '@wxpay-kit/wechat';
-import { encryptV3Resource, signV3Response } from '@wxpay-kit/wechat/testing';
+import { formatRfc3339Beijing } from '@wxpay-kit/wechat';
+import { encryptV3Resource, signV3Response, V3_SIGNTEST_PREFIX } from '@wxpay-kit/wechat/testing';
 import type { BuiltNotification, NotificationProtocol } from './notifier.js';
 import type { SandboxStore } from './state/store.js';
 import type { NotificationJob, SandboxMerchant } from './state/types.js';
