@@ -32,7 +32,6 @@ async function buildPackage(dir) {
     clean: false,
     sourcemap: true,
     fixedExtension: false,
-    hash: false,
     platform: 'node',
     target: 'node20.18',
     dts: { resolver: 'tsc' },

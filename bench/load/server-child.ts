@@ -81,6 +81,8 @@ const runtime = await startSandboxMode(loadConfig({
   SESSION_SECRET: randomBytes(32).toString('hex'),
   LOG_LEVEL: env.BENCH_LOG_LEVEL ?? 'warn',
   JOBS: 'false',
+  // One load generator is one user holding thousands of unpaid orders: lift the per-user abuse cap too.
+  OPEN_ORDERS_MAX: '1000000',
 }), env);
 const config = runtime.config;
 if (config.merchant === undefined) throw new Error('sandbox mode gave no merchant');
@@ -92,7 +94,7 @@ const app = await buildApp(config, {
   gateway,
   login: made.login,
   sandboxUrl: runtime.sandboxUrl,
-  rateLimits: { login: unlimited, orders: unlimited },
+  rateLimits: { login: unlimited, orders: unlimited, orderMisses: unlimited },
   seedDemoProducts: true,
 });
 

@@ -176,6 +176,31 @@ for (const version of API_VERSIONS) {
       assert.equal((await s.app.wx.store.getOrder(second.body.orderId))?.status, 'PAID');
     });
 
+    if (version === 'v3') {
+      test('WeChat\'s signature probe (WECHATPAY/SIGNTEST/): refused with 401, the order not paid by it; the genuine retry pays it', async (t) => {
+        const s = await startStack(t, version);
+        const user = await s.login();
+        const created = await s.createOrder(user);
+        await s.fault({ outTradeNo: created.body.outTradeNo, notify: { signTest: true } });
+        assert.equal(await s.pay(user, created.body.payParams), 'requestPayment:ok');
+        const store = async () => s.app.wx.store.getOrder(created.body.orderId);
+        const probe = (await s.sandboxNotifications(created.body.outTradeNo))[0]?.attempts[0] as { status?: number; tampered?: string } | undefined;
+        assert.equal(probe?.status, 401, 'the probe is refused as not authentic');
+        assert.match(probe?.tampered ?? '', /WECHATPAY\/SIGNTEST\//);
+        assert.equal((await store())?.status, 'PAYING', 'the probe paid nothing');
+        assert.deepEqual(await outcomes(s, created.body.outTradeNo), ['rejected:bad_signature']);
+        assert.equal((await s.app.wx.store.listEvents(created.body.orderId)).length, 0);
+        await s.advance(15);
+        const attempts = (await s.sandboxNotifications(created.body.outTradeNo))[0]?.attempts ?? [];
+        assert.equal(attempts.length, 2);
+        assert.ok(acknowledged(version, attempts[1]), 'the genuine retry is acknowledged');
+        assert.equal((await store())?.status, 'PAID');
+        assert.deepEqual(await outcomes(s, created.body.outTradeNo), ['paid', 'rejected:bad_signature']);
+        await s.app.wx.jobs.deliverOutbox();
+        assert.deepEqual(s.events.map((e) => [e.topic, e.livemode]), [['order.paid', false]], 'one fulfilment event, marked not live');
+      });
+    }
+
     test('a single SYSTEMERROR on unifiedorder is retried by the SDK with identical bytes: the client sees 201', async (t) => {
       const s = await startStack(t, version);
       const user = await s.login();

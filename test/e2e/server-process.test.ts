@@ -35,6 +35,7 @@ for (const version of API_VERSIONS) {
       child.on('exit', () => reject(new Error(`exited early:\n${out}`)));
     });
     assert.match(out, /demo merchant: appid wx8888888888888888, mchid 1900000001/);
+    assert.match(out, /SANDBOX MODE: NO REAL PAYMENTS/, 'the banner says SANDBOX loudly');
     assert.ok(existsSync(join(dir, 'data', 'session-secret')), 'a session secret is generated in sandbox mode');
     // v3: the demo merchant's API key pair is generated on first start and kept next to the database.
     assert.ok(existsSync(join(dir, 'data', 'sandbox-merchant-apiclient_key.pem')), 'the demo merchant key is kept under ./data');
@@ -67,3 +68,23 @@ for (const version of API_VERSIONS) {
     assert.equal(code, 0, out);
   });
 }
+
+test('npm start with live credentials but no WXPAY_MODE refuses to start in sandbox mode, naming the variables only', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'wxpay-start-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const secrets = { WXPAY_MCHID: '1612345678', WXPAY_KEY: 'LiveApiKey0123456789abcdefABCDEF', WECHAT_SECRET: 'live-app-secret-5f4e3d2c1b' };
+  const child = spawn(process.execPath, ['--import', 'tsx', 'packages/server/src/server.ts'], {
+    env: { PATH: process.env.PATH, PORT: '0', DATABASE_URL: `sqlite:${join(dir, 'data', 'wxpay-kit.db')}`, ...secrets },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.after(() => child.kill('SIGKILL'));
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  assert.equal(code, 78, out);
+  assert.match(out, /configuration error: WXPAY_MODE: .*WECHAT_SECRET, WXPAY_MCHID, WXPAY_KEY/);
+  assert.doesNotMatch(out, /listening/);
+  for (const value of Object.values(secrets)) assert.ok(!out.includes(value), 'no credential value in the output');
+  assert.ok(!existsSync(join(dir, 'data', 'sandbox.db')), 'no sandbox was started');
+});

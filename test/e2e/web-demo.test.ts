@@ -3,21 +3,17 @@
 // cancels and fails. Screenshots land in test-output/web-demo/ (git-ignored).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { launchChromium } from './helpers/browser.js';
 import { API_VERSIONS } from './helpers/stack.js';
 import { startDemoServer } from './web-demo-server.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(root, 'test-output', 'web-demo');
-const hasChromium = existsSync(CHROMIUM);
-// In CI a missing browser is a failure, not a quiet skip (.ci/run installs it).
-const skip = !hasChromium && process.env['CI'] !== 'true' ? `${CHROMIUM} not installed` : false;
 
 test('the web demo type-checks as browser code', () => {
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -26,16 +22,12 @@ test('the web demo type-checks as browser code', () => {
 });
 
 for (const version of API_VERSIONS) {
-  test(`web demo (${version}): log in, pay (paid), cancel (cancelled), fail (failed), order history, pay again`, { skip, timeout: 120_000 }, async (t) => {
-    assert.ok(hasChromium, `${CHROMIUM} is missing (apt-get install chromium)`);
+  test(`web demo (${version}): log in, pay (paid), cancel (cancelled), fail (failed), order history, pay again`, { timeout: 120_000 }, async (t) => {
     mkdirSync(join(SHOTS, version), { recursive: true });
     const server = await startDemoServer(version);
     t.after(() => server.close());
-    const browser: Browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    // The system Chromium when installed, else the one from npm (@sparticuz/chromium): never skipped.
+    const { browser } = await launchChromium();
     t.after(() => browser.close());
     const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, locale: 'en-US' });
     const page = await context.newPage();

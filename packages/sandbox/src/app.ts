@@ -26,6 +26,12 @@ export type SandboxOptions = {
   dbPath?: string;
   /** The time source in ms (default Date.now); virtual time starts here. Freeze it to move time only by advance. */
   now?: () => number;
+  /**
+   * Real time in ms (default: `now`, i.e. Date.now), for every signature timestamp and every ±5-minute check. At
+   * WeChat the signing clock is the wall clock; virtual time (`clock`, `--time-scale`, `clock/advance`) only schedules
+   * retries, expiry, bills and settlement, so advancing it by hours never makes a signature stale.
+   */
+  wallClock?: () => number;
   /** Log requests (default false). Query strings are never logged: jscode2session carries the app secret. */
   logger?: boolean;
   /** How notifications are POSTed (tests may observe or replace it). */
@@ -55,6 +61,7 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
     options.dbPath === undefined ? undefined : new SqliteStatePersistence(options.dbPath);
   const saved = persistence?.load();
   const source = options.now ?? Date.now;
+  const wallClock = options.wallClock ?? source;
   const clock = new VirtualClock({
     now: source,
     ...(options.timeScale === undefined ? {} : { timeScale: options.timeScale }),
@@ -70,6 +77,7 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
   const context: SandboxContext = {
     store,
     clock,
+    wallClock,
     faults,
     notifier,
     orders,
@@ -82,8 +90,8 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
   };
   notifier.register('v2', 'payment', v2PaymentNotifications(store));
   notifier.register('v2', 'refund', v2RefundNotifications(store));
-  notifier.register('v3', 'payment', v3PaymentNotifications(store, clock));
-  notifier.register('v3', 'refund', v3RefundNotifications(store, clock));
+  notifier.register('v3', 'payment', v3PaymentNotifications(store, wallClock));
+  notifier.register('v3', 'refund', v3RefundNotifications(store, wallClock));
 
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
@@ -110,6 +118,10 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
       error: { code: status === 500 ? 'INTERNAL' : (error.code ?? 'BAD_REQUEST'), message: status === 500 ? 'internal error' : error.message },
     });
   });
+  // Unknown routes answer the documented error shape too (Fastify's default 404 body is another shape).
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no such route: ${request.method} ${request.url.split('?')[0] ?? ''} (see the sandbox README for its routes)` } }),
+  );
   registerLoginRoutes(app, context);
   registerPayV2Routes(app, context);
   registerPayV3Routes(app, context);

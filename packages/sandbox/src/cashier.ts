@@ -10,6 +10,10 @@ import type { PaySignCheck, PaySignVerifier, SandboxContext } from './context.js
  * program would see. "requestPayment:ok" is not proof of payment for the merchant; the notification and orderquery are.
  */
 
+/**
+ * Unknown keys are accepted and ignored, as wx.requestPayment ignores what it does not use (clients send `appId`,
+ * which is part of the signed string, or callbacks and extras); only the keys below are read.
+ */
 export const requestPaymentSchema = z
   .object({
     timeStamp: z.string().min(1).max(32),
@@ -19,12 +23,14 @@ export const requestPaymentSchema = z
     paySign: z.string().min(1).max(1024),
     /** The mini program that calls wx.requestPayment (defaults to the order's). */
     appid: z.string().min(1).max(32).optional(),
+    /** The same, as many clients send it (the paySign's own spelling); when present it must be the prepay's appid. */
+    appId: z.string().min(1).max(32).optional(),
     /** The user at the phone. */
     openid: z.string().min(1).max(128),
     /** What the user does: pay, close the cashier, or have the payment fail (e.g. insufficient balance). */
     action: z.enum(['pay', 'cancel', 'fail']),
   })
-  .strict();
+  .strip();
 
 export type RequestPaymentInput = z.infer<typeof requestPaymentSchema>;
 
@@ -68,8 +74,8 @@ export function requestPayment(ctx: SandboxContext, input: RequestPaymentInput):
   const order = ctx.orders.refresh(found);
   const merchant = ctx.store.merchantByMchid(order.mchid);
   if (merchant === undefined) return fail('商户不存在');
-  const appid = input.appid ?? order.appid;
-  if (appid !== order.appid) return fail('appid和订单不匹配');
+  const appid = input.appid ?? input.appId ?? order.appid;
+  if (appid !== order.appid || (input.appId !== undefined && input.appId !== order.appid)) return fail('appid和订单不匹配');
   // v2 orders are paid with a v2 paySign (MD5/HMAC-SHA256); v3 orders with RSA.
   const expectedFamily = order.protocol === 'v3' ? ['RSA'] : ['MD5', 'HMAC-SHA256'];
   const verifier = ctx.paySignVerifiers.get(input.signType);

@@ -90,7 +90,24 @@ async function main(): Promise<void> {
   } catch (error) {
     fail(error instanceof Error ? error.message : 'cannot start');
   }
-  const url = await sandbox.listen({ port, host: values.host ?? '127.0.0.1' });
+  const host = values.host ?? '127.0.0.1';
+  let url: string;
+  try {
+    url = await sandbox.listen({ port, host });
+  } catch (error) {
+    await sandbox.close().catch(() => {});
+    // One line an operator can act on, not a stack trace.
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'EADDRINUSE'
+      ? `port ${port} on ${host} is already in use (another sandbox or server?); choose another with --port N, or --port 0 for a free one`
+      : code === 'EACCES'
+        ? `not allowed to listen on ${host}:${port} (ports below 1024 need privileges)`
+        : code === 'EADDRNOTAVAIL'
+          ? `cannot listen on ${host}: no such address on this machine`
+          : `cannot listen on ${host}:${port}: ${error instanceof Error ? error.message : String(error)}`;
+    process.stderr.write(`wxpay-sandbox: ${why}\n`);
+    process.exit(1);
+  }
   const d = sandbox.demoMerchant;
   process.stdout.write(
     [

@@ -25,7 +25,10 @@ export type PaySignVerifier = (params: PaySignCheck, merchant: SandboxMerchant, 
 /** Everything routes share. One per sandbox instance. */
 export type SandboxContext = {
   store: SandboxStore;
+  /** Virtual time: schedules retries, expiry, bills and settlement. */
   clock: VirtualClock;
+  /** Real time (ms): every signature timestamp and every ±5-minute check, as at WeChat. */
+  wallClock: () => number;
   faults: FaultRegistry;
   notifier: Notifier;
   orders: OrderBook;

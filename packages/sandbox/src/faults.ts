@@ -25,6 +25,12 @@ const notifyFaultSchema = z
     expiredTimestamp: z.boolean().optional(),
     /** v3: Wechatpay-Serial names a key the merchant cannot know, correctly signed with the real key. */
     unknownSerial: z.boolean().optional(),
+    /**
+     * v3: WeChat's signature probe. The first attempt of each new notification carries a `WECHATPAY/SIGNTEST/…`
+     * Wechatpay-Signature (WeChat sends these to check that merchants verify); a merchant must refuse it, and the
+     * retries on the usual schedule are genuinely signed.
+     */
+    signTest: z.boolean().optional(),
   })
   .strict();
 
@@ -75,6 +81,7 @@ export type NotificationFaultEffects = {
   amountDelta: number;
   expiredTimestamp: boolean;
   unknownSerial: boolean;
+  signTest: boolean;
 };
 
 export class FaultRegistry {
@@ -121,6 +128,7 @@ export class FaultRegistry {
       amountDelta: 0,
       expiredTimestamp: false,
       unknownSerial: false,
+      signTest: false,
     };
     // Walk least specific first so more specific faults overwrite.
     for (const f of this.matching(scope).reverse()) {
@@ -133,6 +141,7 @@ export class FaultRegistry {
       if (n.amountDelta !== undefined) effects.amountDelta = n.amountDelta;
       if (n.expiredTimestamp !== undefined) effects.expiredTimestamp = n.expiredTimestamp;
       if (n.unknownSerial !== undefined) effects.unknownSerial = n.unknownSerial;
+      if (n.signTest !== undefined) effects.signTest = n.signTest;
     }
     return effects;
   }

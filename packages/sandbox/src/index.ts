@@ -4,7 +4,7 @@ export { VirtualClock, type ClockOptions } from './clock.js';
 export { DEMO_MERCHANT } from './merchants.js';
 export { RETRY_DELAYS_S, DELIVERY_TIMEOUT_MS, type NotificationProtocol, type BuiltNotification } from './notifier.js';
 export { PREPAY_TTL_MS, REFUND_SETTLE_MS } from './orders.js';
-export { faultBodySchema, type FaultBody } from './faults.js';
+export type { FaultBody } from './faults.js';
 export type { SandboxContext, PaySignVerifier, PaySignCheck } from './context.js';
 export type {
   SandboxMerchant,

@@ -71,6 +71,7 @@ export class Notifier {
         // v3-only effects; kept off v2 jobs so their stored shape is unchanged.
         ...(effects.expiredTimestamp ? { expiredTimestamp: true } : {}),
         ...(effects.unknownSerial ? { unknownSerial: true } : {}),
+        ...(effects.signTest ? { signTest: true } : {}),
       },
       duplicates: effects.duplicates,
       concurrent: effects.concurrent,

@@ -1,6 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { formatRfc3339Beijing } from '@wxpay-kit/wechat';
-import { encryptV3Resource, signV3Response } from '@wxpay-kit/wechat/testing';
-import type { VirtualClock } from './clock.js';
+import { encryptV3Resource, signV3Response, V3_SIGNTEST_PREFIX } from '@wxpay-kit/wechat/testing';
 import type { BuiltNotification, NotificationProtocol } from './notifier.js';
 import type { SandboxStore } from './state/store.js';
 import type { NotificationJob, SandboxMerchant } from './state/types.js';
@@ -12,8 +12,9 @@ import { paidOrderOf, refundOf } from './notification-subjects.js';
  * WeChat Pay v3 notifications: a JSON envelope whose resource is AEAD_AES_256_GCM-encrypted with the merchant's
  * APIv3 key, signed with the platform key the merchant's mode selects (named by Wechatpay-Serial). The body is the
  * same for every attempt of one notification (id, create_time and the AEAD nonce come from the job); the signature
- * headers are made afresh per attempt, with the time of that attempt. Received means HTTP 200 or 204, whatever the
- * body (WeChat's rule: the status decides).
+ * headers are made afresh per attempt, with the real (wall-clock) time of that attempt: create_time is virtual
+ * business time, but Wechatpay-Timestamp must pass the merchant's 5-minute check against its own clock. Received
+ * means HTTP 200 or 204, whatever the body (WeChat's rule: the status decides).
  */
 
 const JSON_HEADERS = { 'Content-Type': 'application/json', 'User-Agent': 'Mozilla/4.0 (wxpay-sandbox)' };
@@ -33,7 +34,7 @@ function notificationId(job: NotificationJob): string {
 }
 
 function envelope(
-  clock: VirtualClock,
+  wallClock: () => number,
   job: NotificationJob,
   merchant: SandboxMerchant,
   eventType: string,
@@ -58,22 +59,26 @@ function envelope(
   });
   const seed = job.attempts + Number.parseInt(job.nonce.slice(0, 2), 16);
   const key = notificationKeyFor(merchant, Number.isNaN(seed) ? job.attempts : seed);
-  const now = clock.now();
+  const now = wallClock();
   const notes: string[] = [];
   if (job.tamper.badSignature) notes.push('signed with a wrong key');
   if (job.tamper.amountDelta !== 0) notes.push(`amount changed by ${job.tamper.amountDelta}`);
   if (job.tamper.expiredTimestamp === true) notes.push(`timestamp ${EXPIRED_BY_SECONDS}s old`);
   if (job.tamper.unknownSerial === true) notes.push('unknown Wechatpay-Serial');
+  // signTest fault: the first attempt is WeChat's signature probe; the retries are genuine.
+  const probe = job.tamper.signTest === true && job.attempts === 1;
+  if (probe) notes.push(`signature probe (${V3_SIGNTEST_PREFIX})`);
   const headers = signV3Response({
     body,
     platformKey: job.tamper.badSignature ? wrongKeyFor(key) : key.privateKey,
     serial: job.tamper.unknownSerial === true ? UNKNOWN_SERIAL : key.serial,
     timestamp: Math.floor(now / 1000) - (job.tamper.expiredTimestamp === true ? EXPIRED_BY_SECONDS : 0),
   });
+  if (probe) headers['Wechatpay-Signature'] = `${V3_SIGNTEST_PREFIX}${randomBytes(256).toString('base64')}`;
   return { body, headers: { ...JSON_HEADERS, ...headers }, ...(notes.length === 0 ? {} : { tampered: notes.join('; ') }) };
 }
 
-export function v3PaymentNotifications(store: SandboxStore, clock: VirtualClock): NotificationProtocol {
+export function v3PaymentNotifications(store: SandboxStore, wallClock: () => number): NotificationProtocol {
   return {
     isSuccess: isV3Success,
     build(job) {
@@ -89,7 +94,7 @@ export function v3PaymentNotifications(store: SandboxStore, clock: VirtualClock)
         trade_state_desc: '支付成功',
         amount: { total, payer_total: total, currency: order.feeType, payer_currency: order.feeType },
       };
-      return envelope(clock, job, merchant, 'TRANSACTION.SUCCESS', '支付成功', 'transaction', plaintext);
+      return envelope(wallClock, job, merchant, 'TRANSACTION.SUCCESS', '支付成功', 'transaction', plaintext);
     },
   };
 }
@@ -100,7 +105,7 @@ const REFUND_EVENTS: Record<string, { eventType: string; summary: string }> = {
   ABNORMAL: { eventType: 'REFUND.ABNORMAL', summary: '退款异常' },
 };
 
-export function v3RefundNotifications(store: SandboxStore, clock: VirtualClock): NotificationProtocol {
+export function v3RefundNotifications(store: SandboxStore, wallClock: () => number): NotificationProtocol {
   return {
     isSuccess: isV3Success,
     build(job) {
@@ -121,7 +126,7 @@ export function v3RefundNotifications(store: SandboxStore, clock: VirtualClock):
         user_received_account: full.user_received_account,
         amount: { total: refund.totalFee, refund: refundFee, payer_total: refund.totalFee, payer_refund: refundFee },
       };
-      return envelope(clock, job, merchant, event.eventType, event.summary, 'refund', plaintext);
+      return envelope(wallClock, job, merchant, event.eventType, event.summary, 'refund', plaintext);
     },
   };
 }

@@ -48,7 +48,7 @@ export function v3Answer(ctx: SandboxContext, merchant: SandboxMerchant | undefi
   const headers: Record<string, string> = { 'Request-ID': requestId() };
   if (merchant !== undefined) {
     const key = answerKeyFor(merchant, requestSerial);
-    Object.assign(headers, signV3Response({ body, platformKey: key.privateKey, serial: key.serial, clock: () => ctx.clock.now() }));
+    Object.assign(headers, signV3Response({ body, platformKey: key.privateKey, serial: key.serial, clock: ctx.wallClock }));
   }
   return { status, contentType: JSON_TYPE, body, headers };
 }
@@ -84,7 +84,8 @@ export function authenticateV3(ctx: SandboxContext, request: FastifyRequest): { 
       // The serial names the merchant certificate the request was signed with; another serial is another key.
       return m !== undefined && m.merchantCertSerial === serialNo.toUpperCase() ? m.merchantPublicKey : undefined;
     },
-    () => ctx.clock.now(),
+    // Real time, not virtual: a merchant signs with its wall clock whatever the sandbox's clock says.
+    ctx.wallClock,
     MAX_SKEW_SECONDS,
   );
   if (!check.ok) {

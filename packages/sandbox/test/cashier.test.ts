@@ -51,6 +51,34 @@ test('requestPayment: paySign, payer, appid and prepay are checked', async (t) =
 
   const bad = await json(sandbox, 'POST', '/sandbox/wx/requestPayment', { ...good, openid, action: 'steal' });
   assert.equal(bad.status, 400);
-  const extra = await json(sandbox, 'POST', '/sandbox/wx/requestPayment', { ...good, openid, action: 'pay', total_fee: 1 });
-  assert.equal(extra.status, 400);
+});
+
+test('requestPayment takes what wx.requestPayment takes: unknown keys are ignored, an appId must be the prepay\'s', async (t) => {
+  const sandbox = await startSandbox(t);
+  const { openid } = await login(sandbox, 'alice');
+  const pay = async (extra: Record<string, unknown>) => {
+    const outTradeNo = newOutTradeNo();
+    const order = await unifiedOrder(sandbox, { openid, out_trade_no: outTradeNo });
+    const prepayId = order.fields.prepay_id ?? '';
+    const r = await json(sandbox, 'POST', '/sandbox/wx/requestPayment', { ...payParams(sandbox, prepayId), openid, action: 'pay', ...extra });
+    const query = await v2(sandbox, '/pay/orderquery', { out_trade_no: outTradeNo });
+    return { status: r.status, errMsg: r.body.errMsg, state: query.fields.trade_state, fee: query.fields.total_fee };
+  };
+  // appId is part of the signed string and many clients pass it along: accepted when it is the order's.
+  assert.deepEqual(await pay({ appId: sandbox.demoMerchant.appid }), { status: 200, errMsg: 'requestPayment:ok', state: 'SUCCESS', fee: '100' });
+  assert.deepEqual(await pay({ appId: 'wx0000000000000000' }), { status: 200, errMsg: 'requestPayment:fail appid和订单不匹配', state: 'NOTPAY', fee: '100' });
+  assert.deepEqual(await pay({ appid: sandbox.demoMerchant.appid, appId: 'wx0000000000000000' }), { status: 200, errMsg: 'requestPayment:fail appid和订单不匹配', state: 'NOTPAY', fee: '100' });
+  // Keys wx.requestPayment does not use (callbacks, extras) are ignored; none of them can change the amount.
+  assert.deepEqual(await pay({ total_fee: 1, success: 'fn', complete: null, provider: 'wxpay' }), { status: 200, errMsg: 'requestPayment:ok', state: 'SUCCESS', fee: '100' });
+});
+
+test('unknown control routes answer the documented error shape', async (t) => {
+  const sandbox = await startSandbox(t);
+  for (const [method, path] of [['GET', '/sandbox/nope'], ['POST', '/sandbox/wx/requestPayments'], ['GET', '/v3/nothing-here']] as const) {
+    const r = await json(sandbox, method, path, method === 'POST' ? {} : undefined);
+    assert.equal(r.status, 404, path);
+    const error = r.body.error as { code: string; message: string };
+    assert.equal(error.code, 'NOT_FOUND', path);
+    assert.match(error.message, new RegExp(`${method} ${path.replaceAll('/', '\\/')}`), path);
+  }
 });

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,4 +51,21 @@ test('wxpay-sandbox refuses bad arguments with a usage message', async () => {
   assert.equal(code, 2);
   assert.match(err, /--port must be/);
   assert.match(err, /Usage: wxpay-sandbox/);
+});
+
+test('wxpay-sandbox on a taken port: one clear line on stderr and a non-zero exit, no stack trace', async (t) => {
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  t.after(() => blocker.close());
+  const { port } = blocker.address() as AddressInfo;
+  const child = spawn(process.execPath, [bin, '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  let out = '';
+  child.stderr.on('data', (chunk: Buffer) => { err += chunk.toString('utf8'); });
+  child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString('utf8'); });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  assert.equal(code, 1);
+  assert.equal(err, `wxpay-sandbox: port ${port} on 127.0.0.1 is already in use (another sandbox or server?); choose another with --port N, or --port 0 for a free one\n`);
+  assert.doesNotMatch(err, /\n\s+at /, 'no stack trace');
+  assert.equal(out, '', 'nothing claims to be listening');
 });

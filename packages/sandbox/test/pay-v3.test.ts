@@ -30,7 +30,8 @@ async function clientFor(sandbox: Started, mode: Mode, overrides: Partial<Parame
     ...(mode === 'certificate' || mode === 'migrating' ? { platformCertificates: true } : {}),
     ...(mode === 'publicKey' || mode === 'migrating' ? { publicKey: { id: l.wechatpay.publicKeyId, key: l.wechatpay.publicKeyPem } } : {}),
     baseUrl: sandbox.base,
-    clock: () => sandbox.clock.now(),
+    // The merchant signs and verifies with its wall clock: T0, the sandbox's frozen real time (not its virtual clock).
+    clock: () => T0,
     sleep: async () => {},
     ...overrides,
   });
@@ -41,8 +42,8 @@ async function startInMode(t: Parameters<typeof startSandbox>[0], mode: Mode): P
 }
 
 /** The merchant's notify endpoint verifies like a real backend and answers 204 (or whatever the test says). */
-function verifyingMerchant(merchant: MerchantServer, client: V3Client, apiV3Key: string, sandbox: Started): { events: V3NotificationEvent[]; errors: unknown[]; serials: string[] } {
-  const handler = createV3NotificationHandler({ verifier: client.verifier, apiV3Key, clock: () => sandbox.clock.now() });
+function verifyingMerchant(merchant: MerchantServer, client: V3Client, apiV3Key: string): { events: V3NotificationEvent[]; errors: unknown[]; serials: string[] } {
+  const handler = createV3NotificationHandler({ verifier: client.verifier, apiV3Key, clock: () => T0 });
   const seen = { events: [] as V3NotificationEvent[], errors: [] as unknown[], serials: [] as string[] };
   merchant.answer = async (r) => {
     seen.serials.push(String(r.headers['wechatpay-serial']));
@@ -66,7 +67,7 @@ for (const mode of ['certificate', 'publicKey', 'migrating'] as const) {
     const client = await clientFor(sandbox, mode);
     const m = sandbox.demoMerchant;
     const merchant = await startMerchant(t);
-    const seen = verifyingMerchant(merchant, client, m.apiV3Key, sandbox);
+    const seen = verifyingMerchant(merchant, client, m.apiV3Key);
     const { openid } = await login(sandbox);
     const outTradeNo = outNo();
     const { prepay_id: prepayId } = await client.jsapiPrepay({ description: 'Oolong', out_trade_no: outTradeNo, notify_url: merchant.url, amount: { total: 2599 }, payer: { openid } });
@@ -129,7 +130,7 @@ test('v3 migrating merchants: notifications come signed by either key, named by 
   const sandbox = await startInMode(t, 'migrating');
   const client = await clientFor(sandbox, 'migrating');
   const merchant = await startMerchant(t);
-  const seen = verifyingMerchant(merchant, client, sandbox.demoMerchant.apiV3Key, sandbox);
+  const seen = verifyingMerchant(merchant, client, sandbox.demoMerchant.apiV3Key);
   let answers = 0;
   const inner = merchant.answer;
   // Refuse the first attempts so the retries show both keys.
@@ -265,7 +266,7 @@ test('v3 notification faults: drop, duplicates, delay, bad signature, amount del
   const sandbox = await startSandbox(t);
   const client = await clientFor(sandbox, 'publicKey');
   const merchant = await startMerchant(t);
-  const seen = verifyingMerchant(merchant, client, sandbox.demoMerchant.apiV3Key, sandbox);
+  const seen = verifyingMerchant(merchant, client, sandbox.demoMerchant.apiV3Key);
   const { openid } = await login(sandbox);
   const payWith = async (notify: Record<string, unknown>) => {
     const outTradeNo = outNo();
@@ -381,4 +382,65 @@ test('v3 state survives a restart: the pending v3 notification resumes with the 
   await second.clock.advance(15);
   assert.equal(merchant.received.length, 2);
   assert.equal(merchant.received[0]?.body, merchant.received[1]?.body, 'the retry after the restart carries the same body');
+});
+
+test('virtual time only schedules: hours after clock/advance, real-time v3 signatures pass both ways and the whole retry schedule verifies', async (t) => {
+  const sandbox = await startSandbox(t);
+  const client = await clientFor(sandbox, 'publicKey');
+  const m = sandbox.demoMerchant;
+  const merchant = await startMerchant(t);
+  const seen = verifyingMerchant(merchant, client, m.apiV3Key);
+  const { openid } = await login(sandbox);
+  // Hours of virtual time pass (as with --time-scale 3600 after a few seconds); the merchant's clock still reads T0.
+  const advanced = await json(sandbox, 'POST', '/sandbox/clock/advance', { seconds: 3 * 3600 });
+  assert.equal(advanced.body.nowMs, T0 + 3 * 3600_000);
+  // A request signed at real time is accepted, and the answer's Wechatpay-Timestamp verifies at real time (the SDK
+  // checks both: a stale answer would throw WxPaySignatureError).
+  const outTradeNo = outNo();
+  const { prepay_id: prepayId } = await client.jsapiPrepay({ description: 'Tea', out_trade_no: outTradeNo, notify_url: merchant.url, amount: { total: 100 }, payer: { openid } });
+  assert.equal((await client.queryByOutTradeNo(outTradeNo)).trade_state, 'NOTPAY');
+  // The ±5-minute rule still holds, against real time.
+  const stale = createV3Signer({ mchid: m.mchid, serialNo: m.merchantCertSerial!, privateKey: m.merchantPrivateKey!, clock: () => T0 - 6 * 60_000 });
+  const path = `/v3/pay/transactions/out-trade-no/${outTradeNo}?mchid=${m.mchid}`;
+  const refused = await fetch(`${sandbox.base}${path}`, { headers: { authorization: stale.authorization({ method: 'GET', url: path, body: '' }), accept: 'application/json' } });
+  assert.equal(refused.status, 401);
+  assert.equal(((await refused.json()) as { code: string }).code, 'SIGN_ERROR');
+
+  // The notification is dropped 15 times and goes out on its 16th and last attempt, 24h4m of virtual time later:
+  // every attempt is signed at real time, so the merchant's verifier accepts it.
+  await json(sandbox, 'POST', '/sandbox/faults', { outTradeNo, notify: { drop: 15 } });
+  const paid = await json(sandbox, 'POST', '/sandbox/wx/requestPayment', { ...client.payParams(prepayId), openid, action: 'pay' });
+  assert.equal(paid.body.errMsg, 'requestPayment:ok');
+  await sandbox.clock.advance(25 * 3600);
+  assert.equal(seen.errors.length, 0, String(seen.errors[0]));
+  assert.equal(seen.events.length, 1);
+  const notifications = (await json(sandbox, 'GET', `/sandbox/notifications?outTradeNo=${outTradeNo}`)).body.notifications as { status: string; attempts: { verdict: string; atMs: number }[] }[];
+  assert.equal(notifications[0]?.status, 'delivered');
+  assert.equal(notifications[0]?.attempts.length, 16);
+  const last = notifications[0]?.attempts.at(-1);
+  assert.equal(last?.verdict, 'success');
+  assert.ok((last?.atMs ?? 0) - T0 > 27 * 3600_000, 'delivered a day of virtual time later');
+  assert.equal(Number(merchant.received[0]?.headers['wechatpay-timestamp']), Math.floor(T0 / 1000), 'signed at real time');
+});
+
+test('signTest fault: the first attempt is WeChat\'s WECHATPAY/SIGNTEST/ probe, which the SDK refuses; the retry is genuine', async (t) => {
+  const sandbox = await startSandbox(t);
+  const client = await clientFor(sandbox, 'publicKey');
+  const merchant = await startMerchant(t);
+  const seen = verifyingMerchant(merchant, client, sandbox.demoMerchant.apiV3Key);
+  const { openid } = await login(sandbox);
+  const outTradeNo = outNo();
+  const { prepay_id: prepayId } = await client.jsapiPrepay({ description: 'Tea', out_trade_no: outTradeNo, notify_url: merchant.url, amount: { total: 100 }, payer: { openid } });
+  assert.equal((await json(sandbox, 'POST', '/sandbox/faults', { outTradeNo, notify: { signTest: true } })).status, 201);
+  await json(sandbox, 'POST', '/sandbox/wx/requestPayment', { ...client.payParams(prepayId), openid, action: 'pay' });
+  await sandbox.clock.advance(0);
+  assert.match(String(merchant.received[0]?.headers['wechatpay-signature']), /^WECHATPAY\/SIGNTEST\/[A-Za-z0-9+/]+=*$/);
+  assert.equal(seen.events.length, 0);
+  assert.ok(seen.errors[0] instanceof WxPaySignatureError && seen.errors[0].reason === 'bad_signature', String(seen.errors[0]));
+  await sandbox.clock.advance(15);
+  assert.equal(merchant.received.length, 2);
+  assert.equal(merchant.received[1]?.body, merchant.received[0]?.body, 'the same notification, now genuinely signed');
+  assert.equal(seen.events.length, 1);
+  const attempts = ((await json(sandbox, 'GET', `/sandbox/notifications?outTradeNo=${outTradeNo}`)).body.notifications as { attempts: { verdict: string; tampered?: string }[] }[])[0]?.attempts ?? [];
+  assert.deepEqual(attempts.map((a) => [a.verdict, a.tampered]), [['failure', 'signature probe (WECHATPAY/SIGNTEST/)'], ['success', undefined]]);
 });

@@ -17,7 +17,7 @@ import { PaymentService } from './domain/payment-service.js';
 import { RefundService } from './domain/refund-service.js';
 import { createGateways } from './gateway/create.js';
 import type { GatewayExtras } from './gateway/create.js';
-import { installErrorHandling } from './http/errors.js';
+import { AppError, installErrorHandling } from './http/errors.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { authRoutes } from './http/routes/auth.js';
 import { demoRoutes } from './http/routes/demo.js';
@@ -35,7 +35,7 @@ import type { FulfilmentHook } from './jobs/jobs.js';
 import type { Clock, IdSource } from './ports/clock.js';
 import { systemClock } from './ports/clock.js';
 import type { LoginGateway, PaymentGateway } from './ports/gateway.js';
-import type { Store } from './ports/store.js';
+import type { OutboxEvent, Store } from './ports/store.js';
 import { openStore } from './store/open.js';
 import { createAccessTokenManager } from '@wxpay-kit/wechat';
 import type { AccessTokenManager } from '@wxpay-kit/wechat';
@@ -48,7 +48,7 @@ import { createSharedTokenStore } from './token-store/create.js';
 // The package's entry point is this file: embedders need the configuration loader and the ports next to buildApp.
 export { loadConfig, ConfigError } from './config.js';
 export type { AppConfig, Env } from './config.js';
-export type { FulfilmentHook } from './jobs/jobs.js';
+export type { FulfilmentEvent, FulfilmentHook } from './jobs/jobs.js';
 export type { OutboxEvent } from './ports/store.js';
 
 export type AppDeps = {
@@ -98,10 +98,24 @@ export const REDACT_PATHS = [
   '*.adminToken',
 ];
 
-const DEFAULT_LIMITS: RateLimits = {
-  login: { max: 30, timeWindow: 60_000 },
-  orders: { max: 60, timeWindow: 60_000 },
-};
+/** Per client address (login) and per user (orders, order misses); the per-user ones come from the configuration. */
+function defaultLimits(config: AppConfig): RateLimits {
+  return {
+    login: { max: 30, timeWindow: 60_000 },
+    orders: { max: config.ordersPerMinute, timeWindow: 60_000 },
+    orderMisses: { max: config.orderMissesPerMinute, timeWindow: 60_000 },
+  };
+}
+
+/**
+ * Never `true` (see AppConfig.trustProxy). A hop count becomes proxy-addr's "the first n hops are proxies" function:
+ * Fastify 5 ignores a bare number (it fails closed), and the client's own address is then the n-th from the right.
+ */
+function trustProxyOption(trust: AppConfig['trustProxy']): false | string[] | ((address: string, hop: number) => boolean) {
+  if (trust === false) return false;
+  if (typeof trust === 'number') return (_address, hop) => hop < trust;
+  return [...trust];
+}
 
 export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<WxPayApp> {
   const clock = deps.clock ?? systemClock;
@@ -125,7 +139,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<W
         ? { logger: { level: config.logLevel, redact: { paths: REDACT_PATHS, censor: '[redacted]' } } }
         : { loggerInstance: deps.logger }),
       bodyLimit: config.bodyLimitBytes,
-      trustProxy: config.trustProxy,
+      trustProxy: trustProxyOption(config.trustProxy),
       // Request timeouts: a slow client cannot hold a connection forever.
       requestTimeout: 30_000,
       connectionTimeout: 30_000,
@@ -160,10 +174,15 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<W
       ((event) => {
         logger.info({ topic: event.topic, orderId: event.orderId }, 'fulfilment event (pass onEvent to buildApp to act on it)');
       });
+    // A delivery must end well within the outbox lease, or another instance would deliver the event meanwhile.
+    const deliveryTimeoutMs = Math.min(config.outboxTimeoutMs, Math.floor(config.jobsLeaseMs / 2));
     // WEBHOOK_URL: after the in-process hook, the same event goes to the merchant's endpoint, signed (jobs/webhook.ts).
-    const deliver = config.webhook === undefined
+    const hooks = config.webhook === undefined
       ? onEvent
-      : composeHooks(onEvent, createWebhookHook({ url: config.webhook.url, secret: config.webhook.secret, clock, timeoutMs: Math.min(10_000, Math.floor(config.jobsLeaseMs / 2)) }));
+      : composeHooks(onEvent, createWebhookHook({ url: config.webhook.url, secret: config.webhook.secret, clock, timeoutMs: deliveryTimeoutMs }));
+    // Every event says whether money moved: a receiver can refuse sandbox events (docs/adr/0007).
+    const livemode = config.mode === 'live';
+    const deliver = (event: OutboxEvent, signal?: AbortSignal) => hooks({ ...event, livemode }, signal);
     const leases = store instanceof KyselyStore ? new SqlJobLeases(store.database) : undefined;
     const adminStore = store instanceof KyselyStore ? new KyselyAdminStore(store.database) : undefined;
     const bills = adminStore === undefined
@@ -177,9 +196,16 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<W
       onEvent: deliver,
       leaseMs: config.jobsLeaseMs,
       retryBaseMs: config.jobsRetryBaseMs,
+      deliveryConcurrency: config.outboxConcurrency,
+      deliveryTimeoutMs,
       reconcileAfterMs: config.reconcileAfterSeconds * 1000,
       ...(leases === undefined ? {} : { leases }),
       bills,
+      notifications,
+      notificationRetention: {
+        authenticMs: config.notificationRetentionDays.authentic * 86_400_000,
+        refusedMs: config.notificationRetentionDays.refused * 86_400_000,
+      },
     });
     // One access token for every instance of this appid: WeChat invalidates the old one whenever anyone fetches anew.
     let accessTokens = deps.accessTokens;
@@ -213,20 +239,25 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<W
     });
     await app.register(rateLimit, {
       global: false,
-      errorResponseBuilder: (_request, context) => ({ statusCode: 429, code: 'rate_limited', message: `too many requests; retry in ${context.after}` }),
+      // An AppError keeps its message through the error handler: the caller learns the limit and when to retry.
+      errorResponseBuilder: (_request, context) => new AppError(429, 'rate_limited', `too many requests: at most ${context.max} per minute from one address; retry in ${context.after}`),
     });
 
-    const limits: RateLimits = { ...DEFAULT_LIMITS, ...deps.rateLimits };
+    const limits: RateLimits = { ...defaultLimits(config), ...deps.rateLimits };
     healthRoutes(app, services);
     authRoutes(app, services, limits);
     orderRoutes(app, services, limits);
     adminRoutes(app, services);
     docsRoutes(app);
     await app.register(notifyRoutes, { services, bodyLimit: Math.min(config.bodyLimitBytes, 64 * 1024) });
-    if (deps.sandboxUrl !== undefined) await app.register(sandboxProxy, { target: deps.sandboxUrl });
+    if (deps.sandboxUrl !== undefined) await app.register(sandboxProxy, { target: deps.sandboxUrl, expose: config.sandboxExpose });
     if (deps.demoRoot !== undefined) await app.register(demoRoutes, { root: deps.demoRoot, appid: gateway.appid });
 
-    if (ownsStore) app.addHook('onClose', async () => store.close());
+    app.addHook('onClose', async () => {
+      // Refusal counts still in memory are written before the store closes.
+      await notifications.flushRefusals();
+      if (ownsStore) await store.close();
+    });
     return app as unknown as WxPayApp;
   } catch (error) {
     if (ownsStore) await store.close();

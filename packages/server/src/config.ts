@@ -2,6 +2,7 @@
  * Environment → validated, frozen AppConfig. Every failure names the variable at fault, so a bad deployment stops at
  * start-up with a message an operator can act on, never at the first payment.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 export class ConfigError extends Error {
@@ -79,7 +80,20 @@ export type AppConfig = {
   readonly paidAfterClose: 'refund' | 'accept';
   readonly bodyLimitBytes: number;
   readonly logLevel: string;
-  readonly trustProxy: boolean;
+  /**
+   * TRUST_PROXY: which hops in front of us may set X-Forwarded-For. false = none (the socket's address is the
+   * client's); a number = that many proxies in front; a list = the proxies' own addresses or CIDRs. Never "every hop":
+   * then the first, client-written X-Forwarded-For entry would become the address that rate limits are keyed by.
+   */
+  readonly trustProxy: false | number | readonly string[];
+  /** SANDBOX_EXPOSE: serve the sandbox control API (/sandbox/*) to non-loopback clients too (sandbox mode only). */
+  readonly sandboxExpose: boolean;
+  /** ORDERS_PER_MINUTE: order creations (and fresh payParams) per user per minute. */
+  readonly ordersPerMinute: number;
+  /** OPEN_ORDERS_MAX: unpaid (CREATED/PAYING) orders one user may hold at once. */
+  readonly openOrdersMax: number;
+  /** ORDER_MISSES_PER_MINUTE: lookups of unknown (or someone else's) order ids per user per minute before 429. */
+  readonly orderMissesPerMinute: number;
   /** Run the expire / reconcile / outbox jobs on timers (server.ts). */
   readonly jobs: boolean;
   /** JOBS_INTERVAL_MS: how often each instance runs the jobs (default 15 000). */
@@ -88,12 +102,21 @@ export type AppConfig = {
   readonly jobsLeaseMs: number;
   /** JOBS_RETRY_BASE_MS: a failed outbox delivery is retried after base × 2^attempt, capped at an hour (default 5 000). */
   readonly jobsRetryBaseMs: number;
+  /** OUTBOX_CONCURRENCY: fulfilment events delivered at once per instance (default 8). */
+  readonly outboxConcurrency: number;
+  /** OUTBOX_TIMEOUT_MS: one delivery's time limit, after which it is retried (default 10 000, at most half the lease). */
+  readonly outboxTimeoutMs: number;
   /** RECONCILE_AFTER_SECONDS: query an unpaid attempt this long after its prepay (default 60). */
   readonly reconcileAfterSeconds: number;
   /** WEBHOOK_URL: fulfilment events are also POSTed here, signed with WEBHOOK_SECRET. */
   readonly webhook: { readonly url: string; readonly secret: string } | undefined;
   /** REDIS_URL: share the WeChat access token through Redis instead of the database. */
   readonly redisUrl: string | undefined;
+  /**
+   * How long the notification log keeps authentic deliveries (NOTIFICATION_LOG_RETENTION_DAYS, default 90) and
+   * refused ones with their counters (NOTIFICATION_REFUSED_RETENTION_DAYS, default 7); pruned by the jobs.
+   */
+  readonly notificationRetentionDays: { readonly authentic: number; readonly refused: number };
 };
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -260,10 +283,81 @@ function parseMerchant(env: Env, mode: WxPayMode, apiVersion: ApiVersion): Merch
   });
 }
 
+/**
+ * Variables that only mean something in live mode. One of them set while WXPAY_MODE is unset almost always means a
+ * production deployment that forgot WXPAY_MODE=live: it would start in sandbox mode, ignore them, and let anyone
+ * "pay" through the sandbox cashier with no money moving. That start is refused (docs/adr/0007).
+ */
+const LIVE_ONLY = [
+  'WECHAT_APPID',
+  'WECHAT_SECRET',
+  'WXPAY_MCHID',
+  'WXPAY_KEY',
+  'WXPAY_APIV3_KEY',
+  'WXPAY_PRIVATE_KEY_PATH',
+  'WXPAY_CERT_SERIAL',
+  'WXPAY_PUBLIC_KEY_PATH',
+  'WXPAY_PUBLIC_KEY_ID',
+  'WXPAY_CLIENT_CERT_PATH',
+  'WXPAY_CLIENT_KEY_PATH',
+  'WXPAY_CLIENT_P12_PATH',
+] as const;
+
+/** Sandbox mode by default only when nothing says "live": the error names the variables found, never their values. */
+function refuseAccidentalSandbox(env: Env): void {
+  if (opt(env, 'WXPAY_MODE') !== undefined) return;
+  const found = LIVE_ONLY.filter((name) => opt(env, name) !== undefined);
+  if (found.length === 0) return;
+  throw new ConfigError(
+    'WXPAY_MODE',
+    `is unset, so the server would start in sandbox mode (no real payments) and ignore the live credentials found in the environment: ${found.join(', ')}. ` +
+      'Set WXPAY_MODE=live to use them, or WXPAY_MODE=sandbox to run the sandbox anyway.',
+  );
+}
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function proxyAddress(entry: string): boolean {
+  if (PROXY_NAMES.has(entry)) return true;
+  const slash = entry.indexOf('/');
+  const ip = slash < 0 ? entry : entry.slice(0, slash);
+  const family = isIP(ip);
+  if (family === 0) return false;
+  if (slash < 0) return true;
+  const bits = entry.slice(slash + 1);
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * TRUST_PROXY: false, a hop count, or the proxies' addresses/CIDRs. `true` (trust every hop) is refused: Fastify then
+ * takes the left-most X-Forwarded-For entry, which the client writes itself, so any client could pick the address
+ * its rate limits are counted under.
+ */
+function parseTrustProxy(env: Env): false | number | readonly string[] {
+  const raw = opt(env, 'TRUST_PROXY');
+  if (raw === undefined || raw === 'false' || raw === '0') return false;
+  if (raw === 'true') {
+    throw new ConfigError(
+      'TRUST_PROXY',
+      'true (trust every hop) lets a client choose its own address by writing X-Forwarded-For; set the number of proxies in front of the server (e.g. TRUST_PROXY=1 behind one nginx) or their addresses/CIDRs (e.g. TRUST_PROXY=10.0.0.0/8)',
+    );
+  }
+  if (/^\d+$/.test(raw)) return parseWith('TRUST_PROXY', intIn(1, 10), raw);
+  const entries = raw.split(',').map((e) => e.trim()).filter((e) => e !== '');
+  const bad = entries.find((e) => !proxyAddress(e));
+  if (bad !== undefined || entries.length === 0) {
+    throw new ConfigError('TRUST_PROXY', `must be false, a hop count (1-10) or comma-separated proxy addresses/CIDRs (loopback, linklocal, uniquelocal allowed); not ${JSON.stringify(bad ?? raw)}`);
+  }
+  return Object.freeze(entries);
+}
+
 /** Reads the environment once. Throws ConfigError naming the first bad variable. */
 export function loadConfig(env: Env): AppConfig {
   const port = int(env, 'PORT', 3000, 0, 65535);
+  refuseAccidentalSandbox(env);
   const mode = oneOf(env, 'WXPAY_MODE', ['sandbox', 'live'], 'sandbox');
+  const sandboxExpose = oneOf(env, 'SANDBOX_EXPOSE', ['true', 'false'], 'false') === 'true';
+  if (sandboxExpose && mode === 'live') throw new ConfigError('SANDBOX_EXPOSE', 'only applies in sandbox mode (live mode serves no sandbox)');
   const apiVersion = oneOf(env, 'WXPAY_API_VERSION', ['v2', 'v3'], 'v2');
   requireLive(env, mode, apiVersion);
   const publicUrl = httpUrl(env, 'PUBLIC_URL') ?? `http://127.0.0.1:${port}`;
@@ -292,14 +386,24 @@ export function loadConfig(env: Env): AppConfig {
     paidAfterClose: oneOf(env, 'PAID_AFTER_CLOSE', ['refund', 'accept'], 'refund'),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
-    trustProxy: oneOf(env, 'TRUST_PROXY', ['true', 'false'], 'false') === 'true',
+    trustProxy: parseTrustProxy(env),
+    sandboxExpose,
+    ordersPerMinute: int(env, 'ORDERS_PER_MINUTE', 20, 1, 1_000_000),
+    openOrdersMax: int(env, 'OPEN_ORDERS_MAX', 20, 1, 1_000_000),
+    orderMissesPerMinute: int(env, 'ORDER_MISSES_PER_MINUTE', 30, 1, 1_000_000),
     jobs: oneOf(env, 'JOBS', ['true', 'false'], 'true') === 'true',
     jobsIntervalMs: int(env, 'JOBS_INTERVAL_MS', 15_000, 50, 3_600_000),
     jobsLeaseMs: int(env, 'JOBS_LEASE_MS', 60_000, 1_000, 3_600_000),
     jobsRetryBaseMs: int(env, 'JOBS_RETRY_BASE_MS', 5_000, 100, 3_600_000),
+    outboxConcurrency: int(env, 'OUTBOX_CONCURRENCY', 8, 1, 100),
+    outboxTimeoutMs: int(env, 'OUTBOX_TIMEOUT_MS', 10_000, 100, 3_600_000),
     reconcileAfterSeconds: int(env, 'RECONCILE_AFTER_SECONDS', 60, 1, 24 * 3600),
     webhook: parseWebhook(env),
     redisUrl: redisUrl(env),
+    notificationRetentionDays: Object.freeze({
+      authentic: int(env, 'NOTIFICATION_LOG_RETENTION_DAYS', 90, 1, 3650),
+      refused: int(env, 'NOTIFICATION_REFUSED_RETENTION_DAYS', 7, 1, 3650),
+    }),
   };
   return Object.freeze(config);
 }

@@ -18,9 +18,24 @@ import type * as SandboxModeModule from './sandbox-mode.js';
 
 const DEMO_ROOT = fileURLToPath(new URL('../../../examples/web-demo', import.meta.url));
 
+/** Sandbox mode says so before anything else: the cashier there marks orders PAID with no money moving. */
+function sandboxWarning(config: AppConfig): string[] {
+  const rule = '!'.repeat(78);
+  return [
+    rule,
+    '!!  SANDBOX MODE: NO REAL PAYMENTS. The offline sandbox "pays" any order for free, and every fulfilment',
+    '!!  event and webhook carries livemode:false. Never serve this to real users: set WXPAY_MODE=live.',
+    config.sandboxExpose
+      ? '!!  SANDBOX_EXPOSE=true: ANYONE who reaches this port can pay orders and read the demo keys at /sandbox/*.'
+      : '!!  The sandbox control API (/sandbox/*) answers clients on this machine only (SANDBOX_EXPOSE).',
+    rule,
+  ];
+}
+
 function banner(config: AppConfig, url: string, runtime: SandboxRuntime | undefined): string {
   const lines = [`wxpay-kit server listening on ${url} (WeChat Pay ${config.apiVersion}, ${config.mode} mode, ${config.database.kind})`];
   if (runtime !== undefined) {
+    lines.unshift(...sandboxWarning(config));
     lines.push(
       `  sandbox (offline WeChat): ${runtime.sandboxUrl}${runtime.sandbox === undefined ? ' (external)' : ' (in-process)'}`,
       `  demo merchant: appid ${runtime.merchant.appid}, mchid ${runtime.merchant.mchid}`,

@@ -88,3 +88,59 @@ test('live v3 requires its own credentials', () => {
 test('postgres URLs select the postgres dialect', () => {
   assert.equal(loadConfig({ DATABASE_URL: 'postgres://u@127.0.0.1/test' }).database.kind, 'postgres');
 });
+
+test('live credentials with WXPAY_MODE unset: refused (no silent sandbox), naming the variables and never their values', () => {
+  const rows: [Record<string, string>, string[]][] = [
+    [{ WXPAY_MCHID: '1234567890', WXPAY_KEY: 'Q'.repeat(32) }, ['WXPAY_MCHID', 'WXPAY_KEY']],
+    [{ WECHAT_SECRET: 'app-secret-value-9f8e7d' }, ['WECHAT_SECRET']],
+    [{ WECHAT_APPID: 'wx1234', WXPAY_APIV3_KEY: 'V'.repeat(32), WXPAY_PRIVATE_KEY_PATH: '/etc/wxpay/apiclient_key.pem' }, ['WECHAT_APPID', 'WXPAY_APIV3_KEY', 'WXPAY_PRIVATE_KEY_PATH']],
+    [{ WXPAY_CLIENT_P12_PATH: '/etc/wxpay/apiclient_cert.p12', WXPAY_MODE: '  ' }, ['WXPAY_CLIENT_P12_PATH']],
+  ];
+  for (const [env, names] of rows) {
+    assert.throws(() => loadConfig(env), (error: unknown) => {
+      assert.ok(error instanceof ConfigError, String(error));
+      assert.equal(error.variable, 'WXPAY_MODE');
+      assert.ok(error.message.includes(names.join(', ')), error.message);
+      assert.match(error.message, /WXPAY_MODE=live/);
+      for (const [name, value] of Object.entries(env)) {
+        if (name !== 'WXPAY_MODE') assert.ok(!error.message.includes(value), `the value of ${name} leaked`);
+      }
+      return true;
+    });
+  }
+  // An explicit choice is respected: WXPAY_MODE=sandbox still runs the sandbox (and ignores them); live uses them.
+  assert.equal(loadConfig({ WXPAY_MODE: 'sandbox', WXPAY_MCHID: '1234567890' }).mode, 'sandbox');
+  assert.equal(loadConfig(LIVE_V2).mode, 'live');
+  // Variables that are not credentials do not trigger it.
+  assert.equal(loadConfig({ WXPAY_API_VERSION: 'v3', PORT: '8080', WXPAY_API_BASE: 'http://127.0.0.1:4000' }).mode, 'sandbox');
+});
+
+test('SANDBOX_EXPOSE: off by default, true or false, and refused in live mode', () => {
+  assert.equal(loadConfig({}).sandboxExpose, false);
+  assert.equal(loadConfig({ SANDBOX_EXPOSE: 'true' }).sandboxExpose, true);
+  fails({ SANDBOX_EXPOSE: 'yes' }, 'SANDBOX_EXPOSE');
+  fails({ ...LIVE_V2, SANDBOX_EXPOSE: 'true' }, 'SANDBOX_EXPOSE', /sandbox mode/);
+});
+
+test('TRUST_PROXY: a hop count or proxy addresses/CIDRs; true (trust every hop) is refused', () => {
+  assert.equal(loadConfig({}).trustProxy, false);
+  assert.equal(loadConfig({ TRUST_PROXY: 'false' }).trustProxy, false);
+  assert.equal(loadConfig({ TRUST_PROXY: '1' }).trustProxy, 1);
+  assert.equal(loadConfig({ TRUST_PROXY: '2' }).trustProxy, 2);
+  assert.deepEqual(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 192.168.1.7,::1,fd00::/8, loopback' }).trustProxy, ['10.0.0.0/8', '192.168.1.7', '::1', 'fd00::/8', 'loopback']);
+  fails({ TRUST_PROXY: 'true' }, 'TRUST_PROXY', /X-Forwarded-For/);
+  fails({ TRUST_PROXY: '11' }, 'TRUST_PROXY');
+  fails({ TRUST_PROXY: '10.0.0.0/33' }, 'TRUST_PROXY');
+  fails({ TRUST_PROXY: 'nginx.internal' }, 'TRUST_PROXY');
+  fails({ TRUST_PROXY: ',' }, 'TRUST_PROXY');
+});
+
+test('abuse limits: ORDERS_PER_MINUTE, OPEN_ORDERS_MAX, ORDER_MISSES_PER_MINUTE', () => {
+  const c = loadConfig({});
+  assert.deepEqual([c.ordersPerMinute, c.openOrdersMax, c.orderMissesPerMinute], [20, 20, 30]);
+  const d = loadConfig({ ORDERS_PER_MINUTE: '5', OPEN_ORDERS_MAX: '3', ORDER_MISSES_PER_MINUTE: '7' });
+  assert.deepEqual([d.ordersPerMinute, d.openOrdersMax, d.orderMissesPerMinute], [5, 3, 7]);
+  fails({ ORDERS_PER_MINUTE: '0' }, 'ORDERS_PER_MINUTE');
+  fails({ OPEN_ORDERS_MAX: 'many' }, 'OPEN_ORDERS_MAX');
+  fails({ ORDER_MISSES_PER_MINUTE: '-1' }, 'ORDER_MISSES_PER_MINUTE');
+});

@@ -10,7 +10,7 @@ import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TestContext } from 'node:test';
 import { createWebhookHook, signWebhook, verifyWebhookSignature, WEBHOOK_EVENT_ID_HEADER, WEBHOOK_SIGNATURE_HEADER } from '../src/jobs/webhook.js';
-import type { OutboxEvent } from '../src/ports/store.js';
+import type { FulfilmentEvent } from '../src/jobs/jobs.js';
 import { build, loginAs } from './helpers/build.js';
 import { fakeNotification } from './helpers/fake-gateway.js';
 
@@ -65,7 +65,7 @@ async function receiver(t: TestContext, statuses: number[]): Promise<{ url: stri
 test('the hook POSTs a signed JSON body over HTTP; a non-2xx answer throws (so the outbox retries)', async (t) => {
   const { url, received } = await receiver(t, [204, 500]);
   const hook = createWebhookHook({ url, secret: SECRET, clock: { now: () => T * 1000 } });
-  const event: OutboxEvent = { id: 'e1', topic: 'order.paid', orderId: 'o1', payload: { amountFen: 4800 }, createdAt: T * 1000, attempts: 1 };
+  const event: FulfilmentEvent = { id: 'e1', topic: 'order.paid', livemode: true, orderId: 'o1', payload: { amountFen: 4800 }, createdAt: T * 1000, attempts: 1 };
   await hook(event);
   await assert.rejects(hook({ ...event, attempts: 2 }), /HTTP 500/);
   const first = received[0];
@@ -74,12 +74,13 @@ test('the hook POSTs a signed JSON body over HTTP; a non-2xx answer throws (so t
   assert.equal(first.headers['content-type'], 'application/json');
   const signature = first.headers[WEBHOOK_SIGNATURE_HEADER];
   assert.equal(verifyWebhookSignature(first.body, typeof signature === 'string' ? signature : undefined, SECRET, { nowSeconds: T }), true);
-  assert.deepEqual(JSON.parse(first.body), { id: 'e1', topic: 'order.paid', orderId: 'o1', createdAt: T * 1000, attempt: 1, payload: { amountFen: 4800 } });
+  assert.equal(first.headers['x-wxpay-kit-livemode'], 'true');
+  assert.deepEqual(JSON.parse(first.body), { id: 'e1', topic: 'order.paid', livemode: true, orderId: 'o1', createdAt: T * 1000, attempt: 1, payload: { amountFen: 4800 } });
 });
 
 test('an unreachable webhook throws (no answer is a failure, never a success)', async () => {
   const hook = createWebhookHook({ url: 'http://127.0.0.1:9/x', secret: SECRET, clock: { now: () => T * 1000 } });
-  await assert.rejects(hook({ id: 'e1', topic: 'order.paid', orderId: 'o1', payload: {}, createdAt: 0, attempts: 1 }));
+  await assert.rejects(hook({ id: 'e1', topic: 'order.paid', livemode: false, orderId: 'o1', payload: {}, createdAt: 0, attempts: 1 }));
 });
 
 test('WEBHOOK_URL: a paid order reaches the webhook through the outbox, retried with backoff until a 2xx', async (t) => {
@@ -109,6 +110,24 @@ test('WEBHOOK_URL: a paid order reaches the webhook through the outbox, retried 
   assert.equal((JSON.parse(last?.body ?? '{}') as { orderId: string }).orderId, order.orderId);
   // The in-process hook ran too (before the webhook, on every attempt: both must be idempotent).
   assert.equal(events.length, 3);
+  // Sandbox mode (the default): nothing was paid for real, and every event and webhook body says so.
+  assert.ok(received.every((r) => (JSON.parse(r.body) as { livemode: unknown }).livemode === false));
+  assert.ok(received.every((r) => r.headers['x-wxpay-kit-livemode'] === 'false'));
+  assert.ok(events.every((e) => e.livemode === false));
+});
+
+const LIVE = { WXPAY_MODE: 'live', WECHAT_APPID: 'wx1', WECHAT_SECRET: 's', WXPAY_MCHID: '1900000001', WXPAY_KEY: 'k'.repeat(32), SESSION_SECRET: 'x'.repeat(40) };
+
+test('livemode: true on the fulfilment event and the webhook of a live-mode server', async (t) => {
+  const { url, received } = await receiver(t, []);
+  const { app, gateway, events } = await build(t, { env: { ...LIVE, WEBHOOK_URL: url, WEBHOOK_SECRET: SECRET } });
+  const token = await loginAs(app);
+  const res = await app.inject({ method: 'POST', url: '/api/orders', headers: { authorization: `Bearer ${token}` }, payload: { items: [{ sku: 'sticker', quantity: 1 }] } });
+  const order = res.json() as { outTradeNo: string };
+  await app.inject({ method: 'POST', url: '/wxpay/notify/payment', payload: fakeNotification(gateway.pay(order.outTradeNo)) });
+  assert.deepEqual(await app.wx.jobs.deliverOutbox(), { examined: 1, changed: 1, failed: 0 });
+  assert.deepEqual(events.map((e) => e.livemode), [true]);
+  assert.equal((JSON.parse(received[0]?.body ?? '{}') as { livemode: unknown }).livemode, true);
 });
 
 test('WEBHOOK_URL without WEBHOOK_SECRET (or a short one) is refused at start-up', async () => {

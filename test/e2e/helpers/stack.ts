@@ -14,7 +14,7 @@ import { buildApp } from '../../../packages/server/src/app.js';
 import type { AppDeps, WxPayApp } from '../../../packages/server/src/app.js';
 import { loadConfig } from '../../../packages/server/src/config.js';
 import type { Env } from '../../../packages/server/src/config.js';
-import type { OutboxEvent } from '../../../packages/server/src/ports/store.js';
+import type { FulfilmentEvent } from '../../../packages/server/src/jobs/jobs.js';
 import { startSandboxMode } from '../../../packages/server/src/sandbox-mode.js';
 
 export type ApiVersion = 'v2' | 'v3';
@@ -56,7 +56,7 @@ export type Stack = {
   sandbox: Sandbox;
   merchant: SandboxMerchant;
   clock: TestClock;
-  events: OutboxEvent[];
+  events: FulfilmentEvent[];
   /** Move both clocks: the server's and the sandbox's (which runs every notification that falls due). */
   advance(seconds: number): Promise<void>;
   login(user?: string): Promise<User>;
@@ -89,11 +89,13 @@ export function chinaNoon(ms: number): number {
 export async function startStack(t: TestContext, version: ApiVersion, options: { env?: Env; deps?: AppDeps; merchants?: SandboxMerchant[]; startAt?: number } = {}): Promise<Stack> {
   // Both clocks start here and move only by advance(); startAt pins them (e.g. chinaNoon) for tests about dates.
   const base = options.startAt ?? Date.now();
-  const sandbox = await createSandbox({ now: () => base, ...(options.merchants === undefined ? {} : { merchants: options.merchants }) });
+  // The TestClock is this world's real time: the server runs on it and the sandbox signs and checks v3 timestamps
+  // with it; the sandbox's virtual clock (frozen at base) moves only by advance().
+  const clock = new TestClock(base);
+  const sandbox = await createSandbox({ now: () => base, wallClock: clock.now, ...(options.merchants === undefined ? {} : { merchants: options.merchants }) });
   t.after(() => sandbox.close());
   const sandboxUrl = await sandbox.listen({ port: 0, host: '127.0.0.1' });
-  const clock = new TestClock(base);
-  const events: OutboxEvent[] = [];
+  const events: FulfilmentEvent[] = [];
   const config = loadConfig({
     WXPAY_MODE: 'sandbox',
     WXPAY_API_VERSION: version,

@@ -124,7 +124,7 @@ export type NotificationJob = NotificationSubject & {
   /** Fixed per notification so every retry carries the same bytes (v2); v3 re-signs each attempt. */
   nonce: string;
   /** Fault effects fixed when the notification was created (so retries repeat the same content). */
-  tamper: { badSignature: boolean; amountDelta: number; expiredTimestamp?: boolean; unknownSerial?: boolean };
+  tamper: { badSignature: boolean; amountDelta: number; expiredTimestamp?: boolean; unknownSerial?: boolean; signTest?: boolean };
   /** Extra copies to send with the first attempt that is actually sent (duplicates fault). */
   duplicates: number;
   concurrent: boolean;

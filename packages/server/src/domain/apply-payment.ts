@@ -41,9 +41,8 @@ export type ApplyContext = {
 export const ORDER_PAID_TOPIC = 'order.paid';
 
 async function markPaid(tx: Repos, ctx: ApplyContext, orderId: string, facts: PaymentFacts, attemptId: string, from: 'unpaid' | 'closed'): Promise<boolean> {
-  const ok = await tx.transition(orderId, from === 'unpaid' ? ['CREATED', 'PAYING'] : ['CLOSED'], 'PAID', ctx.now, {
-    paidAt: facts.paidAt,
-    paidAttemptId: attemptId,
+  const ok = await tx.transition(orderId, from === 'unpaid' ? 'paid' : 'paidAfterClose', ctx.now, {
+    patch: { paidAt: facts.paidAt, paidAttemptId: attemptId },
   });
   if (!ok) return false;
   await tx.addEvent({

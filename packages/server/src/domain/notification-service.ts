@@ -7,6 +7,8 @@
 import type { InboundNotification, NotificationAnswer, PaymentNotice, RefundNotice, Verified } from '../ports/gateway.js';
 import type { NotificationLogEntry, Repos } from '../ports/store.js';
 import { applyPayment } from './apply-payment.js';
+import { MINUTE_MS, RefusalSampler, contentTypeRefusal } from './notification-intake.js';
+import type { RefusalSampling } from './notification-intake.js';
 import type { PaymentOutcome } from './apply-payment.js';
 import { errorSummary } from './payment-service.js';
 import type { PaymentService } from './payment-service.js';
@@ -17,6 +19,8 @@ export type NotificationServiceOptions = ServiceDeps & {
   payments: PaymentService;
   refunds: RefundService;
   paidAfterClose: 'refund' | 'accept';
+  /** How many refused deliveries are kept raw (default: notification-intake.ts). */
+  refusalSampling?: RefusalSampling;
 };
 
 /** Keep WeChat's headers for the audit trail, nothing else a proxy may have added (cookies, authorization). */
@@ -32,7 +36,12 @@ function auditHeaders(headers: InboundNotification['headers']): Record<string, s
 }
 
 export class NotificationService {
-  constructor(private readonly o: NotificationServiceOptions) {}
+  private readonly refusals: RefusalSampler;
+  private lastRefusalMinute = -1;
+
+  constructor(private readonly o: NotificationServiceOptions) {
+    this.refusals = new RefusalSampler(o.refusalSampling);
+  }
 
   private entry(kind: 'payment' | 'refund', input: InboundNotification): NotificationLogEntry {
     return {
@@ -49,8 +58,21 @@ export class NotificationService {
     };
   }
 
-  private async logRejected(entry: NotificationLogEntry, reason: string): Promise<void> {
-    this.o.logger.warn({ kind: entry.kind, reason, alert: true }, 'notification rejected');
+  /**
+   * A refused delivery: counted; stored raw (and alerted) only as one of the first few of its kind, source and reason
+   * in this minute. Neither the count nor a skipped sample costs a database write on the request.
+   */
+  private async logRejected(entry: NotificationLogEntry | undefined, kind: 'payment' | 'refund', source: string | undefined, reason: string): Promise<void> {
+    const now = this.o.clock.now();
+    const minute = Math.floor(now / MINUTE_MS) * MINUTE_MS;
+    const sample = this.refusals.record({ minute, kind, source: source ?? 'unknown', reason });
+    if (minute > this.lastRefusalMinute) {
+      // A new minute: the finished ones are written now (one row per key), not left in memory until the next job run.
+      if (this.lastRefusalMinute !== -1 && this.refusals.hasCountsBefore(minute)) void this.flushRefusals();
+      this.lastRefusalMinute = minute;
+    }
+    if (!sample || entry === undefined) return;
+    this.o.logger.warn({ kind, reason, source, alert: true }, 'notification rejected');
     try {
       await this.o.store.logNotification({ ...entry, outcome: `rejected:${reason}` });
     } catch (error) {
@@ -58,14 +80,39 @@ export class NotificationService {
     }
   }
 
+  /** A delivery refused before its body was read (too large, unreadable): counted, never stored. */
+  refuseUnread(kind: 'payment' | 'refund', source: string | undefined, reason: string): void {
+    void this.logRejected(undefined, kind, source, reason);
+  }
+
+  /** Writes the refusal counts held in memory (the jobs call it on every instance; also on close). Returns the rows. */
+  async flushRefusals(): Promise<number> {
+    const rows = this.refusals.drain();
+    if (rows.length === 0) return 0;
+    try {
+      await this.o.store.addRefusalCounts(rows);
+      return rows.length;
+    } catch (error) {
+      this.refusals.restore(rows);
+      this.o.logger.warn({ err: errorSummary(error) }, 'could not write notification refusal counts; kept for the next flush');
+      return 0;
+    }
+  }
+
   handlePayment(input: InboundNotification): Promise<NotificationAnswer> {
     const { gateway } = this.o;
     return this.handle<PaymentNotice, PaymentOutcome>('payment', input, {
-      verify: () => gateway.verifyPaymentNotification(input),
-      apply: async (tx, notice) =>
-        notice.success
-          ? await applyPayment(tx, { appid: gateway.appid, mchid: gateway.mchid, paidAfterClose: this.o.paidAfterClose, ids: this.o.ids, now: this.o.clock.now() }, notice)
-          : 'not_success',
+      // Parse, find the attempt, then verify with its sign type (a read, never a write, before verification).
+      verify: () => gateway.verifyPaymentNotification(input, async (outTradeNo) => {
+        const attempt = await this.o.store.getAttemptByOutTradeNo(outTradeNo);
+        return attempt === undefined ? undefined : { signType: attempt.signType };
+      }),
+      apply: async (tx, notice) => {
+        if (!notice.success) return 'not_success';
+        // Verified without knowing the attempt (it did not exist): kept for the audit trail, never applied.
+        if (!notice.signatureBound) return 'unknown_order';
+        return applyPayment(tx, { appid: gateway.appid, mchid: gateway.mchid, paidAfterClose: this.o.paidAfterClose, ids: this.o.ids, now: this.o.clock.now() }, notice);
+      },
       recorded: (outcome, notice) => this.o.payments.report(outcome, notice.outTradeNo, 'notification'),
       subject: (notice) => ({ outTradeNo: notice.outTradeNo }),
     });
@@ -75,7 +122,7 @@ export class NotificationService {
     return this.handle<RefundNotice, RefundOutcome>('refund', input, {
       verify: () => this.o.gateway.verifyRefundNotification(input),
       apply: (tx, notice) => this.o.refunds.applyRefundNotice(tx, notice),
-      recorded: () => {},
+      recorded: (outcome, notice) => this.o.refunds.report(outcome, notice),
       subject: (notice) => ({ outRefundNo: notice.outRefundNo }),
     });
   }
@@ -97,14 +144,20 @@ export class NotificationService {
   ): Promise<NotificationAnswer> {
     const { gateway, store } = this.o;
     const entry = this.entry(kind, input);
+    // Cheap checks first (size was checked by the route), then the signature: nothing is written before both pass.
     let verified: Verified<N>;
-    try {
-      verified = await steps.verify();
-    } catch (error) {
-      verified = { authentic: false, reason: `verify_error:${errorSummary(error)}` };
+    const badType = contentTypeRefusal(gateway.apiVersion, input.headers);
+    if (badType !== undefined) {
+      verified = { authentic: false, reason: badType };
+    } else {
+      try {
+        verified = await steps.verify();
+      } catch (error) {
+        verified = { authentic: false, reason: `verify_error:${errorSummary(error)}` };
+      }
     }
     if (!verified.authentic) {
-      await this.logRejected(entry, verified.reason);
+      await this.logRejected(entry, kind, input.source, verified.reason);
       return gateway.answer(false, verified.reason);
     }
     const notice = verified.notice;

@@ -1,35 +1,62 @@
 /**
- * The order state machine: the single place that says which status may follow which. Stores apply a transition as a
- * conditional update (`WHERE status IN (allowed sources)`) and check the affected rows, so a duplicate or concurrent
- * event cannot apply it twice.
+ * The order state machine: the single place that says which status may follow which, and why. Each named change
+ * lists the statuses it may start from and the ones it may lead to; stores apply a change as a conditional update
+ * (`WHERE status IN (its sources)`) and check the affected rows, so a duplicate or concurrent event cannot apply it
+ * twice. Nothing else lists statuses: callers name the change, never the sources.
  */
 
 export const ORDER_STATUSES = ['CREATED', 'PAYING', 'PAID', 'REFUNDING', 'PARTIALLY_REFUNDED', 'REFUNDED', 'CLOSED'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
-const NEXT: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
-  CREATED: ['PAYING', 'PAID', 'CLOSED'],
-  PAYING: ['PAID', 'CLOSED'],
-  PAID: ['REFUNDING'],
-  // A refund that settles partially leaves money to refund later; a second refund starts from PARTIALLY_REFUNDED.
-  REFUNDING: ['PARTIALLY_REFUNDED', 'REFUNDED', 'PAID'],
-  PARTIALLY_REFUNDED: ['REFUNDING'],
-  REFUNDED: [],
-  // CLOSED → PAID only under PAID_AFTER_CLOSE=accept: a payment raced the close and the merchant keeps it.
-  CLOSED: ['PAID'],
-};
+/** Not paid yet and still payable: the sources of a payment and of an expiry (also what the jobs select). */
+export const UNPAID_STATUSES: readonly OrderStatus[] = ['CREATED', 'PAYING'];
 
-export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
-  return NEXT[from].includes(to);
+type Change = { readonly from: readonly OrderStatus[]; readonly to: readonly OrderStatus[] };
+
+const CHANGES = {
+  /** WeChat issued a prepay for the order's attempt. */
+  prepayIssued: { from: ['CREATED'], to: ['PAYING'] },
+  paid: { from: UNPAID_STATUSES, to: ['PAID'] },
+  /** Only under PAID_AFTER_CLOSE=accept: a payment raced the close and the merchant keeps it. */
+  paidAfterClose: { from: ['CLOSED'], to: ['PAID'] },
+  expired: { from: UNPAID_STATUSES, to: ['CLOSED'] },
+  /** One refund at a time; a partly refunded order may be refunded again. */
+  refundStarted: { from: ['PAID', 'PARTIALLY_REFUNDED'], to: ['REFUNDING'] },
+  /** The refund notification said SUCCESS: all of the order refunded, or part of it. */
+  refundSettled: { from: ['REFUNDING'], to: ['PARTIALLY_REFUNDED', 'REFUNDED'] },
+  /** The refund did not happen (refused, closed, abnormal): back to where it started. */
+  refundReleased: { from: ['REFUNDING'], to: ['PAID', 'PARTIALLY_REFUNDED'] },
+} as const satisfies Record<string, Change>;
+
+export type OrderChange = keyof typeof CHANGES;
+export const ORDER_CHANGES = Object.keys(CHANGES) as OrderChange[];
+
+/** A change resolved against the table: the WHERE clause (`from`) and the new status (`to`) of the conditional update. */
+export type ResolvedChange = { readonly change: OrderChange; readonly from: readonly OrderStatus[]; readonly to: OrderStatus };
+
+/**
+ * The table's answer for `change` (leading to `to` when it may lead to several). A target the change does not allow
+ * is a bug in the caller: it throws rather than write a status the table never allowed.
+ */
+export function resolveChange(change: OrderChange, to?: OrderStatus): ResolvedChange {
+  const entry: Change = CHANGES[change];
+  const target = to ?? (entry.to.length === 1 ? entry.to[0] : undefined);
+  if (target === undefined) throw new Error(`order change ${change} needs a target status (one of ${entry.to.join(', ')})`);
+  if (!entry.to.includes(target)) throw new Error(`order change ${change} cannot lead to ${target}`);
+  return { change, from: entry.from, to: target };
 }
 
-/** The statuses from which `to` may be reached: the WHERE clause of the conditional update. */
+export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
+  return Object.values(CHANGES).some((c: Change) => c.from.includes(from) && c.to.includes(to));
+}
+
+/** Every status from which `to` may be reached, by any change. */
 export function sourcesOf(to: OrderStatus): OrderStatus[] {
-  return ORDER_STATUSES.filter((from) => NEXT[from].includes(to));
+  return ORDER_STATUSES.filter((from) => canTransition(from, to));
 }
 
 export function isUnpaid(status: OrderStatus): boolean {
-  return status === 'CREATED' || status === 'PAYING';
+  return UNPAID_STATUSES.includes(status);
 }
 
 export function isPaidOrLater(status: OrderStatus): boolean {
@@ -78,8 +105,20 @@ export type PaymentAttempt = {
 /** A prepay_id lives 2 hours at WeChat; we stop reusing it a little earlier so the cashier never sees a dead one. */
 export const PREPAY_LIFETIME_MS = 2 * 3600_000 - 5 * 60_000;
 
-/** Whether the attempt's prepay can still be handed to wx.requestPayment at `now`. */
-export function prepayUsable(attempt: PaymentAttempt, now: number): boolean {
+/** The API version a prepay was issued under, told by its sign type: RSA is v3, MD5 / HMAC-SHA256 are v2. */
+export function protocolOf(signType: string | undefined): 'v2' | 'v3' | undefined {
+  if (signType === 'RSA') return 'v3';
+  if (signType === 'MD5' || signType === 'HMAC-SHA256') return 'v2';
+  return undefined;
+}
+
+/**
+ * Whether the attempt's prepay can still be handed to wx.requestPayment at `now` by a gateway speaking `protocol`.
+ * Pay params are signed in the protocol of their prepay; a prepay of the other version (WXPAY_API_VERSION changed on
+ * the same data) would be refused by the cashier (签名类型错误), so the attempt is closed and a new one started.
+ */
+export function prepayUsable(attempt: PaymentAttempt, now: number, protocol: 'v2' | 'v3'): boolean {
   if (attempt.status !== 'OPEN' || attempt.prepayId === undefined || attempt.prepayAt === undefined) return false;
+  if (protocolOf(attempt.signType) !== protocol) return false;
   return now < attempt.timeExpire - 60_000 && now < attempt.prepayAt + PREPAY_LIFETIME_MS;
 }

@@ -3,13 +3,13 @@
  * live prepay, otherwise a new attempt after closing the old one), and learning about payments by asking WeChat.
  * WeChat is never called inside a database transaction.
  */
-import { GatewayError } from '../ports/gateway.js';
+import { GatewayError, GatewayRequestError } from '../ports/gateway.js';
 import type { PayParams } from '../ports/gateway.js';
 import { applyPayment, REVIEW_OUTCOMES } from './apply-payment.js';
 import type { ApplyContext, PaymentOutcome } from './apply-payment.js';
 import { isPaidOrLater, isUnpaid, prepayUsable } from './order.js';
 import type { Order, PaymentAttempt } from './order.js';
-import { priceCart } from './pricing.js';
+import { fitDescription, priceCart } from './pricing.js';
 import type { CartLine, PricingResult } from './pricing.js';
 import type { ServiceDeps } from './service-deps.js';
 
@@ -31,8 +31,15 @@ const MIN_PAY_WINDOW_MS = 6 * 60_000;
 export type PaymentReady = { ok: true; order: Order; attempt: PaymentAttempt; payParams: PayParams };
 export type PaymentRefused = { ok: false; reason: 'already_paid' | 'not_payable' | 'expired' };
 
+/**
+ * A repeated Idempotency-Key for an order that can no longer be paid (paid, refunded, closed, expired): the same order
+ * with its current status, no pay parameters (Stripe's rule: the key returns the first result, here as it stands now).
+ */
+export type OrderReplay = { ok: true; replayed: true; order: Order; attempt: PaymentAttempt | undefined; payParams: undefined };
+
 export type CreateOrderResult =
   | (PaymentReady & { replayed: boolean })
+  | OrderReplay
   | (PaymentRefused & { order: Order })
   | { ok: false; reason: Exclude<PricingResult, { ok: true }>['reason']; sku?: string | undefined }
   /** The idempotency key was used before for a different cart. */
@@ -110,7 +117,16 @@ export class PaymentService {
 
   private async resume(order: Order, clientIp: string, replayed: boolean): Promise<CreateOrderResult> {
     const result = await this.preparePayment(order, clientIp);
-    return result.ok ? { ...result, replayed } : { ...result, order };
+    if (result.ok) return { ...result, replayed };
+    if (!replayed) return { ...result, order };
+    const current = (await this.o.store.getOrder(order.id)) ?? order;
+    return { ok: true, replayed: true, order: current, attempt: await this.attemptToShow(current), payParams: undefined };
+  }
+
+  /** The attempt that paid the order, else its latest one: whose out_trade_no the order answers with. */
+  async attemptToShow(order: Order): Promise<PaymentAttempt | undefined> {
+    const paid = order.paidAttemptId === undefined ? undefined : await this.o.store.getAttempt(order.paidAttemptId);
+    return paid ?? (await this.o.store.latestAttempt(order.id));
   }
 
   private newAttempt(order: Order, now: number): PaymentAttempt {
@@ -145,7 +161,7 @@ export class PaymentService {
     let now = clock.now();
     if (now >= order.expiresAt) return { ok: false, reason: 'expired' };
     let attempt = await store.latestAttempt(order.id);
-    if (attempt !== undefined && prepayUsable(attempt, now) && attempt.prepayId !== undefined) {
+    if (attempt !== undefined && prepayUsable(attempt, now, gateway.apiVersion) && attempt.prepayId !== undefined) {
       return { ok: true, order, attempt, payParams: gateway.payParams(attempt.prepayId, attempt.signType ?? 'MD5') };
     }
     // An attempt whose unifiedorder never succeeded is retried with identical parameters (SYSTEMERROR's rule).
@@ -174,20 +190,28 @@ export class PaymentService {
       if (!(await this.insertAttemptOnce(fresh))) return this.prepare((await store.getOrder(order.id)) ?? order, clientIp, depth + 1);
       attempt = fresh;
     }
-    const result = await gateway.createPrepay({
-      outTradeNo: attempt.outTradeNo,
-      description: order.description,
-      amountFen: attempt.amountFen,
-      openid: order.openid,
-      notifyUrl: this.o.notifyUrl(),
-      timeExpire: attempt.timeExpire,
-      clientIp,
-    });
+    let result;
+    try {
+      result = await gateway.createPrepay({
+        outTradeNo: attempt.outTradeNo,
+        description: fitDescription(order.description),
+        amountFen: attempt.amountFen,
+        openid: order.openid,
+        notifyUrl: this.o.notifyUrl(),
+        timeExpire: attempt.timeExpire,
+        clientIp,
+      });
+    } catch (error) {
+      // Refused before it was sent: this out_trade_no never reached WeChat, so retiring it locally is safe, and the
+      // order's next try starts a new attempt instead of resending the same refused request forever.
+      if (error instanceof GatewayRequestError) await store.setAttemptStatus(attempt.id, ['OPEN'], 'CLOSED');
+      throw error;
+    }
     switch (result.kind) {
       case 'prepay': {
         const at = clock.now();
         await store.setPrepay(attempt.id, result.prepayId, result.signType, at);
-        await store.transition(order.id, ['CREATED'], 'PAYING', at);
+        await store.transition(order.id, 'prepayIssued', at);
         const fresh = (await store.getOrder(order.id)) ?? order;
         const updated: PaymentAttempt = { ...attempt, prepayId: result.prepayId, signType: result.signType, prepayAt: at };
         return { ok: true, order: fresh, attempt: updated, payParams: gateway.payParams(result.prepayId, result.signType) };

@@ -12,12 +12,40 @@ export type PricingResult =
   | { ok: true; items: OrderItem[]; amountFen: number; description: string }
   | { ok: false; reason: 'empty_cart' | 'too_many_lines' | 'bad_quantity' | 'duplicate_sku' | 'unknown_sku'; sku?: string };
 
-/** WeChat's body limit is 127 characters; cut on code points so we never split a surrogate pair. */
+/**
+ * WeChat's limit on the order description is in UTF-8 bytes: v3 `description` string(127); v2 `body` String(127) on
+ * the official unifiedorder page (String(128) in the CloudPay docs and WxJava). 127 bytes fits both versions.
+ */
+export const DESCRIPTION_MAX_BYTES = 127;
+
+/**
+ * `text` cut to at most `maxBytes` of UTF-8, on a code point boundary: a multi-byte character or a surrogate pair is
+ * kept whole or dropped whole, never split (a lone surrogate would become U+FFFD, 3 bytes, on the wire).
+ */
+export function truncateUtf8(text: string, maxBytes: number): string {
+  let bytes = 0;
+  let end = 0;
+  for (const char of text) {
+    const code = char.codePointAt(0) ?? 0;
+    // A lone surrogate is encoded as U+FFFD (3 bytes).
+    const size = code < 0x80 ? 1 : code < 0x800 ? 2 : code >= 0x10000 ? 4 : 3;
+    if (bytes + size > maxBytes) break;
+    bytes += size;
+    end += char.length;
+  }
+  return text.slice(0, end);
+}
+
+/** The order description WeChat is sent: what it must fit, whatever was stored (older orders were cut by characters). */
+export function fitDescription(text: string): string {
+  return truncateUtf8(text, DESCRIPTION_MAX_BYTES);
+}
+
 function describe(items: readonly OrderItem[]): string {
   const first = items[0];
   if (first === undefined) return '';
   const text = items.length === 1 ? first.name : `${first.name} and ${items.length - 1} more`;
-  return Array.from(text).slice(0, 120).join('');
+  return fitDescription(text);
 }
 
 export function priceCart(lines: readonly CartLine[], catalogue: ReadonlyMap<string, Product>): PricingResult {

@@ -4,7 +4,7 @@
  */
 import type { RefundNotice } from '../ports/gateway.js';
 import type { Refund, Repos } from '../ports/store.js';
-import type { Order } from './order.js';
+import type { Order, PaymentAttempt } from './order.js';
 import type { ServiceDeps } from './service-deps.js';
 
 export type RefundServiceOptions = ServiceDeps & {
@@ -14,9 +14,22 @@ export type RefundServiceOptions = ServiceDeps & {
 
 export type RefundRequestResult =
   | { ok: true; refund: Refund }
+  /** A refund of this order is already under way with another amount (or already with WeChat): that one is returned. */
+  | { ok: false; reason: 'refund_in_progress'; refund: Refund }
   | { ok: false; reason: 'not_found' | 'not_refundable' | 'bad_amount' | 'rejected'; message?: string };
 
-export type RefundOutcome = 'refunded' | 'refund_closed' | 'refund_abnormal' | 'duplicate' | 'unknown_refund' | 'wrong_merchant';
+export type RefundOutcome =
+  | 'refunded'
+  | 'refund_closed'
+  | 'refund_abnormal'
+  | 'duplicate'
+  | 'unknown_refund'
+  | 'wrong_merchant'
+  | 'refund_trade_mismatch'
+  | 'refund_amount_mismatch';
+
+/** Refund notifications that need a person: money moved (or was said to) in a way our records do not explain. */
+const REFUND_REVIEW: ReadonlySet<RefundOutcome> = new Set(['refund_abnormal', 'unknown_refund', 'wrong_merchant', 'refund_trade_mismatch', 'refund_amount_mismatch']);
 
 export class RefundService {
   constructor(private readonly o: RefundServiceOptions) {}
@@ -26,7 +39,13 @@ export class RefundService {
     const { store, clock, ids, gateway } = this.o;
     const order = await store.getOrder(input.orderId);
     if (order === undefined) return { ok: false, reason: 'not_found' };
-    let refund = (await store.listRefunds(order.id)).find((r) => r.status === 'REQUESTED');
+    const inFlight = (await store.listRefunds(order.id)).find((r) => r.status === 'REQUESTED' || r.status === 'PROCESSING');
+    // Only an unanswered request is resent, and only as it was first made: another amount would silently become the
+    // old one (the out_refund_no pins it at WeChat), so it is refused with the refund that is under way.
+    if (inFlight !== undefined && (inFlight.status !== 'REQUESTED' || (input.amountFen !== undefined && input.amountFen !== inFlight.amountFen))) {
+      return { ok: false, reason: 'refund_in_progress', refund: inFlight };
+    }
+    let refund = inFlight;
     if (refund === undefined) {
       if (order.status !== 'PAID' && order.status !== 'PARTIALLY_REFUNDED') return { ok: false, reason: 'not_refundable' };
       const remaining = order.amountFen - order.refundedFen;
@@ -45,18 +64,18 @@ export class RefundService {
         updatedAt: now,
       };
       const started = await store.transaction(async (tx) => {
-        if (!(await tx.transition(order.id, ['PAID', 'PARTIALLY_REFUNDED'], 'REFUNDING', now))) return false;
+        if (!(await tx.transition(order.id, 'refundStarted', now))) return false;
         await tx.insertRefund(fresh);
         return true;
       });
       if (!started) return { ok: false, reason: 'not_refundable' };
       refund = fresh;
     }
-    const outTradeNo = await this.paidOutTradeNo(order);
+    const paid = await this.paidAttempt(store, order);
     const answer = await gateway.refund({
-      outTradeNo,
+      outTradeNo: paid.outTradeNo,
       outRefundNo: refund.outRefundNo,
-      totalFen: order.amountFen,
+      totalFen: paid.amountFen,
       refundFen: refund.amountFen,
       reason: refund.reason,
       notifyUrl: this.o.notifyUrl(),
@@ -74,32 +93,54 @@ export class RefundService {
     return { ok: true, refund: (await store.getRefundByOutRefundNo(refund.outRefundNo)) ?? refund };
   }
 
-  private async paidOutTradeNo(order: Order): Promise<string> {
-    // No attempt is started once an order is paid, so the latest attempt is the one that paid.
-    const latest = await this.o.store.latestAttempt(order.id);
-    if (latest === undefined) throw new Error('paid order without an attempt');
-    return latest.outTradeNo;
+  /**
+   * The attempt whose money is refunded: the one that paid the order. After a double payment the latest attempt is
+   * the other payment (refunded by a person, flagged), so "latest" would refund the wrong money.
+   */
+  private async paidAttempt(repos: Repos, order: Order): Promise<PaymentAttempt> {
+    const paid = order.paidAttemptId === undefined ? undefined : await repos.getAttempt(order.paidAttemptId);
+    if (paid === undefined) throw new Error(`order ${order.id} has no paying attempt recorded`);
+    return paid;
+  }
+
+  /** Logs a refund notification's verdict; the ones that need a person are alerted. */
+  report(outcome: RefundOutcome, notice: RefundNotice): void {
+    const subject = { outRefundNo: notice.outRefundNo, outTradeNo: notice.outTradeNo, outcome };
+    if (REFUND_REVIEW.has(outcome)) this.o.logger.warn({ ...subject, alert: true }, 'refund notification needs review');
+    else if (outcome === 'refunded') this.o.logger.info(subject, 'refund settled');
   }
 
   /** REFUNDING → back to PAID / PARTIALLY_REFUNDED when a refund did not happen. */
   private async release(tx: Repos, order: Order, now: number): Promise<void> {
     const current = await tx.getOrder(order.id);
     if (current === undefined) return;
-    await tx.transition(order.id, ['REFUNDING'], current.refundedFen > 0 ? 'PARTIALLY_REFUNDED' : 'PAID', now);
+    await tx.transition(order.id, 'refundReleased', now, { to: current.refundedFen > 0 ? 'PARTIALLY_REFUNDED' : 'PAID' });
   }
 
   async applyRefundNotice(tx: Repos, notice: RefundNotice): Promise<RefundOutcome> {
     const { gateway, clock } = this.o;
-    if (notice.mchid !== gateway.mchid || (notice.appid !== undefined && notice.appid !== gateway.appid)) return 'wrong_merchant';
-    const refund = await tx.getRefundByOutRefundNo(notice.outRefundNo);
-    if (refund === undefined) return 'unknown_refund';
-    const order = await tx.getOrder(refund.orderId);
-    if (order === undefined) return 'unknown_refund';
     const now = clock.now();
+    const refund = await tx.getRefundByOutRefundNo(notice.outRefundNo);
+    const order = refund === undefined ? undefined : await tx.getOrder(refund.orderId);
+    if (notice.mchid !== gateway.mchid || (notice.appid !== undefined && notice.appid !== gateway.appid)) {
+      if (order !== undefined) await tx.flag(order.id, 'refund_wrong_merchant', now);
+      return 'wrong_merchant';
+    }
+    if (refund === undefined || order === undefined) return 'unknown_refund';
+    // What WeChat says was refunded must be what we asked for, from the payment we asked it of: else nothing moves.
+    const paid = order.paidAttemptId === undefined ? undefined : await tx.getAttempt(order.paidAttemptId);
+    if (paid === undefined || notice.outTradeNo !== paid.outTradeNo) {
+      await tx.flag(order.id, 'refund_trade_mismatch', now);
+      return 'refund_trade_mismatch';
+    }
+    if (notice.refundFen !== refund.amountFen || notice.totalFen !== paid.amountFen) {
+      await tx.flag(order.id, 'refund_amount_mismatch', now);
+      return 'refund_amount_mismatch';
+    }
     if (notice.status === 'SUCCESS') {
       if (!(await tx.setRefundStatus(refund.outRefundNo, ['REQUESTED', 'PROCESSING'], 'SUCCESS', now, notice.refundId))) return 'duplicate';
       const refundedFen = order.refundedFen + refund.amountFen;
-      await tx.transition(order.id, ['REFUNDING'], refundedFen >= order.amountFen ? 'REFUNDED' : 'PARTIALLY_REFUNDED', now, { refundedFen });
+      await tx.transition(order.id, 'refundSettled', now, { to: refundedFen >= order.amountFen ? 'REFUNDED' : 'PARTIALLY_REFUNDED', patch: { refundedFen } });
       return 'refunded';
     }
     const to = notice.status === 'CLOSED' ? 'CLOSED' : 'ABNORMAL';

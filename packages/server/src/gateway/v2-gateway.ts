@@ -10,10 +10,12 @@ import {
   createV2Client,
   createV2NotificationVerifier,
   parseChinaTime,
+  parseXml,
   v2NotificationReply,
 } from '@wxpay-kit/wechat';
 import type { V2Client, V2ClientCert, V2NotificationVerifier, V2SignType } from '@wxpay-kit/wechat';
 import type {
+  AttemptLookup,
   BillRow,
   InboundNotification,
   NotificationAnswer,
@@ -67,19 +69,24 @@ export class V2Gateway implements PaymentGateway {
   /** Bound to the API key once: the refund notification's AES key is derived here, not per notification. */
   private readonly notifications: V2NotificationVerifier;
   private readonly now: () => number;
+  /** What new prepays are signed with: the sign type of an attempt whose prepay answer we never got. */
+  private readonly signType: V2SignType;
+  private readonly maxNotificationBytes: number;
 
   constructor(options: V2GatewayOptions) {
     this.appid = options.appid;
     this.mchid = options.mchid;
     this.now = options.clock ?? Date.now;
-    this.notifications = createV2NotificationVerifier({ apiKey: options.apiKey, maxBytes: options.maxNotificationBytes ?? 64 * 1024 });
+    this.signType = options.signType ?? 'HMAC-SHA256';
+    this.maxNotificationBytes = options.maxNotificationBytes ?? 64 * 1024;
+    this.notifications = createV2NotificationVerifier({ apiKey: options.apiKey, maxBytes: this.maxNotificationBytes });
     this.client =
       options.client ??
       createV2Client({
         appid: options.appid,
         mchid: options.mchid,
         apiKey: options.apiKey,
-        signType: options.signType ?? 'HMAC-SHA256',
+        signType: this.signType,
         ...(options.baseUrl === undefined ? {} : { baseUrl: options.baseUrl }),
         ...(options.clientCert === undefined ? {} : { clientCert: options.clientCert }),
         clock: this.now,
@@ -178,20 +185,36 @@ export class V2Gateway implements PaymentGateway {
     }
   }
 
-  async verifyPaymentNotification(input: InboundNotification): Promise<Verified<PaymentNotice>> {
-    let n;
+  /**
+   * v2 notifications carry no sign_type, so the algorithm is the one the attempt was placed with: parse, find the
+   * attempt, then verify with its sign type only (a merchant on HMAC-SHA256 never accepts an MD5 signature). An
+   * attempt we do not know is verified by the signature's length, for the audit trail only (signatureBound false).
+   */
+  async verifyPaymentNotification(input: InboundNotification, attemptOf?: AttemptLookup): Promise<Verified<PaymentNotice>> {
+    let outTradeNo: string | undefined;
     try {
-      // No sign_type in v2 notifications: the SDK tells MD5 from HMAC-SHA256 by the signature's length.
-      n = this.notifications.payment(input.body);
+      if (attemptOf !== undefined) outTradeNo = parseXml(input.body, { maxBytes: this.maxNotificationBytes }).out_trade_no;
     } catch (error) {
       return { authentic: false, reason: failureReason(error) };
     }
+    // A lookup that fails (database down) is thrown, not called a forgery: the caller answers "retry later".
+    const attempt = attemptOf === undefined || outTradeNo === undefined ? undefined : await attemptOf(outTradeNo);
+    const expected = attempt === undefined ? undefined : signTypeOf(attempt.signType ?? this.signType);
+    let n;
+    try {
+      n = this.notifications.payment(input.body, expected === undefined ? {} : { signType: expected });
+    } catch (error) {
+      return { authentic: false, reason: failureReason(error) };
+    }
+    // A sign_type inside the document is covered by the signature, but it is still not the attempt's: refused.
+    if (expected !== undefined && n.signType !== expected) return { authentic: false, reason: 'sign_type_mismatch' };
     const success = n.result_code === 'SUCCESS';
     return {
       authentic: true,
       notice: {
         eventKey: success && n.transaction_id !== undefined ? `v2:pay:${n.transaction_id}` : `v2:pay-fail:${n.out_trade_no}:${n.raw.nonce_str ?? ''}`,
         success,
+        signatureBound: expected !== undefined,
         appid: n.appid,
         mchid: n.mch_id,
         outTradeNo: n.out_trade_no,

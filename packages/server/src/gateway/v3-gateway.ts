@@ -214,6 +214,8 @@ export class V3Gateway implements PaymentGateway {
         // One payment is one business event, whichever notification (or retry) reports it.
         eventKey: success ? `v3:pay:${tx.transaction_id}` : `v3:pay-event:${event.id}`,
         success,
+        // The key is chosen by the serial the message names, never by trying: bound whatever the attempt.
+        signatureBound: true,
         appid: tx.appid,
         mchid: tx.mchid,
         outTradeNo: tx.out_trade_no,

@@ -3,7 +3,7 @@
  * status; anything else is a 500 whose details go to the log only (no stack, no upstream body, no secret).
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { GatewayError, LoginRejectedError } from '../ports/gateway.js';
+import { GatewayError, GatewayRequestError, LoginRejectedError } from '../ports/gateway.js';
 
 export class AppError extends Error {
   constructor(
@@ -47,7 +47,11 @@ export function installErrorHandling(app: FastifyInstance): void {
     let mapped: AppError;
     if (error instanceof AppError) mapped = error;
     else if (error instanceof LoginRejectedError) mapped = new AppError(401, 'invalid_code', 'the login code is invalid, expired or used');
-    else if (error instanceof GatewayError) {
+    else if (error instanceof GatewayRequestError) {
+      // Our request was invalid before it left: WeChat is fine, retrying unchanged cannot help. A bug to fix, alerted.
+      request.log.error({ code: error.code, field: error.field, alert: true }, 'payment request refused locally');
+      mapped = new AppError(500, 'invalid_payment_request', 'the payment request could not be built; nothing was sent to WeChat');
+    } else if (error instanceof GatewayError) {
       request.log.warn({ code: error.code, retriable: error.retriable }, 'WeChat request failed');
       mapped = new AppError(503, 'payment_unavailable', 'WeChat Pay is unavailable right now; retry shortly');
     } else {

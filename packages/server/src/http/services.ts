@@ -33,4 +33,5 @@ export type Services = {
 };
 
 export type RateLimit = { max: number; timeWindow: number };
-export type RateLimits = { login: RateLimit; orders: RateLimit };
+/** login: per client address; orders (creation, fresh payParams) and orderMisses (404 lookups): per user. */
+export type RateLimits = { login: RateLimit; orders: RateLimit; orderMisses: RateLimit };

@@ -12,14 +12,21 @@ import type { DomainLogger } from '../domain/logger.js';
 import { errorSummary } from '../domain/payment-service.js';
 import type { PaymentService } from '../domain/payment-service.js';
 
-export type FulfilmentHook = (event: OutboxEvent) => Promise<void> | void;
+/**
+ * What the fulfilment hook and the webhook receive: the outbox event plus `livemode` (false in sandbox mode, where
+ * nothing was paid for real), so a receiver can refuse sandbox events, as with Stripe's `livemode`.
+ */
+export type FulfilmentEvent = OutboxEvent & { livemode: boolean };
+/** `signal` aborts when the delivery's time is up (the event is then retried later); a hook may pass it to fetch. */
+export type FulfilmentHook = (event: FulfilmentEvent, signal?: AbortSignal) => Promise<void> | void;
 
 export type JobsOptions = {
   store: Store;
   payments: PaymentService;
   clock: Clock;
   logger: DomainLogger;
-  onEvent: FulfilmentHook;
+  /** Delivers one outbox event (app.ts adds livemode and calls the fulfilment hook and the webhook). */
+  onEvent: (event: OutboxEvent, signal?: AbortSignal) => Promise<void> | void;
   /** Query attempts whose prepay is older than this and still unpaid (WeChat suggests within a minute). */
   reconcileAfterMs?: number;
   batch?: number;
@@ -32,9 +39,21 @@ export type JobsOptions = {
   leaseMs?: number;
   /** A failed delivery is retried after retryBaseMs × 2^attempt, capped at an hour (default 5 s). */
   retryBaseMs?: number;
+  /** Outbox events delivered at once (default 8): one slow receiver holds one slot, not the whole batch. */
+  deliveryConcurrency?: number;
+  /** One delivery may take this long before it counts as failed and is retried later (default 10 s, under the lease). */
+  deliveryTimeoutMs?: number;
   /** The daily bill reconciliation (jobs/bill-reconciliation.ts), run last on each tick; it decides itself when it is due. */
   bills?: { runDaily(): Promise<JobReport> } | undefined;
+  /** The notification service: its in-memory refusal counts are written on every tick, by every instance. */
+  notifications?: { flushRefusals(): Promise<number> } | undefined;
+  /** Notification log retention (ms): authentic deliveries, and refused ones with their counters. */
+  notificationRetention?: { authenticMs: number; refusedMs: number } | undefined;
 };
+
+/** Rows deleted per statement by the retention job, and statements per run: short write transactions, bounded work. */
+const PRUNE_BATCH = 1_000;
+const PRUNE_ROUNDS = 20;
 
 export type JobReport = { examined: number; changed: number; failed: number };
 
@@ -119,35 +138,82 @@ export class Jobs {
         }
       }
       if ((await store.countOpenAttempts(order.id)) > 0) continue;
-      if (await store.transition(order.id, ['CREATED', 'PAYING'], 'CLOSED', clock.now())) report.changed++;
+      if (await store.transition(order.id, 'expired', clock.now())) report.changed++;
     }
     return report;
   }
 
-  /** Deliver outbox events to the fulfilment hook: at least once, with exponential backoff on failure. */
+  /**
+   * Notification log retention, under a lease (one instance prunes at a time): authentic deliveries older than their
+   * retention, refused samples and refusal counters older than theirs, in bounded batches.
+   */
+  async pruneNotifications(): Promise<JobReport> {
+    const retention = this.o.notificationRetention;
+    if (retention === undefined) return { examined: 0, changed: 0, failed: 0 };
+    return this.singleton('notification-retention', async () => {
+      const now = this.o.clock.now();
+      let changed = 0;
+      for (let round = 0; round < PRUNE_ROUNDS; round++) {
+        const deleted = await this.o.store.pruneNotifications(now - retention.authenticMs, now - retention.refusedMs, PRUNE_BATCH);
+        changed += deleted;
+        if (deleted === 0) break;
+      }
+      return { examined: changed, changed, failed: 0 };
+    });
+  }
+
+  /**
+   * Deliver outbox events to the fulfilment hook: at least once, with exponential backoff on failure. Up to
+   * `deliveryConcurrency` at a time, each bounded by `deliveryTimeoutMs`, so a receiver that hangs on one event holds
+   * one slot for at most that long while the others are delivered.
+   */
   async deliverOutbox(): Promise<JobReport> {
     const { store, clock } = this.o;
     const events = await store.claimDue(clock.now(), this.leaseMs, this.batch);
     const report: JobReport = { examined: events.length, changed: 0, failed: 0 };
-    for (const event of events) {
-      try {
-        await this.o.onEvent(event);
-        await store.markDelivered(event.id, clock.now());
-        report.changed++;
-      } catch (error) {
-        report.failed++;
-        const delay = Math.min(3_600_000, (this.o.retryBaseMs ?? 5_000) * 2 ** Math.min(event.attempts, 20));
-        await store.markFailed(event.id, errorSummary(error), clock.now() + delay);
-        this.o.logger.warn({ eventId: event.id, attempts: event.attempts, err: errorSummary(error) }, 'fulfilment hook failed; will retry');
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < events.length) {
+        const event = events[next++];
+        if (event !== undefined) await this.deliverOne(event, report);
       }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.o.deliveryConcurrency ?? 8, events.length) }, worker));
     return report;
+  }
+
+  private async deliverOne(event: OutboxEvent, report: JobReport): Promise<void> {
+    const { store, clock } = this.o;
+    const timeoutMs = this.o.deliveryTimeoutMs ?? Math.min(10_000, Math.floor(this.leaseMs / 2));
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new Error(`delivery timed out after ${timeoutMs} ms`);
+        controller.abort(error);
+        reject(error);
+      }, timeoutMs);
+    });
+    try {
+      await Promise.race([Promise.resolve().then(() => this.o.onEvent(event, controller.signal)), timedOut]);
+      await store.markDelivered(event.id, clock.now());
+      report.changed++;
+    } catch (error) {
+      report.failed++;
+      const delay = Math.min(3_600_000, (this.o.retryBaseMs ?? 5_000) * 2 ** Math.min(event.attempts, 20));
+      await store.markFailed(event.id, errorSummary(error), clock.now() + delay);
+      this.o.logger.warn({ eventId: event.id, attempts: event.attempts, err: errorSummary(error) }, 'fulfilment hook failed; will retry');
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async runAll(): Promise<void> {
     await this.reconcile();
     await this.expire();
     await this.deliverOutbox();
+    await this.o.notifications?.flushRefusals();
+    await this.pruneNotifications();
     await this.o.bills?.runDaily();
   }
 }

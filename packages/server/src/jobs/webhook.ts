@@ -10,12 +10,13 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../ports/clock.js';
-import type { OutboxEvent } from '../ports/store.js';
+import type { FulfilmentEvent } from './jobs.js';
 
 export const WEBHOOK_SIGNATURE_HEADER = 'x-wxpay-kit-signature';
 export const WEBHOOK_EVENT_ID_HEADER = 'x-wxpay-kit-event-id';
 
-export type WebhookBody = { id: string; topic: string; orderId: string; createdAt: number; attempt: number; payload: Record<string, unknown> };
+/** livemode: false for every event of a sandbox-mode server (no money moved): refuse those in production. */
+export type WebhookBody = { id: string; topic: string; livemode: boolean; orderId: string; createdAt: number; attempt: number; payload: Record<string, unknown> };
 
 function hmacHex(secret: string, timestamp: number, body: string | Uint8Array): string {
   return createHmac('sha256', secret).update(`${timestamp}.`).update(body).digest('hex');
@@ -65,13 +66,14 @@ export type WebhookOptions = {
 };
 
 /** A fulfilment hook that POSTs each event, signed; any answer but a 2xx (or no answer) throws, so it is retried. */
-export function createWebhookHook(options: WebhookOptions): (event: OutboxEvent) => Promise<void> {
+export function createWebhookHook(options: WebhookOptions): (event: FulfilmentEvent, signal?: AbortSignal) => Promise<void> {
   const doFetch: WebhookFetch = options.fetch ?? ((url, init) => fetch(url, init));
   const timeoutMs = options.timeoutMs ?? 10_000;
-  return async (event) => {
+  return async (event, signal) => {
     const body = JSON.stringify({
       id: event.id,
       topic: event.topic,
+      livemode: event.livemode,
       orderId: event.orderId,
       createdAt: event.createdAt,
       attempt: event.attempts,
@@ -85,9 +87,10 @@ export function createWebhookHook(options: WebhookOptions): (event: OutboxEvent)
         [WEBHOOK_SIGNATURE_HEADER]: signature,
         [WEBHOOK_EVENT_ID_HEADER]: event.id,
         'x-wxpay-kit-topic': event.topic,
+        'x-wxpay-kit-livemode': String(event.livemode),
       },
       body,
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: signal === undefined ? AbortSignal.timeout(timeoutMs) : AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
     });
     // The answer's body is not ours to read or log (it may echo anything); release the connection.
     await response.body?.cancel().catch(() => {});
@@ -96,8 +99,10 @@ export function createWebhookHook(options: WebhookOptions): (event: OutboxEvent)
 }
 
 /** Runs each hook in turn; one failing fails the delivery (all are retried: every hook must be idempotent). */
-export function composeHooks(...hooks: ((event: OutboxEvent) => Promise<void> | void)[]): (event: OutboxEvent) => Promise<void> {
-  return async (event) => {
-    for (const hook of hooks) await hook(event);
+export function composeHooks(
+  ...hooks: ((event: FulfilmentEvent, signal?: AbortSignal) => Promise<void> | void)[]
+): (event: FulfilmentEvent, signal?: AbortSignal) => Promise<void> {
+  return async (event, signal) => {
+    for (const hook of hooks) await hook(event, signal);
   };
 }

@@ -22,6 +22,21 @@ export class GatewayError extends Error {
   }
 }
 
+/**
+ * A request we built that WeChat would refuse (a field too long, a bad format), detected before anything was sent:
+ * our bug, not WeChat being unavailable. Nothing reached WeChat, so the attempt it was for can be retired locally.
+ */
+export class GatewayRequestError extends Error {
+  readonly code = 'INVALID_REQUEST';
+  /** The request field at fault, as the SDK names it. */
+  readonly field: string | undefined;
+  constructor(message: string, options: { field?: string | undefined; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'GatewayRequestError';
+    this.field = options.field;
+  }
+}
+
 export type PrepayRequest = {
   outTradeNo: string;
   description: string;
@@ -62,7 +77,16 @@ export type PaymentNotice = PaymentFacts & {
   eventKey: string;
   /** result_code / trade_state is SUCCESS. */
   success: boolean;
+  /**
+   * The signature was checked the way the attempt it names requires (v2: with the sign type that attempt was placed
+   * with; v3: always). False: no such attempt was found, so a v2 signature was told apart by its length — enough for
+   * the audit trail, never for a state change.
+   */
+  signatureBound: boolean;
 };
+
+/** The attempt a payment notification names, as far as verifying it needs (v2: the sign type it was placed with). */
+export type AttemptLookup = (outTradeNo: string) => Promise<{ signType: string | undefined } | undefined>;
 
 export type RefundStatus = 'PROCESSING' | 'SUCCESS' | 'CLOSED' | 'ABNORMAL';
 
@@ -91,7 +115,12 @@ export type RefundRequest = {
 export type RefundResult = { kind: 'accepted'; refundId: string; status: RefundStatus } | { kind: 'rejected'; code: string; message: string };
 
 /** Raw HTTP delivery of a notification, as received: verification needs the exact bytes. */
-export type InboundNotification = { headers: Readonly<Record<string, string | string[] | undefined>>; body: Buffer };
+export type InboundNotification = {
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+  body: Buffer;
+  /** Who sent it (the client IP), for counting refusals by source; never used to refuse or throttle. */
+  source?: string | undefined;
+};
 
 export type Verified<T> = { authentic: true; notice: T } | { authentic: false; reason: string };
 
@@ -139,7 +168,8 @@ export interface PaymentGateway {
   closePayment(outTradeNo: string): Promise<'closed' | 'already_paid'>;
   refund(request: RefundRequest): Promise<RefundResult>;
   /** Verify before anything is trusted; never throws for forged input, only reports it. */
-  verifyPaymentNotification(input: InboundNotification): Promise<Verified<PaymentNotice>>;
+  /** `attemptOf`: v2 verifies with the sign type of the attempt the notification names (parse, find, then verify). */
+  verifyPaymentNotification(input: InboundNotification, attemptOf?: AttemptLookup): Promise<Verified<PaymentNotice>>;
   verifyRefundNotification(input: InboundNotification): Promise<Verified<RefundNotice>>;
   answer(ok: boolean, failure?: NotificationFailure): NotificationAnswer;
   /**

@@ -1,5 +1,5 @@
 /** Storage ports. Implementations: store/ (Kysely on SQLite now, PostgreSQL later) and nothing else. */
-import type { AttemptStatus, Order, OrderStatus, PaymentAttempt } from '../domain/order.js';
+import type { AttemptStatus, Order, OrderChange, OrderStatus, PaymentAttempt } from '../domain/order.js';
 import type { Product } from '../domain/pricing.js';
 import type { RefundStatus } from './gateway.js';
 
@@ -10,11 +10,18 @@ export interface OrderStore {
   getOrder(id: string): Promise<Order | undefined>;
   findByIdempotencyKey(openid: string, key: string): Promise<Order | undefined>;
   listByOpenid(openid: string, limit: number): Promise<Order[]>;
-  /** Conditional update: applies only when the current status is one of `from`. Returns whether it applied. */
-  transition(id: string, from: readonly OrderStatus[], to: OrderStatus, now: number, patch?: OrderPatch): Promise<boolean>;
+  /** How many of this user's orders are unpaid and open (CREATED or PAYING): the OPEN_ORDERS_MAX abuse cap. */
+  countUnpaidOrders(openid: string): Promise<number>;
+  /**
+   * Applies the named change of the state machine (domain/order.ts) as a conditional update: only when the current
+   * status is one of the change's sources. `to` picks the target of a change that has several. Returns whether it
+   * applied; a target the change does not allow throws.
+   */
+  transition(id: string, change: OrderChange, now: number, options?: { to?: OrderStatus; patch?: OrderPatch }): Promise<boolean>;
   flag(id: string, reason: string, now: number): Promise<void>;
 
   insertAttempt(attempt: PaymentAttempt): Promise<void>;
+  getAttempt(id: string): Promise<PaymentAttempt | undefined>;
   getAttemptByOutTradeNo(outTradeNo: string): Promise<PaymentAttempt | undefined>;
   latestAttempt(orderId: string): Promise<PaymentAttempt | undefined>;
   setPrepay(attemptId: string, prepayId: string, signType: string, at: number): Promise<void>;
@@ -69,9 +76,21 @@ export type NotificationLogEntry = {
   outTradeNo: string | undefined;
 };
 
+/** How many deliveries of one kind, from one source, were refused for one reason in one minute (start, epoch ms). */
+export type RefusalCount = { minute: number; kind: 'payment' | 'refund'; source: string; reason: string; count: number };
+
 export interface NotificationStore {
-  /** Every delivery, verified or not: the audit trail. */
+  /** Authentic deliveries, and a sample of refused ones: the audit trail. */
   logNotification(entry: NotificationLogEntry): Promise<void>;
+  /** Adds to the refusal counters (one row per minute, kind, source and reason; `rows` has each key once). */
+  addRefusalCounts(rows: readonly RefusalCount[]): Promise<void>;
+  /** Counter rows from `sinceMinute` on, oldest first. */
+  listRefusalCounts(sinceMinute: number, limit: number): Promise<RefusalCount[]>;
+  /**
+   * Retention: deletes up to `limit` log rows of authentic deliveries received before `authenticBefore`, of refused
+   * ones before `refusedBefore`, and refusal counters older than `refusedBefore`. Returns how many rows went.
+   */
+  pruneNotifications(authenticBefore: number, refusedBefore: number, limit: number): Promise<number>;
   /** The business event, unique by key. Returns false when it was already recorded (a redelivery). */
   recordEvent(eventKey: string, kind: 'payment' | 'refund', outTradeNo: string, outcome: string, now: number): Promise<boolean>;
   listNotifications(limit: number): Promise<NotificationLogEntry[]>;

@@ -3,13 +3,15 @@
  * conditional UPDATE with affected-row counts), so the PostgreSQL dialect is a new connection, not new code.
  */
 import type { Kysely, Selectable, Transaction } from 'kysely';
-import type { AttemptStatus, Order, OrderItem, OrderStatus, PaymentAttempt } from '../domain/order.js';
+import { UNPAID_STATUSES, resolveChange } from '../domain/order.js';
+import type { AttemptStatus, Order, OrderChange, OrderItem, OrderStatus, PaymentAttempt } from '../domain/order.js';
 import type { Product } from '../domain/pricing.js';
 import type {
   NotificationLogEntry,
   OrderPatch,
   OutboxEvent,
   Refund,
+  RefusalCount,
   Repos,
   Session,
   Store,
@@ -117,8 +119,19 @@ export class KyselyRepos implements Repos {
     return this.withItems(rows);
   }
 
-  async transition(id: string, from: readonly OrderStatus[], to: OrderStatus, now: number, patch: OrderPatch = {}): Promise<boolean> {
-    if (from.length === 0) return false;
+  async countUnpaidOrders(openid: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('orders')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('openid', '=', openid)
+      .where('status', 'in', [...UNPAID_STATUSES])
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  async transition(id: string, change: OrderChange, now: number, options: { to?: OrderStatus; patch?: OrderPatch } = {}): Promise<boolean> {
+    const { from, to } = resolveChange(change, options.to);
+    const patch = options.patch ?? {};
     const result = await this.db
       .updateTable('orders')
       .set({
@@ -158,6 +171,11 @@ export class KyselyRepos implements Repos {
         last_query_at: a.lastQueryAt ?? null,
       })
       .execute();
+  }
+
+  async getAttempt(id: string): Promise<PaymentAttempt | undefined> {
+    const row = await this.db.selectFrom('payment_attempts').selectAll().where('id', '=', id).executeTakeFirst();
+    return row === undefined ? undefined : toAttempt(row);
   }
 
   async getAttemptByOutTradeNo(outTradeNo: string): Promise<PaymentAttempt | undefined> {
@@ -221,7 +239,7 @@ export class KyselyRepos implements Repos {
       .where('a.status', '=', 'OPEN')
       .where('a.prepay_at', '<=', prepayBefore)
       .where('a.time_expire', '>', now)
-      .where('o.status', 'in', ['CREATED', 'PAYING'])
+      .where('o.status', 'in', [...UNPAID_STATUSES])
       .orderBy('a.last_query_at')
       .limit(limit)
       .execute();
@@ -244,7 +262,7 @@ export class KyselyRepos implements Repos {
     const rows = await this.db
       .selectFrom('orders')
       .selectAll()
-      .where('status', 'in', ['CREATED', 'PAYING'])
+      .where('status', 'in', [...UNPAID_STATUSES])
       .where('expires_at', '<=', now)
       .orderBy('expires_at')
       .limit(limit)
@@ -318,6 +336,47 @@ export class KyselyRepos implements Repos {
         out_trade_no: e.outTradeNo ?? null,
       })
       .execute();
+  }
+
+  async addRefusalCounts(rows: readonly RefusalCount[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.db
+      .insertInto('notification_refusals')
+      .values(rows.map((r) => ({ minute: r.minute, kind: r.kind, source: r.source, reason: r.reason, count: r.count })))
+      .onConflict((oc) =>
+        oc.columns(['minute', 'kind', 'source', 'reason']).doUpdateSet((eb) => ({ count: eb('notification_refusals.count', '+', eb.ref('excluded.count')) })),
+      )
+      .execute();
+  }
+
+  async listRefusalCounts(sinceMinute: number, limit: number): Promise<RefusalCount[]> {
+    const rows = await this.db
+      .selectFrom('notification_refusals')
+      .selectAll()
+      .where('minute', '>=', sinceMinute)
+      .orderBy('minute')
+      .orderBy('kind')
+      .orderBy('source')
+      .orderBy('reason')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ minute: Number(r.minute), kind: r.kind as RefusalCount['kind'], source: r.source, reason: r.reason, count: Number(r.count) }));
+  }
+
+  async pruneNotifications(authenticBefore: number, refusedBefore: number, limit: number): Promise<number> {
+    // Bounded deletes (ids chosen by a LIMITed subquery, which both dialects accept): a long backlog is pruned over
+    // several short transactions instead of one that holds the write lock for seconds.
+    const logRows = (authentic: number, before: number) =>
+      this.db
+        .deleteFrom('notification_log')
+        .where('id', 'in', (eb) =>
+          eb.selectFrom('notification_log').select('id').where('authentic', '=', authentic).where('received_at', '<', before).limit(limit),
+        )
+        .executeTakeFirst();
+    const authentic = await logRows(1, authenticBefore);
+    const refused = await logRows(0, refusedBefore);
+    const counters = await this.db.deleteFrom('notification_refusals').where('minute', '<', refusedBefore).executeTakeFirst();
+    return [authentic, refused, counters].reduce((sum, r) => sum + Number(r.numDeletedRows), 0);
   }
 
   async recordEvent(eventKey: string, kind: 'payment' | 'refund', outTradeNo: string, outcome: string, now: number): Promise<boolean> {

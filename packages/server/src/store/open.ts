@@ -5,7 +5,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { CompiledQuery, Kysely, Migrator, SqliteDialect, SqliteDriver } from 'kysely';
+import type { DatabaseConnection, Driver, SqliteDialectConfig } from 'kysely';
 import type { DatabaseConfig } from '../config.js';
 import { KyselyStore } from './kysely-store.js';
 import { migrationProvider } from './migrations/index.js';
@@ -25,6 +26,28 @@ export async function migrate(db: Kysely<Database>, migrationSchema?: string): P
   }
 }
 
+/**
+ * Every transaction of ours writes, so it starts as a writer: BEGIN IMMEDIATE takes the write lock up front and waits
+ * for it under busy_timeout. A plain BEGIN reads first and upgrades to a writer later; in WAL mode that upgrade fails
+ * with SQLITE_BUSY at once whenever another connection (another process, an operator's sqlite3 shell) holds the lock,
+ * because waiting could deadlock, so busy_timeout never applied and a notification failed in that instant.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  constructor(private readonly settings: SqliteDialectConfig) {
+    super(settings);
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.settings);
+  }
+}
+
 export function openSqlite(path: string): Kysely<Database> {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const sqlite = new BetterSqlite3(path);
@@ -33,7 +56,7 @@ export function openSqlite(path: string): Kysely<Database> {
   sqlite.pragma('foreign_keys = ON');
   // FULL: a payment is on disk before we answer WeChat SUCCESS. NORMAL (WAL) could lose the last commits on power loss.
   sqlite.pragma('synchronous = FULL');
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
 }
 
 export async function openStore(database: DatabaseConfig): Promise<KyselyStore> {

@@ -62,6 +62,8 @@ export type NotificationLogTable = {
   out_trade_no: string | null;
 };
 
+export type NotificationRefusalsTable = { minute: number; kind: string; source: string; reason: string; count: number };
+
 export type NotificationEventsTable = { event_key: string; kind: string; out_trade_no: string; outcome: string; created_at: number };
 
 export type OutboxTable = {
@@ -91,6 +93,7 @@ export type Database = {
   refunds: RefundsTable;
   notification_log: NotificationLogTable;
   notification_events: NotificationEventsTable;
+  notification_refusals: NotificationRefusalsTable;
   outbox: OutboxTable;
   sessions: SessionsTable;
   job_leases: JobLeasesTable;

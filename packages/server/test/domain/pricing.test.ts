@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { priceCart } from '../../src/domain/pricing.js';
+import { DESCRIPTION_MAX_BYTES, priceCart, truncateUtf8 } from '../../src/domain/pricing.js';
 import type { Product } from '../../src/domain/pricing.js';
 import { assertFen, formatYuan, isFen, multiplyFen, sumFen } from '../../src/domain/money.js';
 
@@ -51,4 +51,31 @@ test('money guards', () => {
   assert.throws(() => sumFen([Number.MAX_SAFE_INTEGER, 1]));
   assert.equal(formatYuan(4800), '48.00');
   assert.equal(formatYuan(1), '0.01');
+});
+
+test('a long Chinese product name becomes a description within WeChat\'s 127 UTF-8 bytes, cut on a character', () => {
+  const name = '云南普洱古树熟茶饼'.repeat(6).slice(0, 50); // 50 characters, 150 bytes
+  const r = priceCart([{ sku: 'cn', quantity: 1 }], new Map([['cn', { sku: 'cn', name, priceFen: 100, active: true }]]));
+  assert.ok(r.ok);
+  assert.ok(Buffer.byteLength(r.description, 'utf8') <= DESCRIPTION_MAX_BYTES, `${Buffer.byteLength(r.description, 'utf8')} bytes`);
+  assert.equal(r.description, name.slice(0, 42), '42 three-byte characters = 126 bytes; a 43rd would make 129');
+});
+
+test('truncateUtf8 never splits a multi-byte character or a surrogate pair', () => {
+  const rows: [string, number, string][] = [
+    ['abc', 3, 'abc'],
+    ['abc', 2, 'ab'],
+    ['茶茶', 5, '茶'],
+    ['茶茶', 6, '茶茶'],
+    ['é!', 1, ''],
+    ['a😀b', 4, 'a'],
+    ['a😀b', 5, 'a😀'],
+    ['😀😀', 7, '😀'],
+  ];
+  for (const [text, max, expected] of rows) {
+    const cut = truncateUtf8(text, max);
+    assert.equal(cut, expected, `${text} / ${max}`);
+    assert.ok(Buffer.byteLength(cut, 'utf8') <= max);
+    assert.equal(Buffer.from(cut, 'utf8').toString('utf8'), cut, 'round-trips: no lone surrogate');
+  }
 });

@@ -43,6 +43,33 @@ test('forged, tampered, unsigned and hostile notifications are not authentic', a
   }
 });
 
+test('the sign type is the attempt\'s: an HMAC-SHA256 order refuses an MD5-signed notification, even one naming sign_type', async () => {
+  const hmacAttempt = async () => ({ signType: 'HMAC-SHA256' });
+  const md5 = await gateway.verifyPaymentNotification(deliver(signV2Notification(fields, KEY, 'MD5')), hmacAttempt);
+  assert.deepEqual(md5, { authentic: false, reason: 'bad_signature' });
+  const named = await gateway.verifyPaymentNotification(deliver(signV2Notification({ ...fields, sign_type: 'MD5' }, KEY, 'MD5')), hmacAttempt);
+  assert.deepEqual(named, { authentic: false, reason: 'sign_type_mismatch' });
+  const hmac = await gateway.verifyPaymentNotification(deliver(signV2Notification(fields, KEY, 'HMAC-SHA256')), hmacAttempt);
+  assert.ok(hmac.authentic && hmac.notice.signatureBound);
+  // An MD5 order accepts MD5 only.
+  const md5Order = await gateway.verifyPaymentNotification(deliver(signV2Notification(fields, KEY, 'HMAC-SHA256')), async () => ({ signType: 'MD5' }));
+  assert.equal(md5Order.authentic, false);
+  // The prepay answer was lost, so no sign type was recorded: the one this gateway places orders with (HMAC-SHA256).
+  const unrecorded = async () => ({ signType: undefined });
+  assert.equal((await gateway.verifyPaymentNotification(deliver(signV2Notification(fields, KEY, 'MD5')), unrecorded)).authentic, false);
+  assert.ok((await gateway.verifyPaymentNotification(deliver(signV2Notification(fields, KEY, 'HMAC-SHA256')), unrecorded)).authentic);
+  // No such attempt: told by length, authentic for the audit trail but not bound (never applied).
+  const unknown = await gateway.verifyPaymentNotification(deliver(signV2Notification(fields, KEY, 'MD5')), async () => undefined);
+  assert.ok(unknown.authentic && !unknown.notice.signatureBound);
+});
+
+test('a failed attempt lookup (database down) is thrown, never reported as a forgery', async () => {
+  const down = async (): Promise<never> => {
+    throw new Error('connection refused');
+  };
+  await assert.rejects(gateway.verifyPaymentNotification(deliver(signV2Notification(fields, KEY, 'HMAC-SHA256')), down), /connection refused/);
+});
+
 test('refund notifications: authentic only when req_info decrypts under our key', async () => {
   const inner = buildXml({ transaction_id: '4200000001', out_trade_no: 'OTN1', refund_id: '5001', out_refund_no: 'R1', total_fee: 4800, refund_fee: 800, refund_status: 'SUCCESS', success_time: '2026-11-26 20:00:00' }, { root: 'root' });
   const outer = (key: string) => buildXml({ return_code: 'SUCCESS', appid: 'wx1', mch_id: '1001', nonce_str: 'n', req_info: encryptV2RefundReqInfo(inner, key) });

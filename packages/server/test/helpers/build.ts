@@ -8,7 +8,7 @@ import { buildApp } from '../../src/app.js';
 import type { AppDeps, WxPayApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import type { Env } from '../../src/config.js';
-import type { OutboxEvent } from '../../src/ports/store.js';
+import type { FulfilmentEvent } from '../../src/jobs/jobs.js';
 import { FakeGateway, FakeLogin } from './fake-gateway.js';
 import { testDatabaseEnv } from './postgres.js';
 
@@ -20,7 +20,7 @@ export class TestClock {
   }
 }
 
-export type Built = { app: WxPayApp; gateway: FakeGateway; login: FakeLogin; clock: TestClock; events: OutboxEvent[] };
+export type Built = { app: WxPayApp; gateway: FakeGateway; login: FakeLogin; clock: TestClock; events: FulfilmentEvent[] };
 
 export async function build(t: TestContext, options: { env?: Env; deps?: AppDeps } = {}): Promise<Built> {
   // TEST_DATABASE=postgres: the same tests on a fresh PostgreSQL schema (helpers/postgres.ts).
@@ -29,7 +29,7 @@ export async function build(t: TestContext, options: { env?: Env; deps?: AppDeps
   const gateway = new FakeGateway();
   const login = new FakeLogin();
   const clock = new TestClock();
-  const events: OutboxEvent[] = [];
+  const events: FulfilmentEvent[] = [];
   const app = await buildApp(config, {
     gateway,
     login,

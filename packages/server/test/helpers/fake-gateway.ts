@@ -153,7 +153,7 @@ function parse(body: Buffer): { secret: string; notice: unknown } | undefined {
 
 /** A notification body as the fake gateway's "WeChat" would send it. */
 export function fakeNotification(facts: PaymentFacts, options: { secret?: string; success?: boolean; eventKey?: string } = {}): string {
-  const notice: PaymentNotice = { ...facts, eventKey: options.eventKey ?? `pay:${facts.transactionId}`, success: options.success ?? true };
+  const notice: PaymentNotice = { ...facts, eventKey: options.eventKey ?? `pay:${facts.transactionId}`, success: options.success ?? true, signatureBound: true };
   return JSON.stringify({ secret: options.secret ?? FAKE_SECRET, notice });
 }
 

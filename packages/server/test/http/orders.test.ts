@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { build, loginAs } from '../helpers/build.js';
 import { fakeNotification, unavailable } from '../helpers/fake-gateway.js';
+import { GatewayRequestError } from '../../src/ports/gateway.js';
 
 const auth = (token: string) => ({ authorization: `Bearer ${token}` });
 
@@ -259,4 +260,117 @@ test('a paid order: GET shows paidAt, repay is 409 already_paid', async (t) => {
   const repay = await app.inject({ method: 'POST', url: `/api/orders/${created.orderId}/payment`, headers: auth(token) });
   assert.equal(repay.statusCode, 409);
   assert.equal((repay.json() as { error: { code: string } }).error.code, 'already_paid');
+});
+
+// ---- abuse limits (issue 12): per user, not per address; each answered 429 naming the limit ----
+
+const limitsFromConfig = { rateLimits: { login: { max: 1000, timeWindow: 60_000 } } };
+const cart = { items: [{ sku: 'sticker', quantity: 1 }] };
+
+test('ORDERS_PER_MINUTE: order creation is limited per user (openid), and the 429 names the limit', async (t) => {
+  const { app } = await build(t, { env: { ORDERS_PER_MINUTE: '5' }, deps: limitsFromConfig });
+  const alice = await loginAs(app, 'alice');
+  const bob = await loginAs(app, 'bob');
+  const codes: number[] = [];
+  for (let i = 0; i < 8; i++) codes.push((await app.inject({ method: 'POST', url: '/api/orders', headers: auth(alice), payload: cart })).statusCode);
+  assert.deepEqual(codes, [201, 201, 201, 201, 201, 429, 429, 429]);
+  const refused = await app.inject({ method: 'POST', url: '/api/orders', headers: auth(alice), payload: cart });
+  const error = (refused.json() as { error: { code: string; message: string } }).error;
+  assert.equal(error.code, 'rate_limited');
+  assert.match(error.message, /at most 5 per 60 s per user \(ORDERS_PER_MINUTE\)/);
+  // Bob, from the same address, has his own budget; Alice's refused attempts created nothing.
+  assert.equal((await app.inject({ method: 'POST', url: '/api/orders', headers: auth(bob), payload: cart })).statusCode, 201);
+  const list = await app.inject({ method: 'GET', url: '/api/orders', headers: auth(alice) });
+  assert.equal((list.json() as { orders: unknown[] }).orders.length, 5);
+});
+
+test('OPEN_ORDERS_MAX: a user with that many unpaid orders gets 429 until one is paid; an Idempotency-Key replay still answers', async (t) => {
+  const { app, gateway } = await build(t, { env: { OPEN_ORDERS_MAX: '3' } });
+  const alice = await loginAs(app, 'alice');
+  const bob = await loginAs(app, 'bob');
+  const created: { orderId: string; outTradeNo: string }[] = [];
+  for (let i = 0; i < 3; i++) {
+    const res = await app.inject({ method: 'POST', url: '/api/orders', headers: { ...auth(alice), 'idempotency-key': `cart-${i}` }, payload: cart });
+    assert.equal(res.statusCode, 201, res.body);
+    created.push(res.json() as { orderId: string; outTradeNo: string });
+  }
+  const prepaysBefore = gateway.calls.filter((c) => c.op === 'prepay').length;
+  const fourth = await app.inject({ method: 'POST', url: '/api/orders', headers: auth(alice), payload: cart });
+  assert.equal(fourth.statusCode, 429);
+  const error = (fourth.json() as { error: { code: string; message: string } }).error;
+  assert.equal(error.code, 'too_many_open_orders');
+  assert.match(error.message, /at most 3 unpaid orders per user \(OPEN_ORDERS_MAX\)/);
+  assert.equal(gateway.calls.filter((c) => c.op === 'prepay').length, prepaysBefore, 'no unifiedorder for a refused order');
+  // A network retry of an order that exists is not a new order.
+  const replay = await app.inject({ method: 'POST', url: '/api/orders', headers: { ...auth(alice), 'idempotency-key': 'cart-0' }, payload: cart });
+  assert.equal(replay.statusCode, 200);
+  assert.equal((replay.json() as { orderId: string }).orderId, created[0]?.orderId);
+  // Other users are not affected.
+  assert.equal((await app.inject({ method: 'POST', url: '/api/orders', headers: auth(bob), payload: cart })).statusCode, 201);
+  // Paying one frees a place.
+  const paid = await app.inject({ method: 'POST', url: '/wxpay/notify/payment', payload: fakeNotification(gateway.pay(created[1]?.outTradeNo ?? '')) });
+  assert.equal(paid.statusCode, 200);
+  assert.equal((await app.inject({ method: 'POST', url: '/api/orders', headers: auth(alice), payload: cart })).statusCode, 201);
+  assert.equal((await app.inject({ method: 'POST', url: '/api/orders', headers: auth(alice), payload: cart })).statusCode, 429);
+});
+
+test('ORDER_MISSES_PER_MINUTE: probing unknown order ids is limited per user; the window ends', async (t) => {
+  const { app, clock } = await build(t, { env: { ORDER_MISSES_PER_MINUTE: '5' } });
+  const alice = await loginAs(app, 'alice');
+  const bob = await loginAs(app, 'bob');
+  const own = (await app.inject({ method: 'POST', url: '/api/orders', headers: auth(bob), payload: cart })).json() as { orderId: string };
+  const codes: number[] = [];
+  for (let i = 0; i < 8; i++) {
+    codes.push((await app.inject({ method: 'GET', url: `/api/orders/ord_probe${String(i).padStart(20, '0')}`, headers: auth(alice) })).statusCode);
+  }
+  assert.deepEqual(codes, [404, 404, 404, 404, 404, 429, 429, 429]);
+  // Someone else's order is a miss like any other (and stays indistinguishable from a missing one).
+  const blocked = await app.inject({ method: 'GET', url: `/api/orders/${own.orderId}`, headers: auth(alice) });
+  assert.equal(blocked.statusCode, 429);
+  const error = (blocked.json() as { error: { code: string; message: string } }).error;
+  assert.equal(error.code, 'rate_limited');
+  assert.match(error.message, /at most 5 per 60 s per user \(ORDER_MISSES_PER_MINUTE\)/);
+  // Bob is not limited by Alice's misses and reads his order.
+  assert.equal((await app.inject({ method: 'GET', url: `/api/orders/${own.orderId}`, headers: auth(bob) })).statusCode, 200);
+  clock.advance(60_000);
+  assert.equal((await app.inject({ method: 'GET', url: '/api/orders/ord_probe99999999999999999', headers: auth(alice) })).statusCode, 404);
+});
+
+test('a repeated Idempotency-Key after payment answers the same order (200) with its current status, not 409', async (t) => {
+  const { app, gateway, clock } = await build(t);
+  const token = await loginAs(app);
+  const send = () => app.inject({ method: 'POST', url: '/api/orders', headers: { ...auth(token), 'idempotency-key': 'paid-key' }, payload: { items: [{ sku: 'sticker', quantity: 1 }] } });
+  const first = await send();
+  assert.equal(first.statusCode, 201);
+  const created = first.json() as { orderId: string; outTradeNo: string; amount: number };
+  await app.inject({ method: 'POST', url: '/wxpay/notify/payment', payload: fakeNotification(gateway.pay(created.outTradeNo)) });
+  const again = await send();
+  assert.equal(again.statusCode, 200, again.body);
+  assert.deepEqual(again.json(), { orderId: created.orderId, outTradeNo: created.outTradeNo, amount: created.amount, status: 'PAID' });
+  // Long after, past the order's expiry: still the same order, never a second one.
+  clock.advance(3 * 24 * 3600_000);
+  const later = await send();
+  assert.equal(later.statusCode, 200);
+  assert.equal((later.json() as { orderId: string }).orderId, created.orderId);
+  assert.equal(gateway.calls.filter((c) => c.op === 'prepay').length, 1, 'no new prepay for a paid order');
+});
+
+test('a request refused locally (nothing sent to WeChat) is 500 invalid_payment_request, not "unavailable", and does not block the order', async (t) => {
+  const { app, gateway } = await build(t);
+  const token = await loginAs(app);
+  gateway.script.prepay.push(new GatewayRequestError('unifiedorder: body: must be at most 128 bytes', { field: 'body' }));
+  const send = () => app.inject({ method: 'POST', url: '/api/orders', headers: { ...auth(token), 'idempotency-key': 'k-local' }, payload: { items: [{ sku: 'sticker', quantity: 1 }] } });
+  const first = await send();
+  assert.equal(first.statusCode, 500, first.body);
+  assert.equal((first.json() as { error: { code: string } }).error.code, 'invalid_payment_request');
+  assert.doesNotMatch(first.body, /unavailable/i);
+  const [order] = await app.wx.store.listByOpenid('openid-alice', 10);
+  assert.ok(order !== undefined);
+  assert.equal((await app.wx.store.latestAttempt(order.id))?.status, 'CLOSED', 'the attempt that never reached WeChat is retired');
+  const second = await send();
+  assert.equal(second.statusCode, 200, second.body);
+  const prepays = gateway.calls.filter((c) => c.op === 'prepay').map((c) => c.outTradeNo);
+  assert.equal(prepays.length, 2);
+  assert.notEqual(prepays[0], prepays[1], 'a new attempt, not the refused one again');
+  assert.equal((second.json() as { outTradeNo: string }).outTradeNo, prepays[1]);
 });

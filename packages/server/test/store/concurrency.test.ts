@@ -103,7 +103,7 @@ for (const dialect of DIALECTS) {
       if (shared === undefined) return;
       const [a, b] = [await shared.open(), await shared.open()];
       await a.insertOrder(order('o1'));
-      const results = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? a : b).transition('o1', ['CREATED', 'PAYING'], 'PAID', NOW + i)));
+      const results = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? a : b).transition('o1', 'paid', NOW + i)));
       assert.equal(results.filter(Boolean).length, 1);
     });
 

@@ -31,9 +31,9 @@ for (const dialect of DIALECTS) {
     test('conditional transitions apply once and only from the allowed statuses', async (t) => {
       const store = await open(t);
       await store.insertOrder(order('o1'));
-      assert.equal(await store.transition('o1', ['CREATED'], 'PAYING', NOW + 1), true);
-      assert.equal(await store.transition('o1', ['CREATED'], 'PAYING', NOW + 2), false);
-      assert.equal(await store.transition('o1', ['CREATED', 'PAYING'], 'PAID', NOW + 3, { paidAt: NOW + 3, paidAttemptId: 'a1' }), true);
+      assert.equal(await store.transition('o1', 'prepayIssued', NOW + 1), true);
+      assert.equal(await store.transition('o1', 'prepayIssued', NOW + 2), false);
+      assert.equal(await store.transition('o1', 'paid', NOW + 3, { patch: { paidAt: NOW + 3, paidAttemptId: 'a1' } }), true);
       const o = await store.getOrder('o1');
       assert.equal(o?.status, 'PAID');
       assert.equal(o?.paidAt, NOW + 3);

@@ -1,21 +1,32 @@
-import { fetch as undiciFetch } from 'undici';
 import { WxPayApiError, WxPayNetworkError, WxPayProtocolError } from '../errors.js';
+import { defaultTransportFetch, exchange, type TransportFetch } from '../transport/http.js';
+import { resolveCallOptions, type WxPayRequestOptions } from '../transport/options.js';
+import { defaultRandom, realSleep, withRetries, type RandomSource, type RetryPolicy, type Sleep } from '../transport/retry.js';
 
 /** What the login clients need from fetch; undici's fetch (default) and Node's global fetch both fit. */
 export type LoginFetchInit = { method: 'GET' | 'POST'; headers?: Record<string, string>; body?: string; signal: AbortSignal };
 export type LoginFetchResponse = { status: number; text(): Promise<string> };
 export type LoginFetch = (url: string, init: LoginFetchInit) => Promise<LoginFetchResponse>;
 
-export const defaultLoginFetch: LoginFetch = (url, init) => undiciFetch(url, init) as unknown as Promise<LoginFetchResponse>;
+export const defaultLoginFetch: LoginFetch = defaultTransportFetch as unknown as LoginFetch;
 
 export const WECHAT_API_BASE = 'https://api.weixin.qq.com';
 
 /** WeChat errcodes where the same call may succeed later. */
 const RETRIABLE_ERRCODES = new Set([-1, 45011, 45009]);
 
+const MAX_ANSWER_BYTES = 64 * 1024;
+
+/** How login calls retry: never on their own (attempts 1) unless a call asks, and then only never-sent faults. */
+const LOGIN_RETRY: RetryPolicy = { attempts: 1, baseDelayMs: 200, minDelayMs: 50, maxDelayMs: 2_000 };
+
+export type LoginCallSettings = { sleep?: Sleep | undefined; random?: RandomSource | undefined };
+
 /**
- * One call to api.weixin.qq.com returning its JSON object. The URL carries the AppSecret, so neither the URL nor the
- * body ever appears in an error message.
+ * One call to api.weixin.qq.com returning its JSON object, through the SDK's one transport. The URL carries the
+ * AppSecret, so neither the URL nor the body ever appears in an error message (and the low-level cause, which may
+ * quote the URL, is dropped). Retries happen only when the call asks for them (`retries`), and only for a request
+ * that certainly never left: a wx.login code is single-use, so resending one that may have landed could only fail.
  */
 export async function callWeChatJson(
   fetchImpl: LoginFetch,
@@ -23,30 +34,34 @@ export async function callWeChatJson(
   url: string,
   init: Omit<LoginFetchInit, 'signal'>,
   timeoutMs: number,
+  callOptions?: WxPayRequestOptions,
+  settings: LoginCallSettings = {},
 ): Promise<Record<string, unknown>> {
-  const signal = AbortSignal.timeout(timeoutMs);
-  let text: string;
-  let status: number;
-  try {
-    const response = await fetchImpl(url, { ...init, signal });
-    status = response.status;
-    text = await response.text();
-  } catch (cause) {
-    // Strip the cause: undici errors may quote the request URL, which holds the secret.
-    if (signal.aborted) throw new WxPayNetworkError(`${what}: no answer within ${timeoutMs} ms`, { outcomeUnknown: true, code: 'TIMEOUT' });
-    const code = (cause as { cause?: { code?: unknown } } | undefined)?.cause?.code;
-    const refused = code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN';
-    throw new WxPayNetworkError(`${what}: request failed${typeof code === 'string' ? ` (${code})` : ''}`, {
-      outcomeUnknown: !refused,
-      code: typeof code === 'string' ? code : 'NETWORK_ERROR',
-    });
-  }
+  const call = resolveCallOptions(callOptions, { timeoutMs, attempts: LOGIN_RETRY.attempts });
+  const answer = await withRetries(() => exchange({
+    fetch: fetchImpl as unknown as TransportFetch,
+    url,
+    method: init.method,
+    headers: init.headers ?? {},
+    body: init.body,
+    what,
+    timeoutMs: call.timeoutMs,
+    signal: call.signal,
+    maxResponseBytes: MAX_ANSWER_BYTES,
+    dropCause: true,
+  }), {
+    policy: { ...LOGIN_RETRY, attempts: call.attempts },
+    retriable: (error) => error instanceof WxPayNetworkError && !error.outcomeUnknown,
+    sleep: settings.sleep ?? realSleep,
+    random: settings.random ?? defaultRandom,
+    signal: call.signal,
+  });
+  const status = answer.status;
   if (status >= 500) throw new WxPayApiError(`${what}: HTTP ${status}`, { code: `HTTP_${status}`, status, retriable: true });
   if (status < 200 || status >= 300) throw new WxPayApiError(`${what}: HTTP ${status}`, { code: `HTTP_${status}`, status });
-  if (text.length > 64 * 1024) throw new WxPayProtocolError(`${what}: answer too large`);
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(answer.body.toString('utf8'));
   } catch {
     throw new WxPayProtocolError(`${what}: answer is not JSON`);
   }

@@ -1,4 +1,5 @@
 import { WxPayProtocolError } from '../errors.js';
+import { parseWireInt } from '../wire-int.js';
 
 /**
  * The trade bill from downloadbill: CSV text with a header line, detail rows whose every value starts with a
@@ -127,11 +128,12 @@ const SUMMARY_COLUMNS: Readonly<Record<string, Exclude<keyof V2BillSummary, 'raw
 
 /** Yuan text (`12.3`, `0.01`, `-5`, `1.50`) to integer fen, exactly; more than two non-zero decimals is refused. */
 export function yuanToFen(text: string, column = 'amount'): number {
-  const m = /^(-?)(\d{1,15})(?:\.(\d{1,6}))?$/.exec(text);
-  if (!m) throw new WxPayProtocolError(`bill column ${column} is not an amount`);
-  const [, sign, whole = '0', frac = ''] = m;
+  const m = /^(-?)([0-9]+)(?:\.([0-9]{1,6}))?$/.exec(text);
+  const yuan = m === null ? undefined : parseWireInt(m[2] ?? '', 15);
+  if (m === null || yuan === undefined) throw new WxPayProtocolError(`bill column ${column} is not an amount`);
+  const [, sign, , frac = ''] = m;
   if (/[1-9]/.test(frac.slice(2))) throw new WxPayProtocolError(`bill column ${column} has fractions of a fen`);
-  const fen = Number(whole) * 100 + Number((frac + '00').slice(0, 2));
+  const fen = yuan * 100 + Number((frac + '00').slice(0, 2));
   if (!Number.isSafeInteger(fen)) throw new WxPayProtocolError(`bill column ${column} is out of range`);
   return sign === '-' && fen !== 0 ? -fen : fen;
 }
@@ -189,10 +191,10 @@ export function parseV2Bill(text: string): V2Bill {
   }
 
   const summaryRaw = zip(summaryHeaders, splitValues(summaryValuesLine), 'summary');
-  const count = summaryRaw['总交易单数'] ?? '';
-  if (!/^\d{1,12}$/.test(count)) throw new WxPayProtocolError('bill summary 总交易单数 is not a count');
+  const count = parseWireInt(summaryRaw['总交易单数'] ?? '', 12);
+  if (count === undefined) throw new WxPayProtocolError('bill summary 总交易单数 is not a count');
   const summary: V2BillSummary = {
-    trade_count: Number(count),
+    trade_count: count,
     settlement_total_fee: undefined,
     refund_fee: undefined,
     coupon_refund_fee: undefined,

@@ -7,6 +7,8 @@ import { isV2SignType, signV2, verifyV2Sign, type V2SignType } from './sign.js';
 import { randomNonce, type NonceSource } from './nonce.js';
 import { buildV2PayParams, type V2PayParams } from './pay-params.js';
 import { defaultFetch, send, type RawAnswer, type V2Fetch } from './transport.js';
+import { resolveCallOptions, type WxPayRequestOptions } from '../transport/options.js';
+import { checkRetryPolicy, defaultRandom, realSleep, withRetries } from '../transport/retry.js';
 import { optionalInt, optionalString, requireInt, requireString } from './fields.js';
 import { parseV2Bill, type V2Bill } from './bill.js';
 import {
@@ -25,8 +27,15 @@ export type V2ClientCert =
 export type V2RetryPolicy = {
   /** Total tries including the first (default 3; 1 = never retry). */
   attempts?: number;
-  /** Wait before the first retry, doubled for each further one (default 200 ms). */
+  /**
+   * Base of the backoff (default 200 ms): before retry n the wait is drawn uniformly (full jitter) between
+   * minBackoffMs and min(maxBackoffMs, backoffMs × 2^(n−1)).
+   */
   backoffMs?: number;
+  /** Shortest wait before a retry (default 50 ms, or backoffMs when smaller). */
+  minBackoffMs?: number;
+  /** Longest wait before a retry (default 5000 ms). */
+  maxBackoffMs?: number;
 };
 
 export type V2ClientOptions = {
@@ -51,6 +60,8 @@ export type V2ClientOptions = {
   clock?: () => number;
   /** How the retry backoff waits; injectable so tests never sleep. */
   sleep?: (ms: number) => Promise<void>;
+  /** Uniform in [0, 1) for the backoff jitter; default from node:crypto. Injectable so tests know the waits. */
+  random?: () => number;
   /** Largest accepted XML answer (default 256 KiB). */
   maxResponseBytes?: number;
   /** Largest accepted bill, compressed or not (default 256 MiB). */
@@ -195,13 +206,16 @@ export type V2DownloadBillRequest = {
   gzip?: boolean;
 };
 
+/** Per-call options: `{ timeoutMs, signal, retries }` override the client's defaults for one call. */
+export type V2CallOptions = WxPayRequestOptions & { sign_type?: V2SignType };
+
 export type V2Client = {
-  unifiedOrder(request: V2UnifiedOrderRequest): Promise<V2UnifiedOrderResult>;
-  orderQuery(ref: V2OrderRef, options?: { sign_type?: V2SignType }): Promise<V2OrderQueryResult>;
-  closeOrder(ref: { out_trade_no: string }, options?: { sign_type?: V2SignType }): Promise<V2CloseOrderResult>;
-  refund(request: V2RefundRequest): Promise<V2RefundResult>;
-  refundQuery(ref: V2RefundQueryRef & { offset?: number }, options?: { sign_type?: V2SignType }): Promise<V2RefundQueryResult>;
-  downloadBill(request: V2DownloadBillRequest): Promise<V2Bill>;
+  unifiedOrder(request: V2UnifiedOrderRequest, options?: WxPayRequestOptions): Promise<V2UnifiedOrderResult>;
+  orderQuery(ref: V2OrderRef, options?: V2CallOptions): Promise<V2OrderQueryResult>;
+  closeOrder(ref: { out_trade_no: string }, options?: V2CallOptions): Promise<V2CloseOrderResult>;
+  refund(request: V2RefundRequest, options?: WxPayRequestOptions): Promise<V2RefundResult>;
+  refundQuery(ref: V2RefundQueryRef & { offset?: number }, options?: V2CallOptions): Promise<V2RefundQueryResult>;
+  downloadBill(request: V2DownloadBillRequest, options?: WxPayRequestOptions): Promise<V2Bill>;
   /** wx.requestPayment parameters for a prepay_id, signed with this client's appid and key. */
   payParams(prepayId: string, options?: { signType?: V2SignType; nonceStr?: string; timeStamp?: string | number }): V2PayParams;
   /** Release the mTLS connection pool. */
@@ -251,6 +265,14 @@ function buildAgent(cert: V2ClientCert, mchid: string): Agent {
   return new Agent({ connect: tlsOptions });
 }
 
+function autoRetriable(error: unknown): boolean {
+  if (error instanceof WxPayNetworkError) return !error.outcomeUnknown;
+  if (error instanceof WxPayApiError) {
+    return (error.status !== undefined && error.status >= 500) || (error.code !== undefined && AUTO_RETRY_CODES.has(error.code));
+  }
+  return false;
+}
+
 /** A WeChat Pay API v2 client for mini-program (JSAPI) payments. Options are validated here, once. */
 export function createV2Client(options: V2ClientOptions): V2Client {
   const { appid, mchid, apiKey } = options;
@@ -268,14 +290,12 @@ export function createV2Client(options: V2ClientOptions): V2Client {
   }
   const timeoutMs = options.timeoutMs ?? 10_000;
   if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) throw new WxPayConfigError('timeoutMs must be a positive integer', { field: 'timeoutMs' });
-  const attempts = options.retry?.attempts ?? 3;
-  const backoffMs = options.retry?.backoffMs ?? 200;
-  if (!Number.isSafeInteger(attempts) || attempts < 1 || attempts > 10) throw new WxPayConfigError('retry.attempts must be 1-10', { field: 'retry' });
-  if (!Number.isSafeInteger(backoffMs) || backoffMs < 0) throw new WxPayConfigError('retry.backoffMs must be ≥ 0', { field: 'retry' });
+  const retryPolicy = checkRetryPolicy(options.retry);
   const fetchImpl = options.fetch ?? defaultFetch;
   const nonce = options.nonce ?? randomNonce;
   const now = options.clock ?? Date.now;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const sleep = options.sleep ?? realSleep;
+  const random = options.random ?? defaultRandom;
   const maxResponseBytes = options.maxResponseBytes ?? 256 * 1024;
   const maxBillBytes = options.maxBillBytes ?? 256 * 1024 * 1024;
   const mtlsAgent = options.clientCert ? buildAgent(options.clientCert, mchid) : undefined;
@@ -325,37 +345,33 @@ export function createV2Client(options: V2ClientOptions): V2Client {
     return fields;
   }
 
-  function autoRetriable(error: unknown): boolean {
-    if (error instanceof WxPayNetworkError) return true;
-    if (error instanceof WxPayApiError) {
-      return (error.status !== undefined && error.status >= 500) || (error.code !== undefined && AUTO_RETRY_CODES.has(error.code));
-    }
-    return false;
-  }
-
   /**
-   * Send one signed body, retrying only network faults and SYSTEMERROR-like answers, with the identical bytes (same
-   * out_trade_no / out_refund_no, same parameters), as WeChat requires.
+   * Send one signed body; retry only what is safe to resend — a request that certainly never left, or a
+   * SYSTEMERROR-like answer (WeChat's own "busy, retry with the same parameters", HTTP 5xx) — with the identical
+   * bytes (same nonce_str and sign, same out_trade_no / out_refund_no), as WeChat requires. A timeout or a reset is
+   * not retried here: it may have landed, and the caller decides (query first, or resend the same request).
    */
-  async function exchange<T>(path: string, body: string, mtls: boolean, read: (answer: RawAnswer) => T, maxBytes = maxResponseBytes): Promise<T> {
+  async function exchange<T>(
+    path: string,
+    body: string,
+    mtls: boolean,
+    read: (answer: RawAnswer) => T,
+    callOptions: WxPayRequestOptions | undefined,
+    maxBytes = maxResponseBytes,
+  ): Promise<T> {
     const dispatcher = mtls ? mtlsAgent : options.dispatcher;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const answer = await send({ fetch: fetchImpl, url: baseUrl + path, body, timeoutMs, maxResponseBytes: maxBytes, dispatcher });
-        return read(answer);
-      } catch (error) {
-        if (attempt >= attempts || !autoRetriable(error)) throw error;
-        await sleep(backoffMs * 2 ** (attempt - 1));
-      }
-    }
+    const call = resolveCallOptions(callOptions, { timeoutMs, attempts: retryPolicy.attempts });
+    return withRetries(async () => read(await send({
+      fetch: fetchImpl, url: baseUrl + path, body, timeoutMs: call.timeoutMs, signal: call.signal, maxResponseBytes: maxBytes, dispatcher,
+    })), { policy: { ...retryPolicy, attempts: call.attempts }, retriable: autoRetriable, sleep, random, signal: call.signal });
   }
 
-  async function call(path: string, params: Record<string, string | number | undefined>, signType: V2SignType, mtls = false) {
-    return exchange(path, signedBody(params, signType), mtls, (answer) => interpret(answer, signType));
+  async function call(path: string, params: Record<string, string | number | undefined>, signType: V2SignType, callOptions: WxPayRequestOptions | undefined, mtls = false) {
+    return exchange(path, signedBody(params, signType), mtls, (answer) => interpret(answer, signType), callOptions);
   }
 
   return {
-    async unifiedOrder(request) {
+    async unifiedOrder(request, callOptions) {
       const signType = signTypeOf(request.sign_type);
       const tradeType = request.trade_type ?? 'JSAPI';
       if (tradeType !== 'JSAPI') throw new WxPayValidationError('trade_type', 'only JSAPI (mini program) is supported');
@@ -406,7 +422,7 @@ export function createV2Client(options: V2ClientOptions): V2Client {
         scene_info: sceneInfo,
         profit_sharing: request.profit_sharing,
         receipt: request.receipt,
-      }, signType);
+      }, signType, callOptions);
       return {
         prepay_id: requireString(fields, 'prepay_id'),
         trade_type: requireString(fields, 'trade_type'),
@@ -421,7 +437,7 @@ export function createV2Client(options: V2ClientOptions): V2Client {
       const [name, value] = refField(ref);
       if (name === 'transaction_id') checkTransactionId(value);
       else checkOutTradeNo(value);
-      const fields = await call('/pay/orderquery', { [name]: value }, signType);
+      const fields = await call('/pay/orderquery', { [name]: value }, signType, callOptions);
       const state = requireString(fields, 'trade_state');
       if (!TRADE_STATES.includes(state)) throw new WxPayProtocolError('answer has an unknown trade_state');
       const paid = state === 'SUCCESS';
@@ -448,7 +464,7 @@ export function createV2Client(options: V2ClientOptions): V2Client {
       const signType = signTypeOf(callOptions.sign_type);
       checkOutTradeNo(ref.out_trade_no);
       try {
-        const fields = await call('/pay/closeorder', { out_trade_no: ref.out_trade_no }, signType);
+        const fields = await call('/pay/closeorder', { out_trade_no: ref.out_trade_no }, signType, callOptions);
         return { alreadyClosed: false, raw: fields };
       } catch (error) {
         // Closing a closed order is the outcome the caller asked for. ORDERPAID stays an error: the order is paid.
@@ -457,7 +473,7 @@ export function createV2Client(options: V2ClientOptions): V2Client {
       }
     },
 
-    async refund(request) {
+    async refund(request, callOptions) {
       const signType = signTypeOf(request.sign_type);
       const [name, value] = refField(request);
       if (name === 'transaction_id') checkTransactionId(value);
@@ -488,7 +504,7 @@ export function createV2Client(options: V2ClientOptions): V2Client {
         refund_desc: request.refund_desc,
         refund_account: request.refund_account,
         notify_url: request.notify_url,
-      }, signType, true);
+      }, signType, callOptions, true);
       return {
         transaction_id: requireString(fields, 'transaction_id'),
         out_trade_no: requireString(fields, 'out_trade_no'),
@@ -513,7 +529,7 @@ export function createV2Client(options: V2ClientOptions): V2Client {
       if (ref.offset !== undefined && (!Number.isSafeInteger(ref.offset) || ref.offset < 0)) {
         throw new WxPayValidationError('offset', 'must be a non-negative integer');
       }
-      const fields = await call('/pay/refundquery', { [name]: value, offset: ref.offset }, signType);
+      const fields = await call('/pay/refundquery', { [name]: value, offset: ref.offset }, signType, callOptions);
       const count = requireInt(fields, 'refund_count');
       if (count > 50) throw new WxPayProtocolError('refund_count is larger than WeChat allows');
       const refunds: V2RefundQueryItem[] = [];
@@ -544,7 +560,7 @@ export function createV2Client(options: V2ClientOptions): V2Client {
       };
     },
 
-    async downloadBill(request) {
+    async downloadBill(request, callOptions) {
       checkBillDate(request.bill_date);
       const billType = request.bill_type ?? 'ALL';
       if (!['ALL', 'SUCCESS', 'REFUND', 'RECHARGE_REFUND'].includes(billType)) {
@@ -552,7 +568,7 @@ export function createV2Client(options: V2ClientOptions): V2Client {
       }
       const signType = defaultSignType;
       const body = signedBody({ bill_date: request.bill_date, bill_type: billType, tar_type: request.gzip ? 'GZIP' : undefined }, signType);
-      return exchange('/pay/downloadbill', body, false, (answer) => readBill(answer), maxBillBytes);
+      return exchange('/pay/downloadbill', body, false, (answer) => readBill(answer), callOptions, maxBillBytes);
     },
 
     payParams(prepayId, payOptions = {}) {

@@ -1,4 +1,5 @@
 import { WxPayProtocolError } from '../errors.js';
+import { parseWireInt } from '../wire-int.js';
 
 /** Reading typed values out of a parsed v2 document; a missing or malformed field is a protocol error naming it. */
 
@@ -13,11 +14,12 @@ export function optionalString(fields: Readonly<Record<string, string>>, name: s
   return value === undefined || value === '' ? undefined : value;
 }
 
-/** A non-negative integer in decimal digits (fen or a count). No signs, no decimals, no exponents. */
+/** A non-negative integer in decimal digits (fen or a count), by the SDK's one wire-integer rule (no leading zeros). */
 export function parseIntField(name: string, value: string): number {
-  if (!/^[0-9]{1,16}$/.test(value)) throw new WxPayProtocolError(`field ${name} is not an integer`);
-  const n = Number(value);
-  if (!Number.isSafeInteger(n)) throw new WxPayProtocolError(`field ${name} is out of range`);
+  const n = parseWireInt(value);
+  if (n === undefined) {
+    throw new WxPayProtocolError(/^[0-9]{1,16}$/.test(value) ? `field ${name} is out of range or has leading zeros` : `field ${name} is not an integer`);
+  }
   return n;
 }
 

@@ -6,6 +6,23 @@ export function refundReqInfoKey(apiKey: string): Buffer {
   return Buffer.from(createHash('md5').update(apiKey, 'utf8').digest('hex'), 'ascii');
 }
 
+// Keys derived for the function-style entry points (decryptV2RefundReqInfo, parseV2RefundNotification), which take
+// the APIv2 key on every call: deriving once per key instead of per notification. Bounded so a process juggling many
+// merchants cannot grow it without limit; it holds nothing the caller does not already hold (the APIv2 key).
+const derivedKeys = new Map<string, Buffer>();
+const DERIVED_KEYS_MAX = 64;
+
+/** refundReqInfoKey, memoised per APIv2 key. */
+export function cachedRefundReqInfoKey(apiKey: string): Buffer {
+  let key = derivedKeys.get(apiKey);
+  if (key === undefined) {
+    key = refundReqInfoKey(apiKey);
+    if (derivedKeys.size >= DERIVED_KEYS_MAX) derivedKeys.clear();
+    derivedKeys.set(apiKey, key);
+  }
+  return key;
+}
+
 /** Encrypt as WeChat does (AES-256-ECB, standard PKCS#7, base64). */
 export function encryptRefundReqInfo(plain: string, key: Buffer): string {
   const cipher = createCipheriv('aes-256-ecb', key, null);
@@ -19,10 +36,11 @@ export function encryptRefundReqInfo(plain: string, key: Buffer): string {
  * check: req_info has no MAC, so a wrong key gives garbage that fails to parse.
  */
 export function decryptRefundReqInfo(reqInfo: string, key: Buffer): string {
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(reqInfo) || reqInfo.length % 4 !== 0) {
-    throw new WxPayDecryptError('req_info is not base64');
-  }
+  if (typeof reqInfo !== 'string' || reqInfo.length % 4 !== 0) throw new WxPayDecryptError('req_info is not base64');
   const data = Buffer.from(reqInfo, 'base64');
+  // Canonical, padded standard base64 only: Node's decoder skips characters outside the alphabet and accepts the
+  // URL-safe one, so the bytes must encode back to exactly the text received (one native pass, no regex).
+  if (data.toString('base64') !== reqInfo) throw new WxPayDecryptError('req_info is not base64');
   if (data.length === 0 || data.length % 16 !== 0) throw new WxPayDecryptError('req_info has an invalid length');
   const decipher = createDecipheriv('aes-256-ecb', key, null);
   decipher.setAutoPadding(false);

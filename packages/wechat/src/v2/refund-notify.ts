@@ -1,6 +1,6 @@
 import { WxPayConfigError, WxPayProtocolError } from '../errors.js';
 import { parseXml } from './xml.js';
-import { decryptRefundReqInfo, refundReqInfoKey } from './refund-crypto.js';
+import { cachedRefundReqInfoKey, decryptRefundReqInfo, refundReqInfoKey } from './refund-crypto.js';
 import { optionalInt, optionalString, requireInt, requireString } from './fields.js';
 import { DEFAULT_NOTIFICATION_MAX_BYTES, parseV2PaymentNotification, type V2PaymentNotification } from './notify.js';
 import type { V2SignType } from './sign.js';
@@ -46,7 +46,7 @@ export function parseV2RefundNotification(
   body: string | Uint8Array,
   options: ParseV2RefundNotificationOptions,
 ): V2RefundNotification {
-  return parseWithKey(body, refundReqInfoKey(options.apiKey), options.maxBytes);
+  return parseWithKey(body, cachedRefundReqInfoKey(options.apiKey), options.maxBytes);
 }
 
 function parseWithKey(body: string | Uint8Array, key: Buffer, maxBytes: number | undefined): V2RefundNotification {
@@ -88,7 +88,7 @@ function parseWithKey(body: string | Uint8Array, key: Buffer, maxBytes: number |
 
 /** Decrypt a refund notification's req_info to its XML text (for tools; parseV2RefundNotification does it all). */
 export function decryptV2RefundReqInfo(reqInfo: string, apiKey: string): string {
-  return decryptRefundReqInfo(reqInfo, refundReqInfoKey(apiKey));
+  return decryptRefundReqInfo(reqInfo, cachedRefundReqInfoKey(apiKey));
 }
 
 export type V2NotificationVerifierOptions = { apiKey: string; maxBytes?: number };

@@ -32,6 +32,10 @@ export const DEFAULT_XML_MAX_BYTES = 256 * 1024;
 
 // Characters XML 1.0 cannot carry (C0 controls except tab/LF/CR, U+FFFE/U+FFFF) and lone surrogates.
 const FORBIDDEN_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|\p{Cs}/u;
+// The same check split in two for parsing, where it runs on every document: a code-unit class (no /u, so no
+// code-point iteration) and String.prototype.isWellFormed for lone surrogates (native; ES2024, Node ≥ 20).
+const FORBIDDEN_UNIT = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
+const isWellFormed = (text: string): boolean => (text as string & { isWellFormed(): boolean }).isWellFormed();
 // Element names as WeChat uses them (ASCII, no namespaces). `__proto__` is refused separately.
 const NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 // What may appear between `<?xml` and `?>`: pseudo-attributes such as version="1.0" encoding="UTF-8".
@@ -81,7 +85,7 @@ export function parseXml(input: string | Uint8Array, options: ParseXmlOptions = 
       refuse('not valid UTF-8');
     }
   }
-  if (FORBIDDEN_CHAR.test(text)) refuse('a character XML does not allow');
+  if (FORBIDDEN_UNIT.test(text) || !isWellFormed(text)) refuse('a character XML does not allow');
   return scanDocument(text, root);
 }
 

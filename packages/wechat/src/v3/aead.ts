@@ -27,7 +27,8 @@ export function assertApiV3Key(apiV3Key: string, field = 'apiV3Key'): Buffer {
 }
 
 function keyBytes(key: string | Uint8Array): Buffer {
-  const bytes = typeof key === 'string' ? Buffer.from(key, 'utf8') : Buffer.from(key);
+  // A Buffer (the key as assertApiV3Key returns it, held by a handler) is used as it is; nothing else is copied per call.
+  const bytes = typeof key === 'string' ? Buffer.from(key, 'utf8') : Buffer.isBuffer(key) ? key : Buffer.from(key);
   // The key length picks AES-128/192/256 (as Go's aes.NewCipher does), which is what lets the official
   // wechatpay-go test vector (a 16-byte key) verify. Real merchants are held to 32 bytes by assertApiV3Key.
   if (bytes.length !== 16 && bytes.length !== 24 && bytes.length !== 32) {
@@ -59,10 +60,10 @@ export function decryptAeadAes256Gcm(input: {
 }): string {
   const key = keyBytes(input.key);
   const iv = nonceBytes(input.nonce);
-  if (typeof input.ciphertext !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(input.ciphertext)) {
-    throw new WxPayDecryptError('AEAD ciphertext is not base64');
-  }
+  if (typeof input.ciphertext !== 'string') throw new WxPayDecryptError('AEAD ciphertext is not base64');
   const raw = Buffer.from(input.ciphertext, 'base64');
+  // Canonical, padded standard base64 only (node's decoder would skip foreign characters): one native round trip.
+  if (raw.toString('base64') !== input.ciphertext) throw new WxPayDecryptError('AEAD ciphertext is not base64');
   if (raw.length < TAG_BYTES) throw new WxPayDecryptError('AEAD ciphertext is too short');
   const tag = raw.subarray(raw.length - TAG_BYTES);
   const encrypted = raw.subarray(0, raw.length - TAG_BYTES);

@@ -13,6 +13,8 @@ import { buildV3PayParams } from './pay-params.js';
 import type { V3PayParams } from './pay-params.js';
 import { V3Transport } from './transport.js';
 import type { V3FetchLike, V3RetryOptions } from './transport.js';
+import { checkRetryPolicy, defaultRandom, realSleep } from '../transport/retry.js';
+import type { WxPayRequestOptions } from '../transport/options.js';
 import {
   OUT_REFUND_NO,
   OUT_TRADE_NO,
@@ -57,6 +59,9 @@ export type V3ClientOptions = {
   retry?: V3RetryOptions | undefined;
   /** How the retry backoff waits; injectable so tests never sleep. */
   sleep?: ((ms: number) => Promise<void>) | undefined;
+  /** Uniform in [0, 1) for the backoff jitter; default from node:crypto. Injectable so tests know the waits. */
+  random?: (() => number) | undefined;
+  /** Default undici's fetch (the SDK's one transport); Node's global fetch fits too. */
   fetch?: V3FetchLike | undefined;
   clock?: V3Clock | undefined;
   nonce?: V3NonceSource | undefined;
@@ -107,17 +112,19 @@ export type V3Client = {
   readonly signer: V3Signer;
   /** The verifier in use; pass it to createV3NotificationHandler so both share one certificate cache. */
   readonly verifier: Verifier;
-  jsapiPrepay(request: V3JsapiPrepayRequest): Promise<{ prepay_id: string }>;
+  // Every call to WeChat takes per-call `{ timeoutMs, signal, retries }` as an optional last argument, overriding the
+  // client's defaults for that call.
+  jsapiPrepay(request: V3JsapiPrepayRequest, options?: WxPayRequestOptions): Promise<{ prepay_id: string }>;
   /** wx.requestPayment parameters for a prepay_id, signed with the merchant key. */
   payParams(prepayId: string): V3PayParams;
-  queryByOutTradeNo(outTradeNo: string): Promise<V3Transaction>;
-  queryByTransactionId(transactionId: string): Promise<V3Transaction>;
+  queryByOutTradeNo(outTradeNo: string, options?: WxPayRequestOptions): Promise<V3Transaction>;
+  queryByTransactionId(transactionId: string, options?: WxPayRequestOptions): Promise<V3Transaction>;
   /** Resolves on 204. Closing an already closed order is also 204 at WeChat. */
-  close(outTradeNo: string): Promise<void>;
-  refund(request: V3RefundRequest): Promise<V3Refund>;
-  refundQuery(outRefundNo: string): Promise<V3Refund>;
-  tradeBill(request: { bill_date: string; bill_type?: 'ALL' | 'SUCCESS' | 'REFUND'; tar_type?: 'GZIP' }): Promise<V3BillDownload>;
-  fundFlowBill(request: { bill_date: string; account_type?: 'BASIC' | 'OPERATION' | 'FEES'; tar_type?: 'GZIP' }): Promise<V3BillDownload>;
+  close(outTradeNo: string, options?: WxPayRequestOptions): Promise<void>;
+  refund(request: V3RefundRequest, options?: WxPayRequestOptions): Promise<V3Refund>;
+  refundQuery(outRefundNo: string, options?: WxPayRequestOptions): Promise<V3Refund>;
+  tradeBill(request: { bill_date: string; bill_type?: 'ALL' | 'SUCCESS' | 'REFUND'; tar_type?: 'GZIP' }, options?: WxPayRequestOptions): Promise<V3BillDownload>;
+  fundFlowBill(request: { bill_date: string; account_type?: 'BASIC' | 'OPERATION' | 'FEES'; tar_type?: 'GZIP' }, options?: WxPayRequestOptions): Promise<V3BillDownload>;
   /** Downloads, decrypts and verifies the platform certificates (platform-certificate mode). */
   downloadCertificates(): Promise<PlatformCertificate[]>;
 };
@@ -151,19 +158,15 @@ export function createV3Client(options: V3ClientOptions): V3Client {
   const allowHttpNotifyUrl = options.allowHttpNotifyUrl ?? !WECHAT_HOSTS.has(new URL(baseUrl).hostname);
   const timeoutMs = options.timeoutMs ?? 10_000;
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new WxPayConfigError('timeoutMs must be a positive integer', { field: 'timeoutMs' });
-  const attempts = options.retry?.attempts ?? 3;
-  const backoffMs = options.retry?.backoffMs ?? 200;
-  if (!Number.isSafeInteger(attempts) || attempts < 1 || attempts > 10) throw new WxPayConfigError('retry.attempts must be 1-10', { field: 'retry' });
-  if (!Number.isSafeInteger(backoffMs) || backoffMs < 0) throw new WxPayConfigError('retry.backoffMs must be >= 0', { field: 'retry' });
-  const fetchImpl: V3FetchLike = options.fetch ?? ((url, init) => fetch(url, init));
   const transportBase = {
     baseUrl,
     signer,
     clock,
     timeoutMs,
-    retry: { attempts, backoffMs },
-    sleep: options.sleep,
-    fetch: fetchImpl,
+    retry: checkRetryPolicy(options.retry),
+    sleep: options.sleep ?? realSleep,
+    random: options.random ?? defaultRandom,
+    fetch: options.fetch,
     userAgent: options.userAgent ?? 'wxpay-kit/0.1 (node)',
   };
 
@@ -191,13 +194,13 @@ export function createV3Client(options: V3ClientOptions): V3Client {
     wechatpaySerial: options.publicKey?.id,
   });
 
-  const json = async (method: string, path: string, body?: object) => {
-    const raw = await transport.call(method, path, body === undefined ? undefined : JSON.stringify(body));
+  const json = async (method: string, path: string, body: object | undefined, callOptions: WxPayRequestOptions | undefined) => {
+    const raw = await transport.call(method, path, body === undefined ? undefined : JSON.stringify(body), requestOptions(callOptions));
     return { value: parseJsonObject(raw.body, `${method} ${path.split('?')[0]} answer`, raw.requestId), requestId: raw.requestId };
   };
 
-  async function downloadBill(path: string): Promise<V3BillDownload> {
-    const { value, requestId } = await json('GET', path);
+  async function downloadBill(path: string, callOptions: WxPayRequestOptions | undefined): Promise<V3BillDownload> {
+    const { value, requestId } = await json('GET', path, undefined, callOptions);
     const { download_url: downloadUrl, hash_type: hashType, hash_value: hashValue } = value;
     if (typeof downloadUrl !== 'string' || typeof hashType !== 'string' || typeof hashValue !== 'string') {
       throw new WxPayProtocolError('bill answer lacks download_url, hash_type or hash_value', { requestId });
@@ -212,7 +215,7 @@ export function createV3Client(options: V3ClientOptions): V3Client {
     // The download request carries our Authorization header: only ever send it to WeChat's own host.
     if (target.origin !== new URL(baseUrl).origin) throw new WxPayProtocolError('bill download_url points to another host', { requestId });
     // WeChat does not sign bill files; integrity comes from the SHA1 in the signed answer above.
-    const file = await transport.call('GET', target.toString(), undefined, { unverified: true, maxBytes: 200 * 1024 * 1024, accept: '*/*' });
+    const file = await transport.call('GET', target.toString(), undefined, { ...requestOptions(callOptions), unverified: true, maxBytes: 200 * 1024 * 1024, accept: '*/*' });
     let bytes = file.body;
     if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
       try {
@@ -234,7 +237,7 @@ export function createV3Client(options: V3ClientOptions): V3Client {
     signer,
     verifier,
 
-    async jsapiPrepay(request) {
+    async jsapiPrepay(request, callOptions) {
       const body = {
         appid,
         mchid,
@@ -251,7 +254,7 @@ export function createV3Client(options: V3ClientOptions): V3Client {
         scene_info: request.scene_info,
         settle_info: request.settle_info,
       };
-      const { value, requestId } = await json('POST', '/v3/pay/transactions/jsapi', body);
+      const { value, requestId } = await json('POST', '/v3/pay/transactions/jsapi', body, callOptions);
       if (typeof value.prepay_id !== 'string' || value.prepay_id.length === 0) {
         throw new WxPayProtocolError('prepay answer lacks prepay_id', { requestId });
       }
@@ -262,21 +265,21 @@ export function createV3Client(options: V3ClientOptions): V3Client {
       return buildV3PayParams({ appid, prepayId, signer, clock, nonce });
     },
 
-    async queryByOutTradeNo(outTradeNo) {
+    async queryByOutTradeNo(outTradeNo, callOptions) {
       const no = requireString(outTradeNo, 'out_trade_no', 32, OUT_TRADE_NO);
-      const { value, requestId } = await json('GET', `/v3/pay/transactions/out-trade-no/${segment(no)}?mchid=${segment(mchid)}`);
+      const { value, requestId } = await json('GET', `/v3/pay/transactions/out-trade-no/${segment(no)}?mchid=${segment(mchid)}`, undefined, callOptions);
       return parseV3Transaction(value, requestId);
     },
 
-    async queryByTransactionId(transactionId) {
+    async queryByTransactionId(transactionId, callOptions) {
       const id = requireString(transactionId, 'transaction_id', 32, /^[0-9A-Za-z]+$/);
-      const { value, requestId } = await json('GET', `/v3/pay/transactions/id/${segment(id)}?mchid=${segment(mchid)}`);
+      const { value, requestId } = await json('GET', `/v3/pay/transactions/id/${segment(id)}?mchid=${segment(mchid)}`, undefined, callOptions);
       return parseV3Transaction(value, requestId);
     },
 
-    async close(outTradeNo) {
+    async close(outTradeNo, callOptions) {
       const no = requireString(outTradeNo, 'out_trade_no', 32, OUT_TRADE_NO);
-      const raw = await transport.call('POST', `/v3/pay/transactions/out-trade-no/${segment(no)}/close`, JSON.stringify({ mchid }));
+      const raw = await transport.call('POST', `/v3/pay/transactions/out-trade-no/${segment(no)}/close`, JSON.stringify({ mchid }), requestOptions(callOptions));
       if (raw.status === 202) {
         // 202 USER_PAYING: the payer is mid-payment; close again later (or query) rather than assume it closed.
         throw new WxPayApiError('WeChat Pay v3 answered 202 USER_PAYING: the order is being paid', {
@@ -288,7 +291,7 @@ export function createV3Client(options: V3ClientOptions): V3Client {
       }
     },
 
-    async refund(request) {
+    async refund(request, callOptions) {
       if ((request.out_trade_no === undefined) === (request.transaction_id === undefined)) {
         throw new WxPayValidationError('out_trade_no', 'give exactly one of out_trade_no and transaction_id');
       }
@@ -304,28 +307,28 @@ export function createV3Client(options: V3ClientOptions): V3Client {
         funds_account: request.funds_account,
         amount: { refund: refundFen, total: totalFen, currency: request.amount.currency ?? 'CNY' },
       };
-      const { value, requestId } = await json('POST', '/v3/refund/domestic/refunds', body);
+      const { value, requestId } = await json('POST', '/v3/refund/domestic/refunds', body, callOptions);
       return parseV3Refund(value, 'status', requestId);
     },
 
-    async refundQuery(outRefundNo) {
+    async refundQuery(outRefundNo, callOptions) {
       const no = requireString(outRefundNo, 'out_refund_no', 64, OUT_REFUND_NO);
-      const { value, requestId } = await json('GET', `/v3/refund/domestic/refunds/${segment(no)}`);
+      const { value, requestId } = await json('GET', `/v3/refund/domestic/refunds/${segment(no)}`, undefined, callOptions);
       return parseV3Refund(value, 'status', requestId);
     },
 
-    async tradeBill(request) {
+    async tradeBill(request, callOptions) {
       const q = new URLSearchParams({ bill_date: requireBillDate(request.bill_date) });
       if (request.bill_type !== undefined) q.set('bill_type', request.bill_type);
       if (request.tar_type !== undefined) q.set('tar_type', request.tar_type);
-      return downloadBill(`/v3/bill/tradebill?${q.toString()}`);
+      return downloadBill(`/v3/bill/tradebill?${q.toString()}`, callOptions);
     },
 
-    async fundFlowBill(request) {
+    async fundFlowBill(request, callOptions) {
       const q = new URLSearchParams({ bill_date: requireBillDate(request.bill_date) });
       if (request.account_type !== undefined) q.set('account_type', request.account_type);
       if (request.tar_type !== undefined) q.set('tar_type', request.tar_type);
-      return downloadBill(`/v3/bill/fundflowbill?${q.toString()}`);
+      return downloadBill(`/v3/bill/fundflowbill?${q.toString()}`, callOptions);
     },
 
     async downloadCertificates() {
@@ -338,6 +341,11 @@ export function createV3Client(options: V3ClientOptions): V3Client {
       return parseCertificatesDownload(raw, { apiV3Key, clock });
     },
   };
+}
+
+/** Only the transport's own per-call fields travel on: a caller's object cannot switch off answer verification. */
+function requestOptions(callOptions: WxPayRequestOptions | undefined): WxPayRequestOptions {
+  return callOptions === undefined ? {} : { timeoutMs: callOptions.timeoutMs, signal: callOptions.signal, retries: callOptions.retries };
 }
 
 function requireConfig(value: unknown, field: string): string {

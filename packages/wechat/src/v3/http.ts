@@ -1,9 +1,11 @@
 import { WxPayApiError, WxPayProtocolError } from '../errors.js';
+import type { ResponseHeaders } from '../transport/http.js';
 
 /** A v3 answer exactly as received: the body is kept as bytes because signatures cover the raw bytes. */
 export type V3RawResponse = {
   status: number;
-  headers: Headers;
+  /** A fetch `Headers`, or anything with its get/has. */
+  headers: ResponseHeaders;
   body: Buffer;
   requestId: string | undefined;
 };

@@ -1,37 +1,19 @@
 // Public surface of WeChat Pay API v3: re-exports only (named, so nothing collides with v2 or login).
+export { decryptV3Resource, type V3EncryptedResource } from './aead.js';
 export {
-  V3_AEAD_ALGORITHM,
-  assertApiV3Key,
-  decryptAeadAes256Gcm,
-  encryptAeadAes256Gcm,
-  decryptV3Resource,
-  type V3EncryptedResource,
-} from './aead.js';
-export {
-  V3_AUTH_SCHEME,
   createV3Signer,
-  buildV3Message,
-  canonicalUrl,
-  rsaSha256Sign,
-  defaultV3Nonce,
   type V3Signer,
   type V3SignerOptions,
   type V3AuthorizationInput,
   type V3Clock,
   type V3NonceSource,
 } from './auth.js';
-export { loadRsaPrivateKey, loadRsaPublicKey, loadCertificate, normaliseSerial } from './keys.js';
 export {
   PublicKeyVerifier,
   PlatformCertificateVerifier,
   CombinedVerifier,
-  V3_SIGNTEST_PREFIX,
-  verifyV3Signature,
   verifyV3Response,
   verifyV3Notification,
-  parsePlatformCertificate,
-  rsaSha256Verify,
-  readHeader,
   type Verifier,
   type PlatformCertificate,
   type V3HeadersLike,
@@ -40,11 +22,10 @@ export {
 } from './verifier.js';
 export {
   PlatformCertificateManager,
-  parseCertificatesDownload,
   V3_CERTIFICATES_PATH,
   type PlatformCertificateManagerOptions,
 } from './certificates.js';
-export { v3ApiError, type V3RawResponse, type V3ErrorBody } from './http.js';
+export type { V3RawResponse, V3ErrorBody } from './http.js';
 export {
   parseV3Transaction,
   parseV3Refund,

@@ -2,7 +2,7 @@ import { WxPayDecryptError, WxPayProtocolError, WxPaySignatureError } from '../e
 import { assertApiV3Key, decryptV3Resource } from './aead.js';
 import type { V3Clock } from './auth.js';
 import { isJsonObject, parseJsonObject } from './http.js';
-import { verifyV3Signature } from './verifier.js';
+import { verifyV3Signature, verifyV3SignatureIfKnown } from './verifier.js';
 import type { V3HeadersLike, V3SignatureInfo, Verifier } from './verifier.js';
 import { parseV3Refund, parseV3Transaction } from './wire.js';
 import type { V3Refund, V3Transaction } from './wire.js';
@@ -68,11 +68,15 @@ async function parseWithKey(
   options: V3NotificationOptions,
   key: Buffer,
 ): Promise<V3NotificationEvent> {
-  const body = typeof rawBody === 'string' ? Buffer.from(rawBody, 'utf8') : Buffer.from(rawBody);
+  // A string is checked and parsed as it is (its UTF-8 bytes are what was signed); bytes are copied once so a caller
+  // cannot change them between the signature check and the parse.
+  const body = typeof rawBody === 'string' ? rawBody : Buffer.from(rawBody);
   const maxBytes = options.maxBodyBytes ?? 64 * 1024;
-  if (body.length > maxBytes) throw new WxPayProtocolError(`notification body exceeds ${maxBytes} bytes`, { code: 'BODY_TOO_LARGE' });
+  const size = typeof body === 'string' ? (body.length * 3 <= maxBytes ? body.length : Buffer.byteLength(body, 'utf8')) : body.length;
+  if (size > maxBytes) throw new WxPayProtocolError(`notification body exceeds ${maxBytes} bytes`, { code: 'BODY_TOO_LARGE' });
 
-  const signature = await verifyV3Signature(headers, body, { verifier: options.verifier, clock: options.clock });
+  const verifyOptions = { verifier: options.verifier, clock: options.clock };
+  const signature = verifyV3SignatureIfKnown(headers, body, verifyOptions) ?? (await verifyV3Signature(headers, body, verifyOptions));
 
   const envelope = parseJsonObject(body, 'notification');
   const id = str(envelope, 'id', true);

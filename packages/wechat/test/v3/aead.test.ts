@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WxPayConfigError, WxPayDecryptError } from '../../src/errors.js';
-import { assertApiV3Key, decryptAeadAes256Gcm, decryptV3Resource, encryptAeadAes256Gcm } from '../../src/v3/index.js';
+import { decryptV3Resource } from '../../src/v3/index.js';
+import { assertApiV3Key, decryptAeadAes256Gcm, encryptAeadAes256Gcm } from '../../src/v3/aead.js';
 import { createRequire } from 'node:module';
 import { loadVector } from './helpers.js';
 

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { createVerify } from 'node:crypto';
 import { WxPayConfigError, WxPayValidationError } from '../../src/errors.js';
-import { buildV3PayParams, canonicalUrl, createV3Signer } from '../../src/v3/index.js';
+import { buildV3PayParams, createV3Signer } from '../../src/v3/index.js';
+import { canonicalUrl } from '../../src/v3/auth.js';
 import { parseV3Authorization, verifyV3Authorization, verifyV3PaySign } from '../../src/v3/testing.js';
 import { APPID, MERCHANT_KEY_PEM, MERCHANT_PUBLIC_KEY_PEM, MERCHANT_SERIAL } from './helpers.js';
 

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WxPayApiError, WxPayDecryptError, WxPayProtocolError, WxPaySignatureError } from '../../src/errors.js';
-import { parseCertificatesDownload, PlatformCertificateManager, verifyV3Response } from '../../src/v3/index.js';
+import { PlatformCertificateManager, verifyV3Response } from '../../src/v3/index.js';
+import { parseCertificatesDownload } from '../../src/v3/certificates.js';
 import type { V3RawResponse } from '../../src/v3/index.js';
 import {
   buildV3CertificatesBody,

@@ -36,6 +36,8 @@ async function setup(t: TestContext, options: Partial<V3ClientOptions> = {}) {
     clock: clock.now,
     retry: { attempts: 3, backoffMs: 100 },
     sleep: async (ms: number) => { sleeps.push(ms); },
+    // Full jitter with the randomness at its top: each wait is its exponential ceiling.
+    random: () => 0.999999,
     ...options,
   });
   return { client, fake, clock, sleeps, baseUrl };
@@ -165,9 +167,9 @@ test('typed API errors keep code, status, request id and retriability; retries u
   assert.equal(ok.trade_state, 'NOTPAY');
   assert.deepEqual(sleeps, [100, 200]);
   const queries = fake.seen.filter((r) => r.url.startsWith('/v3/pay/transactions/out-trade-no/ORDER000001'));
-  // Each attempt is signed afresh (a new nonce).
-  const nonces = new Set(queries.slice(-3).map((r) => /nonce_str="([^"]+)"/.exec(r.headers.authorization ?? '')![1]));
-  assert.equal(nonces.size, 3);
+  // A retry resends the identical signed request: WeChat asks only that its timestamp be within 5 minutes.
+  const authorizations = new Set(queries.slice(-3).map((r) => r.headers.authorization));
+  assert.equal(authorizations.size, 1);
   for (let i = 0; i < 3; i++) fake.queued.push({ status: 500, body: '{"code":"SYSTEM_ERROR","message":"x"}', unsigned: true });
   await assert.rejects(client.queryByOutTradeNo('ORDER000001'), (e: unknown) => e instanceof WxPayApiError && e.code === 'SYSTEM_ERROR' && e.retriable);
   // 429 is retriable, but not retried at once (it would be limited again): the caller schedules it.
@@ -181,6 +183,18 @@ test('typed API errors keep code, status, request id and retriability; retries u
   fake.queued.push({ status: 502, body: '<html>bad gateway</html>', unsigned: true });
   fake.queued.push({ status: 502, body: '<html>bad gateway</html>', unsigned: true });
   await assert.rejects(client.queryByOutTradeNo('ORDER000001'), (e: unknown) => e instanceof WxPayApiError && e.code === 'HTTP_502' && !e.message.includes('html'));
+});
+
+test('a retry signs again only when the first signature would be too old for WeChat', async (t) => {
+  let advance = (_s: number) => {};
+  const { client, fake, clock } = await setup(t, { sleep: async () => { advance(5 * 60); } });
+  advance = clock.advance;
+  fake.queued.push({ status: 500, body: '{"code":"SYSTEM_ERROR","message":"系统错误"}', unsigned: true });
+  const before = fake.seen.length;
+  assert.equal((await client.queryByOutTradeNo('ORDER000001')).trade_state, 'NOTPAY');
+  const tries = fake.seen.slice(before).filter((r) => r.url.startsWith('/v3/pay/transactions/out-trade-no/ORDER000001'));
+  assert.equal(tries.length, 2);
+  assert.notEqual(tries[0]!.headers.authorization, tries[1]!.headers.authorization, 'five minutes later the request is signed afresh');
 });
 
 test('a merchant key WeChat does not know gets 401 SIGN_ERROR', async (t) => {

@@ -5,12 +5,12 @@ import assert from 'node:assert/strict';
 import { WxPayConfigError, WxPayDecryptError, WxPayProtocolError, WxPaySignatureError } from '../../src/errors.js';
 import {
   createV3NotificationHandler,
-  encryptAeadAes256Gcm,
   PlatformCertificateVerifier,
   v3NotifyFailure,
   v3NotifyReplyForError,
   v3NotifySuccess,
 } from '../../src/v3/index.js';
+import { encryptAeadAes256Gcm } from '../../src/v3/aead.js';
 import {
   buildV3Notification,
   SANDBOX_PLATFORM_CERTIFICATE_PEM,

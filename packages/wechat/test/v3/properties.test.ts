@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { WxPayDecryptError, WxPaySignatureError } from '../../src/errors.js';
-import { decryptAeadAes256Gcm, encryptAeadAes256Gcm, PlatformCertificateVerifier, verifyV3Response } from '../../src/v3/index.js';
+import { PlatformCertificateVerifier, verifyV3Response } from '../../src/v3/index.js';
+import { decryptAeadAes256Gcm, encryptAeadAes256Gcm } from '../../src/v3/aead.js';
 import { SANDBOX_PLATFORM_CERTIFICATE_PEM, SANDBOX_PLATFORM_CERTIFICATE_SERIAL, SANDBOX_PLATFORM_PRIVATE_KEY_PEM, signV3Response } from '../../src/v3/testing.js';
 import { API_V3_KEY } from './helpers.js';
 

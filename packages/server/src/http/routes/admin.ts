@@ -7,7 +7,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { AppError } from '../errors.js';
 import { bearerToken } from '../plugins/auth.js';
-import { refundBody, refundResponse } from '../schemas/admin.js';
+import { refundBody, refundConflict, refundResponse } from '../schemas/admin.js';
+import type { Refund } from '../../ports/store.js';
+import { errorBody } from '../errors.js';
 import { errorSchema } from '../schemas/common.js';
 import { orderParams } from '../schemas/orders.js';
 import type { Services } from '../services.js';
@@ -17,6 +19,10 @@ function sameSecret(a: string, b: string): boolean {
   const ha = createHash('sha256').update(a).digest();
   const hb = createHash('sha256').update(b).digest();
   return timingSafeEqual(ha, hb);
+}
+
+function presentRefund(r: Refund) {
+  return { outRefundNo: r.outRefundNo, amount: r.amountFen, status: r.status, ...(r.refundId === undefined ? {} : { refundId: r.refundId }) };
 }
 
 export function adminRoutes(app: FastifyInstance, services: Services): void {
@@ -41,20 +47,23 @@ export function adminRoutes(app: FastifyInstance, services: Services): void {
         security: [{ bearer: [] }],
         params: orderParams,
         body: refundBody,
-        response: { 202: refundResponse, 400: errorSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema, 502: errorSchema, 503: errorSchema },
+        response: { 202: refundResponse, 400: errorSchema, 401: errorSchema, 404: errorSchema, 409: refundConflict, 502: errorSchema, 503: errorSchema },
       },
     },
     async (request, reply) => {
       const result = await services.refunds.requestRefund({ orderId: request.params.orderId, amountFen: request.body.amount, reason: request.body.reason });
       if (!result.ok) {
+        if (result.reason === 'refund_in_progress') {
+          void reply.status(409);
+          return { ...errorBody('refund_in_progress', 'a refund of this order is under way; it is returned here (repeat it with the same amount, or wait for it)'), refund: presentRefund(result.refund) };
+        }
         if (result.reason === 'not_found') throw new AppError(404, 'not_found', 'no such order');
         if (result.reason === 'bad_amount') throw new AppError(400, 'bad_amount', 'amount must be positive and at most what is left to refund');
         if (result.reason === 'rejected') throw new AppError(502, 'refund_rejected', `refund refused (${result.message ?? 'unknown'})`);
         throw new AppError(409, 'not_refundable', 'the order is not in a refundable state');
       }
-      const r = result.refund;
       void reply.status(202);
-      return { refund: { outRefundNo: r.outRefundNo, amount: r.amountFen, status: r.status, ...(r.refundId === undefined ? {} : { refundId: r.refundId }) } };
+      return { refund: presentRefund(result.refund) };
     },
   );
 }

@@ -17,17 +17,19 @@ export async function notifyRoutes(app: FastifyInstance, opts: { services: Servi
   // An oversized or unreadable body never reaches verification; WeChat gets its own failure format.
   app.setErrorHandler((error, request, reply) => {
     const code = (error as { code?: string }).code;
-    request.log.warn({ code }, 'notification refused before verification');
-    return send(reply, services.gateway.answer(false, code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'too_large' : 'malformed'));
+    const reason = code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'too_large' : 'malformed';
+    // Counted like every refusal, never logged per request (a flood of oversized bodies must not fill the log either).
+    services.notifications.refuseUnread(request.url.endsWith('/refund') ? 'refund' : 'payment', request.ip, reason);
+    return send(reply, services.gateway.answer(false, reason));
   });
 
   const schema = { tags: ['wechat'], summary: 'WeChat Pay notification (raw XML for v2, JSON for v3)', hide: false };
   app.post('/wxpay/notify/payment', { bodyLimit, schema }, async (request, reply) => {
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-    return send(reply, await services.notifications.handlePayment({ headers: request.headers, body }));
+    return send(reply, await services.notifications.handlePayment({ headers: request.headers, body, source: request.ip }));
   });
   app.post('/wxpay/notify/refund', { bodyLimit, schema: { ...schema, summary: 'WeChat Pay refund notification' } }, async (request, reply) => {
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-    return send(reply, await services.notifications.handleRefund({ headers: request.headers, body }));
+    return send(reply, await services.notifications.handleRefund({ headers: request.headers, body, source: request.ip }));
   });
 }

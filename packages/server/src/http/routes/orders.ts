@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { Order } from '../../domain/order.js';
 import type { PaymentReady, PaymentRefused } from '../../domain/payment-service.js';
 import { AppError } from '../errors.js';
+import { MissLimiter } from '../plugins/miss-limiter.js';
 import { requireUser } from '../plugins/auth.js';
 import { presentOrder } from '../presenters.js';
 import { errorSchema } from '../schemas/common.js';
@@ -33,30 +34,60 @@ function clientIp(request: FastifyRequest): string {
   return request.ip.replace(/^::ffff:/, '') || '127.0.0.1';
 }
 
+function seconds(ms: number): string {
+  return `${Math.max(1, Math.ceil(ms / 1000))} s`;
+}
+
 export function orderRoutes(app: FastifyInstance, services: Services, limits: RateLimits): void {
   const auth = requireUser(services.sessions);
-  const { store, payments } = services;
+  const { store, payments, config } = services;
+  const misses = new MissLimiter(limits.orderMisses, () => services.clock.now());
+  // Each order creation is a unifiedorder call to WeChat: limited per user (the bearer token's openid), not per
+  // address, so one user cannot flood WeChat and users behind one carrier NAT do not share a budget.
+  const perUser = {
+    ...limits.orders,
+    keyGenerator: (request: FastifyRequest) => `openid:${request.openid}`,
+    errorResponseBuilder: (_request: FastifyRequest, context: { max: number; after: string }) =>
+      new AppError(429, 'rate_limited', `too many orders: at most ${context.max} per ${seconds(limits.orders.timeWindow)} per user (ORDERS_PER_MINUTE); retry in ${context.after}`),
+  };
 
   async function ownedOrder(request: FastifyRequest, orderId: string): Promise<Order> {
+    const wait = misses.blockedFor(request.openid);
+    if (wait > 0) {
+      throw new AppError(429, 'rate_limited', `too many lookups of unknown orders: at most ${limits.orderMisses.max} per ${seconds(limits.orderMisses.timeWindow)} per user (ORDER_MISSES_PER_MINUTE); retry in ${seconds(wait)}`);
+    }
     const order = await store.getOrder(orderId);
     // Someone else's order is indistinguishable from a missing one: no probing of ids.
-    if (order === undefined || order.openid !== request.openid) throw new AppError(404, 'not_found', 'no such order');
+    if (order === undefined || order.openid !== request.openid) {
+      misses.miss(request.openid);
+      throw new AppError(404, 'not_found', 'no such order');
+    }
     return order;
   }
 
+  /** OPEN_ORDERS_MAX: a replay of an Idempotency-Key is not a new order, so it is never refused here. */
+  async function refuseTooManyOpen(openid: string, key: string | undefined): Promise<void> {
+    if (key !== undefined && (await store.findByIdempotencyKey(openid, key)) !== undefined) return;
+    const open = await store.countUnpaidOrders(openid);
+    if (open >= config.openOrdersMax) {
+      throw new AppError(429, 'too_many_open_orders', `at most ${config.openOrdersMax} unpaid orders per user (OPEN_ORDERS_MAX); pay or wait for one to expire`);
+    }
+  }
+
   async function outTradeNoOf(order: Order): Promise<string> {
-    return (await store.latestAttempt(order.id))?.outTradeNo ?? '';
+    return (await payments.attemptToShow(order))?.outTradeNo ?? '';
   }
 
   app.post<{ Body: z.infer<typeof createOrderBody> }>(
     '/api/orders',
     {
       onRequest: auth,
-      config: { rateLimit: limits.orders },
+      config: { rateLimit: perUser },
       schema: {
         tags: ['orders'],
         summary: 'Create an order priced on the server; returns wx.requestPayment parameters',
-        description: 'Optional header Idempotency-Key: the same key returns the same order.',
+        description:
+          'Optional header Idempotency-Key: the same key returns the same order (200) with its current status; payParams only while it can still be paid.',
         security: [{ bearer: [] }],
         body: createOrderBody,
         response: { 201: createdOrderSchema, 200: createdOrderSchema, 400: errorSchema, 401: errorSchema, 409: errorSchema, 422: errorSchema, 429: errorSchema, 503: errorSchema },
@@ -70,6 +101,7 @@ export function orderRoutes(app: FastifyInstance, services: Services, limits: Ra
         if (!parsed.success) throw new AppError(400, 'invalid_request', 'Idempotency-Key: 1-128 printable ASCII characters');
         key = parsed.data;
       }
+      await refuseTooManyOpen(request.openid, key);
       const result = await payments.createOrder({ openid: request.openid, lines: request.body.items, idempotencyKey: key, clientIp: clientIp(request) });
       if (!result.ok) {
         if ('order' in result) throw refusal(result.reason);
@@ -80,10 +112,10 @@ export function orderRoutes(app: FastifyInstance, services: Services, limits: Ra
       void reply.status(result.replayed ? 200 : 201);
       return {
         orderId: result.order.id,
-        outTradeNo: result.attempt.outTradeNo,
+        outTradeNo: result.attempt?.outTradeNo ?? '',
         amount: result.order.amountFen,
         status: result.order.status,
-        payParams: result.payParams,
+        ...(result.payParams === undefined ? {} : { payParams: result.payParams }),
       };
     },
   );
@@ -106,7 +138,7 @@ export function orderRoutes(app: FastifyInstance, services: Services, limits: Ra
         summary: 'One order (owner only). An unpaid order is checked with WeChat when its notification is late.',
         security: [{ bearer: [] }],
         params: orderParams,
-        response: { 200: orderSchema, 401: errorSchema, 404: errorSchema },
+        response: { 200: orderSchema, 401: errorSchema, 404: errorSchema, 429: errorSchema },
       },
     },
     async (request) => {
@@ -119,13 +151,13 @@ export function orderRoutes(app: FastifyInstance, services: Services, limits: Ra
     '/api/orders/:orderId/payment',
     {
       onRequest: auth,
-      config: { rateLimit: limits.orders },
+      config: { rateLimit: perUser },
       schema: {
         tags: ['orders'],
         summary: 'Fresh wx.requestPayment parameters for an unpaid order',
         security: [{ bearer: [] }],
         params: orderParams,
-        response: { 200: paymentSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema, 503: errorSchema },
+        response: { 200: paymentSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema, 429: errorSchema, 503: errorSchema },
       },
     },
     async (request) => {

@@ -5,6 +5,9 @@ export const refundBody = z.strictObject({
   reason: z.string().max(80).optional(),
 });
 
-export const refundResponse = z.object({
-  refund: z.object({ outRefundNo: z.string(), amount: z.number().int(), status: z.string(), refundId: z.string().optional() }),
-});
+const refundShape = z.object({ outRefundNo: z.string(), amount: z.number().int(), status: z.string(), refundId: z.string().optional() });
+
+export const refundResponse = z.object({ refund: refundShape });
+
+/** 409: the order cannot be refunded now; `refund` is the refund already under way, when that is why. */
+export const refundConflict = z.object({ error: z.object({ code: z.string(), message: z.string() }), refund: refundShape.optional() });

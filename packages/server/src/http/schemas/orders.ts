@@ -40,7 +40,8 @@ export const createdOrderSchema = z.object({
   outTradeNo: z.string(),
   amount: z.number().int(),
   status: z.enum(ORDER_STATUSES),
-  payParams: payParamsSchema,
+  /** Absent only when a repeated Idempotency-Key finds an order that can no longer be paid (paid, closed, expired). */
+  payParams: payParamsSchema.optional(),
 });
 
 export const orderListSchema = z.object({ orders: z.array(orderSchema) });

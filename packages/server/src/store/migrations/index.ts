@@ -4,12 +4,14 @@ import { initial } from './0001-initial.js';
 import { leasesAndTokens } from './0002-leases-and-tokens.js';
 import { oneOpenAttempt } from './0003-one-open-attempt.js';
 import { reconciliation } from './0004-reconciliation.js';
+import { notificationRetention } from './0005-notification-retention.js';
 
 export const migrations: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-leases-and-tokens': leasesAndTokens,
   '0003-one-open-attempt': oneOpenAttempt,
   '0004-reconciliation': reconciliation,
+  '0005-notification-retention': notificationRetention,
 };
 
 export const migrationProvider: MigrationProvider = {
