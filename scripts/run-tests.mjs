@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 
 const roots = process.argv.slice(2).length > 0
   ? process.argv.slice(2)
-  : ['packages/wechat/test', 'packages/sandbox/test', 'packages/server/test', 'packages/miniprogram/test', 'test/e2e', 'test/consumers'];
+  : ['packages/wechat/test', 'packages/sandbox/test', 'packages/server/test', 'packages/miniprogram/test', 'test/e2e', 'test/consumers', 'examples'];
 
 function collect(path, out) {
   let st;
