@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import Fastify from 'fastify';
+import type { FastifyError } from 'fastify';
 import { wxpayKit } from '../../src/app.js';
 import type { WxPayKitOptions } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
@@ -23,7 +24,7 @@ async function host(t: TestContext, options: { env?: Env; kit?: Partial<WxPayKit
   const events: FulfilmentEvent[] = [];
   // The host: its own server-level limits, its own error format and 404, its own route validated by Fastify's Ajv.
   const app = Fastify({ loggerInstance: silentPino(), bodyLimit: 10 * 1024 * 1024 });
-  app.setErrorHandler((error, _request, reply) => reply.status(error.statusCode ?? 500).send({ hostError: error.message }));
+  app.setErrorHandler((error: FastifyError, _request, reply) => reply.status(error.statusCode ?? 500).send({ hostError: error.message }));
   app.setNotFoundHandler((_request, reply) => reply.status(404).send({ hostNotFound: true }));
   app.post('/greet', { schema: { body: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } } } }, async (request) => ({
     hello: (request.body as { name: string }).name,
