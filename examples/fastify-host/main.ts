@@ -1,5 +1,5 @@
 /**
- * Run the example: the configuration is the one `npm start` reads (see the server README), e.g. against the sandbox
+ * Run the example with the configuration `npm start` reads (README.md here), e.g. against the sandbox
  *   npm run sandbox &        # an offline WeChat on http://127.0.0.1:4000
  *   WXPAY_MODE=sandbox WXPAY_API_BASE=http://127.0.0.1:4000 SESSION_SECRET=$(openssl rand -hex 32) \
  *     PUBLIC_URL=http://127.0.0.1:3000 node --import tsx examples/fastify-host/main.ts

@@ -136,3 +136,23 @@ test('without jobs: true nothing runs by itself; the store wxpayKit opened close
   await app.close();
   await assert.rejects(store.getOrder(order.orderId));
 });
+
+test("registered inside a prefixed context of the host, wxpayKit's URLs (and the notify URL) carry both prefixes", async (t) => {
+  const config = loadConfig({ DATABASE_URL: 'sqlite::memory:', SESSION_SECRET: 'x'.repeat(40), PUBLIC_URL: 'https://shop.example.com' });
+  const gateway = new FakeGateway();
+  const app = Fastify({ loggerInstance: silentPino() });
+  await app.register(
+    async (shop) => {
+      await shop.register(wxpayKit, { config, prefix: 'pay/', gateway, login: new FakeLogin(), clock: new TestClock(), seedDemoProducts: true });
+    },
+    { prefix: '/shop' },
+  );
+  t.after(() => app.close());
+  const login = await app.inject({ method: 'POST', url: '/shop/pay/api/login', payload: { code: 'code-bob.1' } });
+  assert.equal(login.statusCode, 200, login.body);
+  const token = (login.json() as { token: string }).token;
+  const created = await app.inject({ method: 'POST', url: '/shop/pay/api/orders', headers: { authorization: `Bearer ${token}` }, payload: { items: [{ sku: 'sticker', quantity: 1 }] } });
+  assert.equal(created.statusCode, 201, created.body);
+  const { outTradeNo } = created.json() as { outTradeNo: string };
+  assert.equal(gateway.orders.get(outTradeNo)?.request.notifyUrl, 'https://shop.example.com/shop/pay/wxpay/notify/payment');
+});
