@@ -40,6 +40,7 @@ import { systemClock } from './ports/clock.js';
 import type { LoginGateway, PaymentGateway } from './ports/gateway.js';
 import type { OutboxEvent, Store } from './ports/store.js';
 import type { SandboxRuntime } from './sandbox-mode.js';
+import type * as SandboxModeModule from './sandbox-mode.js';
 import { openStore } from './store/open.js';
 import { createAccessTokenManager } from '@wxpay-kit/wechat';
 import type { AccessTokenManager } from '@wxpay-kit/wechat';
@@ -168,8 +169,16 @@ function normalizePrefix(prefix: string | undefined): string {
  */
 async function resolveExternalSandbox(config: AppConfig): Promise<SandboxRuntime | undefined> {
   if (config.mode !== 'sandbox' || config.merchant !== undefined || config.wxpayApiBase === undefined) return undefined;
-  const { startSandboxMode } = await import('./sandbox-mode.js');
-  return startSandboxMode(config, {});
+  let sandboxMode: typeof SandboxModeModule;
+  try {
+    sandboxMode = await import('./sandbox-mode.js');
+  } catch (error) {
+    if (String((error as Error | null)?.message).includes("'@wxpay-kit/sandbox'")) {
+      throw new ConfigError('WXPAY_MODE', 'sandbox mode needs the package @wxpay-kit/sandbox, which is not installed: npm install @wxpay-kit/sandbox (or set WXPAY_MODE=live)');
+    }
+    throw error;
+  }
+  return sandboxMode.startSandboxMode(config, {});
 }
 
 async function wxpayKitPlugin(app: FastifyInstance, options: WxPayKitOptions): Promise<void> {
@@ -350,6 +359,8 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<W
       ? { logger: { level: config.logLevel, redact: { paths: REDACT_PATHS, censor: '[redacted]' } } }
       : { loggerInstance: deps.logger }),
     ...serverOptions(config),
+    // Assembly (opening the database, migrations) was never timed out; Fastify's 10 s plugin timeout must not start now.
+    pluginTimeout: 0,
   });
   // Requests that match no route (and bodies refused before routing) get the same JSON errors as the routes.
   installErrorHandling(app);
