@@ -30,3 +30,28 @@ export type {
   DebugDemoEvent,
   UnknownPushMessage,
 } from './push-events.js';
+export { createMiniProgramClient, type MiniProgramClient } from './client.js';
+export { MiniProgramApiError, type MiniProgramClientOptions } from './api.js';
+export {
+  LOGISTICS_TYPE_CODES,
+  DELIVERY_MODE_CODES,
+  ORDER_STATE,
+  formatUploadTime,
+  type ShippingApi,
+  type ShippingOrderKey,
+  type ShippingPaymentRef,
+  type LogisticsType,
+  type DeliveryMode,
+  type ShippingContact,
+  type ShippingPackage,
+  type PaymentShipping,
+  type UploadShippingInfoRequest,
+  type UploadCombinedShippingInfoRequest,
+  type ShippedPackage,
+  type OrderShipping,
+  type ShippingOrder,
+  type GetOrderListRequest,
+  type OrderListPage,
+  type SpecialOrderReport,
+  type DeliveryCompany,
+} from './shipping.js';
