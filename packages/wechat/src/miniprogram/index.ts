@@ -55,3 +55,17 @@ export {
   type SpecialOrderReport,
   type DeliveryCompany,
 } from './shipping.js';
+export {
+  SubscribeMessageError,
+  type SubscribeMessageApi,
+  type SubscribeMessageRequest,
+  type SubscribeSendFailure,
+} from './subscribe.js';
+export {
+  decryptUserData,
+  decryptPhoneNumber,
+  type DecryptUserDataInput,
+  type PhoneNumberApi,
+  type PhoneNumberInfo,
+  type Watermark,
+} from './phone.js';
