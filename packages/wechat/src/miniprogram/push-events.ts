@@ -114,6 +114,16 @@ class Fields {
   }
 }
 
+/**
+ * The reminder text. Documented as a string, but developers report JSON content in it: a non-string is kept as its
+ * JSON text (and in `raw`) rather than refused, since a refusal would only make WeChat resend the same push.
+ */
+function reminderText(raw: Readonly<Record<string, unknown>>): string {
+  const msg = raw.msg;
+  if (msg === undefined) return '';
+  return typeof msg === 'string' ? msg : JSON.stringify(msg);
+}
+
 function orderRef(f: Fields): TradeManageOrderRef {
   return {
     transactionId: f.requiredString('transaction_id'),
@@ -163,9 +173,9 @@ export function toPushMessage(raw: Readonly<Record<string, unknown>>): PushMessa
   const event = envelope.msgType === 'event' ? f.string('Event', false) : undefined;
   switch (event) {
     case 'trade_manage_remind_access_api':
-      return { ...envelope, type: event, msg: f.string('msg', false) ?? '' };
+      return { ...envelope, type: event, msg: reminderText(raw) };
     case 'trade_manage_remind_shipping':
-      return { ...envelope, ...orderRef(f), type: event, msg: f.string('msg', false) ?? '' };
+      return { ...envelope, ...orderRef(f), type: event, msg: reminderText(raw) };
     case 'trade_manage_order_settlement':
       return {
         ...envelope,

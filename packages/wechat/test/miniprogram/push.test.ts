@@ -192,6 +192,10 @@ test('events: remind_access_api, remind_shipping, subscribe events, unknown ones
   assert.deepEqual(seen.map((m) => m.type), ['trade_manage_remind_access_api', 'trade_manage_remind_shipping', 'subscribe_msg_popup_event', 'subscribe_msg_sent_event', 'unknown', 'unknown']);
   const [access, shipping, popup, sent, future] = seen;
   assert.equal(access?.type === 'trade_manage_remind_access_api' ? access.msg : '', '请尽快接入');
+  // A msg carrying JSON instead of text is kept, not refused.
+  assert.equal((await post({ ...base, Event: 'trade_manage_remind_access_api', msg: { merchant_id: '1900000109' } })).status, 200);
+  const objectMsg = seen.pop();
+  assert.equal(objectMsg?.type === 'trade_manage_remind_access_api' ? objectMsg.msg : '', '{"merchant_id":"1900000109"}');
   assert.equal(shipping?.type === 'trade_manage_remind_shipping' ? shipping.payTime : 0, 1714000000);
   assert.deepEqual(popup?.type === 'subscribe_msg_popup_event' ? popup.items : [], [{ templateId: 'tpl1', subscribeStatus: 'accept', popupScene: 0, msgId: undefined, errorCode: undefined, errorStatus: undefined }]);
   assert.equal(sent?.type === 'subscribe_msg_sent_event' ? sent.items[0]?.msgId : '', '1988810812324364291');
