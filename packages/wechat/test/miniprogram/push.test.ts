@@ -208,3 +208,30 @@ test('events: remind_access_api, remind_shipping, subscribe events, unknown ones
   assert.equal(res.status, 500);
   assert.equal((await r.handle({ method: 'PUT', query: {} })).status, 405);
 });
+
+test('mounted on node:http: the raw request in, the answer out (how an adapter uses handle)', async () => {
+  const { createServer } = await import('node:http');
+  const seen: PushMessage[] = [];
+  const r = receiver({ seen });
+  const server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const answer = await r.handle({ method: req.method ?? 'GET', query: url.searchParams, headers: req.headers, body: Buffer.concat(chunks) });
+    res.writeHead(answer.status, answer.headers).end(answer.body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = server.address() as { port: number };
+    const query = new URLSearchParams({ signature: 'x', timestamp: SAFE.timestamp, nonce: SAFE.nonce, encrypt_type: 'aes', msg_signature: SAFE.msgSignature });
+    const res = await fetch(`http://127.0.0.1:${port}/wechat/push?${query}`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ToUserName: 'gh_97417a04a28d', Encrypt: SAFE.encrypt }),
+    });
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), 'success');
+    assert.equal(seen[0]?.type, 'debug_demo');
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});
