@@ -36,6 +36,7 @@ export {
   LOGISTICS_TYPE_CODES,
   DELIVERY_MODE_CODES,
   ORDER_STATE,
+  SHIPPING_ERRCODES,
   formatUploadTime,
   type ShippingApi,
   type ShippingOrderKey,

@@ -61,6 +61,49 @@ export type UploadCombinedShippingInfoRequest = {
   uploadTime?: Date | string | undefined;
 };
 
+/**
+ * The shipping APIs' errcodes by name (one table for upload, combined upload, get_order, get_order_list and
+ * notify_confirm_receive), to compare with `MiniProgramApiError.errcode`.
+ */
+export const SHIPPING_ERRCODES = {
+  SYSTEM_ERROR: -1,
+  PAYMENT_NOT_FOUND: 10060001, // also "paid seconds ago, not indexed yet": retriable
+  ALREADY_SHIPPED: 10060002,
+  RESHIP_CHANCE_USED: 10060003,
+  NOT_SHIPPABLE: 10060004,
+  BAD_LOGISTICS_TYPE: 10060005,
+  SPLIT_NOT_EXPRESS: 10060006,
+  IS_ALL_DELIVERED_MISSING: 10060007,
+  ITEM_DESC_EMPTY: 10060008,
+  ITEM_DESC_TOO_LONG: 10060009,
+  BAD_LAST_INDEX: 10060011,
+  SYSTEM_ERROR_2: 10060012,
+  BAD_PARAMETER: 10060014,
+  SYSTEM_ERROR_3: 10060019,
+  NO_ITEM_DESC: 10060020,
+  NOTHING_CHANGED: 10060023,
+  TOO_MANY_PACKAGES: 10060024,
+  EXPRESS_COMPANY_TOO_LONG: 10060025,
+  TRACKING_NO_TOO_LONG: 10060026,
+  NOT_SHIPPED: 10060028,
+  BAD_RECEIVED_TIME: 10060029,
+  REMINDER_USED: 10060030,
+  NOT_THE_PAYER: 10060031,
+  REMINDER_EXPRESS_ONLY: 10060032,
+  BAD_ORDER_NUMBER_TYPE: 268485194,
+  TRANSACTION_ID_MISSING: 268485195,
+  MCHID_MISSING: 268485196,
+  OUT_TRADE_NO_MISSING: 268485197,
+  BAD_UPLOAD_TIME: 268485216,
+  BAD_DELIVERY_MODE: 268485224,
+  TRACKING_NO_MISSING: 268485226,
+  EXPRESS_COMPANY_MISSING: 268485227,
+  UNIFIED_NEEDS_ONE_PACKAGE: 268485228,
+  BAD_SPECIAL_ORDER_TYPE: 268546000,
+  BAD_DELAY_TO: 268546001,
+  SPECIAL_ORDER_NOT_FOUND: 268546002,
+} as const;
+
 /** order_state: 1 待发货, 2 已发货, 3 确认收货, 4 交易完成, 5 已退款, 6 资金待结算. Other numbers are passed through as sent. */
 export const ORDER_STATE = { awaitingShipment: 1, shipped: 2, receiptConfirmed: 3, completed: 4, refunded: 5, awaitingSettlement: 6 } as const;
 

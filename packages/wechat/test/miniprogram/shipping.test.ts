@@ -1,6 +1,6 @@
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { createMiniProgramClient, MiniProgramApiError, formatUploadTime, type MiniProgramClient, type ShippingOrder } from '../../src/miniprogram/index.js';
+import { createMiniProgramClient, MiniProgramApiError, SHIPPING_ERRCODES, formatUploadTime, type MiniProgramClient, type ShippingOrder } from '../../src/miniprogram/index.js';
 import { createAccessTokenManager } from '../../src/login/access-token.js';
 import { WxPayValidationError } from '../../src/errors.js';
 import { FakeWeixin, type Answer, type SeenRequest } from '../login/fake-weixin.js';
@@ -238,9 +238,9 @@ test('errcodes become MiniProgramApiError; 10060001 is retriable, 10060003 is no
   const c = client();
   const upload = () => c.shipping.uploadShippingInfo({ orderKey: { transactionId: 't' }, deliveryMode: 'unified', logisticsType: 'virtual', packages: [{ itemDesc: 'x' }], payerOpenid: 'o' });
   api = () => ({ json: { errcode: 10060001, errmsg: '支付单不存在 rid: 650a4efa-79ed4280-651d9c91' } });
-  await assert.rejects(upload(), (e: unknown) => e instanceof MiniProgramApiError && e.errcode === 10060001 && e.code === '10060001' && e.retriable && e.errmsg.startsWith('支付单不存在'));
+  await assert.rejects(upload(), (e: unknown) => e instanceof MiniProgramApiError && e.errcode === SHIPPING_ERRCODES.PAYMENT_NOT_FOUND && e.code === '10060001' && e.retriable && e.errmsg.startsWith('支付单不存在'));
   api = () => ({ json: { errcode: 10060003, errmsg: '支付单已使用重新发货机会' } });
-  await assert.rejects(upload(), (e: unknown) => e instanceof MiniProgramApiError && e.errcode === 10060003 && !e.retriable);
+  await assert.rejects(upload(), (e: unknown) => e instanceof MiniProgramApiError && e.errcode === SHIPPING_ERRCODES.RESHIP_CHANCE_USED && !e.retriable);
   assert.equal(calls().length, 2, 'an errcode answer is never resent on our own');
 });
 
