@@ -235,3 +235,18 @@ test('mounted on node:http: the raw request in, the answer out (how an adapter u
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 });
+
+test('compatible mode takes plaintext and encrypted pushes; plain mode refuses encrypted ones', async () => {
+  const seen: PushMessage[] = [];
+  const compatible = receiver({ seen, mode: 'compatible' });
+  const encrypted = { timestamp: SAFE.timestamp, nonce: SAFE.nonce, encrypt_type: 'aes', msg_signature: SAFE.msgSignature };
+  const envelope = JSON.stringify({ ToUserName: 'gh_97417a04a28d', Encrypt: SAFE.encrypt });
+  assert.equal((await compatible.handle({ method: 'POST', query: encrypted, body: envelope })).status, 200);
+  const plainQuery = { signature: pushSignature([TOKEN, SAFE.timestamp, SAFE.nonce]), timestamp: SAFE.timestamp, nonce: SAFE.nonce };
+  assert.equal((await compatible.handle({ method: 'POST', query: plainQuery, body: PLAIN_BODY })).status, 200);
+  assert.equal((await compatible.handle({ method: 'POST', query: { ...encrypted, encrypt_type: 'des' }, body: envelope })).status, 400);
+  assert.equal(seen.length, 2);
+  const plainOnly = receiver({ seen, mode: 'plain' });
+  assert.equal((await plainOnly.handle({ method: 'POST', query: encrypted, body: envelope })).status, 401);
+  assert.equal(seen.length, 2);
+});
