@@ -8,7 +8,7 @@
 // A new subpath (say `./koa`) therefore needs only its exports entry.
 //   node scripts/build.mjs                 every package, then the web demo
 //   node scripts/build.mjs wechat server   only these packages (by directory name)
-import { readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build as esbuild } from 'esbuild';
@@ -42,7 +42,21 @@ async function buildPackage(dir) {
   };
   // ESM: the library entries and the bins in one graph, so they share chunks.
   await build({ ...common, entry: { ...library, ...bins }, format: 'esm' });
-  await build({ ...common, entry: library, format: 'cjs' });
+  // CommonJS: the library entries. Its declarations are the ESM ones (the packages have named exports only, so they
+  // are the same text) under .d.cts names: generating them twice would double the slowest part of the build.
+  await build({ ...common, entry: library, format: 'cjs', dts: false });
+  writeCjsDeclarations(join(cwd, 'dist'));
+}
+
+/** dist/x.d.ts → dist/x.d.cts, relative specifiers ./y.js → ./y.cjs (which resolves to ./y.d.cts). */
+function writeCjsDeclarations(dist) {
+  for (const name of readdirSync(dist)) {
+    if (!name.endsWith('.d.ts')) continue;
+    const text = readFileSync(join(dist, name), 'utf8')
+      .replace(/(from\s+|import\()(["'])(\.\.?\/[^"']+)\.js\2/g, '$1$2$3.cjs$2')
+      .replace(/\n?\/\/# sourceMappingURL=.*$/, '');
+    writeFileSync(join(dist, name.replace(/\.d\.ts$/, '.d.cts')), `${text}\n`);
+  }
 }
 
 async function buildWebDemo() {

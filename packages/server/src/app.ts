@@ -1,12 +1,15 @@
 /**
- * buildApp(config, deps): assembles store, gateway, domain services, jobs and HTTP routes into a Fastify instance
- * (not listening). Every dependency can be injected: tests pass a clock, a fake gateway or a throw-away database;
- * server.ts passes what the configuration names.
+ * wxpayKit: a Fastify plugin that assembles store, gateway, domain services and jobs, decorates the host with them
+ * (`host.wxpay`) and serves the HTTP routes from an encapsulated child context (its own validator, error handler,
+ * OpenAPI and rate limits, none of which reach the host's routes). buildApp(config, deps) is a Fastify instance (not
+ * listening) with wxpayKit registered: what `npm start` serves. Every dependency can be injected: tests pass a clock,
+ * a fake gateway or a throw-away database; server.ts passes what the configuration names.
  */
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify from 'fastify';
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions } from 'fastify';
+import fp from 'fastify-plugin';
 import { SessionCipher } from './auth/session-cipher.js';
 import { SessionService } from './auth/session-service.js';
 import type { AppConfig } from './config.js';
@@ -30,12 +33,14 @@ import type { RateLimits, Services } from './http/services.js';
 import { swaggerTransform, installZod } from './http/zod.js';
 import { cryptoIds } from './ids.js';
 import { BillReconciler } from './jobs/bill-reconciliation.js';
-import { Jobs } from './jobs/jobs.js';
+import { Jobs, scheduleJobs } from './jobs/jobs.js';
 import type { FulfilmentHook } from './jobs/jobs.js';
 import type { Clock, IdSource } from './ports/clock.js';
 import { systemClock } from './ports/clock.js';
 import type { LoginGateway, PaymentGateway } from './ports/gateway.js';
 import type { OutboxEvent, Store } from './ports/store.js';
+import type { SandboxRuntime } from './sandbox-mode.js';
+import type * as SandboxModeModule from './sandbox-mode.js';
 import { openStore } from './store/open.js';
 import { createAccessTokenManager } from '@wxpay-kit/wechat';
 import type { AccessTokenManager } from '@wxpay-kit/wechat';
@@ -82,6 +87,25 @@ export type AppDeps = {
 
 export type WxPayApp = FastifyInstance & { wx: Services };
 
+/** wxpayKit's options: the configuration `npm start` reads (loadConfig(env)), buildApp's dependencies, and where to mount. */
+export type WxPayKitOptions = AppDeps & {
+  config: AppConfig;
+  /**
+   * Path prefix of every route (e.g. '/pay'): the API at /pay/api/..., WeChat's notifications at /pay/wxpay/notify/...
+   * (the notify URLs sent to WeChat say so: `${publicUrl}/pay/wxpay/notify/payment`). Default: none.
+   */
+  prefix?: string;
+  /** Run the background jobs (JOBS_INTERVAL_MS) from when the host is ready until it closes. Default: false. */
+  jobs?: boolean;
+};
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The services wxpayKit assembled (store, payments, refunds, jobs, ...): for the host's own code and tests. */
+    wxpay: Services;
+  }
+}
+
 /** Log redaction: tokens, keys and WeChat's session material never reach a log line. */
 export const REDACT_PATHS = [
   'req.headers.authorization',
@@ -117,7 +141,52 @@ function trustProxyOption(trust: AppConfig['trustProxy']): false | string[] | ((
   return [...trust];
 }
 
-export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<WxPayApp> {
+/**
+ * The server-level Fastify options of `npm start`, for a host to spread into its own Fastify(...): BODY_LIMIT_BYTES,
+ * TRUST_PROXY (never `true`) and request timeouts. A plugin cannot set these; wxpayKit's routes get the body limit
+ * per route anyway, but client addresses (login rate limit, the sandbox's loopback check) need the host's trustProxy.
+ */
+export function serverOptions(config: AppConfig): Pick<FastifyServerOptions, 'bodyLimit' | 'trustProxy' | 'requestTimeout' | 'connectionTimeout' | 'return503OnClosing'> {
+  return {
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: trustProxyOption(config.trustProxy),
+    // Request timeouts: a slow client cannot hold a connection forever.
+    requestTimeout: 30_000,
+    connectionTimeout: 30_000,
+    return503OnClosing: true,
+  };
+}
+
+/** '/pay', 'pay' or '/pay/' → '/pay'; undefined, '' or '/' → ''. */
+function normalizePrefix(prefix: string | undefined): string {
+  const trimmed = (prefix ?? '').replace(/^\/+|\/+$/g, '');
+  return trimmed === '' ? '' : `/${trimmed}`;
+}
+
+/**
+ * Sandbox mode without merchant credentials, mounted in someone else's app: the sandbox at WXPAY_API_BASE (e.g.
+ * `npm run sandbox`) lists its demo merchant. Loaded only then: @wxpay-kit/sandbox is an optional peer dependency.
+ */
+async function resolveExternalSandbox(config: AppConfig): Promise<SandboxRuntime | undefined> {
+  if (config.mode !== 'sandbox' || config.merchant !== undefined || config.wxpayApiBase === undefined) return undefined;
+  let sandboxMode: typeof SandboxModeModule;
+  try {
+    sandboxMode = await import('./sandbox-mode.js');
+  } catch (error) {
+    if (String((error as Error | null)?.message).includes("'@wxpay-kit/sandbox'")) {
+      throw new ConfigError('WXPAY_MODE', 'sandbox mode needs the package @wxpay-kit/sandbox, which is not installed: npm install @wxpay-kit/sandbox (or set WXPAY_MODE=live)');
+    }
+    throw error;
+  }
+  return sandboxMode.startSandboxMode(config, {});
+}
+
+async function wxpayKitPlugin(app: FastifyInstance, options: WxPayKitOptions): Promise<void> {
+  const { prefix: prefixOption, jobs: runJobs = false, ...deps } = options;
+  let config = options.config;
+  const prefix = normalizePrefix(prefixOption);
+  // The host's own prefix (when it registers us inside a prefixed context) is part of every URL too.
+  const mount = `${app.prefix}${prefix}`;
   const clock = deps.clock ?? systemClock;
   const ids = deps.ids ?? cryptoIds;
   const store = deps.store ?? (await openStore(config.database));
@@ -126,7 +195,15 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<W
     let gateway = deps.gateway;
     let login = deps.login;
     if (gateway === undefined || login === undefined) {
-      if (config.merchant === undefined) throw new ConfigError('WXPAY_MODE', 'no merchant credentials: in sandbox mode start through server.ts, or pass a gateway');
+      const sandbox = await resolveExternalSandbox(config);
+      if (sandbox !== undefined) {
+        config = sandbox.config;
+        deps.gatewayExtras ??= { clientCert: sandbox.clientCert };
+        deps.sandboxUrl ??= sandbox.sandboxUrl;
+      }
+      if (config.merchant === undefined) {
+        throw new ConfigError('WXPAY_MODE', 'no merchant credentials: in sandbox mode start through server.ts or set WXPAY_API_BASE to a running sandbox, or pass a gateway');
+      }
       const made = createGateways(config, config.merchant, deps.gatewayExtras);
       gateway ??= made.gateway;
       login ??= made.login;
@@ -134,18 +211,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<W
     const secret = config.sessionSecret ?? deps.sessionSecret;
     if (secret === undefined) throw new ConfigError('SESSION_SECRET', 'is required');
 
-    const app = Fastify({
-      ...(deps.logger === undefined
-        ? { logger: { level: config.logLevel, redact: { paths: REDACT_PATHS, censor: '[redacted]' } } }
-        : { loggerInstance: deps.logger }),
-      bodyLimit: config.bodyLimitBytes,
-      trustProxy: trustProxyOption(config.trustProxy),
-      // Request timeouts: a slow client cannot hold a connection forever.
-      requestTimeout: 30_000,
-      connectionTimeout: 30_000,
-      return503OnClosing: true,
-    });
-    const logger = app.log;
+    const logger = deps.logger ?? app.log;
     const domainLogger = {
       info: (obj: Record<string, unknown>, msg: string) => logger.info(obj, msg),
       warn: (obj: Record<string, unknown>, msg: string) => logger.warn(obj, msg),
@@ -159,14 +225,14 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<W
       clock,
       ids,
       logger: domainLogger,
-      notifyUrl: () => `${publicUrl()}/wxpay/notify/payment`,
+      notifyUrl: () => `${publicUrl()}${mount}/wxpay/notify/payment`,
       payExpireMs: config.payExpireMinutes * 60_000,
       orderExpireMs: config.orderExpireMinutes * 60_000,
       paidAfterClose: config.paidAfterClose,
       ...(deps.lateQueryAfterMs === undefined ? {} : { lateQueryAfterMs: deps.lateQueryAfterMs }),
       ...(deps.queryGapMs === undefined ? {} : { queryGapMs: deps.queryGapMs }),
     });
-    const refunds = new RefundService({ store, gateway, clock, ids, logger: domainLogger, notifyUrl: () => `${publicUrl()}/wxpay/notify/refund` });
+    const refunds = new RefundService({ store, gateway, clock, ids, logger: domainLogger, notifyUrl: () => `${publicUrl()}${mount}/wxpay/notify/refund` });
     const notifications = new NotificationService({ store, gateway, clock, ids, logger: domainLogger, payments, refunds, paidAfterClose: config.paidAfterClose });
     const sessions = new SessionService({ store, login, cipher: new SessionCipher(secret), clock, ids, ttlMs: config.sessionTtlSeconds * 1000 });
     const onEvent: FulfilmentHook =
@@ -226,41 +292,79 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<W
       if (await store.seedProductsIfEmpty(DEMO_PRODUCTS, clock.now())) logger.info('seeded the demo catalogue');
     }
 
-    installZod(app);
-    installErrorHandling(app);
-    app.decorateRequest('openid', '');
-    app.decorate('wx', services);
-    await app.register(swagger, {
-      openapi: {
-        info: { title: 'wxpay-kit merchant server', version: '0.1.0', description: 'WeChat Mini Program payments backend' },
-        components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      },
-      transform: swaggerTransform,
-    });
-    await app.register(rateLimit, {
-      global: false,
-      // An AppError keeps its message through the error handler: the caller learns the limit and when to retry.
-      errorResponseBuilder: (_request, context) => new AppError(429, 'rate_limited', `too many requests: at most ${context.max} per minute from one address; retry in ${context.after}`),
-    });
+    app.decorate('wxpay', services);
+    // Everything below lives in a child context: the host's routes keep their own validator, errors and hooks.
+    await app.register(async (app) => {
+      installZod(app);
+      installErrorHandling(app, { notFound: mount !== '' });
+      app.decorateRequest('openid', '');
+      // The host owns the server-level bodyLimit; our routes keep BODY_LIMIT_BYTES (or their own, smaller one).
+      app.addHook('onRoute', (route) => {
+        route.bodyLimit ??= config.bodyLimitBytes;
+      });
+      await app.register(swagger, {
+        openapi: {
+          info: { title: 'wxpay-kit merchant server', version: '0.1.0', description: 'WeChat Mini Program payments backend' },
+          components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+        },
+        transform: swaggerTransform,
+      });
+      await app.register(rateLimit, {
+        global: false,
+        // An AppError keeps its message through the error handler: the caller learns the limit and when to retry.
+        errorResponseBuilder: (_request, context) => new AppError(429, 'rate_limited', `too many requests: at most ${context.max} per minute from one address; retry in ${context.after}`),
+      });
 
-    const limits: RateLimits = { ...defaultLimits(config), ...deps.rateLimits };
-    healthRoutes(app, services);
-    authRoutes(app, services, limits);
-    orderRoutes(app, services, limits);
-    adminRoutes(app, services);
-    docsRoutes(app);
-    await app.register(notifyRoutes, { services, bodyLimit: Math.min(config.bodyLimitBytes, 64 * 1024) });
-    if (deps.sandboxUrl !== undefined) await app.register(sandboxProxy, { target: deps.sandboxUrl, expose: config.sandboxExpose });
-    if (deps.demoRoot !== undefined) await app.register(demoRoutes, { root: deps.demoRoot, appid: gateway.appid });
+      const limits: RateLimits = { ...defaultLimits(config), ...deps.rateLimits };
+      healthRoutes(app, services);
+      authRoutes(app, services, limits);
+      orderRoutes(app, services, limits);
+      adminRoutes(app, services);
+      docsRoutes(app);
+      await app.register(notifyRoutes, { services, bodyLimit: Math.min(config.bodyLimitBytes, 64 * 1024) });
+      if (deps.sandboxUrl !== undefined) await app.register(sandboxProxy, { target: deps.sandboxUrl, expose: config.sandboxExpose });
+      if (deps.demoRoot !== undefined) await app.register(demoRoutes, { root: deps.demoRoot, appid: gateway.appid });
+    }, { prefix });
 
+    let scheduled: { stop(): Promise<void> } | undefined;
+    if (runJobs) {
+      app.addHook('onReady', async () => {
+        scheduled = scheduleJobs(jobs, domainLogger, config.jobsIntervalMs);
+      });
+    }
     app.addHook('onClose', async () => {
+      // Jobs finish their current run before the store they use closes.
+      await scheduled?.stop();
       // Refusal counts still in memory are written before the store closes.
       await notifications.flushRefusals();
       if (ownsStore) await store.close();
     });
-    return app as unknown as WxPayApp;
   } catch (error) {
     if (ownsStore) await store.close();
     throw error;
   }
+}
+
+/**
+ * The merchant backend as a Fastify plugin: `await host.register(wxpayKit, { config: loadConfig(process.env), prefix:
+ * '/pay', jobs: true })`. The host is decorated with `wxpay` (the services); routes, zod validation, the
+ * `{error:{code,message}}` error handler, OpenAPI (/docs) and rate limits stay inside wxpayKit's own context.
+ * The store it opened closes with the host.
+ */
+export const wxpayKit = fp(wxpayKitPlugin, { fastify: '5.x', name: '@wxpay-kit/server' });
+
+export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<WxPayApp> {
+  const app = Fastify({
+    ...(deps.logger === undefined
+      ? { logger: { level: config.logLevel, redact: { paths: REDACT_PATHS, censor: '[redacted]' } } }
+      : { loggerInstance: deps.logger }),
+    ...serverOptions(config),
+    // Assembly (opening the database, migrations) was never timed out; Fastify's 10 s plugin timeout must not start now.
+    pluginTimeout: 0,
+  });
+  // Requests that match no route (and bodies refused before routing) get the same JSON errors as the routes.
+  installErrorHandling(app);
+  await app.register(wxpayKit, { ...deps, config });
+  app.decorate('wx', app.wxpay);
+  return app as unknown as WxPayApp;
 }

@@ -42,7 +42,11 @@ function mapFastifyError(error: FastifyError): AppError | undefined {
   return undefined;
 }
 
-export function installErrorHandling(app: FastifyInstance): void {
+/**
+ * `notFound: false` leaves unmatched paths to the enclosing context (wxpayKit mounted without a prefix shares the
+ * host's root, whose 404 answer is the host's to choose).
+ */
+export function installErrorHandling(app: FastifyInstance, options: { notFound?: boolean } = {}): void {
   app.setErrorHandler((error, request, reply) => {
     let mapped: AppError;
     if (error instanceof AppError) mapped = error;
@@ -61,5 +65,5 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (mapped.statusCode === 503) void reply.header('retry-after', '5');
     return reply.status(mapped.statusCode).type('application/json; charset=utf-8').send(errorBody(mapped.code, mapped.message));
   });
-  app.setNotFoundHandler((_request, reply) => reply.status(404).send(errorBody('not_found', 'no such resource')));
+  if (options.notFound ?? true) app.setNotFoundHandler((_request, reply) => reply.status(404).send(errorBody('not_found', 'no such resource')));
 }

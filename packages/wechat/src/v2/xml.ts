@@ -137,14 +137,14 @@ function scanDocument(s: string, root: string): Record<string, string> {
   i++;
 
   for (;;) {
-    i = skipWs(s, i);
+    if (s.charCodeAt(i) !== 0x3c) i = skipWs(s, i);
     if (i >= n) refuse('unterminated root element', i);
     if (s.charCodeAt(i) !== 0x3c) refuse('text directly inside the root element', i);
     const c1 = s.charCodeAt(i + 1);
     if (c1 === 0x2f) {
       // </root>
       end = readName(s, i + 2);
-      if (s.slice(i + 2, end) !== root) refuse('mismatched closing tag', i);
+      if (end - i - 2 !== root.length || !s.startsWith(root, i + 2)) refuse('mismatched closing tag', i);
       end = skipWs(s, end);
       if (s.charCodeAt(end) !== 0x3e) refuse('malformed closing tag', end);
       return finish(s, end + 1, out);
@@ -154,7 +154,7 @@ function scanDocument(s: string, root: string): Record<string, string> {
     const name = s.slice(i + 1, nameEnd);
     if (name === '__proto__') refuse('reserved element name', i);
     if (Object.hasOwn(out, name)) refuse(`duplicate element <${name}>`, i);
-    i = skipWs(s, nameEnd);
+    i = s.charCodeAt(nameEnd) === 0x3e ? nameEnd : skipWs(s, nameEnd);
     if (s.startsWith('/>', i)) {
       out[name] = '';
       i += 2;
@@ -175,9 +175,10 @@ function scanDocument(s: string, root: string): Record<string, string> {
         else pieces = [value, piece];
       }
       if (s.startsWith('</', lt)) {
-        const closeEnd = readName(s, lt + 2);
-        if (s.slice(lt + 2, closeEnd) !== name) refuse('nested or mismatched element', lt);
-        const gt = skipWs(s, closeEnd);
+        // Compared in place (no slice, no second name scan): the same characters, then no further name character.
+        const closeEnd = lt + 2 + name.length;
+        if (!s.startsWith(name, lt + 2) || isNameChar(s.charCodeAt(closeEnd))) refuse('nested or mismatched element', lt);
+        const gt = s.charCodeAt(closeEnd) === 0x3e ? closeEnd : skipWs(s, closeEnd);
         if (s.charCodeAt(gt) !== 0x3e) refuse('malformed closing tag', gt);
         i = gt + 1;
         break;

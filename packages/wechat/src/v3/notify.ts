@@ -62,22 +62,31 @@ export async function parseV3Notification(
   return parseWithKey(headers, rawBody, options, assertApiV3Key(options.apiV3Key));
 }
 
-async function parseWithKey(
+function parseWithKey(
   headers: V3HeadersLike,
   rawBody: string | Uint8Array,
   options: V3NotificationOptions,
   key: Buffer,
 ): Promise<V3NotificationEvent> {
-  // A string is checked and parsed as it is (its UTF-8 bytes are what was signed); bytes are copied once so a caller
-  // cannot change them between the signature check and the parse.
-  const body = typeof rawBody === 'string' ? rawBody : Buffer.from(rawBody);
-  const maxBytes = options.maxBodyBytes ?? 64 * 1024;
-  const size = typeof body === 'string' ? (body.length * 3 <= maxBytes ? body.length : Buffer.byteLength(body, 'utf8')) : body.length;
-  if (size > maxBytes) throw new WxPayProtocolError(`notification body exceeds ${maxBytes} bytes`, { code: 'BODY_TOO_LARGE' });
+  try {
+    // A string is checked and parsed as it is (its UTF-8 bytes are what was signed); bytes are copied once so a
+    // caller cannot change them between the signature check and the parse.
+    const body = typeof rawBody === 'string' ? rawBody : Buffer.from(rawBody);
+    const maxBytes = options.maxBodyBytes ?? 64 * 1024;
+    const size = typeof body === 'string' ? (body.length * 3 <= maxBytes ? body.length : Buffer.byteLength(body, 'utf8')) : body.length;
+    if (size > maxBytes) throw new WxPayProtocolError(`notification body exceeds ${maxBytes} bytes`, { code: 'BODY_TOO_LARGE' });
+    const verifyOptions = { verifier: options.verifier, clock: options.clock };
+    // The common case (a serial we hold) is checked synchronously; an unknown serial may need a certificate refresh.
+    const signature = verifyV3SignatureIfKnown(headers, body, verifyOptions);
+    if (signature !== undefined) return Promise.resolve(readVerified(body, signature, key));
+    return verifyV3Signature(headers, body, verifyOptions).then((checked) => readVerified(body, checked, key));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
 
-  const verifyOptions = { verifier: options.verifier, clock: options.clock };
-  const signature = verifyV3SignatureIfKnown(headers, body, verifyOptions) ?? (await verifyV3Signature(headers, body, verifyOptions));
-
+/** Everything after the signature: strict envelope, pinned algorithm, GCM tag, strict resource. */
+function readVerified(body: string | Buffer, signature: V3SignatureInfo, key: Buffer): V3NotificationEvent {
   const envelope = parseJsonObject(body, 'notification');
   const id = str(envelope, 'id', true);
   const createTime = str(envelope, 'create_time', true);
@@ -94,19 +103,18 @@ async function parseWithKey(
 
   const plaintext = decryptV3Resource({ algorithm, ciphertext, nonce, associated_data: associatedData }, key);
   const decrypted = parseJsonObject(plaintext, 'notification resource');
-  const base = { id, createTime, summary, signature };
 
   if (eventType === 'TRANSACTION.SUCCESS') {
     if (originalType !== undefined && originalType !== 'transaction') throw new WxPayProtocolError('TRANSACTION event without a transaction resource');
     const transaction = parseV3Transaction(decrypted);
     if (transaction.amount === undefined) throw new WxPayProtocolError('transaction.amount is missing or malformed');
-    return { ...base, kind: 'transaction', eventType, transaction: { ...transaction, amount: transaction.amount } };
+    return { id, createTime, summary, signature, kind: 'transaction', eventType, transaction: transaction as V3NotifiedTransaction };
   }
   if (REFUND_EVENTS.has(eventType)) {
     if (originalType !== undefined && originalType !== 'refund') throw new WxPayProtocolError('REFUND event without a refund resource');
-    return { ...base, kind: 'refund', eventType: eventType as V3RefundEventType, refund: parseV3Refund(decrypted, 'refund_status') };
+    return { id, createTime, summary, signature, kind: 'refund', eventType: eventType as V3RefundEventType, refund: parseV3Refund(decrypted, 'refund_status') };
   }
-  return { ...base, kind: 'other', eventType, resource: decrypted };
+  return { id, createTime, summary, signature, kind: 'other', eventType, resource: decrypted };
 }
 
 export type V3NotificationHandler = {

@@ -1,7 +1,7 @@
 import { createVerify } from 'node:crypto';
 import type { KeyObject, X509Certificate } from 'node:crypto';
 import { WxPayConfigError, WxPaySignatureError } from '../errors.js';
-import { buildV3Message, V3_AUTH_SCHEME } from './auth.js';
+import { V3_AUTH_SCHEME } from './auth.js';
 import type { V3Clock } from './auth.js';
 import { loadCertificate, loadRsaPublicKey, normaliseSerial } from './keys.js';
 import { parseWireInt } from '../wire-int.js';
@@ -169,15 +169,32 @@ export type V3VerifyOptions = {
 /** The signature headers, checked up to (not including) the key lookup. */
 type CheckedHeaders = { timestampText: string; timestamp: number; nonce: string; signature: string; serial: string };
 
+// The signature headers, lower-case, in the order readSignatureHeaders returns them.
+const SIGNATURE_HEADERS = ['wechatpay-timestamp', 'wechatpay-nonce', 'wechatpay-signature', 'wechatpay-serial', 'wechatpay-signature-type'];
+
+/** The five signature headers in one pass over a record (readHeader's rules: first match wins, a repeat is refused). */
+function readSignatureHeaders(headers: V3HeadersLike): (string | undefined)[] {
+  if (typeof (headers as Headers).get === 'function' && typeof (headers as Headers).has === 'function') {
+    return SIGNATURE_HEADERS.map((name) => (headers as Headers).get(name) ?? undefined);
+  }
+  const record = headers as Readonly<Record<string, string | readonly string[] | undefined>>;
+  const out: (string | undefined)[] = [undefined, undefined, undefined, undefined, undefined];
+  const found = [false, false, false, false, false];
+  for (const key of Object.keys(record)) {
+    const i = SIGNATURE_HEADERS.indexOf(key.toLowerCase());
+    if (i < 0 || found[i] === true) continue;
+    found[i] = true;
+    const value = record[key];
+    out[i] = Array.isArray(value) ? (value.length === 1 ? value[0] : undefined) : (value as string | undefined);
+  }
+  return out;
+}
+
 function checkHeaders(headers: V3HeadersLike, options: V3VerifyOptions): CheckedHeaders {
-  const timestampText = readHeader(headers, 'Wechatpay-Timestamp');
-  const nonce = readHeader(headers, 'Wechatpay-Nonce');
-  const signature = readHeader(headers, 'Wechatpay-Signature');
-  const serialText = readHeader(headers, 'Wechatpay-Serial');
+  const [timestampText, nonce, signature, serialText, signatureType] = readSignatureHeaders(headers);
   if (!timestampText || !nonce || !signature || !serialText) {
     return fail(options, 'missing_header', 'Wechatpay-Timestamp, -Nonce, -Signature and -Serial headers are required');
   }
-  const signatureType = readHeader(headers, 'Wechatpay-Signature-Type');
   if (signatureType !== undefined && signatureType !== V3_AUTH_SCHEME) {
     return fail(options, 'unsupported_sign_type', 'Wechatpay-Signature-Type is not WECHATPAY2-SHA256-RSA2048');
   }
@@ -202,7 +219,8 @@ function unknownSerial(options: V3VerifyOptions, serial: string): never {
 
 /** RSA-SHA256 over `timestamp\nnonce\nbody\n`, the body exactly as received (a string is its UTF-8 bytes). */
 function checkSignature(checked: CheckedHeaders, rawBody: string | Uint8Array, options: V3VerifyOptions): V3SignatureInfo {
-  const prefix = buildV3Message(checked.timestampText, checked.nonce);
+  // buildV3Message's lines, written out: this runs for every answer and notification.
+  const prefix = `${checked.timestampText}\n${checked.nonce}\n`;
   // A string body is signed as its UTF-8 bytes, which is what createVerify hashes for a string: no copy needed.
   const message = typeof rawBody === 'string'
     ? `${prefix}${rawBody}\n`

@@ -236,3 +236,10 @@ test('differential: same fields as fast-xml-parser on valid documents', () => {
     }),
   );
 });
+
+test('closing tags: compared exactly, whitespace before > allowed, prefixes and extensions refused', () => {
+  assert.deepEqual(parseXml('<xml><a >1</a ><bc>2</bc\n></xml >'), { a: '1', bc: '2' });
+  for (const bad of ['<xml><a>1</ab></xml>', '<xml><ab>1</a></xml>', '<xml><a>1</a.></xml>', '<xml><a>1</a', '<xml><a>1</a x></xml>', '<xml><a>1</a></xmlx>', '<xml><a>1</a></xm>']) {
+    assert.throws(() => parseXml(bad), WxPayProtocolError, bad);
+  }
+});

@@ -1,4 +1,7 @@
-/** OpenAPI: the JSON at /docs/json (from @fastify/swagger) and a small dependency-free page at /docs. */
+/**
+ * OpenAPI: the JSON at /docs/json (from @fastify/swagger) and a small dependency-free page at /docs. The page links
+ * relatively (docs/json), so it works under a prefix too (wxpayKit mounted at /pay: /pay/docs).
+ */
 import type { FastifyInstance } from 'fastify';
 
 const PAGE = `<!doctype html>
@@ -6,9 +9,9 @@ const PAGE = `<!doctype html>
 <style>body{font:15px/1.5 system-ui,sans-serif;max-width:960px;margin:2rem auto;padding:0 1rem}
 code,pre{background:#f4f4f4;border-radius:4px}pre{padding:.5rem;overflow:auto}h2{margin-top:2rem}
 .m{display:inline-block;min-width:4rem;font-weight:bold}</style></head>
-<body><h1>wxpay-kit server API</h1><p>Machine-readable OpenAPI: <a href="/docs/json">/docs/json</a></p><div id="ops">Loading…</div>
+<body><h1>wxpay-kit server API</h1><p>Machine-readable OpenAPI: <a href="docs/json">docs/json</a></p><div id="ops">Loading…</div>
 <script>
-fetch('/docs/json').then(r => r.json()).then(doc => {
+fetch('docs/json').then(r => r.json()).then(doc => {
   const el = document.getElementById('ops'); el.textContent = '';
   for (const [path, ops] of Object.entries(doc.paths || {})) for (const [method, op] of Object.entries(ops)) {
     const h = document.createElement('h2'); h.innerHTML = '<span class="m"></span><code></code>';

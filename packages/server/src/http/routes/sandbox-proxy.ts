@@ -18,7 +18,8 @@ export async function sandboxProxy(app: FastifyInstance, opts: { target: string;
         },
       });
     }
-    const url = `${opts.target}${request.url}`;
+    // Mounted under a prefix (wxpayKit's `prefix`), the sandbox still serves /sandbox/*.
+    const url = `${opts.target}${request.url.slice(app.prefix.length)}`;
     const headers: Record<string, string> = {};
     const type = request.headers['content-type'];
     if (typeof type === 'string') headers['content-type'] = type;
