@@ -23,7 +23,14 @@ import { runSeedComparator } from './seed-run.js';
 import { postgresFloor, sqliteFloor } from './storage-probe.js';
 import { benchSchemaName, dropSchema, findPostgres } from './postgres.js';
 
-export type SuiteOptions = { root: string; mode: RunResults['mode']; log: (line: string) => void; memoryOnly?: boolean; memorySeconds?: number };
+export type SuiteOptions = {
+  root: string; mode: RunResults['mode']; log: (line: string) => void; memoryOnly?: boolean; memorySeconds?: number;
+  /**
+   * Only these runs (while developing, on a shared machine): names like `sqlite-disk-v2`, `sqlite-tmpfs-v2`,
+   * `postgresql-v2`, `sqlite-disk-v3`, `postgresql-v3`. With a filter there is no memory run and no profiling.
+   */
+  only?: readonly string[];
+};
 export type SuiteResult = {
   sections: LoadSection[]; seed: SeedComparison[]; memory?: Memory; pinned: string;
   targets: Target[]; profiles: { what: string; summary: ProfileSummary }[]; notes: string[]; failures: string[];
@@ -63,7 +70,9 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
   } else {
     out.pinned = 'none (taskset missing or fewer than 2 cores): all processes share the CPUs';
   }
-  const tsx = ['--import', 'tsx'];
+  // The server and the sandbox run from the same TypeScript source the tests run (the packages' `@wxpay-kit/source`
+  // condition), not from a dist/ that may be older than the tree: one copy of the code in the server process.
+  const tsx = ['--conditions=@wxpay-kit/source', '--import', 'tsx'];
   const script = (name: string) => join(opts.root, 'bench/load', name);
 
   log('load: starting the sandbox');
@@ -114,7 +123,10 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
       ...storages.map((storage) => ({ storage, api: 'v2' as const })),
       ...storages.filter((st) => st.database === 'PostgreSQL' || st === storages[0]).map((storage) => ({ storage, api: 'v3' as const })),
     ];
-    for (const { storage, api } of opts.memoryOnly === true ? [] : runs) {
+    const runName = (storage: Storage, api: string) =>
+      `${storage.database.toLowerCase()}${storage.database === 'SQLite' ? (storage.label.startsWith('tmpfs') ? '-tmpfs' : '-disk') : ''}-${api}`;
+    const selected = runs.filter(({ storage, api }) => opts.only === undefined || opts.only.includes(runName(storage, api)));
+    for (const { storage, api } of opts.memoryOnly === true ? [] : selected) {
       log(`load: ${storage.database} on ${storage.label}, API ${api}`);
       const section: LoadSection = { database: storage.database, apiVersion: api, storage: storage.label, results: [], checks: [] };
       out.sections.push(section);
@@ -218,7 +230,7 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
       }
     }
 
-    const memorySeconds = opts.memorySeconds ?? sizes.memorySeconds;
+    const memorySeconds = opts.only === undefined || opts.memoryOnly === true ? opts.memorySeconds ?? sizes.memorySeconds : 0;
     if (memorySeconds > 0) {
       // The last SQLite storage (tmpfs where there is one): the server's own memory, with the least I/O wait.
       const storage = storages.filter((st) => st.database === 'SQLite').at(-1);
@@ -278,7 +290,7 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
       }
     }
 
-    if (opts.mode !== 'smoke') await checkTargets(out, opts.root, startServer, storages, sandbox, merchant, sizes, log);
+    if (opts.mode !== 'smoke') await checkTargets(out, opts.root, startServer, storages, sandbox, merchant, sizes, log, opts.only === undefined);
   } finally {
     await sandbox.stop();
     for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
@@ -298,6 +310,7 @@ type StartServer = (storage: Storage, extra?: { nodeArgs?: string[]; dbName?: st
 
 async function checkTargets(
   out: SuiteResult, root: string, startServer: StartServer, storages: Storage[], sandbox: Child, merchant: Merchant, sizes: Sizes, log: (l: string) => void,
+  profile: boolean,
 ): Promise<void> {
   // Valid notifications on SQLite: ≥ 2× the seed-style handler, same run, same notifications.
   for (const s of out.seed) {
@@ -338,7 +351,7 @@ async function checkTargets(
   const missedSeed = out.seed.filter((s) => s.ours.rps / s.seed.rps < 2);
   const missedCreate = out.sections.filter((s) => (s.orderCreateOwn?.p99 ?? 0) >= 20);
   const count = Math.min(sizes.orders, 1000);
-  for (const storage of storages) {
+  for (const storage of profile ? storages : []) {
     const wantNotify = missedSeed.some((s) => s.storage === storage.label);
     const wantCreate = missedCreate.some((s) => s.storage === storage.label);
     const short = storage.label.split(':')[0] ?? storage.label;
