@@ -9,6 +9,7 @@ import type { Product } from '../domain/pricing.js';
 import type {
   NotificationLogEntry,
   OrderPatch,
+  OrderState,
   OutboxEvent,
   Refund,
   RefusalCount,
@@ -100,6 +101,11 @@ export class KyselyRepos implements Repos {
   async getOrder(id: string): Promise<Order | undefined> {
     const rows = await this.db.selectFrom('orders').selectAll().where('id', '=', id).execute();
     return (await this.withItems(rows))[0];
+  }
+
+  async getOrderState(id: string): Promise<OrderState | undefined> {
+    const row = await this.db.selectFrom('orders').select(['id', 'status', 'paid_attempt_id']).where('id', '=', id).executeTakeFirst();
+    return row === undefined ? undefined : { id: row.id, status: row.status as OrderStatus, paidAttemptId: undef(row.paid_attempt_id) };
   }
 
   async findByIdempotencyKey(openid: string, key: string): Promise<Order | undefined> {
