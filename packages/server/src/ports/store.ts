@@ -141,6 +141,12 @@ export interface Store extends Repos {
   readonly dialect: 'sqlite' | 'postgres';
   /** Runs `fn` in one database transaction. Never call WeChat inside it. */
   transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T>;
+  /**
+   * Like `transaction`, but `fn` may share its transaction (and its durable commit) with concurrent callers, each in
+   * its own savepoint: one that throws is undone alone. Resolves only after the shared commit. For short, database-
+   * only work on a hot path (notifications); SQLite groups commits this way, PostgreSQL runs a transaction of its own.
+   */
+  sharedTransaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
