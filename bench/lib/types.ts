@@ -21,6 +21,8 @@ export type LoadSection = {
   skipped?: string;
   /** What one durable commit (and, for PostgreSQL, one round trip) costs on this storage, measured beside the run. */
   floor?: { commitMs: number; roundTripMs?: number; samples: number };
+  /** Commits per order creation, and how many of them were writes outside a transaction (each its own commit). */
+  orderCreateCommits?: { commits: number; autocommit: number };
 };
 
 export type SeedComparison = { storage: string; seed: LoadResult; ours: LoadResult; seedPaid: number; oursPaid: number; expected: number };
@@ -30,6 +32,8 @@ export type Memory = {
   workload: string;
   requests: number;
   warmupSeconds: number;
+  /** The server's peak RSS (VmHWM) at the end of the run, MiB. */
+  peakRssMiB?: number;
   /** RSS per second (MiB) and its least-squares trend. */
   samplesMiB: number[];
   slopeMiBPerMin: number;

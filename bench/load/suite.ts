@@ -19,6 +19,7 @@ import {
   countStatus, createOrders, firstSku, logIn, notificationsFor, postNotifications, readOrders, sandboxUnifiedOrder,
 } from './scenarios.js';
 import type { CreatedOrder, Sizes } from './scenarios.js';
+import { coldStart } from './cold-start.js';
 import { runSeedComparator } from './seed-run.js';
 import { postgresFloor, sqliteFloor } from './storage-probe.js';
 import { benchSchemaName, dropSchema, findPostgres } from './postgres.js';
@@ -39,13 +40,14 @@ export type SuiteResult = {
 const SIZES: Record<RunResults['mode'], Sizes & { memorySeconds: number }> = {
   smoke: { orders: 20, warmup: 10, connections: 4, readSeconds: 1, memorySeconds: 0 },
   quick: { orders: 1000, warmup: 200, connections: 10, readSeconds: 3, memorySeconds: 10 },
-  full: { orders: 2000, warmup: 300, connections: 10, readSeconds: 5, memorySeconds: 60 },
+  // Issue 13: memory is judged over a 5-minute sustained mixed run.
+  full: { orders: 2000, warmup: 300, connections: 10, readSeconds: 5, memorySeconds: 300 },
 };
 
 type Storage = { database: 'SQLite' | 'PostgreSQL'; label: string; dir?: string; url?: string; schema?: string };
 
-/** SQL statements the server prepared per request since the last reset, by kind (select, insert, begin, …). */
-async function sqlPerRequest(server: Child, requests: number, what: string): Promise<string> {
+/** SQL statements the server ran per request since the last reset, by kind (select, insert, begin, …), and commits. */
+async function sqlPerRequest(server: Child, requests: number, what: string): Promise<{ text: string; commits: number; autocommit: number }> {
   const { counts } = await server.request({ cmd: 'sql' }) as { counts?: Record<string, number> };
   const all = counts ?? {};
   const autocommit = all['autocommit write'] ?? 0;
@@ -54,7 +56,11 @@ async function sqlPerRequest(server: Child, requests: number, what: string): Pro
   const per = (n: number) => (n / Math.max(requests, 1)).toFixed(1);
   const parts = entries.map(([kind, n]) => `${per(n)} ${kind}`);
   const commits = (all.commit ?? 0) + autocommit;
-  return `SQL per ${what}: ${per(total)} statements (${parts.join(', ')}); ${per(commits)} commits (${per(autocommit)} of them autocommit writes outside a transaction)`;
+  return {
+    text: `SQL per ${what}: ${per(total)} statements (${parts.join(', ')}); ${per(commits)} commits (${per(autocommit)} of them autocommit writes outside a transaction)`,
+    commits: commits / Math.max(requests, 1),
+    autocommit: autocommit / Math.max(requests, 1),
+  };
 }
 
 export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
@@ -175,7 +181,9 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
         };
         if (measured.length !== sizes.orders) out.failures.push(`${tag}: created ${measured.length} of ${sizes.orders} orders`);
         section.checks.push(`order creation: ${measured.length}/${sizes.orders} answered 201 with an order`);
-        section.checks.push(await sqlPerRequest(server, created.result.requests, 'order creation'));
+        const createSql = await sqlPerRequest(server, created.result.requests, 'order creation');
+        section.checks.push(createSql.text);
+        section.orderCreateCommits = { commits: createSql.commits, autocommit: createSql.autocommit };
 
         if (api === 'v2') {
           const direct = await sandboxUnifiedOrder({ sandbox, merchant, openid: user.openid, count: Math.min(sizes.orders, 2000), connections: sizes.connections });
@@ -198,7 +206,7 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
         const paid = await countStatus(server.url, user.token, measured, 'PAID');
         section.checks.push(`valid notifications: ${notifications.length - oursUnique.notSuccess}/${notifications.length} answered success; ${paid.matching}/${paid.checked} sampled orders read back PAID`);
         if (oursUnique.notSuccess > 0 || paid.matching !== paid.checked) out.failures.push(`${tag}: notifications not all applied`);
-        section.checks.push(notifySql);
+        section.checks.push(notifySql.text);
 
         await server.request({ cmd: 'reset' });
         const dup = await postNotifications({
@@ -208,7 +216,7 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
         section.results.push(dup.result);
         section.checks.push(`duplicates: ${notifications.length - dup.notSuccess}/${notifications.length} answered success (already recorded, nothing applied twice)`);
         if (dup.notSuccess > 0) out.failures.push(`${tag}: duplicates not all answered success`);
-        section.checks.push(await sqlPerRequest(server, dup.result.requests, 'duplicate notification'));
+        section.checks.push((await sqlPerRequest(server, dup.result.requests, 'duplicate notification')).text);
 
         section.results.push(await readOrders({ server, token: user.token, orders: measured, connections: sizes.connections, seconds: sizes.readSeconds }));
       } finally {
@@ -242,7 +250,8 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
           const sku = await firstSku(server.url);
           // Warm-up on the same workload: the heap first grows to its working size, which is not a leak.
           const warmupSeconds = opts.mode === 'full' ? 15 : 3;
-          await createOrders({ server, ...user, sku, durationSec: warmupSeconds, connections: sizes.connections, label: 'warm-up' });
+          const warmOrders = (await createOrders({ server, ...user, sku, durationSec: warmupSeconds, connections: sizes.connections, label: 'warm-up' })).orders;
+          let peakRss = Number.NaN;
           const rss: number[] = [];
           const heap: number[] = [];
           const live: { atSecond: number; MiB: number }[] = [];
@@ -266,26 +275,62 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
             void server.request({ cmd: 'mem' }).then((m) => heap.push(Number(m.heapUsed) / 2 ** 20));
             if (tick % gcEvery === 0 && tick < memorySeconds) void takeLive();
           }, 1000);
+          // Mixed, as production is: orders created, notifications for the warm-up's orders (first unique, then
+          // redeliveries of them, each one more audit row), and order reads, all at once for the whole window.
           let requests = 0;
           try {
-            const r = await createOrders({ server, ...user, sku, durationSec: memorySeconds, connections: sizes.connections, label: 'sustained' });
-            requests = r.result.requests;
+            const deadline = Date.now() + memorySeconds * 1000;
+            const notify = async () => {
+              const bodies = notificationsFor(warmOrders, merchant, 5_000_000);
+              let sent = 0;
+              while (Date.now() < deadline && bodies.length > 0) {
+                const r = await postNotifications({ target: server, path: '/wxpay/notify/payment', bodies, connections: 2, label: 'sustained notifications' });
+                sent += r.result.requests;
+              }
+              return sent;
+            };
+            const [created, notified, read] = await Promise.all([
+              createOrders({ server, ...user, sku, durationSec: memorySeconds, connections: Math.max(2, sizes.connections - 4), label: 'sustained' }),
+              notify(),
+              readOrders({ server, token: user.token, orders: warmOrders, connections: 2, seconds: memorySeconds }),
+            ]);
+            requests = created.result.requests + notified + read.requests;
           } finally {
             clearInterval(timer);
           }
+          peakRss = server.peakRssBytes() / 2 ** 20;
           await takeLive();
           await server.request({ cmd: 'snapshot', path: after });
           const fit = linearFit(rss.map((_, i) => i), rss);
           const liveFit = linearFit(live.map((p) => p.atSecond), live.map((p) => p.MiB));
           out.memory = {
             seconds: memorySeconds, requests, warmupSeconds,
-            workload: `Order creation (login, price, prepay at the sandbox, pay params) on SQLite/${storage.label.split(':')[0]}`,
+            workload: `Mixed, at once: order creation (login, price, prepay at the sandbox, pay params), payment notifications for the warm-up's orders (then their redeliveries) and order reads, on SQLite/${storage.label.split(':')[0]}`,
+            peakRssMiB: peakRss,
             samplesMiB: rss, slopeMiBPerMin: fit.slope * 60, r2: fit.r2,
             heapMiB: heap, liveHeap: live, liveSlopeMiBPerMin: liveFit.slope * 60, liveSlopeStdErrMiBPerMin: liveFit.slopeStdErr * 60,
           };
           if (!memoryFlat(out.memory)) out.memory.growth = heapGrowth(before, after);
         } finally {
           await server.stop();
+        }
+      }
+    }
+
+    if (opts.memoryOnly !== true && (opts.only === undefined || opts.only.includes('cold-start'))) {
+      log('load: cold start (npm start, sandbox mode) to /healthz 200');
+      const cold = await coldStart(opts.root, opts.mode === 'full' ? 5 : opts.mode === 'quick' ? 3 : 1, serverCpus);
+      if ('skipped' in cold) {
+        out.notes.push(`Cold start not measured: ${cold.skipped}.`);
+        if (opts.mode !== 'smoke') out.targets.push({ name: 'cold start: process start → /healthz 200, sandbox mode, < 1.5 s', status: 'missed', detail: `not measured: ${cold.skipped}` });
+      } else {
+        out.notes.push(`Cold start (node packages/server/dist/server.js, sandbox mode, a new SQLite file each time, spawn → first 200 from /healthz): ${cold.runsMs.map((ms) => `${Math.round(ms)} ms`).join(', ')}.`);
+        if (opts.mode !== 'smoke') {
+          out.targets.push({
+            name: 'cold start: process start → /healthz 200, sandbox mode, < 1.5 s',
+            status: cold.medianMs < 1500 ? 'met' : 'missed',
+            detail: `median ${Math.round(cold.medianMs)} ms of ${cold.runsMs.length} (${cold.runsMs.map((ms) => Math.round(ms)).join(', ')} ms)`,
+          });
         }
       }
     }
@@ -312,13 +357,38 @@ async function checkTargets(
   out: SuiteResult, root: string, startServer: StartServer, storages: Storage[], sandbox: Child, merchant: Merchant, sizes: Sizes, log: (l: string) => void,
   profile: boolean,
 ): Promise<void> {
-  // Valid notifications on SQLite: ≥ 2× the seed-style handler, same run, same notifications.
+  // Issue 13's notification targets, each against the seed-style handler measured in the same run on the same core.
+  const notifyRps = (database: string, api: string, disk: boolean) => out.sections
+    .find((x) => x.database === database && x.apiVersion === api && (database !== 'SQLite' || x.storage.startsWith('tmpfs') !== disk))
+    ?.results.find((r) => r.label.startsWith('valid unique notifications'))?.rps;
+  const seedDisk = out.seed.find((s) => !s.storage.startsWith('tmpfs'));
   for (const s of out.seed) {
+    const tmpfs = s.storage.startsWith('tmpfs');
+    const want = tmpfs ? 2 : 3;
     const ratio = s.ours.rps / s.seed.rps;
     out.targets.push({
-      name: `valid notifications on SQLite (${s.storage.split(':')[0]}): ≥ 2× the seed-style handler`,
-      status: ratio >= 2 ? 'met' : 'missed',
+      name: `valid v2 notifications on SQLite (${s.storage.split(':')[0]}), answered after a durable commit: ≥ ${want}× the seed-style handler`,
+      status: ratio >= want ? 'met' : 'missed',
       detail: `${ratio.toFixed(2)}× (${Math.round(s.ours.rps)} vs ${Math.round(s.seed.rps)} req/s)`,
+    });
+  }
+  const crossTargets: { name: string; ours: number | undefined; want: number }[] = [
+    { name: 'valid v3 notifications on the SQLite disk file: ≥ 1.5× the seed-style v2 handler on the disk file', ours: notifyRps('SQLite', 'v3', true), want: 1.5 },
+    { name: 'valid v2 notifications on PostgreSQL: ≥ 2× the seed-style handler on the disk file', ours: notifyRps('PostgreSQL', 'v2', true), want: 2 },
+  ];
+  for (const c of crossTargets) {
+    if (c.ours === undefined || seedDisk === undefined) continue;
+    const ratio = c.ours / seedDisk.seed.rps;
+    out.targets.push({ name: c.name, status: ratio >= c.want ? 'met' : 'missed', detail: `${ratio.toFixed(2)}× (${Math.round(c.ours)} vs ${Math.round(seedDisk.seed.rps)} req/s)` });
+  }
+  // Commits per order creation: at most two, none of them a write outside a transaction.
+  for (const section of out.sections) {
+    const c = section.orderCreateCommits;
+    if (c === undefined) continue;
+    out.targets.push({
+      name: `commits per order creation ≤ 2, no autocommit write (${section.database}, ${section.storage.split(':')[0]}, API ${section.apiVersion})`,
+      status: c.commits <= 2 && c.autocommit === 0 ? 'met' : 'missed',
+      detail: `${c.commits.toFixed(2)} commits per order, ${c.autocommit.toFixed(2)} of them autocommit writes`,
     });
   }
   // Order creation p99 under 20 ms, excluding the sandbox's own time.
@@ -333,6 +403,20 @@ async function checkTargets(
   }
   if (out.memory !== undefined) {
     const m = out.memory;
+    // Issue 13: RSS at the end (5 min in the full run) within 15% of RSS at 1 min (a fifth of a shorter run); peak RSS
+    // (the kernel's high-water mark for the process, start-up included) under 160 MiB.
+    const earlyIndex = Math.min(59, Math.floor(m.samplesMiB.length / 5));
+    const early = m.samplesMiB[earlyIndex] ?? Number.NaN;
+    const late = m.samplesMiB[m.samplesMiB.length - 1] ?? Number.NaN;
+    const change = (late - early) / early;
+    out.targets.push({
+      name: `memory: RSS at the end of the ${m.seconds}-second mixed run within 15% of RSS at ${earlyIndex + 1} s`,
+      status: Math.abs(change) <= 0.15 ? 'met' : 'missed',
+      detail: `${early.toFixed(0)} → ${late.toFixed(0)} MiB (${(change * 100).toFixed(1)}%)`,
+    });
+    if (m.peakRssMiB !== undefined) {
+      out.targets.push({ name: 'memory: peak RSS < 160 MiB over the mixed run', status: m.peakRssMiB < 160 ? 'met' : 'missed', detail: `peak ${m.peakRssMiB.toFixed(0)} MiB` });
+    }
     // RSS and the heap saw-tooth with garbage collection, so the trend is judged on the live heap after a forced full
     // GC at even points of the run. "No growth trend": the fitted slope is within two standard errors of zero (no
     // significant trend), or the live heap grew by less than 5% from the first point to the last.
@@ -348,7 +432,7 @@ async function checkTargets(
 
   // Profiles for the missed load targets: the scenario again, short, in a server started under node --cpu-prof.
   // Notifications are profiled alone: their orders are made first by an unprofiled server on the same database file.
-  const missedSeed = out.seed.filter((s) => s.ours.rps / s.seed.rps < 2);
+  const missedSeed = out.seed.filter((s) => s.ours.rps / s.seed.rps < (s.storage.startsWith('tmpfs') ? 2 : 3));
   const missedCreate = out.sections.filter((s) => (s.orderCreateOwn?.p99 ?? 0) >= 20);
   const count = Math.min(sizes.orders, 1000);
   for (const storage of profile ? storages : []) {
