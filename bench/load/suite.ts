@@ -3,6 +3,7 @@
 // notifications, duplicates, order reads; the seed-style handler with the same notifications; then a sustained run
 // for memory. Targets are checked here and profiles taken for the missed ones.
 import { mkdtempSync, rmSync } from 'node:fs';
+import BetterSqlite3 from 'better-sqlite3';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SANDBOX_PUBLIC_KEY_ID, SANDBOX_PUBLIC_KEY_MODE_PRIVATE_KEY_PEM } from '@wxpay-kit/wechat/testing';
@@ -218,6 +219,10 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
         if (dup.notSuccess > 0) out.failures.push(`${tag}: duplicates not all answered success`);
         section.checks.push((await sqlPerRequest(server, dup.result.requests, 'duplicate notification')).text);
 
+        if (api === 'v2' && storage === storages[0] && storage.dir !== undefined) {
+          section.forged = await forgedMix({ server, dbPath: join(storage.dir, `server-${api}.db`), genuine: set.bodies, results: section.results });
+        }
+
         section.results.push(await readOrders({ server, token: user.token, orders: measured, connections: sizes.connections, seconds: sizes.readSeconds }));
       } finally {
         await server.stop();
@@ -344,6 +349,48 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
   return out;
 }
 
+/** A v2 notification with its signature changed: what anyone who knows the notify URL can send. */
+function forge(body: string): string {
+  return body.replace(/<sign><!\[CDATA\[([0-9A-F])/, (_, c: string) => `<sign><![CDATA[${c === 'A' ? 'B' : 'A'}`);
+}
+
+/**
+ * Genuine notifications (redeliveries of paid orders: authentic, verified and recorded, each an audit row) alone, then
+ * the same again while forged ones are sent 20 to 1 beside them. Refusals must not slow the genuine ones down much,
+ * must be cheap, and must not grow the database by more than one row per source per minute.
+ */
+async function forgedMix(opts: { server: Child; dbPath: string; genuine: readonly string[]; results: LoadSection['results'] }): Promise<NonNullable<LoadSection['forged']>> {
+  const genuine = opts.genuine.slice(0, Math.max(50, Math.floor(opts.genuine.length / 4)));
+  const forged = genuine.map(forge);
+  const path = '/wxpay/notify/payment';
+  const alone = await postNotifications({ target: opts.server, path, bodies: genuine, connections: 2, label: 'genuine notifications alone (redeliveries, 2 connections)' });
+  opts.results.push(alone.result);
+  const db = new BetterSqlite3(opts.dbPath, { readonly: true });
+  const samples = () => (db.prepare('select count(*) as n from notification_log where authentic = 0').get() as { n: number }).n;
+  const counters = () => (db.prepare('select count(*) as n from notification_refusals').get() as { n: number }).n;
+  try {
+    const samplesBefore = samples();
+    const countersBefore = counters();
+    const startMinute = Math.floor(Date.now() / 60_000);
+    const [mixedGenuine, mixedForged] = await Promise.all([
+      postNotifications({ target: opts.server, path, bodies: genuine, connections: 2, label: 'genuine notifications with forged ones 20:1 beside them' }),
+      postNotifications({ target: opts.server, path, bodies: forged, repeat: 20, connections: 8, label: 'forged notifications (bad signature), 20 per genuine one' }),
+    ]);
+    const minutes = Math.floor(Date.now() / 60_000) - startMinute + 1;
+    opts.results.push(mixedGenuine.result, mixedForged.result);
+    return {
+      genuineAloneP99: alone.result.p99Ms, genuineMixedP99: mixedGenuine.result.p99Ms, genuineRps: mixedGenuine.result.rps, forgedRps: mixedForged.result.rps,
+      // Every forged one must be refused (not answered SUCCESS).
+      // Raw samples are written at once; a counter row (one per source, reason and minute) when its minute is over, so
+      // the ones not written yet are counted as if they were.
+      forgedRefused: mixedForged.notSuccess, forgedSent: mixedForged.result.requests,
+      rowsAdded: samples() - samplesBefore + Math.max(counters() - countersBefore, minutes), sources: 1, minutes,
+    };
+  } finally {
+    db.close();
+  }
+}
+
 /** "No growth trend": the live heap grew by less than 5%, or its fitted slope is within two standard errors of zero. */
 function memoryFlat(m: Memory): boolean {
   const first = m.liveHeap[0]?.MiB ?? Number.NaN;
@@ -380,6 +427,27 @@ async function checkTargets(
     if (c.ours === undefined || seedDisk === undefined) continue;
     const ratio = c.ours / seedDisk.seed.rps;
     out.targets.push({ name: c.name, status: ratio >= c.want ? 'met' : 'missed', detail: `${ratio.toFixed(2)}× (${Math.round(c.ours)} vs ${Math.round(seedDisk.seed.rps)} req/s)` });
+  }
+  // Forged notifications 20:1 with genuine ones (SQLite disk file, v2).
+  for (const section of out.sections) {
+    const f = section.forged;
+    if (f === undefined) continue;
+    const where = `${section.database}, ${section.storage.split(':')[0]}, API ${section.apiVersion}`;
+    out.targets.push({
+      name: `forged notifications 20:1: genuine p99 within 2× of the genuine ones alone (${where})`,
+      status: f.genuineMixedP99 <= 2 * Math.max(f.genuineAloneP99, 1) ? 'met' : 'missed',
+      detail: `p99 ${f.genuineMixedP99} ms mixed vs ${f.genuineAloneP99} ms alone`,
+    });
+    out.targets.push({
+      name: `forged notifications 20:1: refused at ≥ 5× the genuine rate (${where})`,
+      status: f.forgedRps >= 5 * f.genuineRps && f.forgedRefused === f.forgedSent ? 'met' : 'missed',
+      detail: `${Math.round(f.forgedRps)} forged/s refused vs ${Math.round(f.genuineRps)} genuine/s (${(f.forgedRps / f.genuineRps).toFixed(1)}×); ${f.forgedRefused}/${f.forgedSent} refused`,
+    });
+    out.targets.push({
+      name: `forged notifications 20:1: the database grows by ≤ 1 row per source per minute (${where})`,
+      status: f.rowsAdded <= f.sources * f.minutes ? 'met' : 'missed',
+      detail: `${f.rowsAdded} rows (raw audit samples, plus one refusal counter row per minute) for ${f.sources} source over ${f.minutes} minute(s)`,
+    });
   }
   // Commits per order creation: at most two, none of them a write outside a transaction.
   for (const section of out.sections) {
