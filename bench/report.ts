@@ -135,7 +135,7 @@ export function renderReport(run: RunResults): string {
     out.push('| storage | handler | requests | req/s | p50 ms | p99 ms | peak RSS | orders paid | ours / seed |');
     out.push('|---|---|---:|---:|---:|---:|---:|---:|---:|');
     for (const s of run.seed) {
-      out.push(`| ${s.storage} | seed-style (Koa, xml-js, MD5, one UPDATE) | ${s.seed.requests} | ${Math.round(s.seed.rps)} | ${s.seed.p50Ms} | ${s.seed.p99Ms} | ${mib(s.seed.peakRssBytes)} | ${s.seedPaid}/${s.expected} | |`);
+      out.push(`| ${s.storage} | seed-style (Koa, xml-js, one sign type, one UPDATE) | ${s.seed.requests} | ${Math.round(s.seed.rps)} | ${s.seed.p50Ms} | ${s.seed.p99Ms} | ${mib(s.seed.peakRssBytes)} | ${s.seedPaid}/${s.expected} | |`);
       out.push(`| ${s.storage} | wxpay-kit server (all checks, audit row, outbox row) | ${s.ours.requests} | ${Math.round(s.ours.rps)} | ${s.ours.p50Ms} | ${s.ours.p99Ms} | ${mib(s.ours.peakRssBytes)} | ${s.oursPaid}/${s.expected} | ${ratio(s.ours.rps, s.seed.rps)} |`);
     }
   }

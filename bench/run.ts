@@ -142,8 +142,10 @@ async function main(): Promise<void> {
 
   if (doLoad) {
     const secondsIndex = args.indexOf('--memory-seconds');
+    const onlyIndex = args.indexOf('--only');
     const load = await runLoadSuite({
       root: ROOT, mode, log, memoryOnly: args.includes('--memory-only'),
+      ...(onlyIndex >= 0 ? { only: (args[onlyIndex + 1] ?? '').split(',') } : {}),
       ...(secondsIndex >= 0 ? { memorySeconds: Number(args[secondsIndex + 1]) } : {}),
     });
     run.load = load.sections;

@@ -21,6 +21,13 @@ export type LoadSection = {
   skipped?: string;
   /** What one durable commit (and, for PostgreSQL, one round trip) costs on this storage, measured beside the run. */
   floor?: { commitMs: number; roundTripMs?: number; samples: number };
+  /** Commits per order creation, and how many of them were writes outside a transaction (each its own commit). */
+  orderCreateCommits?: { commits: number; autocommit: number };
+  /**
+   * Forged notifications (bad signature) 20 to 1 with genuine ones, at once: the genuine ones' p99 beside the same
+   * genuine ones alone, both rates, and the rows the refusals added to the database (audit samples and counters).
+   */
+  forged?: { genuineAloneP99: number; genuineMixedP99: number; genuineRps: number; forgedRps: number; forgedRefused: number; forgedSent: number; rowsAdded: number; sources: number; minutes: number };
 };
 
 export type SeedComparison = { storage: string; seed: LoadResult; ours: LoadResult; seedPaid: number; oursPaid: number; expected: number };
@@ -30,6 +37,8 @@ export type Memory = {
   workload: string;
   requests: number;
   warmupSeconds: number;
+  /** The server's peak RSS (VmHWM) at the end of the run, MiB. */
+  peakRssMiB?: number;
   /** RSS per second (MiB) and its least-squares trend. */
   samplesMiB: number[];
   slopeMiBPerMin: number;

@@ -119,8 +119,14 @@ export async function countStatus(serverUrl: string, token: string, orders: read
   return { checked, matching };
 }
 
+/**
+ * The sign type of the server's v2 prepays (the gateway's default), so of WeChat's notifications for them: the server
+ * verifies a notification with its attempt's sign type only, and the seed-style handler is given the same one.
+ */
+export const V2_NOTIFY_SIGN_TYPE = 'HMAC-SHA256';
+
 export function notificationsFor(orders: readonly PreparedOrder[], merchant: Merchant, offset: number): string[] {
-  return orders.map((o, i) => v2Notification(o, merchant, offset + i));
+  return orders.map((o, i) => v2Notification(o, merchant, offset + i, V2_NOTIFY_SIGN_TYPE));
 }
 
 /** unifiedorder straight at the sandbox (what our server sends, signed with the merchant key), unique out_trade_no. */

@@ -8,6 +8,7 @@ import { runLoad } from './cannon.js';
 import type { LoadResult } from './cannon.js';
 import { startTarget } from './child.js';
 import type { PreparedOrder } from './notifications.js';
+import { V2_NOTIFY_SIGN_TYPE } from './scenarios.js';
 
 const SEED_SERVER = fileURLToPath(new URL('../seed/seed-server.mjs', import.meta.url));
 
@@ -29,7 +30,7 @@ export async function runSeedComparator(opts: {
   try {
     createSeedDatabase(dbPath, opts.orders.map((o) => ({ outTradeNo: o.outTradeNo, totalFee: o.totalFee })));
     const target = await startTarget({
-      script: SEED_SERVER, env: { SEED_DB: dbPath, SEED_API_KEY: opts.apiKey }, log: opts.log,
+      script: SEED_SERVER, env: { SEED_DB: dbPath, SEED_API_KEY: opts.apiKey, SEED_SIGN_TYPE: V2_NOTIFY_SIGN_TYPE }, log: opts.log,
       ...(opts.cpus === undefined ? {} : { cpus: opts.cpus }),
     });
     try {

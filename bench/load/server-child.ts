@@ -36,20 +36,30 @@ function timed<T extends object>(target: T): T {
   });
 }
 
-// Count the SQL statements the server prepares, by kind, so the report can say how many statements and commits one
-// request costs (Kysely's SQLite driver prepares every statement it runs; BEGIN/COMMIT are statements too).
+// Count the SQL statements the server runs, by kind, so the report can say how many statements and commits one
+// request costs (BEGIN/COMMIT/SAVEPOINT are statements too). Counted per execution, on better-sqlite3's Statement,
+// since the server prepares each statement text once and reuses it.
 const sqlCounts = new Map<string, number>();
-const proto = BetterSqlite3.prototype as unknown as { prepare: (this: unknown, sql: string) => unknown };
-const originalPrepare = proto.prepare;
-proto.prepare = function prepare(this: unknown, sql: string) {
-  const kind = /^\s*(\w+)/.exec(sql)?.[1]?.toLowerCase() ?? '?';
+type Stmt = { source: string; database: { inTransaction: boolean } };
+const probe = new BetterSqlite3(':memory:');
+const statementProto = Object.getPrototypeOf(probe.prepare('select 1')) as Record<string, (this: Stmt, ...args: unknown[]) => unknown>;
+probe.close();
+function countStatement(statement: Stmt): void {
+  const kind = /^\s*(\w+)/.exec(statement.source)?.[1]?.toLowerCase() ?? '?';
   sqlCounts.set(kind, (sqlCounts.get(kind) ?? 0) + 1);
   // A write outside BEGIN…COMMIT is its own transaction: one more commit (and fsync, with synchronous=FULL).
-  if ((kind === 'insert' || kind === 'update' || kind === 'delete') && !(this as { inTransaction: boolean }).inTransaction) {
+  if ((kind === 'insert' || kind === 'update' || kind === 'delete') && !statement.database.inTransaction) {
     sqlCounts.set('autocommit write', (sqlCounts.get('autocommit write') ?? 0) + 1);
   }
-  return originalPrepare.call(this, sql);
-};
+}
+for (const method of ['run', 'all', 'get', 'iterate'] as const) {
+  const original = statementProto[method];
+  if (original === undefined) continue;
+  statementProto[method] = function counted(this: Stmt, ...args: unknown[]) {
+    countStatement(this);
+    return original.apply(this, args);
+  };
+}
 
 // The same count for PostgreSQL (Kysely's driver runs everything through pg's Client#query). A client is inside a
 // transaction between its BEGIN and COMMIT/ROLLBACK.

@@ -4,7 +4,8 @@
 // refusal, no amount or appid check, MD5 assumed, non-constant-time compare, no audit row, no outbox); it exists so
 // the report can show our throughput beside what a team following the tutorial would deploy.
 //
-// Run as a child of bench/run.ts: env SEED_DB (an existing SQLite file with an `orders` table), SEED_API_KEY.
+// Run as a child of bench/run.ts: env SEED_DB (an existing SQLite file with an `orders` table), SEED_API_KEY, and
+// SEED_SIGN_TYPE (MD5 or HMAC-SHA256: the one sign type the tutorial's helper is written for, the merchant's).
 // Prints one JSON line {"benchReady":true,"url":"..."} once listening on 127.0.0.1 (ephemeral port).
 import crypto from 'node:crypto';
 import Koa from 'koa';
@@ -12,6 +13,7 @@ import convert from 'xml-js';
 import Database from 'better-sqlite3';
 
 const API_KEY = process.env.SEED_API_KEY;
+const HMAC = process.env.SEED_SIGN_TYPE === 'HMAC-SHA256';
 const db = new Database(process.env.SEED_DB);
 // Same durability as the real server (WAL, synchronous FULL), so the comparison is about code, not fsync settings.
 db.pragma('journal_mode = WAL');
@@ -23,7 +25,8 @@ function sign(params, key) {
     .sort()
     .map((k) => `${k}=${params[k]}`)
     .join('&');
-  return crypto.createHash('md5').update(`${str}&key=${key}`, 'utf8').digest('hex').toUpperCase();
+  const hash = HMAC ? crypto.createHmac('sha256', key) : crypto.createHash('md5');
+  return hash.update(`${str}&key=${key}`, 'utf8').digest('hex').toUpperCase();
 }
 
 function readBody(req) {

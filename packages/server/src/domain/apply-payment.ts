@@ -69,11 +69,12 @@ export async function applyPayment(tx: Repos, ctx: ApplyContext, facts: PaymentF
     await tx.flag(attempt.orderId, 'transaction_conflict', ctx.now);
     return 'transaction_conflict';
   }
-  let order = await tx.getOrder(attempt.orderId);
+  // Status and paying attempt only: the items are never needed to apply a payment.
+  let order = await tx.getOrderState(attempt.orderId);
   if (order === undefined) return 'unknown_order';
   if (isUnpaid(order.status)) {
     if (await markPaid(tx, ctx, order.id, facts, attempt.id, 'unpaid')) return 'paid';
-    order = await tx.getOrder(attempt.orderId);
+    order = await tx.getOrderState(attempt.orderId);
     if (order === undefined) return 'unknown_order';
   }
   if (order.status === 'CLOSED') {

@@ -162,7 +162,8 @@ export class NotificationService {
     }
     const notice = verified.notice;
     try {
-      const outcome = await store.transaction(async (tx) => {
+      // Shared: on SQLite, concurrent notifications commit (and fsync) together; each is answered after that commit.
+      const outcome = await store.sharedTransaction(async (tx) => {
         const result = await steps.apply(tx, notice);
         const first = await tx.recordEvent(notice.eventKey, kind, notice.outTradeNo, result, this.o.clock.now());
         await tx.logNotification({ ...entry, authentic: true, outcome: first ? result : `redelivery:${result}`, eventKey: notice.eventKey, outTradeNo: notice.outTradeNo });

@@ -112,11 +112,12 @@ export class PaymentService {
       }
       throw error;
     }
-    return this.resume(order, input.clientIp, false);
+    // The attempt just written is the order's latest: handed on, not read back.
+    return this.resume(order, input.clientIp, false, attempt);
   }
 
-  private async resume(order: Order, clientIp: string, replayed: boolean): Promise<CreateOrderResult> {
-    const result = await this.preparePayment(order, clientIp);
+  private async resume(order: Order, clientIp: string, replayed: boolean, latest?: PaymentAttempt): Promise<CreateOrderResult> {
+    const result = await this.prepare(order, clientIp, 0, latest);
     if (result.ok) return { ...result, replayed };
     if (!replayed) return { ...result, order };
     const current = (await this.o.store.getOrder(order.id)) ?? order;
@@ -155,12 +156,13 @@ export class PaymentService {
     return { ok: false, reason: isPaidOrLater(order.status) ? 'already_paid' : 'not_payable' };
   }
 
-  private async prepare(order: Order, clientIp: string, depth: number): Promise<PaymentReady | PaymentRefused> {
+  /** `latest`: the order's latest attempt when the caller has just written it (a new order), so it is not read again. */
+  private async prepare(order: Order, clientIp: string, depth: number, latest?: PaymentAttempt): Promise<PaymentReady | PaymentRefused> {
     const { store, clock, gateway } = this.o;
     if (!isUnpaid(order.status)) return this.refusal(order);
     let now = clock.now();
     if (now >= order.expiresAt) return { ok: false, reason: 'expired' };
-    let attempt = await store.latestAttempt(order.id);
+    let attempt = latest ?? (await store.latestAttempt(order.id));
     if (attempt !== undefined && prepayUsable(attempt, now, gateway.apiVersion) && attempt.prepayId !== undefined) {
       return { ok: true, order, attempt, payParams: gateway.payParams(attempt.prepayId, attempt.signType ?? 'MD5') };
     }
@@ -210,9 +212,15 @@ export class PaymentService {
     switch (result.kind) {
       case 'prepay': {
         const at = clock.now();
-        await store.setPrepay(attempt.id, result.prepayId, result.signType, at);
-        await store.transition(order.id, 'prepayIssued', at);
-        const fresh = (await store.getOrder(order.id)) ?? order;
+        // One commit for both writes (not two autocommits), and the order is not read back: it is as we had it, moved
+        // to PAYING when this prepay moved it; only when something else changed it meanwhile is it read again.
+        const moved = await store.transaction(async (tx) => {
+          await tx.setPrepay(attempt.id, result.prepayId, result.signType, at);
+          return tx.transition(order.id, 'prepayIssued', at);
+        });
+        const fresh: Order = moved
+          ? { ...order, status: 'PAYING', updatedAt: at }
+          : order.status === 'PAYING' ? order : ((await store.getOrder(order.id)) ?? order);
         const updated: PaymentAttempt = { ...attempt, prepayId: result.prepayId, signType: result.signType, prepayAt: at };
         return { ok: true, order: fresh, attempt: updated, payParams: gateway.payParams(result.prepayId, result.signType) };
       }

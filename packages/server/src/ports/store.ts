@@ -3,11 +3,15 @@ import type { AttemptStatus, Order, OrderChange, OrderStatus, PaymentAttempt } f
 import type { Product } from '../domain/pricing.js';
 import type { RefundStatus } from './gateway.js';
 
+export type OrderState = Pick<Order, 'id' | 'status' | 'paidAttemptId'>;
+
 export type OrderPatch = { paidAt?: number; paidAttemptId?: string; refundedFen?: number };
 
 export interface OrderStore {
   insertOrder(order: Order): Promise<void>;
   getOrder(id: string): Promise<Order | undefined>;
+  /** The order's status and paying attempt only (no items): what applying a payment needs. */
+  getOrderState(id: string): Promise<OrderState | undefined>;
   findByIdempotencyKey(openid: string, key: string): Promise<Order | undefined>;
   listByOpenid(openid: string, limit: number): Promise<Order[]>;
   /** How many of this user's orders are unpaid and open (CREATED or PAYING): the OPEN_ORDERS_MAX abuse cap. */
@@ -137,6 +141,12 @@ export interface Store extends Repos {
   readonly dialect: 'sqlite' | 'postgres';
   /** Runs `fn` in one database transaction. Never call WeChat inside it. */
   transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T>;
+  /**
+   * Like `transaction`, but `fn` may share its transaction (and its durable commit) with concurrent callers, each in
+   * its own savepoint: one that throws is undone alone. Resolves only after the shared commit. For short, database-
+   * only work on a hot path (notifications); SQLite groups commits this way, PostgreSQL runs a transaction of its own.
+   */
+  sharedTransaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -9,6 +9,7 @@ import type { Product } from '../domain/pricing.js';
 import type {
   NotificationLogEntry,
   OrderPatch,
+  OrderState,
   OutboxEvent,
   Refund,
   RefusalCount,
@@ -17,6 +18,7 @@ import type {
   Store,
 } from '../ports/store.js';
 import { claimDuePostgres } from './claim-postgres.js';
+import { GroupCommitter } from './group-commit.js';
 import { affected, num, toAttempt, toNotification, toOutboxEvent, toRefund, undef } from './rows.js';
 import type { Database, OrdersTable } from './schema.js';
 
@@ -100,6 +102,11 @@ export class KyselyRepos implements Repos {
   async getOrder(id: string): Promise<Order | undefined> {
     const rows = await this.db.selectFrom('orders').selectAll().where('id', '=', id).execute();
     return (await this.withItems(rows))[0];
+  }
+
+  async getOrderState(id: string): Promise<OrderState | undefined> {
+    const row = await this.db.selectFrom('orders').select(['id', 'status', 'paid_attempt_id']).where('id', '=', id).executeTakeFirst();
+    return row === undefined ? undefined : { id: row.id, status: row.status as OrderStatus, paidAttemptId: undef(row.paid_attempt_id) };
   }
 
   async findByIdempotencyKey(openid: string, key: string): Promise<Order | undefined> {
@@ -508,10 +515,20 @@ export class KyselyStore extends KyselyRepos implements Store {
     readonly dialect: 'sqlite' | 'postgres',
   ) {
     super(kysely, dialect);
+    this.committer = dialect === 'sqlite' ? new GroupCommitter(kysely, (trx) => new KyselyRepos(trx, dialect)) : undefined;
   }
+
+  /** SQLite: concurrent shared transactions commit together (store/group-commit.ts). */
+  private readonly committer: GroupCommitter | undefined;
 
   transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T> {
     return this.kysely.transaction().execute((trx) => fn(new KyselyRepos(trx, this.dialect)));
+  }
+
+  sharedTransaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T> {
+    // PostgreSQL commits concurrent transactions in parallel over its pool (and groups their WAL flushes itself).
+    if (this.committer === undefined) return this.transaction(fn);
+    return this.committer.run(fn);
   }
 
   /** The connection pool, for stores that share it (job leases, the access-token store). */

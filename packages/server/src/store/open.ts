@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery, Kysely, Migrator, SqliteDialect, SqliteDriver } from 'kysely';
-import type { DatabaseConnection, Driver, SqliteDialectConfig } from 'kysely';
+import type { DatabaseConnection, Driver, SqliteDatabase, SqliteDialectConfig, SqliteStatement } from 'kysely';
 import type { DatabaseConfig } from '../config.js';
 import { KyselyStore } from './kysely-store.js';
 import { migrationProvider } from './migrations/index.js';
@@ -48,6 +48,42 @@ class ImmediateSqliteDialect extends SqliteDialect {
   }
 }
 
+/** Distinct statements kept prepared: every query of ours, with room for the IN-lists of different lengths. */
+const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * The database as Kysely's SQLite driver sees it, with its statements prepared once per SQL text. The driver calls
+ * `prepare` for every query it runs; compiling SQL is most of what a short statement costs, and the server runs the
+ * same few dozen statements all the time. Reusing a better-sqlite3 statement is safe here: it runs synchronously to
+ * completion (`all`/`run`) before the next one starts, and SQLite re-prepares it by itself after a schema change.
+ * Least recently used statements are dropped past the bound (queries with IN-lists have one text per list length).
+ */
+export function withStatementCache(sqlite: BetterSqlite3.Database, size = STATEMENT_CACHE_SIZE): SqliteDatabase {
+  const cache = new Map<string, SqliteStatement>();
+  return {
+    close: () => {
+      cache.clear();
+      sqlite.close();
+    },
+    prepare: (sql: string): SqliteStatement => {
+      const cached = cache.get(sql);
+      if (cached !== undefined) {
+        // Map order is insertion order: moving a hit to the end keeps the first key the least recently used.
+        cache.delete(sql);
+        cache.set(sql, cached);
+        return cached;
+      }
+      const statement = sqlite.prepare(sql);
+      cache.set(sql, statement);
+      if (cache.size > size) {
+        const oldest = cache.keys().next().value;
+        if (oldest !== undefined) cache.delete(oldest);
+      }
+      return statement;
+    },
+  };
+}
+
 export function openSqlite(path: string): Kysely<Database> {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const sqlite = new BetterSqlite3(path);
@@ -56,7 +92,7 @@ export function openSqlite(path: string): Kysely<Database> {
   sqlite.pragma('foreign_keys = ON');
   // FULL: a payment is on disk before we answer WeChat SUCCESS. NORMAL (WAL) could lose the last commits on power loss.
   sqlite.pragma('synchronous = FULL');
-  return new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
+  return new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
 }
 
 export async function openStore(database: DatabaseConfig): Promise<KyselyStore> {

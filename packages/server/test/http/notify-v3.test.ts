@@ -200,12 +200,12 @@ test('v3: an authentic notification with the wrong amount is recorded (204), not
 test('v3: authentic but not recorded (database failure) is 500 with {code: FAIL}, so WeChat retries', async (t) => {
   const { app, clock, order, facts } = await setup(t);
   const store = app.wx.store;
-  const original = store.transaction.bind(store);
-  store.transaction = () => Promise.reject(new Error('database is locked'));
+  const original = store.sharedTransaction.bind(store);
+  store.sharedTransaction = () => Promise.reject(new Error('database is locked'));
   const res = await post(app, notification(clock, facts));
   assert.equal(res.statusCode, 500);
   assert.equal((res.json() as { code: string }).code, 'FAIL');
-  store.transaction = original;
+  store.sharedTransaction = original;
   assert.equal((await post(app, notification(clock, facts))).statusCode, 204);
   assert.equal((await store.getOrder(order.orderId))?.status, 'PAID');
 });

@@ -59,11 +59,11 @@ test('authentic verdicts other than paid still answer success (a retry cannot ch
 test('authentic but not recorded (database failure): failure answer so WeChat retries', async (t) => {
   const { app, order, facts } = await paidSetup(t);
   const store = app.wx.store;
-  const original = store.transaction.bind(store);
-  store.transaction = () => Promise.reject(new Error('database is locked'));
+  const original = store.sharedTransaction.bind(store);
+  store.sharedTransaction = () => Promise.reject(new Error('database is locked'));
   const res = await notify(app, fakeNotification(facts));
   assert.equal(res.statusCode, 500);
-  store.transaction = original;
+  store.sharedTransaction = original;
   const retry = await notify(app, fakeNotification(facts));
   assert.equal(retry.statusCode, 200);
   assert.equal((await store.getOrder(order.orderId))?.status, 'PAID');
