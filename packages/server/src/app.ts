@@ -297,6 +297,9 @@ async function wxpayKitPlugin(app: FastifyInstance, options: WxPayKitOptions): P
     await app.register(async (app) => {
       installZod(app);
       installErrorHandling(app, { notFound: mount !== '' });
+      // The API takes JSON only: a text/plain body would reach validation as a string ("expected object"); refused
+      // as 415 instead, which names application/json. Notifications and the sandbox proxy add their own parsers.
+      app.removeContentTypeParser('text/plain');
       app.decorateRequest('openid', '');
       // The host owns the server-level bodyLimit; our routes keep BODY_LIMIT_BYTES (or their own, smaller one).
       app.addHook('onRoute', (route) => {
