@@ -32,7 +32,7 @@ import { sandboxProxy } from './http/routes/sandbox-proxy.js';
 import type { RateLimits, Services } from './http/services.js';
 import { swaggerTransform, installZod } from './http/zod.js';
 import { cryptoIds } from './ids.js';
-import { logEachRequestOnce } from './logging.js';
+import { logEachRequestOnce, quietRequestLogging } from './logging.js';
 import { BillReconciler } from './jobs/bill-reconciliation.js';
 import { Jobs, scheduleJobs } from './jobs/jobs.js';
 import type { FulfilmentHook } from './jobs/jobs.js';
@@ -364,7 +364,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<W
       : { loggerInstance: deps.logger }),
     ...serverOptions(config),
     // One line per request (logging.ts), not Fastify's two.
-    disableRequestLogging: true,
+    ...quietRequestLogging(),
     // Assembly (opening the database, migrations) was never timed out; Fastify's 10 s plugin timeout must not start now.
     pluginTimeout: 0,
   });

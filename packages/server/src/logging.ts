@@ -4,7 +4,8 @@
  * JSON object per line. Either way secrets are redacted before a line is written (REDACT_PATHS), and each request is
  * one line when it ends, not the two ("incoming request", "request completed") Fastify writes by default.
  */
-import type { FastifyInstance } from 'fastify';
+import Fastify from 'fastify';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { pino } from 'pino';
 import type { Logger, LoggerOptions } from 'pino';
 
@@ -27,6 +28,15 @@ export function loggerOptions(format: LogFormat, level: string, redact: readonly
 
 export function createLogger(format: LogFormat, level: string, redact: readonly string[]): Logger {
   return pino(loggerOptions(format, level, redact));
+}
+
+/**
+ * Fastify's options that turn its own two request lines off (logEachRequestOnce writes one instead). Fastify 5.12 moved
+ * the switch into a LogController (the top-level option is deprecated there and warns); older 5.x only has the option.
+ */
+export function quietRequestLogging(): Pick<FastifyServerOptions, 'disableRequestLogging' | 'logController'> {
+  const Controller = (Fastify as unknown as { LogController?: new (options: { disableRequestLogging: boolean }) => NonNullable<FastifyServerOptions['logController']> }).LogController;
+  return Controller === undefined ? { disableRequestLogging: true } : { logController: new Controller({ disableRequestLogging: true }) };
 }
 
 /** One line per request, written when the response is sent: method, path, status and how long it took. */

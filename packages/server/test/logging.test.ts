@@ -67,6 +67,7 @@ test('not a TTY: JSON lines, one per request, no bearer token; the banner names 
   assert.ok(requests.every((l) => l.level === 30 && typeof l.ms === 'number'));
   assert.equal(json.filter((l) => l.msg === 'incoming request' || l.msg === 'request completed').length, 0);
   assert.ok(!out.text.includes('log-test-admin-token-0123456789'), 'the admin token is never printed');
+  assert.doesNotMatch(out.text, /Deprecation/, 'no deprecation warning');
   assert.ok(!out.text.includes('\u001b['), 'no colour codes in JSON output');
 });
 
