@@ -15,6 +15,22 @@ let cashierAmount: number | undefined;
 let busy = false;
 let products: Product[] = [];
 const cart = new Map<string, number>();
+/**
+ * The cart's order: Pay sends one Idempotency-Key per cart, so paying again after a cancel or a failure resumes the
+ * same unpaid order (the server answers it with fresh payParams) instead of creating a second one. A changed cart is
+ * a new order: key and order are forgotten.
+ */
+let cartKey: string | undefined;
+let cartOrderId: string | undefined;
+
+function randomHex(bytes: number): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function forgetCartOrder(): void {
+  cartKey = undefined;
+  cartOrderId = undefined;
+}
 
 const wx = createBrowserWx({ cashier: () => openCashier(cashierAmount, MERCHANT) });
 const client = createClient({
@@ -88,6 +104,7 @@ function changeQty(sku: string, delta: number): void {
   const next = Math.max(0, Math.min(99, (cart.get(sku) ?? 0) + delta));
   if (next === 0) cart.delete(sku);
   else cart.set(sku, next);
+  forgetCartOrder();
   renderProducts();
 }
 
@@ -99,7 +116,7 @@ function renderOrders(orders: Order[]): void {
       const when = o.createdAt === '' ? '' : new Date(o.createdAt).toLocaleString();
       const payable = o.status === 'CREATED' || o.status === 'PAYING';
       const repay = payable ? h('button', { class: 'btn btn-small', type: 'button', 'data-testid': 'repay', disabled: busy }, 'Pay') : null;
-      repay?.addEventListener('click', () => void runPayment((opts) => client.repay(o.orderId, opts), o.amount));
+      repay?.addEventListener('click', () => void runPayment((opts) => client.repay(o.orderId, opts), { knownAmount: o.amount }));
       return h(
         'li',
         { class: 'order', 'data-testid': 'order', 'data-order-id': o.orderId, 'data-status': o.status },
@@ -136,7 +153,7 @@ function describe(result: PayOutcome): [UiState, string] {
     case 'paid':
       return ['paid', `Paid${amount}. Thank you! The shop confirmed your payment.`];
     case 'cancelled':
-      return ['cancelled', 'Payment cancelled. Your order is kept: pay it any time from your orders below.'];
+      return ['cancelled', 'Payment cancelled. Your order is kept: press Pay again, or pay it any time from your orders below.'];
     case 'failed':
       return ['failed', `Payment failed: ${failureText(result.reason)}`];
     case 'pending':
@@ -144,10 +161,10 @@ function describe(result: PayOutcome): [UiState, string] {
   }
 }
 
-async function runPayment(run: (opts: PayOptions) => Promise<PayOutcome>, knownAmount?: number): Promise<void> {
+async function runPayment(run: (opts: PayOptions) => Promise<PayOutcome>, options: { knownAmount?: number; forCart?: boolean } = {}): Promise<void> {
   if (busy) return;
   busy = true;
-  cashierAmount = knownAmount;
+  cashierAmount = options.knownAmount;
   renderProducts();
   disableRepayButtons();
   try {
@@ -161,7 +178,14 @@ async function runPayment(run: (opts: PayOptions) => Promise<PayOutcome>, knownA
     });
     const [state, text] = describe(result);
     setStatus(state, text, result.reason);
-    if (result.outcome === 'paid') cart.clear();
+    if (options.forCart === true) cartOrderId = result.orderId;
+    const isCartOrder = options.forCart === true || (cartOrderId !== undefined && result.orderId === cartOrderId);
+    // The cart's order paid (here or from the history): the cart is done. Closed: the next Pay starts a new order.
+    if (isCartOrder && result.outcome === 'paid') {
+      cart.clear();
+      forgetCartOrder();
+    }
+    if (isCartOrder && result.reason === 'order_closed') forgetCartOrder();
   } catch (err) {
     setStatus('error', `Something went wrong: ${messageOf(err)}`);
   } finally {
@@ -179,12 +203,15 @@ function disableRepayButtons(): void {
 async function start(): Promise<void> {
   byTestId('user').textContent = wx.user();
   byTestId('switch-user').addEventListener('click', () => {
-    wx.switchUser(`guest-${Array.from(crypto.getRandomValues(new Uint8Array(3)), (b) => b.toString(16).padStart(2, '0')).join('')}`);
+    wx.switchUser(`guest-${randomHex(3)}`);
     window.location.reload();
   });
   byTestId('checkout').addEventListener('click', () => {
     const items = [...cart].map(([sku, quantity]) => ({ sku, quantity }));
-    if (items.length > 0) void runPayment((opts) => client.pay(items, opts));
+    if (items.length === 0) return;
+    cartKey ??= `cart-${randomHex(16)}`;
+    const idempotencyKey = cartKey;
+    void runPayment((opts) => client.pay(items, { ...opts, idempotencyKey }), { forCart: true });
   });
   try {
     setStatus('logging-in', `Logging in as ${wx.user()}…`);

@@ -32,6 +32,7 @@ import { sandboxProxy } from './http/routes/sandbox-proxy.js';
 import type { RateLimits, Services } from './http/services.js';
 import { swaggerTransform, installZod } from './http/zod.js';
 import { cryptoIds } from './ids.js';
+import { logEachRequestOnce, quietRequestLogging } from './logging.js';
 import { BillReconciler } from './jobs/bill-reconciliation.js';
 import { Jobs, scheduleJobs } from './jobs/jobs.js';
 import type { FulfilmentHook } from './jobs/jobs.js';
@@ -297,6 +298,9 @@ async function wxpayKitPlugin(app: FastifyInstance, options: WxPayKitOptions): P
     await app.register(async (app) => {
       installZod(app);
       installErrorHandling(app, { notFound: mount !== '' });
+      // The API takes JSON only: a text/plain body would reach validation as a string ("expected object"); refused
+      // as 415 instead, which names application/json. Notifications and the sandbox proxy add their own parsers.
+      app.removeContentTypeParser('text/plain');
       app.decorateRequest('openid', '');
       // The host owns the server-level bodyLimit; our routes keep BODY_LIMIT_BYTES (or their own, smaller one).
       app.addHook('onRoute', (route) => {
@@ -359,11 +363,14 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<W
       ? { logger: { level: config.logLevel, redact: { paths: REDACT_PATHS, censor: '[redacted]' } } }
       : { loggerInstance: deps.logger }),
     ...serverOptions(config),
+    // One line per request (logging.ts), not Fastify's two.
+    ...quietRequestLogging(),
     // Assembly (opening the database, migrations) was never timed out; Fastify's 10 s plugin timeout must not start now.
     pluginTimeout: 0,
   });
   // Requests that match no route (and bodies refused before routing) get the same JSON errors as the routes.
   installErrorHandling(app);
+  logEachRequestOnce(app);
   await app.register(wxpayKit, { ...deps, config });
   app.decorate('wx', app.wxpay);
   return app as unknown as WxPayApp;

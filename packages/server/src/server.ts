@@ -7,12 +7,13 @@
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { config as loadDotenv } from 'dotenv';
-import { buildApp } from './app.js';
+import { buildApp, REDACT_PATHS } from './app.js';
 import type { AppDeps } from './app.js';
 import { sandboxSessionSecret } from './auth/session-secret.js';
 import { ConfigError, loadConfig } from './config.js';
 import type { AppConfig } from './config.js';
 import { scheduleJobs } from './jobs/jobs.js';
+import { chooseLogFormat, createLogger } from './logging.js';
 import type { SandboxRuntime } from './sandbox-mode.js';
 import type * as SandboxModeModule from './sandbox-mode.js';
 
@@ -49,6 +50,7 @@ function banner(config: AppConfig, url: string, runtime: SandboxRuntime | undefi
   } else {
     lines.push(`  notify URL: ${config.publicUrl}/wxpay/notify/payment`, `  API docs: ${url}/docs`);
   }
+  lines.push(config.adminToken === undefined ? '  admin:       off (set ADMIN_TOKEN, 16+ characters, to enable /admin)' : `  admin:       ${url}/admin (sign in with ADMIN_TOKEN)`);
   return lines.join('\n');
 }
 
@@ -82,7 +84,8 @@ async function main(): Promise<void> {
   }
 
   let runtime: SandboxRuntime | undefined;
-  const deps: AppDeps = {};
+  // Pretty lines for a person at a terminal, JSON otherwise (logging.ts); secrets redacted either way.
+  const deps: AppDeps = { logger: createLogger(chooseLogFormat(process.stdout), config.logLevel, REDACT_PATHS) };
   if (config.mode === 'sandbox') {
     let sandboxMode;
     try {

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { requirePostgres } from './helpers/postgres.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const FILES = ['http/orders.test.ts', 'http/notify.test.ts', 'http/notify-v3.test.ts', 'http/notify-flood.test.ts', 'http/refunds.test.ts', 'http/ops.test.ts', 'auth.test.ts', 'jobs.test.ts', 'http/admin-console.test.ts', 'bill-reconciliation-job.test.ts'];
+const FILES = ['http/orders.test.ts', 'http/notify.test.ts', 'http/notify-v3.test.ts', 'http/notify-flood.test.ts', 'http/refunds.test.ts', 'http/ops.test.ts', 'auth.test.ts', 'jobs.test.ts', 'http/admin-console.test.ts', 'http/admin-products.test.ts', 'bill-reconciliation-job.test.ts'];
 
 test('the HTTP, notification, session and job tests pass on PostgreSQL too', async (t) => {
   if ((await requirePostgres(t)) === undefined) return;

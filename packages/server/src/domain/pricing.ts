@@ -10,7 +10,7 @@ export const MAX_LINES = 20;
 
 export type PricingResult =
   | { ok: true; items: OrderItem[]; amountFen: number; description: string }
-  | { ok: false; reason: 'empty_cart' | 'too_many_lines' | 'bad_quantity' | 'duplicate_sku' | 'unknown_sku'; sku?: string };
+  | { ok: false; reason: 'empty_cart' | 'too_many_lines' | 'bad_quantity' | 'duplicate_sku' | 'unknown_sku' | 'product_inactive'; sku?: string };
 
 /**
  * WeChat's limit on the order description is in UTF-8 bytes: v3 `description` string(127); v2 `body` String(127) on
@@ -60,7 +60,9 @@ export function priceCart(lines: readonly CartLine[], catalogue: ReadonlyMap<str
     if (seen.has(line.sku)) return { ok: false, reason: 'duplicate_sku', sku: line.sku };
     seen.add(line.sku);
     const product = catalogue.get(line.sku);
-    if (product === undefined || !product.active) return { ok: false, reason: 'unknown_sku', sku: line.sku };
+    if (product === undefined) return { ok: false, reason: 'unknown_sku', sku: line.sku };
+    // Deactivated by the operator (PATCH /admin/products/:sku): kept for the orders that name it, sold no more.
+    if (!product.active) return { ok: false, reason: 'product_inactive', sku: line.sku };
     multiplyFen(product.priceFen, line.quantity);
     items.push({ sku: product.sku, name: product.name, unitPriceFen: product.priceFen, quantity: line.quantity });
   }

@@ -28,7 +28,8 @@ function mapFastifyError(error: FastifyError): AppError | undefined {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new AppError(413, 'payload_too_large', 'request body is too large');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new AppError(415, 'unsupported_media_type', 'unsupported content type');
+      // The API's bodies are JSON (WeChat's notification routes take their own formats and never get here): say so.
+      return new AppError(415, 'unsupported_media_type', 'unsupported content type: send the body as JSON with the header content-type: application/json');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return new AppError(400, 'invalid_json', 'body is not valid JSON');

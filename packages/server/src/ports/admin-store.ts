@@ -4,6 +4,7 @@
  */
 import type { AttemptRecord, BillDifference, RefundRecord } from '../domain/reconcile-bill.js';
 import type { OrderStatus, PaymentAttempt } from '../domain/order.js';
+import type { Product } from '../domain/pricing.js';
 import type { NotificationLogEntry } from './store.js';
 
 /** matched: no differences; differences: some (see the list); failed: the bill could not be had or read. */
@@ -68,4 +69,13 @@ export interface AdminStore {
   listAttempts(orderId: string): Promise<PaymentAttempt[]>;
   /** Notification deliveries naming these out_trade_nos, newest first. */
   notificationsFor(outTradeNos: readonly string[], limit: number): Promise<NotificationLogEntry[]>;
+
+  /** The whole catalogue, inactive products too, by sku. */
+  listAllProducts(): Promise<Product[]>;
+  /** False when the sku exists already (nothing changed). */
+  insertProduct(product: Product, now: number): Promise<boolean>;
+  /** The product after the change; undefined for an unknown sku. Products are never deleted (orders name them). */
+  updateProduct(sku: string, patch: ProductPatch): Promise<Product | undefined>;
 }
+
+export type ProductPatch = { name?: string | undefined; priceFen?: number | undefined; active?: boolean | undefined };

@@ -7,7 +7,8 @@ import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import type { AttemptRecord, RefundRecord } from '../domain/reconcile-bill.js';
 import type { OrderStatus, PaymentAttempt } from '../domain/order.js';
-import type { AdminOrderQuery, AdminOrderSummary, AdminStore, ReconciliationRun, ReconciliationStatus, RecordedDifference } from '../ports/admin-store.js';
+import type { Product } from '../domain/pricing.js';
+import type { AdminOrderQuery, AdminOrderSummary, AdminStore, ProductPatch, ReconciliationRun, ReconciliationStatus, RecordedDifference } from '../ports/admin-store.js';
 import type { NotificationLogEntry } from '../ports/store.js';
 import { num, toAttempt, toNotification, undef } from './rows.js';
 import type { Database } from './schema.js';
@@ -218,4 +219,38 @@ export class KyselyAdminStore implements AdminStore {
       .execute();
     return rows.map(toNotification);
   }
+
+  // ---- the catalogue (GET/POST/PATCH /admin/products) -----------------------------------------------------
+  async listAllProducts(): Promise<Product[]> {
+    const rows = await this.db.selectFrom('products').selectAll().orderBy('sku').execute();
+    return rows.map(toProduct);
+  }
+
+  async insertProduct(product: Product, now: number): Promise<boolean> {
+    const row = await this.db
+      .insertInto('products')
+      .values({ sku: product.sku, name: product.name, price_fen: product.priceFen, active: product.active ? 1 : 0, created_at: now })
+      .onConflict((oc) => oc.column('sku').doNothing())
+      .returning('sku')
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async updateProduct(sku: string, patch: ProductPatch): Promise<Product | undefined> {
+    const set = {
+      ...(patch.name === undefined ? {} : { name: patch.name }),
+      ...(patch.priceFen === undefined ? {} : { price_fen: patch.priceFen }),
+      ...(patch.active === undefined ? {} : { active: patch.active ? 1 : 0 }),
+    };
+    if (Object.keys(set).length === 0) {
+      const row = await this.db.selectFrom('products').selectAll().where('sku', '=', sku).executeTakeFirst();
+      return row === undefined ? undefined : toProduct(row);
+    }
+    const row = await this.db.updateTable('products').set(set).where('sku', '=', sku).returningAll().executeTakeFirst();
+    return row === undefined ? undefined : toProduct(row);
+  }
+}
+
+function toProduct(row: { sku: string; name: string; price_fen: number; active: number }): Product {
+  return { sku: row.sku, name: row.name, priceFen: Number(row.price_fen), active: Number(row.active) === 1 };
 }

@@ -27,7 +27,7 @@ test('pricing refusals', () => {
     ['fraction', [{ sku: 'tea', quantity: 0.5 }], 'bad_quantity'],
     ['too many', [{ sku: 'tea', quantity: 100 }], 'bad_quantity'],
     ['unknown', [{ sku: 'nope', quantity: 1 }], 'unknown_sku'],
-    ['inactive', [{ sku: 'old', quantity: 1 }], 'unknown_sku'],
+    ['inactive', [{ sku: 'old', quantity: 1 }], 'product_inactive'],
     ['duplicate', [{ sku: 'tea', quantity: 1 }, { sku: 'tea', quantity: 1 }], 'duplicate_sku'],
     ['lines', Array.from({ length: 21 }, (_, i) => ({ sku: `s${i}`, quantity: 1 })), 'too_many_lines'],
   ];

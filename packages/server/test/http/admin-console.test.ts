@@ -50,7 +50,13 @@ test('every admin route: 401 without or with a wrong token; 404 when ADMIN_TOKEN
   }
   // A bad request without the token is still 401: nothing is validated for a caller who is not the operator.
   assert.equal((await built.app.inject({ method: 'GET', url: '/admin/orders?status=NOPE' })).statusCode, 401);
-  assert.equal((await off.app.inject({ method: 'GET', url: '/admin' })).statusCode, 404);
+  // The page itself, in a browser, says how to turn it on (HTML, not a bare JSON 404).
+  const page = await off.app.inject({ method: 'GET', url: '/admin' });
+  assert.equal(page.statusCode, 404);
+  assert.match(String(page.headers['content-type']), /text\/html/);
+  assert.match(page.body, /ADMIN_TOKEN/);
+  assert.match(page.body, /restart/);
+  assert.doesNotMatch(page.body, /<script/);
 });
 
 test('GET /admin serves the self-contained page (no token needed to load it; it asks for one)', async (t) => {

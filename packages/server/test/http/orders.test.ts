@@ -374,3 +374,22 @@ test('a request refused locally (nothing sent to WeChat) is 500 invalid_payment_
   assert.notEqual(prepays[0], prepays[1], 'a new attempt, not the refused one again');
   assert.equal((second.json() as { outTradeNo: string }).outTradeNo, prepays[1]);
 });
+
+test('a body that is not sent as JSON gets 415 naming application/json (/api and /admin); notifications keep their formats', async (t) => {
+  const { app } = await build(t);
+  const token = await loginAs(app);
+  const form = 'items=sticker';
+  const cases: [string, string, Record<string, string>][] = [
+    ['/api/login', 'text/plain', {}],
+    ['/api/orders', 'application/x-www-form-urlencoded', auth(token)],
+    ['/admin/products', 'application/x-www-form-urlencoded', { authorization: 'Bearer admin-token-0123456789' }],
+  ];
+  for (const [url, type, headers] of cases) {
+    const res = await app.inject({ method: 'POST', url, headers: { ...headers, 'content-type': type }, payload: form });
+    assert.equal(res.statusCode, 415, `${url}: ${res.body}`);
+    assert.equal(res.json().error.code, 'unsupported_media_type');
+    assert.match(res.json().error.message, /content-type: application\/json/, url);
+  }
+  const xml = await app.inject({ method: 'POST', url: '/wxpay/notify/payment', headers: { 'content-type': 'text/xml' }, payload: '<xml></xml>' });
+  assert.notEqual(xml.statusCode, 415, xml.body);
+});

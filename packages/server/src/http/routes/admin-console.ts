@@ -23,7 +23,7 @@ import {
 import { errorSchema } from '../schemas/common.js';
 import { orderParams } from '../schemas/orders.js';
 import type { Services } from '../services.js';
-import { ADMIN_PAGE } from './admin-page.js';
+import { ADMIN_OFF_PAGE, ADMIN_PAGE } from './admin-page.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 const isoOpt = (ms: number | undefined) => (ms === undefined ? undefined : iso(ms));
@@ -84,9 +84,14 @@ function presentRun(r: ReconciliationRun) {
 }
 
 export function adminConsoleRoutes(app: FastifyInstance, services: Services, guard: (request: FastifyRequest) => Promise<void>): void {
-  // Without ADMIN_TOKEN the whole admin surface does not exist (404), like the refund route.
+  // Without ADMIN_TOKEN the admin API does not exist (404, like the refund route); the page itself still answers (404
+  // too) with a few lines on how to turn it on, for the person who opened it in a browser.
   app.get('/admin', { schema: { hide: true } }, async (_request, reply) => {
-    if (services.config.adminToken === undefined) throw new AppError(404, 'not_found', 'no such resource');
+    if (services.config.adminToken === undefined) {
+      return reply.status(404).type('text/html; charset=utf-8').header('cache-control', 'no-store')
+        .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+        .send(ADMIN_OFF_PAGE);
+    }
     return reply
       .type('text/html; charset=utf-8')
       .header('cache-control', 'no-store')

@@ -125,3 +125,17 @@ $('run').addEventListener('click', () => runNow().catch(() => {}));
 $('date').value = new Date(Date.now() + 8 * 3600e3 - 864e5).toISOString().slice(0, 10);
 if (sessionStorage.getItem(KEY)) refresh(); else say('Enter the admin token (ADMIN_TOKEN) to start.');
 </script></body></html>`;
+
+/** GET /admin while ADMIN_TOKEN is not set: how to turn the admin view on. No script, nothing from the server's state. */
+export const ADMIN_OFF_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>wxpay-kit admin is off</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#222}code,pre{background:#f3f3f3;padding:.1rem .3rem;border-radius:3px}pre{padding:.6rem}</style>
+</head><body>
+<h1>The admin view is off</h1>
+<p>This server was started without <code>ADMIN_TOKEN</code>, so the admin page and the <code>/admin/*</code> API are disabled.</p>
+<p>To turn them on, set a long random token (at least 16 characters) and restart the server, for example:</p>
+<pre>ADMIN_TOKEN=$(openssl rand -hex 24) npm start</pre>
+<p>(or put <code>ADMIN_TOKEN=…</code> in <code>.env</code>). Then open <code>/admin</code> again and sign in with that token. Keep it secret: it can refund orders and change the catalogue.</p>
+</body></html>
+`;

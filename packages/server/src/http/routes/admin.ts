@@ -14,6 +14,7 @@ import { errorSchema } from '../schemas/common.js';
 import { orderParams } from '../schemas/orders.js';
 import type { Services } from '../services.js';
 import { adminConsoleRoutes } from './admin-console.js';
+import { adminProductRoutes } from './admin-products.js';
 
 function sameSecret(a: string, b: string): boolean {
   const ha = createHash('sha256').update(a).digest();
@@ -34,6 +35,8 @@ export function adminRoutes(app: FastifyInstance, services: Services): void {
   };
   // Orders, reconciliation and the admin page (admin-console.ts), behind the same guard.
   adminConsoleRoutes(app, services, guard);
+  // The catalogue (admin-products.ts), behind the same guard.
+  if (services.adminStore !== undefined) adminProductRoutes(app, services, services.adminStore, guard);
 
   app.post<{ Params: z.infer<typeof orderParams>; Body: z.infer<typeof refundBody> }>(
     '/admin/orders/:orderId/refunds',

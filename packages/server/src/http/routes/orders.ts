@@ -22,6 +22,7 @@ const PRICING_ERRORS: Record<string, string> = {
   bad_quantity: 'quantity out of range',
   duplicate_sku: 'each sku may appear once',
   unknown_sku: 'no such product',
+  product_inactive: 'this product is no longer sold',
 };
 
 function refusal(reason: PaymentRefused['reason']): AppError {
