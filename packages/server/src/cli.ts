@@ -10,22 +10,33 @@ import type { AppConfig, MerchantConfig } from './config.js';
 import { runDoctor } from './cli/doctor.js';
 import type { Check } from './cli/doctor.js';
 import type { GatewayExtras } from './gateway/create.js';
+import { CommandFailed, UsageError, ordersCommand, productsCommand, refundCommand, sandboxCommand } from './cli/commands.js';
+import type { CommandOptions } from './cli/commands.js';
+import { openOperator } from './cli/operate.js';
+import type { Operator } from './cli/operate.js';
 
-const USAGE = `Usage: wxpay-kit <command> [--json]
+const USAGE = `Usage: wxpay-kit <command> [options]   (configured like the server: environment and .env)
 
 Commands:
-  doctor      check the configuration (environment and .env) against WeChat Pay: app secret, API keys, clock,
-              notify URL (when PUBLIC_URL is set) and database; prints one line per check with the fix
+  doctor                              check the configuration against WeChat Pay (or the sandbox): clock, app
+                                      secret, API keys, notify URL (when PUBLIC_URL is set), database; ✓/✗ with the fix
+  orders list [--status S] [--flagged] [--limit N]
+  orders show <orderId>               the order with its attempts and refunds
+  orders query <orderId>              ask WeChat Pay now and apply the answer (as a notification would)
+  products list
+  products add <sku> <name> <price>   price in yuan, e.g. 12.50
+  products set-price <sku> <price>
+  products deactivate <sku>           off sale (products are never deleted)
+  refund <orderId> [--amount yuan] --reason TEXT    all that is left, or --amount
+  sandbox pay <orderId>               sandbox mode: pay the order in the sandbox cashier
 
 Options:
-  --json      machine-readable output: {"checks":[{"name","ok","detail","fix"?}]}
+  --json      machine-readable output (doctor: {"checks":[{"name","ok","detail","fix"?}]}; others: the admin API's JSON)
   --help      this text
 
-Exit codes: 0 every check passed, 1 a check failed, 2 usage error, 78 configuration error.`;
+Exit codes: 0 ok, 1 a check or command failed, 2 usage error, 78 configuration error.`;
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, config: 78 } as const;
-
-class UsageError extends Error {}
 
 /** Every configured secret, so that no message we print can carry one (an SDK error quoting a URL, say). */
 function secretsOf(merchant: MerchantConfig | undefined, config: AppConfig | undefined): string[] {
@@ -72,10 +83,30 @@ async function doctor(json: boolean): Promise<number> {
   return checks.every((c) => c.ok) ? EXIT.ok : EXIT.failed;
 }
 
+const OPERATOR_COMMANDS = {
+  orders: ordersCommand,
+  products: productsCommand,
+  refund: refundCommand,
+  sandbox: sandboxCommand,
+} as const;
+
 async function main(argv: readonly string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], options: { json: { type: 'boolean' }, help: { type: 'boolean' } }, allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      args: [...argv],
+      options: {
+        json: { type: 'boolean' },
+        help: { type: 'boolean' },
+        status: { type: 'string' },
+        flagged: { type: 'boolean' },
+        limit: { type: 'string' },
+        amount: { type: 'string' },
+        reason: { type: 'string' },
+      },
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : 'bad arguments');
   }
@@ -85,11 +116,24 @@ async function main(argv: readonly string[]): Promise<number> {
     return EXIT.ok;
   }
   if (command === undefined) throw new UsageError('a command is required');
+  const json = parsed.values.json === true;
   if (command === 'doctor') {
     if (rest.length > 0) throw new UsageError(`doctor takes no arguments (got ${rest.join(' ')})`);
-    return doctor(parsed.values.json === true);
+    return doctor(json);
   }
-  throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  if (!Object.hasOwn(OPERATOR_COMMANDS, command)) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  const run = OPERATOR_COMMANDS[command as keyof typeof OPERATOR_COMMANDS];
+  const options: CommandOptions = { ...parsed.values, json };
+  const config = loadConfig(process.env);
+  let op: Operator | undefined;
+  try {
+    op = await openOperator(config);
+    const secrets = secretsOf(op.config.merchant, op.config);
+    await run(op, rest, options, (text) => process.stdout.write(`${redact(text, secrets)}\n`));
+    return EXIT.ok;
+  } finally {
+    await op?.close();
+  }
 }
 
 loadDotenv({ quiet: true });
@@ -99,6 +143,9 @@ try {
   if (error instanceof UsageError) {
     process.stderr.write(`wxpay-kit: ${error.message}\n\n${USAGE}\n`);
     process.exitCode = EXIT.usage;
+  } else if (error instanceof CommandFailed) {
+    process.stderr.write(`wxpay-kit: ${error.message}\n`);
+    process.exitCode = EXIT.failed;
   } else if (error instanceof ConfigError) {
     process.stderr.write(`configuration error: ${error.message}\n`);
     process.exitCode = EXIT.config;
