@@ -67,7 +67,7 @@ async function checkPayment(config: AppConfig, merchant: MerchantConfig, extras:
   try {
     const result = await gateway.queryPayment(probeId('doctor'));
     if (result.state === 'NOT_FOUND') {
-      return { name, ok: true, detail: `mchid ${merchant.mchid}: a query for a made-up order was signed, accepted and answered "order does not exist"${v3 ? ', and the answer verified' : ''}` };
+      return { name, ok: true, detail: `mchid ${merchant.mchid}: a query for a made-up order was signed, accepted and answered "order does not exist"${v3 ? ' (an error answer carries no signature the SDK checks: WXPAY_PUBLIC_KEY_ID / the platform certificates are not proven by this check)' : ''}` };
     }
     return { name, ok: false, detail: `a made-up order was found (${result.state})`, fix: `check that WXPAY_API_BASE (${config.wxpayApiBase ?? WECHAT_PAY}) is WeChat Pay` };
   } catch (error) {
