@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSandbox } from '@wxpay-kit/sandbox';
 import { openStore } from '../../packages/server/src/store/open.js';
+import { requirePostgres, testSchema } from '../../packages/server/test/helpers/postgres.js';
 
 type Run = { code: number; stdout: string; stderr: string };
 type Check = { name: string; ok: boolean; detail: string; fix?: string };
@@ -99,6 +100,27 @@ test('doctor in sandbox mode (v3) against a running sandbox; an unreachable noti
   assert.equal(bad.code, 1, bad.stdout + bad.stderr);
   const failed = checksOf(bad).filter((c) => !c.ok).map((c) => c.name);
   assert.deepEqual(failed, ['notify URL reachable', 'database']);
+});
+
+test('doctor on PostgreSQL: a migrated schema passes, a schema the server never migrated fails with the fix', async (t) => {
+  const pgUrl = await requirePostgres(t);
+  if (pgUrl === undefined) return;
+  const { dir, base } = await setup(t);
+  const schema = await testSchema(t, pgUrl, 'doctor');
+  const store = await openStore({ kind: 'postgres', url: pgUrl, schema, poolMax: 1 });
+  await store.close();
+  const env = { ...base, WXPAY_MODE: 'sandbox', DATABASE_URL: `${pgUrl}?schema=${schema}` };
+  const good = await runCli(['doctor', '--json'], env, dir);
+  assert.equal(good.code, 0, good.stdout + good.stderr);
+  assert.match(checksOf(good).find((c) => c.name === 'database')?.detail ?? '', new RegExp(`PostgreSQL schema ${schema} reachable and migrated`));
+
+  const fresh = await testSchema(t, pgUrl, 'doctor');
+  const bad = await runCli(['doctor', '--json'], { ...env, DATABASE_URL: `${pgUrl}?schema=${fresh}` }, dir);
+  assert.equal(bad.code, 1, bad.stdout + bad.stderr);
+  const database = checksOf(bad).find((c) => c.name === 'database');
+  assert.equal(database?.ok, false);
+  assert.match(database?.detail ?? '', /migration\(s\) not applied \(0001-initial/);
+  assert.match(database?.fix ?? '', /start the server once/);
 });
 
 test('usage and configuration errors have their own exit codes (2, 78)', async (t) => {
