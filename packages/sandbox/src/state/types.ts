@@ -75,6 +75,39 @@ export type SandboxOrder = {
   closedAt?: number;
   /** Sum of accepted refunds (PROCESSING or SUCCESS), fen. */
   refundedFee: number;
+  /** 发货信息管理: what the merchant uploaded and how the buyer / settlement moved (absent until the first upload). */
+  trade?: TradeRecord;
+};
+
+/** One package as upload_shipping_info sent it, with the upload that added it. */
+export type ShippedPackageRecord = {
+  trackingNo?: string;
+  expressCompany?: string;
+  itemDesc: string;
+  contact?: { consignorContact?: string; receiverContact?: string };
+  /** Virtual ms of the upload's upload_time. */
+  uploadTime: number;
+};
+
+/** Trade management (发货信息管理) of one paid order. Times are virtual ms. */
+export type TradeRecord = {
+  logisticsType: number;
+  deliveryMode: number;
+  packages: ShippedPackageRecord[];
+  /** All shipped (unified upload, or a split upload with is_all_delivered). */
+  finishShipping: boolean;
+  /** Uploads that changed the shipping after it was first complete (WeChat allows one). */
+  reshipped: boolean;
+  /** upload_time of the latest accepted upload; a new one must be later. */
+  lastUploadTime: number;
+  /** When shipping became complete (virtual time of the accepting request). */
+  shippedAt?: number;
+  /** Buyer confirmed receipt: 2 by the confirm-receipt component, 1 automatically (fact sheet 1.14, UNCONFIRMED values). */
+  confirmedAt?: number;
+  confirmReceiveMethod?: 1 | 2;
+  settledAt?: number;
+  /** notify_confirm_receive used (once per order). */
+  reminded: boolean;
 };
 
 export type RefundStatus = 'PROCESSING' | 'SUCCESS' | 'REFUNDCLOSE' | 'CHANGE';
@@ -188,4 +221,6 @@ export type StateData = {
   refunds: Record<string, SandboxRefund>;
   jobs: Record<string, NotificationJob>;
   attempts: DeliveryAttempt[];
+  /** appid → set_msg_jump_path's path (absent in states saved before trade management). */
+  msgJumpPaths?: Record<string, string>;
 };
