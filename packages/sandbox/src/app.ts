@@ -15,7 +15,8 @@ import { registerTradeRoutes } from './routes/trade.js';
 import { SqliteStatePersistence, type StatePersistence } from './state/persistence.js';
 import { emptyState, SandboxStore } from './state/store.js';
 import type { SandboxMerchant } from './state/types.js';
-import { tradeConfig, type TradeManagementOptions } from './trade.js';
+import { resumeTrade, scheduleTrade, tradeConfig, type TradeManagementOptions } from './trade.js';
+import { tradeManagePushes } from './message-push.js';
 import { v2PaymentNotifications, v2RefundNotifications } from './v2-notifications.js';
 import { v3PaymentNotifications, v3RefundNotifications } from './v3-notifications.js';
 
@@ -98,6 +99,12 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
   notifier.register('v2', 'refund', v2RefundNotifications(store));
   notifier.register('v3', 'payment', v3PaymentNotifications(store, wallClock));
   notifier.register('v3', 'refund', v3RefundNotifications(store, wallClock));
+  // Message pushes are not WeChat Pay notifications, but share the notifier's schedule and delivery log.
+  for (const protocol of ['v2', 'v3'] as const) {
+    notifier.register(protocol, 'trade_manage_order_settlement', tradeManagePushes(store, wallClock));
+    notifier.register(protocol, 'trade_manage_remind_shipping', tradeManagePushes(store, wallClock));
+  }
+  orders.onPaid = (order) => scheduleTrade(context, order);
 
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
@@ -137,6 +144,7 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
   // Notifications and refund settlements that were pending when the sandbox stopped continue where they were.
   notifier.resume();
   orders.resume();
+  resumeTrade(context);
   store.commit();
 
   let url = '';

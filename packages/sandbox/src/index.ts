@@ -18,4 +18,5 @@ export type {
   V3KeyMode,
   TradeRecord,
   ShippedPackageRecord,
+  MessagePushConfig,
 } from './state/types.js';

@@ -1,4 +1,5 @@
 import type { SandboxContext } from './context.js';
+import { messagePushOf } from './message-push.js';
 import type { SandboxOrder, ShippedPackageRecord, TradeRecord } from './state/types.js';
 
 /**
@@ -47,12 +48,55 @@ export function isIndexed(ctx: SandboxContext, order: SandboxOrder): boolean {
   return isPaid(order) && ctx.clock.now() >= (order.paidAt ?? 0) + ctx.trade.indexDelayMs;
 }
 
-/** Apply automatic confirmation and settlement that are due; true when something changed. */
-export function advanceTrade(ctx: SandboxContext, order: SandboxOrder): boolean {
+/** WeChat reminds merchants of orders still unshipped this long after payment (fact sheet 1.14). */
+export const REMIND_SHIPPING_AFTER_MS = 48 * 3600 * 1000;
+
+/** Queue a trade-management push when the mini program has 消息推送 configured (none otherwise, as at WeChat). */
+function push(ctx: SandboxContext, order: SandboxOrder, kind: 'trade_manage_order_settlement' | 'trade_manage_remind_shipping'): void {
+  const config = messagePushOf(ctx.store, order.appid);
+  if (config === undefined) return;
+  ctx.notifier.enqueue({ protocol: order.protocol, kind, mchid: order.mchid, outTradeNo: order.outTradeNo, url: config.url });
+}
+
+/**
+ * Put the order's next due change on the virtual clock: the shipping reminder, automatic confirmation or
+ * settlement. Reads apply due changes too (advanceTrade), so a task that finds nothing to do is harmless.
+ */
+export function scheduleTrade(ctx: SandboxContext, order: SandboxOrder): void {
+  if (!isPaid(order) || isFullyRefunded(order)) return;
+  const { mchid, outTradeNo } = order;
+  const sweep = (): void => {
+    const current = ctx.store.order(mchid, outTradeNo);
+    if (current !== undefined && advanceTrade(ctx, current)) ctx.store.commit();
+  };
   const t = order.trade;
-  if (t === undefined || isFullyRefunded(order)) return false;
+  if (order.shippingRemindedAt === undefined && t?.finishShipping !== true) {
+    ctx.clock.at((order.paidAt ?? 0) + REMIND_SHIPPING_AFTER_MS, sweep);
+  }
+  if (t?.finishShipping === true && t.confirmedAt === undefined && t.shippedAt !== undefined) {
+    ctx.clock.at(t.shippedAt + ctx.trade.autoConfirmMs, sweep);
+  } else if (t?.confirmedAt !== undefined && t.settledAt === undefined) {
+    ctx.clock.at(t.confirmedAt + ctx.trade.settleMs, sweep);
+  }
+}
+
+/** After a restart: every paid order's timers back on the clock. */
+export function resumeTrade(ctx: SandboxContext): void {
+  for (const order of ctx.store.orders()) scheduleTrade(ctx, order);
+}
+
+/** Apply the reminder, automatic confirmation and settlement that are due; true when something changed. */
+export function advanceTrade(ctx: SandboxContext, order: SandboxOrder): boolean {
+  if (!isPaid(order) || isFullyRefunded(order)) return false;
   const now = ctx.clock.now();
   let changed = false;
+  if (order.shippingRemindedAt === undefined && order.trade?.finishShipping !== true && now >= (order.paidAt ?? 0) + REMIND_SHIPPING_AFTER_MS) {
+    order.shippingRemindedAt = now;
+    push(ctx, order, 'trade_manage_remind_shipping');
+    changed = true;
+  }
+  const t = order.trade;
+  if (t === undefined) return changed;
   if (t.finishShipping && t.confirmedAt === undefined && t.shippedAt !== undefined && now >= t.shippedAt + ctx.trade.autoConfirmMs) {
     t.confirmedAt = t.shippedAt + ctx.trade.autoConfirmMs;
     t.confirmReceiveMethod = 1;
@@ -60,7 +104,10 @@ export function advanceTrade(ctx: SandboxContext, order: SandboxOrder): boolean 
   }
   if (t.confirmedAt !== undefined && t.settledAt === undefined && now >= t.confirmedAt + ctx.trade.settleMs) {
     t.settledAt = t.confirmedAt + ctx.trade.settleMs;
+    push(ctx, order, 'trade_manage_order_settlement');
     changed = true;
+  } else if (changed) {
+    scheduleTrade(ctx, order);
   }
   return changed;
 }
@@ -163,6 +210,7 @@ export function applyUpload(ctx: SandboxContext, order: SandboxOrder, upload: Sh
       reminded: false,
     };
     ctx.store.commit();
+    scheduleTrade(ctx, order);
     return 0;
   }
   if (upload.uploadTime <= t.lastUploadTime) return 268485216;
@@ -177,6 +225,7 @@ export function applyUpload(ctx: SandboxContext, order: SandboxOrder, upload: Sh
       t.shippedAt = now;
     }
     ctx.store.commit();
+    scheduleTrade(ctx, order);
     return 0;
   }
   if (sameMode && t.finishShipping && samePackages(t, packages)) return 10060023;
@@ -197,6 +246,7 @@ export function applyUpload(ctx: SandboxContext, order: SandboxOrder, upload: Sh
   else delete next.shippedAt;
   order.trade = next;
   ctx.store.commit();
+  scheduleTrade(ctx, order);
   return 0;
 }
 
@@ -234,5 +284,6 @@ export function confirmReceipt(ctx: SandboxContext, order: SandboxOrder, openid:
   order.trade.confirmedAt = ctx.clock.now();
   order.trade.confirmReceiveMethod = 2;
   ctx.store.commit();
+  scheduleTrade(ctx, order);
   return { ok: true };
 }

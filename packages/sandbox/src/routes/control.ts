@@ -5,6 +5,7 @@ import type { SandboxContext } from '../context.js';
 import { faultBodySchema } from '../faults.js';
 import { newLoginCode, openidFor } from '../state/ids.js';
 import type { DeliveryAttempt, SandboxOrder } from '../state/types.js';
+import { messagePushSchema } from '../message-push.js';
 import { confirmReceipt, isPaid, orderState } from '../trade.js';
 import { keyModeOf, PLATFORM_PUBLIC_MATERIAL } from '../v3-platform.js';
 import { serialsFor } from '../v3-wire.js';
@@ -21,6 +22,7 @@ const confirmReceiveSchema = z.union([
   z.object({ openid: z.string().min(1).max(128), transactionId: z.string().min(1).max(64) }).strict(),
   z.object({ openid: z.string().min(1).max(128), outTradeNo: z.string().min(1).max(32), mchid: z.string().min(1).max(32).optional() }).strict(),
 ]);
+const messagePushBodySchema = z.object({ appid: z.string().min(1).max(32), messagePush: messagePushSchema.nullable() }).strict();
 const filterSchema = z.object({ mchid: z.string().optional(), outTradeNo: z.string().optional() }).strict();
 
 /** The default user of `POST /sandbox/wx/login` when none is named. */
@@ -151,6 +153,22 @@ export function registerControlRoutes(app: FastifyInstance, ctx: SandboxContext)
     const result = confirmReceipt(ctx, order, input.openid);
     if (result.ok) return { errMsg: 'openBusinessView:ok', extraData: { status: 'success', req_extradata: reqExtraData } };
     return { errMsg: `openBusinessView:fail ${result.reason}`, extraData: { status: result.status, errormsg: result.reason, req_extradata: reqExtraData } };
+  });
+
+  // 消息推送配置 of a mini program (null removes it). Pushes go through the notifier: see GET /sandbox/notifications.
+  app.put('/sandbox/messagePush', async (request, reply) => {
+    const parsed = messagePushBodySchema.safeParse(request.body);
+    if (!parsed.success) return badRequest(reply, parsed.error);
+    const { appid, messagePush } = parsed.data;
+    if (ctx.store.merchantByAppid(appid) === undefined) {
+      return reply.code(404).send({ error: { code: 'UNKNOWN_APPID', message: 'no mini program with this appid' } });
+    }
+    const configs = { ...(ctx.store.data.messagePush ?? {}) };
+    if (messagePush === null) delete configs[appid];
+    else configs[appid] = messagePush;
+    ctx.store.data.messagePush = configs;
+    ctx.store.commit();
+    return { appid, messagePush };
   });
 
   app.get('/sandbox/clock', async () => ({ now: iso(ctx.clock.now()), nowMs: ctx.clock.now(), timeScale: ctx.clock.timeScale, pendingTasks: ctx.clock.pending }));
