@@ -1,10 +1,13 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createAccessTokenManager } from '@wxpay-kit/wechat/login';
 import { createMessagePushReceiver, createMiniProgramClient, type PushMessage } from '@wxpay-kit/wechat/miniprogram';
-import { DEMO_MERCHANT, type SandboxOptions } from '../src/index.js';
+import { createSandbox, DEMO_MERCHANT, type SandboxOptions } from '../src/index.js';
 import { json, paidOrder, startSandbox, T0 } from './helpers.js';
 
 /** Trade-management pushes received by the SDK's own message-push receiver on a real local server. */
@@ -119,4 +122,27 @@ test('trade_manage_remind_shipping 48 virtual hours after payment for an unshipp
   // Once per order.
   await json(sandbox, 'POST', '/sandbox/clock/advance', { seconds: 48 * 3600 });
   assert.equal(receiver.received.length, 1);
+});
+
+test('after a restart (SQLite state), the shipping reminder still fires on the clock and shipping state is kept', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'wxpay-sandbox-trade-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dbPath = join(dir, 'state.sqlite');
+  const receiver = await startReceiver(t, { mode: 'safe', format: 'json' });
+  const merchants = [{ ...DEMO_MERCHANT, messagePush: { url: receiver.url, token: TOKEN, encodingAesKey: AES_KEY, mode: 'safe' as const, format: 'json' as const } }];
+  const first = Object.assign(await createSandbox({ now: () => T0, dbPath, merchants }), { base: '' });
+  first.base = await first.listen();
+  const { outTradeNo } = await paidOrder(first, 'http://127.0.0.1:9/notify');
+  await first.close();
+
+  const second = Object.assign(await createSandbox({ now: () => T0, dbPath, merchants }), { base: '' });
+  t.after(() => second.close());
+  second.base = await second.listen();
+  await second.clock.advance(48 * 3600);
+  assert.deepEqual(receiver.statuses, [200]);
+  const message = receiver.received[0];
+  assert.equal(message?.type, 'trade_manage_remind_shipping');
+  if (message?.type === 'trade_manage_remind_shipping') assert.equal(message.merchantTradeNo, outTradeNo);
+  const order = ((await json(second, 'GET', `/sandbox/orders?outTradeNo=${outTradeNo}`)).body.orders as Record<string, unknown>[])[0] ?? {};
+  assert.equal(order.orderState, 1);
 });
