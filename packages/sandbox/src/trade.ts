@@ -185,14 +185,16 @@ export type ShippingUpload = {
 export const MAX_PACKAGES = 15;
 
 /**
- * The state rules of an upload, after the field rules: 10060004 refunded, 10060002 already received (confirmed or
- * settled), 268485216 upload_time not later than the previous one, 10060023 nothing changed, 10060003 the one
- * re-shipment already used, 10060024 more than 15 packages in total. Returns 0 when accepted (and applied).
+ * The state rules of an upload, after the field rules: 10060004 refunded or completed, 10060002 confirmed,
+ * 268485216 upload_time not later than the previous one, 10060023 nothing changed, 10060003 the one re-shipment
+ * already used, 10060024 more than 15 packages in total. Returns 0 when accepted (and applied).
  */
 export function applyUpload(ctx: SandboxContext, order: SandboxOrder, upload: ShippingUpload): number {
   const state = orderState(ctx, order);
-  if (state === ORDER_STATE.refunded) return 10060004;
-  if (state === ORDER_STATE.confirmed || state === ORDER_STATE.completed) return 10060002;
+  // A refunded or completed (交易完成) order is 10060004, as a developer observed and WeChat staff described
+  // (community thread, 2025-07); a confirmed one 10060002 (UNCONFIRMED: no source says which code state 3 gives).
+  if (state === ORDER_STATE.refunded || state === ORDER_STATE.completed) return 10060004;
+  if (state === ORDER_STATE.confirmed) return 10060002;
   const now = ctx.clock.now();
   const packages: ShippedPackageRecord[] = upload.packages.map((p) => ({ ...p, uploadTime: upload.uploadTime }));
   const t = order.trade;

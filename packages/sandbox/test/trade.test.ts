@@ -241,6 +241,8 @@ test('buyer confirms receipt (3), settlement follows on the clock (4); no upload
   assert.equal(((await sandboxOrder(order.outTradeNo)).shipping as Record<string, unknown>).confirmReceiveMethod, 2);
   assert.equal((await client.shipping.getOrder({ transactionId: order.transactionId })).orderState, 4);
   assert.equal(T0 < sandbox.clock.now(), true);
+  // 交易完成: 10060004, as observed in the field.
+  assert.equal(await errcodeOf(client.shipping.uploadShippingInfo(express(order.transactionId, order.openid, { packages: [{ trackingNo: 'Z2', expressCompany: 'ZTO', itemDesc: 'x' }] }))), SHIPPING_ERRCODES.NOT_SHIPPABLE);
 });
 
 test('automatic confirmation after the configured days, then settlement; a full refund is order_state 5', async (t) => {
