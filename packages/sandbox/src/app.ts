@@ -11,9 +11,12 @@ import { registerControlRoutes } from './routes/control.js';
 import { registerLoginRoutes } from './routes/login.js';
 import { registerPayV2Routes } from './routes/pay-v2.js';
 import { registerPayV3Routes } from './routes/pay-v3.js';
+import { registerTradeRoutes } from './routes/trade.js';
 import { SqliteStatePersistence, type StatePersistence } from './state/persistence.js';
 import { emptyState, SandboxStore } from './state/store.js';
 import type { SandboxMerchant } from './state/types.js';
+import { resumeTrade, scheduleTrade, tradeConfig, type TradeManagementOptions } from './trade.js';
+import { tradeManagePushes } from './message-push.js';
 import { v2PaymentNotifications, v2RefundNotifications } from './v2-notifications.js';
 import { v3PaymentNotifications, v3RefundNotifications } from './v3-notifications.js';
 
@@ -36,6 +39,8 @@ export type SandboxOptions = {
   logger?: boolean;
   /** How notifications are POSTed (tests may observe or replace it). */
   post?: Poster;
+  /** 发货信息管理 timings on the virtual clock: index delay after payment, automatic confirmation, settlement. */
+  tradeManagement?: TradeManagementOptions;
 };
 
 export type ListenOptions = { port?: number; host?: string };
@@ -74,6 +79,7 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
   const faults = new FaultRegistry();
   const notifier = new Notifier(store, clock, faults, options.post);
   const orders = new OrderBook(store, clock, notifier);
+  const trade = tradeConfig(options.tradeManagement);
   const context: SandboxContext = {
     store,
     clock,
@@ -81,6 +87,7 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
     faults,
     notifier,
     orders,
+    trade,
     paySignVerifiers: new Map([
       ['MD5', v2PaySignVerifier],
       ['HMAC-SHA256', v2PaySignVerifier],
@@ -92,6 +99,12 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
   notifier.register('v2', 'refund', v2RefundNotifications(store));
   notifier.register('v3', 'payment', v3PaymentNotifications(store, wallClock));
   notifier.register('v3', 'refund', v3RefundNotifications(store, wallClock));
+  // Message pushes are not WeChat Pay notifications, but share the notifier's schedule and delivery log.
+  for (const protocol of ['v2', 'v3'] as const) {
+    notifier.register(protocol, 'trade_manage_order_settlement', tradeManagePushes(store, wallClock));
+    notifier.register(protocol, 'trade_manage_remind_shipping', tradeManagePushes(store, wallClock));
+  }
+  orders.onPaid = (order) => scheduleTrade(context, order);
 
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
@@ -125,11 +138,13 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
   registerLoginRoutes(app, context);
   registerPayV2Routes(app, context);
   registerPayV3Routes(app, context);
+  registerTradeRoutes(app, context);
   registerControlRoutes(app, context);
 
   // Notifications and refund settlements that were pending when the sandbox stopped continue where they were.
   notifier.resume();
   orders.resume();
+  resumeTrade(context);
   store.commit();
 
   let url = '';

@@ -5,6 +5,7 @@ import type { Notifier } from './notifier.js';
 import type { OrderBook } from './orders.js';
 import type { SandboxStore } from './state/store.js';
 import type { SandboxMerchant, SandboxOrder } from './state/types.js';
+import type { TradeConfig } from './trade.js';
 
 /** What the cashier receives: exactly wx.requestPayment's parameters plus the payer (see cashier.ts). */
 export type PaySignCheck = {
@@ -32,6 +33,8 @@ export type SandboxContext = {
   faults: FaultRegistry;
   notifier: Notifier;
   orders: OrderBook;
+  /** Trade management (发货信息管理) timings, virtual ms. */
+  trade: TradeConfig;
   /** paySign verifiers by signType. */
   paySignVerifiers: Map<string, PaySignVerifier>;
   /** Connections held open by the timeout fault; destroyed on close. */

@@ -5,6 +5,7 @@ export { DEMO_MERCHANT } from './merchants.js';
 export { RETRY_DELAYS_S, DELIVERY_TIMEOUT_MS, type NotificationProtocol, type BuiltNotification } from './notifier.js';
 export { PREPAY_TTL_MS, REFUND_SETTLE_MS } from './orders.js';
 export type { FaultBody } from './faults.js';
+export type { TradeManagementOptions } from './trade.js';
 export type { SandboxContext, PaySignVerifier, PaySignCheck } from './context.js';
 export type {
   SandboxMerchant,
@@ -15,4 +16,7 @@ export type {
   TradeState,
   RefundStatus,
   V3KeyMode,
+  TradeRecord,
+  ShippedPackageRecord,
+  MessagePushConfig,
 } from './state/types.js';

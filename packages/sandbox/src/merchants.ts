@@ -1,6 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
 import { generateV3MerchantIdentity } from '@wxpay-kit/wechat/testing';
+import { messagePushSchema } from './message-push.js';
 import type { SandboxMerchant } from './state/types.js';
 import { DEMO_MERCHANT_CERT_SERIAL, DEMO_MERCHANT_PRIVATE_KEY_PEM, DEMO_MERCHANT_PUBLIC_KEY_PEM } from './v3-demo-key.js';
 
@@ -31,6 +32,7 @@ export const merchantSchema = z
     merchantPublicKey: z.string().includes('-----BEGIN').optional(),
     merchantPrivateKey: z.string().includes('-----BEGIN').optional(),
     v3KeyMode: z.enum(['certificate', 'publicKey', 'migrating']).optional(),
+    messagePush: messagePushSchema.optional(),
   })
   .passthrough()
   .refine((m) => (m.merchantPublicKey === undefined) === (m.merchantCertSerial === undefined), {

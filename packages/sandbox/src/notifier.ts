@@ -24,6 +24,8 @@ export type BuiltNotification = {
   headers: Record<string, string>;
   /** What a fault changed, for the inspection log. */
   tampered?: string;
+  /** Where to POST this attempt when it differs from the job's URL (message pushes sign each attempt in the query). */
+  url?: string;
 };
 
 export interface NotificationProtocol {
@@ -126,7 +128,7 @@ export class Notifier {
       job.sentOnce = true;
       const sendCopy = async (copy: number): Promise<DeliveryAttempt> => {
         try {
-          const result = await this.post(job.url, built.body, built.headers, DELIVERY_TIMEOUT_MS);
+          const result = await this.post(built.url ?? job.url, built.body, built.headers, DELIVERY_TIMEOUT_MS);
           return {
             ...base,
             copy,

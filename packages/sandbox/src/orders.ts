@@ -54,6 +54,9 @@ export type RefundResult =
     };
 
 export class OrderBook {
+  /** Told of every payment after it is recorded (trade management schedules its reminders). */
+  onPaid: ((order: SandboxOrder) => void) | undefined;
+
   constructor(
     private readonly store: SandboxStore,
     private readonly clock: VirtualClock,
@@ -132,6 +135,7 @@ export class OrderBook {
       outTradeNo: order.outTradeNo,
       url: order.notifyUrl,
     });
+    this.onPaid?.(order);
   }
 
   close(mchid: string, outTradeNo: string): CloseResult {

@@ -5,6 +5,8 @@ import type { SandboxContext } from '../context.js';
 import { faultBodySchema } from '../faults.js';
 import { newLoginCode, openidFor } from '../state/ids.js';
 import type { DeliveryAttempt, SandboxOrder } from '../state/types.js';
+import { messagePushSchema } from '../message-push.js';
+import { confirmReceipt, isPaid, orderState } from '../trade.js';
 import { keyModeOf, PLATFORM_PUBLIC_MATERIAL } from '../v3-platform.js';
 import { serialsFor } from '../v3-wire.js';
 import { LOGIN_CODE_TTL_MS } from './login.js';
@@ -16,6 +18,11 @@ import { LOGIN_CODE_TTL_MS } from './login.js';
 
 const loginSchema = z.object({ appid: z.string().min(1).max(32), user: z.string().min(1).max(64).optional() }).strict();
 const advanceSchema = z.object({ seconds: z.number().min(0).max(366 * 24 * 3600) }).strict();
+const confirmReceiveSchema = z.union([
+  z.object({ openid: z.string().min(1).max(128), transactionId: z.string().min(1).max(64) }).strict(),
+  z.object({ openid: z.string().min(1).max(128), outTradeNo: z.string().min(1).max(32), mchid: z.string().min(1).max(32).optional() }).strict(),
+]);
+const messagePushBodySchema = z.object({ appid: z.string().min(1).max(32), messagePush: messagePushSchema.nullable() }).strict();
 const filterSchema = z.object({ mchid: z.string().optional(), outTradeNo: z.string().optional() }).strict();
 
 /** The default user of `POST /sandbox/wx/login` when none is named. */
@@ -53,6 +60,8 @@ function orderView(ctx: SandboxContext, o: SandboxOrder): Record<string, unknown
     closedAt: iso(o.closedAt),
     refundedFee: o.refundedFee,
     lastPaymentError: o.lastPaymentError,
+    // 发货信息管理, paid orders only: WeChat's order_state (1-6) and what was shipped (null before the first upload).
+    ...(isPaid(o) ? { orderState: orderState(ctx, o), shipping: shippingView(o) } : {}),
     refunds: ctx.store.refundsOf(o.mchid, o.outTradeNo).map((r) => ({
       outRefundNo: r.outRefundNo,
       refundId: r.refundId,
@@ -62,6 +71,25 @@ function orderView(ctx: SandboxContext, o: SandboxOrder): Record<string, unknown
       successAt: iso(r.successAt),
       notifyUrl: r.notifyUrl,
     })),
+  };
+}
+
+function shippingView(o: SandboxOrder): Record<string, unknown> | null {
+  const t = o.trade;
+  if (t === undefined) return null;
+  return {
+    logisticsType: t.logisticsType,
+    deliveryMode: t.deliveryMode,
+    finishShipping: t.finishShipping,
+    finishShippingCount: t.finishShipping ? (t.reshipped ? 2 : 1) : 0,
+    reshipped: t.reshipped,
+    packages: t.packages.map((p) => ({ ...p, uploadTime: iso(p.uploadTime) })),
+    lastUploadTime: iso(t.lastUploadTime),
+    shippedAt: iso(t.shippedAt),
+    confirmedAt: iso(t.confirmedAt),
+    confirmReceiveMethod: t.confirmReceiveMethod,
+    settledAt: iso(t.settledAt),
+    reminded: t.reminded,
   };
 }
 
@@ -105,6 +133,42 @@ export function registerControlRoutes(app: FastifyInstance, ctx: SandboxContext)
     const parsed = requestPaymentSchema.safeParse(request.body);
     if (!parsed.success) return badRequest(reply, parsed.error);
     return requestPayment(ctx, parsed.data);
+  });
+
+  // The buyer presses 确认收货 in the confirm-receipt component (wx.openBusinessView weappOrderConfirm): answers the
+  // errMsg the mini program sees, and `extraData` as navigateBackMiniProgram hands it to App.onShow.
+  app.post('/sandbox/wx/confirmReceive', async (request, reply) => {
+    const parsed = confirmReceiveSchema.safeParse(request.body);
+    if (!parsed.success) return badRequest(reply, parsed.error);
+    const input = parsed.data;
+    const order = 'transactionId' in input
+      ? ctx.store.orders().find((o) => o.transactionId === input.transactionId)
+      : ctx.store.orders().find((o) => o.outTradeNo === input.outTradeNo && (input.mchid === undefined || o.mchid === input.mchid) && isPaid(o));
+    const reqExtraData = 'transactionId' in input
+      ? { transaction_id: input.transactionId }
+      : { merchant_id: order?.mchid ?? input.mchid ?? '', merchant_trade_no: input.outTradeNo };
+    if (order === undefined || !isPaid(order)) {
+      return { errMsg: 'openBusinessView:fail order not found', extraData: { status: 'fail', errormsg: 'order not found', req_extradata: reqExtraData } };
+    }
+    const result = confirmReceipt(ctx, order, input.openid);
+    if (result.ok) return { errMsg: 'openBusinessView:ok', extraData: { status: 'success', req_extradata: reqExtraData } };
+    return { errMsg: `openBusinessView:fail ${result.reason}`, extraData: { status: result.status, errormsg: result.reason, req_extradata: reqExtraData } };
+  });
+
+  // 消息推送配置 of a mini program (null removes it). Pushes go through the notifier: see GET /sandbox/notifications.
+  app.put('/sandbox/messagePush', async (request, reply) => {
+    const parsed = messagePushBodySchema.safeParse(request.body);
+    if (!parsed.success) return badRequest(reply, parsed.error);
+    const { appid, messagePush } = parsed.data;
+    if (ctx.store.merchantByAppid(appid) === undefined) {
+      return reply.code(404).send({ error: { code: 'UNKNOWN_APPID', message: 'no mini program with this appid' } });
+    }
+    const configs = { ...(ctx.store.data.messagePush ?? {}) };
+    if (messagePush === null) delete configs[appid];
+    else configs[appid] = messagePush;
+    ctx.store.data.messagePush = configs;
+    ctx.store.commit();
+    return { appid, messagePush };
   });
 
   app.get('/sandbox/clock', async () => ({ now: iso(ctx.clock.now()), nowMs: ctx.clock.now(), timeScale: ctx.clock.timeScale, pendingTasks: ctx.clock.pending }));

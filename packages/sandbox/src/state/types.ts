@@ -29,6 +29,21 @@ export type SandboxMerchant = {
    * Pay public key (`PUB_KEY_ID_…`, merchants since 2024; the default), or either, per message (migration).
    */
   v3KeyMode?: V3KeyMode;
+  /** 消息推送: where and how WeChat pushes this mini program's events (trade management). None: no pushes. */
+  messagePush?: MessagePushConfig;
+};
+
+/** The console's 消息推送配置 of a mini program. */
+export type MessagePushConfig = {
+  url: string;
+  /** 3-32 letters and digits. */
+  token: string;
+  /** 43 letters and digits; required for the compatible and safe modes. */
+  encodingAesKey?: string;
+  mode: 'plain' | 'compatible' | 'safe';
+  format: 'json' | 'xml';
+  /** The mini program's 原始ID (ToUserName); default derived from the appid. */
+  originalId?: string;
 };
 
 export type V3KeyMode = 'certificate' | 'publicKey' | 'migrating';
@@ -75,6 +90,41 @@ export type SandboxOrder = {
   closedAt?: number;
   /** Sum of accepted refunds (PROCESSING or SUCCESS), fen. */
   refundedFee: number;
+  /** When the trade_manage_remind_shipping push was queued (unshipped 48 h after payment). */
+  shippingRemindedAt?: number;
+  /** 发货信息管理: what the merchant uploaded and how the buyer / settlement moved (absent until the first upload). */
+  trade?: TradeRecord;
+};
+
+/** One package as upload_shipping_info sent it, with the upload that added it. */
+export type ShippedPackageRecord = {
+  trackingNo?: string;
+  expressCompany?: string;
+  itemDesc: string;
+  contact?: { consignorContact?: string; receiverContact?: string };
+  /** Virtual ms of the upload's upload_time. */
+  uploadTime: number;
+};
+
+/** Trade management (发货信息管理) of one paid order. Times are virtual ms. */
+export type TradeRecord = {
+  logisticsType: number;
+  deliveryMode: number;
+  packages: ShippedPackageRecord[];
+  /** All shipped (unified upload, or a split upload with is_all_delivered). */
+  finishShipping: boolean;
+  /** Uploads that changed the shipping after it was first complete (WeChat allows one). */
+  reshipped: boolean;
+  /** upload_time of the latest accepted upload; a new one must be later. */
+  lastUploadTime: number;
+  /** When shipping became complete (virtual time of the accepting request). */
+  shippedAt?: number;
+  /** Buyer confirmed receipt: 2 by the confirm-receipt component, 1 automatically (fact sheet 1.14, UNCONFIRMED values). */
+  confirmedAt?: number;
+  confirmReceiveMethod?: 1 | 2;
+  settledAt?: number;
+  /** notify_confirm_receive used (once per order). */
+  reminded: boolean;
 };
 
 export type RefundStatus = 'PROCESSING' | 'SUCCESS' | 'REFUNDCLOSE' | 'CHANGE';
@@ -101,7 +151,7 @@ export type SandboxRefund = {
 };
 
 /** What a notification is about; the protocol's builder turns it into bytes. */
-export type NotificationKind = 'payment' | 'refund';
+export type NotificationKind = 'payment' | 'refund' | 'trade_manage_order_settlement' | 'trade_manage_remind_shipping';
 
 /** Who is told what, and where: the part a notification, each of its delivery attempts and an enqueue share. */
 export type NotificationSubject = {
@@ -188,4 +238,8 @@ export type StateData = {
   refunds: Record<string, SandboxRefund>;
   jobs: Record<string, NotificationJob>;
   attempts: DeliveryAttempt[];
+  /** appid → set_msg_jump_path's path (absent in states saved before trade management). */
+  msgJumpPaths?: Record<string, string>;
+  /** appid → 消息推送 configuration set through the control API (wins over the merchant's configured one). */
+  messagePush?: Record<string, MessagePushConfig>;
 };
