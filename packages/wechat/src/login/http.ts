@@ -22,11 +22,66 @@ const LOGIN_RETRY: RetryPolicy = { attempts: 1, baseDelayMs: 200, minDelayMs: 50
 
 export type LoginCallSettings = { sleep?: Sleep | undefined; random?: RandomSource | undefined };
 
+/** One request to api.weixin.qq.com, as both the login and the mini-program clients send it. */
+export type WeixinRequest = {
+  fetch: LoginFetch;
+  what: string;
+  url: string;
+  method: 'GET' | 'POST';
+  headers?: Record<string, string> | undefined;
+  body?: string | undefined;
+  /** The call's resolved options: per-try timeout, attempts and abort signal. */
+  call: { timeoutMs: number; attempts: number; signal?: AbortSignal | undefined };
+  policy: RetryPolicy;
+  maxResponseBytes: number;
+  sleep?: Sleep | undefined;
+  random?: RandomSource | undefined;
+};
+
 /**
- * One call to api.weixin.qq.com returning its JSON object, through the SDK's one transport. The URL carries the
- * AppSecret, so neither the URL nor the body ever appears in an error message (and the low-level cause, which may
- * quote the URL, is dropped). Retries happen only when the call asks for them (`retries`), and only for a request
- * that certainly never left: a wx.login code is single-use, so resending one that may have landed could only fail.
+ * Sends through the SDK's one transport and reads api.weixin.qq.com's answer as a JSON object (`raw` is its exact
+ * text). Both URLs carry a secret (AppSecret or access_token), so the low-level cause, which may quote the URL, is
+ * dropped. Retries only a request that certainly never left. errcode answers are the caller's to interpret.
+ */
+export async function sendToWeixin(request: WeixinRequest): Promise<{ body: Record<string, unknown>; raw: string }> {
+  const { what, call } = request;
+  const answer = await withRetries(() => exchange({
+    fetch: request.fetch as unknown as TransportFetch,
+    url: request.url,
+    method: request.method,
+    headers: request.headers ?? {},
+    body: request.body,
+    what,
+    timeoutMs: call.timeoutMs,
+    signal: call.signal,
+    maxResponseBytes: request.maxResponseBytes,
+    dropCause: true,
+  }), {
+    policy: { ...request.policy, attempts: call.attempts },
+    retriable: (error) => error instanceof WxPayNetworkError && !error.outcomeUnknown,
+    sleep: request.sleep ?? realSleep,
+    random: request.random ?? defaultRandom,
+    signal: call.signal,
+  });
+  const status = answer.status;
+  if (status >= 500) throw new WxPayApiError(`${what}: HTTP ${status}`, { code: `HTTP_${status}`, status, retriable: true });
+  if (status < 200 || status >= 300) throw new WxPayApiError(`${what}: HTTP ${status}`, { code: `HTTP_${status}`, status });
+  const raw = answer.body.toString('utf8');
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new WxPayProtocolError(`${what}: answer is not JSON`);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new WxPayProtocolError(`${what}: answer is not a JSON object`);
+  return { body: json as Record<string, unknown>, raw };
+}
+
+/**
+ * One login call to api.weixin.qq.com returning its JSON object. The URL carries the AppSecret, so neither the URL
+ * nor the body ever appears in an error message. Retries happen only when the call asks for them (`retries`), and
+ * only for a request that certainly never left: a wx.login code is single-use, so resending one that may have landed
+ * could only fail.
  */
 export async function callWeChatJson(
   fetchImpl: LoginFetch,
@@ -38,35 +93,19 @@ export async function callWeChatJson(
   settings: LoginCallSettings = {},
 ): Promise<Record<string, unknown>> {
   const call = resolveCallOptions(callOptions, { timeoutMs, attempts: LOGIN_RETRY.attempts });
-  const answer = await withRetries(() => exchange({
-    fetch: fetchImpl as unknown as TransportFetch,
+  const { body } = await sendToWeixin({
+    fetch: fetchImpl,
+    what,
     url,
     method: init.method,
-    headers: init.headers ?? {},
+    headers: init.headers,
     body: init.body,
-    what,
-    timeoutMs: call.timeoutMs,
-    signal: call.signal,
+    call,
+    policy: LOGIN_RETRY,
     maxResponseBytes: MAX_ANSWER_BYTES,
-    dropCause: true,
-  }), {
-    policy: { ...LOGIN_RETRY, attempts: call.attempts },
-    retriable: (error) => error instanceof WxPayNetworkError && !error.outcomeUnknown,
-    sleep: settings.sleep ?? realSleep,
-    random: settings.random ?? defaultRandom,
-    signal: call.signal,
+    sleep: settings.sleep,
+    random: settings.random,
   });
-  const status = answer.status;
-  if (status >= 500) throw new WxPayApiError(`${what}: HTTP ${status}`, { code: `HTTP_${status}`, status, retriable: true });
-  if (status < 200 || status >= 300) throw new WxPayApiError(`${what}: HTTP ${status}`, { code: `HTTP_${status}`, status });
-  let json: unknown;
-  try {
-    json = JSON.parse(answer.body.toString('utf8'));
-  } catch {
-    throw new WxPayProtocolError(`${what}: answer is not JSON`);
-  }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new WxPayProtocolError(`${what}: answer is not a JSON object`);
-  const body = json as Record<string, unknown>;
   // Older answers carry errcode 0 on success; a missing errcode is success too.
   const errcode = body.errcode;
   if (errcode !== undefined && errcode !== 0) {

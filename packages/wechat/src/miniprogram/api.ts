@@ -1,9 +1,8 @@
-import { WxPayApiError, WxPayConfigError, WxPayNetworkError, WxPayProtocolError } from '../errors.js';
-import { checkBaseUrl, defaultLoginFetch, type LoginFetch } from '../login/http.js';
+import { WxPayApiError, WxPayConfigError, WxPayProtocolError } from '../errors.js';
+import { checkBaseUrl, defaultLoginFetch, sendToWeixin, type LoginFetch } from '../login/http.js';
 import type { AccessTokenManager } from '../login/access-token.js';
-import { exchange, type TransportFetch } from '../transport/http.js';
 import { resolveCallOptions, type WxPayRequestOptions } from '../transport/options.js';
-import { defaultRandom, realSleep, withRetries, type RetryPolicy } from '../transport/retry.js';
+import { defaultRandom, realSleep, type RetryPolicy } from '../transport/retry.js';
 
 /**
  * The one way the mini-program APIs (shipping, subscribe messages, phone number) call api.weixin.qq.com: POST JSON
@@ -74,43 +73,26 @@ export function createApiCaller(options: MiniProgramClientOptions): ApiCaller {
   if (baseUrl === '') throw new WxPayConfigError('baseUrl must be an http(s) URL', { field: 'baseUrl' });
   const timeoutMs = options.timeoutMs ?? 5000;
   if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) throw new WxPayConfigError('timeoutMs must be a positive integer', { field: 'timeoutMs' });
-  const fetchImpl = (options.fetch ?? defaultLoginFetch) as unknown as TransportFetch;
+  const fetchImpl = options.fetch ?? defaultLoginFetch;
   const sleep = options.sleep ?? realSleep;
   const random = options.random ?? defaultRandom;
 
   async function once(what: string, path: string, payload: string, token: string, callOptions: WxPayRequestOptions | undefined): Promise<ApiAnswer> {
     const call = resolveCallOptions(callOptions, { timeoutMs, attempts: NEVER_SENT_RETRY.attempts });
     const url = `${baseUrl}${path}?${new URLSearchParams({ access_token: token })}`;
-    const answer = await withRetries(() => exchange({
+    const { body, raw } = await sendToWeixin({
       fetch: fetchImpl,
+      what,
       url,
       method: 'POST',
       headers: { 'content-type': 'application/json; charset=utf-8', accept: 'application/json' },
       body: payload,
-      what,
-      timeoutMs: call.timeoutMs,
-      signal: call.signal,
+      call,
+      policy: NEVER_SENT_RETRY,
       maxResponseBytes: MAX_ANSWER_BYTES,
-      // The URL carries the access token: keep low-level causes (which may quote it) off our errors.
-      dropCause: true,
-    }), {
-      policy: { ...NEVER_SENT_RETRY, attempts: call.attempts },
-      retriable: (error) => error instanceof WxPayNetworkError && !error.outcomeUnknown,
       sleep,
       random,
-      signal: call.signal,
     });
-    if (answer.status >= 500) throw new WxPayApiError(`${what}: HTTP ${answer.status}`, { code: `HTTP_${answer.status}`, status: answer.status, retriable: true });
-    if (answer.status < 200 || answer.status >= 300) throw new WxPayApiError(`${what}: HTTP ${answer.status}`, { code: `HTTP_${answer.status}`, status: answer.status });
-    const raw = answer.body.toString('utf8');
-    let json: unknown;
-    try {
-      json = JSON.parse(raw);
-    } catch {
-      throw new WxPayProtocolError(`${what}: answer is not JSON`);
-    }
-    if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new WxPayProtocolError(`${what}: answer is not a JSON object`);
-    const body = json as Record<string, unknown>;
     const errcode = body.errcode;
     if (errcode !== undefined && errcode !== 0) {
       if (typeof errcode !== 'number' || !Number.isSafeInteger(errcode)) throw new WxPayProtocolError(`${what}: errcode is not an integer`);
