@@ -6,11 +6,12 @@
  */
 import type { InboundNotification, NotificationAnswer, PaymentNotice, RefundNotice, Verified } from '../ports/gateway.js';
 import type { NotificationLogEntry, Repos } from '../ports/store.js';
-import { applyPayment } from './apply-payment.js';
+import { applyContextOf, applyPayment } from './apply-payment.js';
 import { MINUTE_MS, RefusalSampler, contentTypeRefusal } from './notification-intake.js';
 import type { RefusalSampling } from './notification-intake.js';
 import type { PaymentOutcome } from './apply-payment.js';
 import { errorSummary } from './payment-service.js';
+import { DEFAULT_MERCHANT_ID, merchantOf } from './merchant-identity.js';
 import type { PaymentService } from './payment-service.js';
 import type { RefundOutcome, RefundService } from './refund-service.js';
 import type { ServiceDeps } from './service-deps.js';
@@ -80,6 +81,12 @@ export class NotificationService {
     }
   }
 
+  private countWrongMerchant(kind: 'payment' | 'refund', source: string | undefined): void {
+    const minute = Math.floor(this.o.clock.now() / MINUTE_MS) * MINUTE_MS;
+    this.refusals.record({ minute, kind, source: source ?? 'unknown', reason: 'wrong_merchant' });
+    this.o.logger.warn({ kind, source, merchantId: this.o.merchantId ?? DEFAULT_MERCHANT_ID, reason: 'wrong_merchant', alert: true }, 'notification names another merchant; nothing applied');
+  }
+
   /** A delivery refused before its body was read (too large, unreadable): counted, never stored. */
   refuseUnread(kind: 'payment' | 'refund', source: string | undefined, reason: string): void {
     void this.logRejected(undefined, kind, source, reason);
@@ -105,13 +112,15 @@ export class NotificationService {
       // Parse, find the attempt, then verify with its sign type (a read, never a write, before verification).
       verify: () => gateway.verifyPaymentNotification(input, async (outTradeNo) => {
         const attempt = await this.o.store.getAttemptByOutTradeNo(outTradeNo);
-        return attempt === undefined ? undefined : { signType: attempt.signType };
+        // Only this merchant's attempts bind a signature here: another merchant's order is unknown at this URL.
+        if (attempt === undefined || merchantOf(attempt) !== (this.o.merchantId ?? DEFAULT_MERCHANT_ID)) return undefined;
+        return { signType: attempt.signType };
       }),
       apply: async (tx, notice) => {
         if (!notice.success) return 'not_success';
         // Verified without knowing the attempt (it did not exist): kept for the audit trail, never applied.
         if (!notice.signatureBound) return 'unknown_order';
-        return applyPayment(tx, { appid: gateway.appid, mchid: gateway.mchid, paidAfterClose: this.o.paidAfterClose, ids: this.o.ids, now: this.o.clock.now() }, notice);
+        return applyPayment(tx, applyContextOf(this.o, this.o.paidAfterClose), notice);
       },
       recorded: (outcome, notice) => this.o.payments.report(outcome, notice.outTradeNo, 'notification'),
       subject: (notice) => ({ outTradeNo: notice.outTradeNo }),
@@ -170,6 +179,9 @@ export class NotificationService {
         return result;
       });
       steps.recorded(outcome, notice);
+      // Authentic but for another merchant (a sub-merchant's notification at its sibling's URL): recorded above with
+      // that verdict and nothing applied; counted with the refusals too, so it shows where forgeries are looked for.
+      if (outcome === 'wrong_merchant') this.countWrongMerchant(kind, input.source);
       return gateway.answer(true);
     } catch (error) {
       this.o.logger.error({ ...steps.subject(notice), err: errorSummary(error), alert: true }, `authentic ${kind} notification not recorded; asking WeChat to retry`);

@@ -2,7 +2,8 @@
 import { multiplyFen, sumFen } from './money.js';
 import type { OrderItem } from './order.js';
 
-export type Product = { sku: string; name: string; priceFen: number; active: boolean };
+/** `merchantId`: whose catalogue (issue 16); undefined means 'default'. A sku is unique across merchants. */
+export type Product = { sku: string; name: string; priceFen: number; active: boolean; merchantId?: string | undefined };
 export type CartLine = { sku: string; quantity: number };
 
 export const MAX_QUANTITY = 99;

@@ -9,12 +9,13 @@
  * same transaction. Everything else is flagged on the order for a person. Re-running a date updates its row.
  */
 import { randomUUID } from 'node:crypto';
-import { applyPayment } from '../domain/apply-payment.js';
+import { applyContextOf, applyPayment } from '../domain/apply-payment.js';
 import type { ApplyContext, PaymentOutcome } from '../domain/apply-payment.js';
 import type { DomainLogger } from '../domain/logger.js';
 import { errorSummary } from '../domain/payment-service.js';
 import type { PaymentService } from '../domain/payment-service.js';
 import { reconcileBill } from '../domain/reconcile-bill.js';
+import { DEFAULT_MERCHANT_ID } from '../domain/merchant-identity.js';
 import type { BillDifference } from '../domain/reconcile-bill.js';
 import type { AdminStore, ReconciliationRun, RecordedDifference } from '../ports/admin-store.js';
 import type { Clock, IdSource } from '../ports/clock.js';
@@ -45,6 +46,8 @@ export type BillReconcilerOptions = {
   ids: IdSource;
   logger: DomainLogger;
   paidAfterClose: 'refund' | 'accept';
+  /** The merchant whose bill this is (issue 16): its gateway downloads it, its orders are compared. Default 'default'. */
+  merchantId?: string | undefined;
   leases?: JobLeases | undefined;
   /** How long one run may hold the lease (a bill of a busy day takes a while to download and compare). */
   leaseMs?: number;
@@ -68,11 +71,14 @@ export class BillReconciler {
   private readonly leaseMs: number;
   private readonly readyHour: number;
   private readonly retryAfterMs: number;
+  private readonly lease: string;
 
   constructor(private readonly o: BillReconcilerOptions) {
     this.leaseMs = o.leaseMs ?? 10 * 60_000;
     this.readyHour = o.readyHour ?? 10;
     this.retryAfterMs = o.retryAfterMs ?? 30 * 60_000;
+    // One lease per merchant: each merchant's bill is its own job (the default merchant keeps the old name).
+    this.lease = o.merchantId === undefined || o.merchantId === DEFAULT_MERCHANT_ID ? LEASE : `${LEASE}:${o.merchantId}`;
   }
 
   /** The daily run: the previous China day, once its bill is ready, unless already reconciled (or failed recently). */
@@ -107,11 +113,11 @@ export class BillReconciler {
   private async withLease<T>(fn: () => Promise<T>): Promise<T | undefined> {
     const leases = this.o.leases;
     if (leases === undefined) return fn();
-    if (!(await leases.acquire(LEASE, this.holder, this.o.clock.now(), this.leaseMs))) return undefined;
+    if (!(await leases.acquire(this.lease, this.holder, this.o.clock.now(), this.leaseMs))) return undefined;
     try {
       return await fn();
     } finally {
-      await leases.release(LEASE, this.holder).catch(() => {});
+      await leases.release(this.lease, this.holder).catch(() => {});
     }
   }
 
@@ -183,9 +189,10 @@ export class BillReconciler {
     if (d.kind === 'missing_payment') {
       const row = rows.find((r) => r.tradeState === 'SUCCESS' && r.outTradeNo === d.outTradeNo);
       if (row === undefined) return 'reported';
-      const ctx: ApplyContext = { appid: this.o.gateway.appid, mchid: this.o.gateway.mchid, paidAfterClose: this.o.paidAfterClose, ids: this.o.ids, now: clock.now() };
+      const ctx: ApplyContext = applyContextOf(this.o, this.o.paidAfterClose);
       // A bill line without appid/mchid columns is still of our account (the bill was downloaded for our mchid).
-      const facts = { appid: row.appid === '' ? ctx.appid : row.appid, mchid: row.mchid === '' ? ctx.mchid : row.mchid, outTradeNo: row.outTradeNo, transactionId: row.transactionId, amountFen: row.totalFen, paidAt: row.time };
+      // A partner bill is downloaded per sub-merchant, so its lines are that sub-merchant's.
+      const facts = { appid: row.appid === '' ? ctx.appid : row.appid, mchid: row.mchid === '' ? ctx.mchid : row.mchid, subMchid: ctx.subMchid, outTradeNo: row.outTradeNo, transactionId: row.transactionId, amountFen: row.totalFen, paidAt: row.time };
       const outcome: PaymentOutcome = await store.transaction((tx) => applyPayment(tx, ctx, facts));
       this.o.payments.report(outcome, row.outTradeNo, 'bill');
       return `applied:${outcome}`;

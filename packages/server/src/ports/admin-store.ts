@@ -47,11 +47,12 @@ export type AdminOrderSummary = {
   updatedAt: number;
   paidAt: number | undefined;
   reviewReason: string | undefined;
+  merchantId: string;
   /** The latest attempt's out_trade_no. */
   outTradeNo: string | undefined;
 };
 
-export type AdminOrderQuery = { status?: OrderStatus | undefined; flagged?: boolean | undefined; limit: number; cursor?: string | undefined };
+export type AdminOrderQuery = { merchantId?: string | undefined; status?: OrderStatus | undefined; flagged?: boolean | undefined; limit: number; cursor?: string | undefined };
 
 export interface AdminStore {
   /** Insert or update the run of `run.billDate` (runs is incremented on update). */

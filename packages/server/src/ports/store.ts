@@ -3,7 +3,7 @@ import type { AttemptStatus, Order, OrderChange, OrderStatus, PaymentAttempt } f
 import type { Product } from '../domain/pricing.js';
 import type { RefundStatus } from './gateway.js';
 
-export type OrderState = Pick<Order, 'id' | 'status' | 'paidAttemptId'>;
+export type OrderState = Pick<Order, 'id' | 'status' | 'paidAttemptId' | 'merchantId'>;
 
 export type OrderPatch = { paidAt?: number; paidAttemptId?: string; refundedFen?: number };
 
@@ -122,7 +122,7 @@ export interface Outbox {
   listEvents(orderId: string): Promise<(OutboxEvent & { deliveredAt: number | undefined })[]>;
 }
 
-export type Session = { tokenHash: string; openid: string; sessionKeyEnc: string; createdAt: number; expiresAt: number };
+export type Session = { tokenHash: string; merchantId?: string | undefined; openid: string; sessionKeyEnc: string; createdAt: number; expiresAt: number };
 
 export interface SessionStore {
   insertSession(session: Session): Promise<void>;
@@ -130,8 +130,9 @@ export interface SessionStore {
 }
 
 export interface ProductStore {
-  listProducts(): Promise<Product[]>;
-  productsBySku(skus: readonly string[]): Promise<Map<string, Product>>;
+  /** One merchant's active catalogue (default: 'default', the merchant of the environment). */
+  listProducts(merchantId?: string): Promise<Product[]>;
+  productsBySku(skus: readonly string[], merchantId?: string): Promise<Map<string, Product>>;
   seedProductsIfEmpty(products: readonly Product[], now: number): Promise<boolean>;
 }
 

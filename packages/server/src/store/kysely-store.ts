@@ -19,8 +19,9 @@ import type {
 } from '../ports/store.js';
 import { claimDuePostgres } from './claim-postgres.js';
 import { GroupCommitter } from './group-commit.js';
-import { affected, num, toAttempt, toNotification, toOutboxEvent, toRefund, undef } from './rows.js';
+import { affected, merchantField, num, toAttempt, toNotification, toOutboxEvent, toRefund, undef } from './rows.js';
 import type { Database, OrdersTable } from './schema.js';
+import { DEFAULT_MERCHANT_ID as DEFAULT_MERCHANT } from '../domain/merchant-identity.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -49,6 +50,7 @@ export class KyselyRepos implements Repos {
     }
     return rows.map((row) => ({
       id: row.id,
+      ...merchantField(row.merchant_id),
       openid: row.openid,
       status: row.status as OrderStatus,
       amountFen: Number(row.amount_fen),
@@ -70,6 +72,7 @@ export class KyselyRepos implements Repos {
       .insertInto('orders')
       .values({
         id: order.id,
+        merchant_id: order.merchantId ?? DEFAULT_MERCHANT,
         openid: order.openid,
         status: order.status,
         amount_fen: order.amountFen,
@@ -105,8 +108,8 @@ export class KyselyRepos implements Repos {
   }
 
   async getOrderState(id: string): Promise<OrderState | undefined> {
-    const row = await this.db.selectFrom('orders').select(['id', 'status', 'paid_attempt_id']).where('id', '=', id).executeTakeFirst();
-    return row === undefined ? undefined : { id: row.id, status: row.status as OrderStatus, paidAttemptId: undef(row.paid_attempt_id) };
+    const row = await this.db.selectFrom('orders').select(['id', 'status', 'paid_attempt_id', 'merchant_id']).where('id', '=', id).executeTakeFirst();
+    return row === undefined ? undefined : { id: row.id, status: row.status as OrderStatus, paidAttemptId: undef(row.paid_attempt_id), ...merchantField(row.merchant_id) };
   }
 
   async findByIdempotencyKey(openid: string, key: string): Promise<Order | undefined> {
@@ -165,6 +168,7 @@ export class KyselyRepos implements Repos {
       .insertInto('payment_attempts')
       .values({
         id: a.id,
+        merchant_id: a.merchantId ?? DEFAULT_MERCHANT,
         order_id: a.orderId,
         out_trade_no: a.outTradeNo,
         amount_fen: a.amountFen,
@@ -473,32 +477,33 @@ export class KyselyRepos implements Repos {
   async insertSession(s: Session): Promise<void> {
     await this.db
       .insertInto('sessions')
-      .values({ token_hash: s.tokenHash, openid: s.openid, session_key_enc: s.sessionKeyEnc, created_at: s.createdAt, expires_at: s.expiresAt })
+      .values({ token_hash: s.tokenHash, merchant_id: s.merchantId ?? DEFAULT_MERCHANT, openid: s.openid, session_key_enc: s.sessionKeyEnc, created_at: s.createdAt, expires_at: s.expiresAt })
       .execute();
   }
 
   async findSession(tokenHash: string, now: number): Promise<Session | undefined> {
     const row = await this.db.selectFrom('sessions').selectAll().where('token_hash', '=', tokenHash).where('expires_at', '>', now).executeTakeFirst();
     if (row === undefined) return undefined;
-    return { tokenHash: row.token_hash, openid: row.openid, sessionKeyEnc: row.session_key_enc, createdAt: Number(row.created_at), expiresAt: Number(row.expires_at) };
+    return { tokenHash: row.token_hash, ...merchantField(row.merchant_id), openid: row.openid, sessionKeyEnc: row.session_key_enc, createdAt: Number(row.created_at), expiresAt: Number(row.expires_at) };
   }
 
   // ---- products ----------------------------------------------------------------------------------------------
-  async listProducts(): Promise<Product[]> {
-    const rows = await this.db.selectFrom('products').selectAll().where('active', '=', 1).orderBy('sku').execute();
+  async listProducts(merchantId: string = DEFAULT_MERCHANT): Promise<Product[]> {
+    const rows = await this.db.selectFrom('products').selectAll().where('merchant_id', '=', merchantId).where('active', '=', 1).orderBy('sku').execute();
     return rows.map((r) => ({ sku: r.sku, name: r.name, priceFen: Number(r.price_fen), active: true }));
   }
 
-  async productsBySku(skus: readonly string[]): Promise<Map<string, Product>> {
+  async productsBySku(skus: readonly string[], merchantId: string = DEFAULT_MERCHANT): Promise<Map<string, Product>> {
     const map = new Map<string, Product>();
     if (skus.length === 0) return map;
-    const rows = await this.db.selectFrom('products').selectAll().where('sku', 'in', [...skus]).execute();
+    // Another merchant's sku is not in this merchant's catalogue: an unknown sku, never its price.
+    const rows = await this.db.selectFrom('products').selectAll().where('merchant_id', '=', merchantId).where('sku', 'in', [...skus]).execute();
     for (const r of rows) map.set(r.sku, { sku: r.sku, name: r.name, priceFen: Number(r.price_fen), active: Number(r.active) === 1 });
     return map;
   }
 
   async seedProductsIfEmpty(products: readonly Product[], now: number): Promise<boolean> {
-    const row = await this.db.selectFrom('products').select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
+    const row = await this.db.selectFrom('products').select((eb) => eb.fn.countAll().as('n')).where('merchant_id', '=', DEFAULT_MERCHANT).executeTakeFirst();
     if (Number(row?.n ?? 0) > 0 || products.length === 0) return false;
     await this.db
       .insertInto('products')

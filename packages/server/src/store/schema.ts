@@ -1,11 +1,13 @@
+import type { ColumnType } from 'kysely';
 /**
  * Kysely table types. Times are bigint milliseconds since the epoch (the PostgreSQL driver must parse int8 as
  * number: see store/README note in docs/adr/0002). Booleans are 0/1 integers so both dialects share the same SQL.
  */
-export type ProductsTable = { sku: string; name: string; price_fen: number; active: number; created_at: number };
+export type ProductsTable = { sku: string; name: string; price_fen: number; active: number; created_at: number; merchant_id: ColumnType<string, string | undefined, string> };
 
 export type OrdersTable = {
   id: string;
+  merchant_id: ColumnType<string, string | undefined, string>;
   openid: string;
   status: string;
   amount_fen: number;
@@ -24,6 +26,7 @@ export type OrderItemsTable = { order_id: string; line: number; sku: string; nam
 
 export type PaymentAttemptsTable = {
   id: string;
+  merchant_id: ColumnType<string, string | undefined, string>;
   order_id: string;
   out_trade_no: string;
   amount_fen: number;
@@ -79,13 +82,29 @@ export type OutboxTable = {
   last_error: string | null;
 };
 
-export type SessionsTable = { token_hash: string; openid: string; session_key_enc: string; created_at: number; expires_at: number };
+export type SessionsTable = { token_hash: string; merchant_id: ColumnType<string, string | undefined, string>; openid: string; session_key_enc: string; created_at: number; expires_at: number };
 
 export type JobLeasesTable = { name: string; holder: string | null; lease_until: number };
 
 export type TokenStoreTable = { key: string; value_json: string | null; value_until: number | null; lock_owner: string | null; lock_until: number | null };
 
+/** A merchant (issue 16): public columns, the non-secret settings as JSON, every secret in one sealed column. */
+export type MerchantsTable = {
+  id: string;
+  name: string;
+  appid: string;
+  mchid: string;
+  api_version: string;
+  pay_mode: string;
+  sub_mchid: string | null;
+  sub_appid: string | null;
+  settings_json: string;
+  secrets_enc: string;
+  created_at: number;
+};
+
 export type Database = {
+  merchants: MerchantsTable;
   products: ProductsTable;
   orders: OrdersTable;
   order_items: OrderItemsTable;

@@ -23,6 +23,7 @@ import {
 import { errorSchema } from '../schemas/common.js';
 import { orderParams } from '../schemas/orders.js';
 import type { Services } from '../services.js';
+import { merchantOf } from '../../domain/merchant-identity.js';
 import { ADMIN_OFF_PAGE, ADMIN_PAGE } from './admin-page.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -41,6 +42,7 @@ function presentSummary(o: AdminOrderSummary) {
     updatedAt: iso(o.updatedAt),
     paidAt: isoOpt(o.paidAt),
     reviewReason: o.reviewReason,
+    merchantId: o.merchantId,
   };
 }
 
@@ -123,7 +125,7 @@ function registerOrders(app: FastifyInstance, services: Services, admin: AdminSt
       const q = request.query;
       let page;
       try {
-        page = await admin.listOrders({ status: q.status, flagged: q.flagged === undefined ? undefined : q.flagged === 'true', limit: q.limit ?? 50, cursor: q.cursor });
+        page = await admin.listOrders({ merchantId: q.merchantId, status: q.status, flagged: q.flagged === undefined ? undefined : q.flagged === 'true', limit: q.limit ?? 50, cursor: q.cursor });
       } catch (error) {
         if (error instanceof RangeError) throw new AppError(400, 'invalid_request', 'cursor: not a cursor from this API');
         throw error;
@@ -153,7 +155,7 @@ function registerOrders(app: FastifyInstance, services: Services, admin: AdminSt
         order: {
           ...presentSummary({
             orderId: order.id, outTradeNo: attempts[attempts.length - 1]?.outTradeNo, status: order.status, amountFen: order.amountFen, refundedFen: order.refundedFen,
-            createdAt: order.createdAt, updatedAt: order.updatedAt, paidAt: order.paidAt, reviewReason: order.reviewReason,
+            createdAt: order.createdAt, updatedAt: order.updatedAt, paidAt: order.paidAt, reviewReason: order.reviewReason, merchantId: merchantOf(order),
           }),
           openid: order.openid,
           description: order.description,

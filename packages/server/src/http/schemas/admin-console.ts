@@ -6,6 +6,7 @@ const isoTime = z.string().describe('ISO 8601');
 const fen = z.number().int().describe('fen');
 
 export const adminOrdersQuery = z.strictObject({
+  merchantId: z.string().min(1).max(32).optional().describe('one merchant\'s orders (GET /admin/merchants)'),
   status: z.enum(ORDER_STATUSES).optional(),
   flagged: z.enum(['true', 'false']).optional().describe('true: only orders with a review reason; false: only without'),
   limit: z.coerce.number().int().min(1).max(200).optional().describe('default 50'),
@@ -22,6 +23,7 @@ export const adminOrderSummary = z.object({
   updatedAt: isoTime,
   paidAt: isoTime.optional(),
   reviewReason: z.string().optional().describe('why a person should look at it'),
+  merchantId: z.string().optional(),
 });
 
 export const adminOrdersResponse = z.object({ orders: z.array(adminOrderSummary), nextCursor: z.string().optional() });

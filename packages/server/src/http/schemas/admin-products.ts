@@ -8,13 +8,18 @@ const priceFen = z.number().int().positive().max(Number.MAX_SAFE_INTEGER).descri
 
 export const productParams = z.strictObject({ sku: productSku });
 
-export const createProductBody = z.strictObject({ sku: productSku, name: productName, price: priceFen });
+export const createProductBody = z.strictObject({
+  sku: productSku,
+  name: productName,
+  price: priceFen,
+  merchantId: z.string().min(1).max(64).optional().describe("whose catalogue (GET /admin/merchants); default: the first merchant's"),
+});
 
 export const patchProductBody = z
   .strictObject({ name: productName.optional(), price: priceFen.optional(), active: z.boolean().optional().describe('false: hidden from GET /api/products and no longer orderable') })
   .refine((b) => b.name !== undefined || b.price !== undefined || b.active !== undefined, 'name, price or active: at least one');
 
-const adminProduct = z.object({ sku: z.string(), name: z.string(), price: z.number().int().describe('fen'), active: z.boolean() }).describe('AdminProduct');
+const adminProduct = z.object({ sku: z.string(), name: z.string(), price: z.number().int().describe('fen'), active: z.boolean(), merchantId: z.string().optional() }).describe('AdminProduct');
 
 export const adminProductResponse = z.object({ product: adminProduct });
 export const adminProductList = z.object({ products: z.array(adminProduct) });
