@@ -11,7 +11,7 @@ import { MINUTE_MS, RefusalSampler, contentTypeRefusal } from './notification-in
 import type { RefusalSampling } from './notification-intake.js';
 import type { PaymentOutcome } from './apply-payment.js';
 import { errorSummary } from './payment-service.js';
-import { DEFAULT_MERCHANT_ID, merchantOf } from './merchant-identity.js';
+import { DEFAULT_MERCHANT_ID, merchantOf, sameMerchant } from './merchant-identity.js';
 import type { PaymentService } from './payment-service.js';
 import type { RefundOutcome, RefundService } from './refund-service.js';
 import type { ServiceDeps } from './service-deps.js';
@@ -118,6 +118,8 @@ export class NotificationService {
       }),
       apply: async (tx, notice) => {
         if (!notice.success) return 'not_success';
+        // Naming another merchant (or sub-merchant) is that verdict whatever else is known about the order.
+        if (!sameMerchant(gateway, notice)) return 'wrong_merchant';
         // Verified without knowing the attempt (it did not exist): kept for the audit trail, never applied.
         if (!notice.signatureBound) return 'unknown_order';
         return applyPayment(tx, applyContextOf(this.o, this.o.paidAfterClose), notice);

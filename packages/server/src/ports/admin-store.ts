@@ -55,6 +55,8 @@ export type AdminOrderSummary = {
 export type AdminOrderQuery = { merchantId?: string | undefined; status?: OrderStatus | undefined; flagged?: boolean | undefined; limit: number; cursor?: string | undefined };
 
 export interface AdminStore {
+  /** The same store over another merchant's reconciliation runs and bill records (issue 16). */
+  forMerchant(merchantId: string): AdminStore;
   /** Insert or update the run of `run.billDate` (runs is incremented on update). */
   saveReconciliation(run: Omit<ReconciliationRun, 'runs'>): Promise<void>;
   getReconciliation(billDate: string): Promise<ReconciliationRun | undefined>;

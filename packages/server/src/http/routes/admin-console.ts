@@ -18,6 +18,7 @@ import {
   reconciliationDetail,
   reconciliationList,
   reconciliationParams,
+  reconciliationQuery,
   reconciliationsQuery,
 } from '../schemas/admin-console.js';
 import { errorSchema } from '../schemas/common.js';
@@ -177,6 +178,14 @@ function registerOrders(app: FastifyInstance, services: Services, admin: AdminSt
 }
 
 function registerReconciliations(app: FastifyInstance, services: Services, admin: AdminStore, bills: BillReconciler, guard: (request: FastifyRequest) => Promise<void>): void {
+  // Each merchant has its own bill and runs (issue 16); without merchantId, the first merchant's, as before.
+  const merchant = async (merchantId: string) => {
+    const found = await services.merchants.get(merchantId);
+    if (found === undefined) throw new AppError(404, 'not_found', 'no such merchant');
+    return found;
+  };
+  const billsOf = async (merchantId: string | undefined): Promise<BillReconciler> => (merchantId === undefined ? bills : ((await merchant(merchantId)).bills ?? bills));
+  const adminOf = async (merchantId: string | undefined): Promise<AdminStore> => (merchantId === undefined ? admin : admin.forMerchant((await merchant(merchantId)).id));
   app.post<{ Body: z.infer<typeof reconcileBody> }>(
     '/admin/reconciliations',
     {
@@ -193,7 +202,7 @@ function registerReconciliations(app: FastifyInstance, services: Services, admin
     async (request) => {
       const date = request.body.date;
       if (date > chinaDate(services.clock.now())) throw new AppError(400, 'invalid_request', 'date: a day that has not begun has no bill');
-      const result = await bills.reconcileBill(date);
+      const result = await (await billsOf(request.body.merchantId)).reconcileBill(date);
       if (!result.ok) throw new AppError(409, 'reconciliation_running', 'another reconciliation is running; try again shortly');
       return presentRun(result.run);
     },
@@ -212,12 +221,12 @@ function registerReconciliations(app: FastifyInstance, services: Services, admin
       },
     },
     async (request) => {
-      const runs = await admin.listReconciliations(request.query.limit ?? 30, request.query.before);
+      const runs = await (await adminOf(request.query.merchantId)).listReconciliations(request.query.limit ?? 30, request.query.before);
       return { reconciliations: runs.map(presentRunSummary) };
     },
   );
 
-  app.get<{ Params: z.infer<typeof reconciliationParams> }>(
+  app.get<{ Params: z.infer<typeof reconciliationParams>; Querystring: z.infer<typeof reconciliationQuery> }>(
     '/admin/reconciliations/:date',
     {
       onRequest: guard,
@@ -226,11 +235,12 @@ function registerReconciliations(app: FastifyInstance, services: Services, admin
         summary: 'The reconciliation of one China day, with its differences. Needs ADMIN_TOKEN.',
         security: [{ bearer: [] }],
         params: reconciliationParams,
+        querystring: reconciliationQuery,
         response: { 200: reconciliationDetail, 400: errorSchema, 401: errorSchema, 404: errorSchema },
       },
     },
     async (request) => {
-      const run = await admin.getReconciliation(request.params.date);
+      const run = await (await adminOf(request.query.merchantId)).getReconciliation(request.params.date);
       if (run === undefined) throw new AppError(404, 'not_found', 'no reconciliation for that date');
       return presentRun(run);
     },

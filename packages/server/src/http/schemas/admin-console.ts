@@ -71,9 +71,12 @@ export const billDate = z
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'a China date YYYY-MM-DD')
   .refine((v) => !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) && new Date(`${v}T00:00:00Z`).toISOString().slice(0, 10) === v, 'not a calendar date');
 
-export const reconcileBody = z.strictObject({ date: billDate.describe('the China day whose bill to reconcile') });
+const merchantId = z.string().min(1).max(32).optional().describe("whose bill (GET /admin/merchants); default: the first merchant's");
+export const reconcileBody = z.strictObject({ date: billDate.describe('the China day whose bill to reconcile'), merchantId });
 export const reconciliationParams = z.strictObject({ date: billDate });
+export const reconciliationQuery = z.strictObject({ merchantId });
 export const reconciliationsQuery = z.strictObject({
+  merchantId,
   limit: z.coerce.number().int().min(1).max(200).optional().describe('default 30'),
   before: billDate.optional().describe('only dates before this one (paging)'),
 });
