@@ -5,10 +5,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  createV2Client, createV3PartnerClient, PublicKeyVerifier, WxPayApiError, WxPayValidationError,
+  buildXml, createV2Client, createV3PartnerClient, createV3Signer, parseXml, PublicKeyVerifier, signV2, verifyV2Sign, WxPayApiError, WxPayValidationError,
   type V2ClientCert, type V3PartnerClient,
 } from '@wxpay-kit/wechat';
 import { createNotifyHandler, type Notice } from '@wxpay-kit/wechat/notify';
+import { createSandbox } from '../src/index.js';
 import { json, startMerchant, startSandbox, T0, type MerchantServer } from './helpers.js';
 
 type Started = Awaited<ReturnType<typeof startSandbox>>;
@@ -66,6 +67,7 @@ test('v2 partner: unifiedorder, pay, notification, query, refund, refundquery, c
   const merchant = await startMerchant(t);
   const notices: Notice[] = [];
   const problems: string[] = [];
+  const wronglyAccepted: Notice[] = [];
   // The notify handler of sub-merchant A: the provider's key, A's sub_mch_id.
   const handlerA = createNotifyHandler({
     version: 'v2', apiKey: provider.apiKey, appid: provider.appid, mchId: provider.mchid, subMchId: subA.mchid, subAppid: subA.appid,
@@ -73,7 +75,7 @@ test('v2 partner: unifiedorder, pay, notification, query, refund, refundquery, c
   });
   const handlerB = createNotifyHandler({
     version: 'v2', apiKey: provider.apiKey, appid: provider.appid, mchId: provider.mchid, subMchId: subB.mchid,
-    onNotice: () => assert.fail('B must not accept A\'s notifications'), onProblem: (p) => void problems.push(`B:${p.reason}`),
+    onNotice: (n) => void wronglyAccepted.push(n), onProblem: (p) => void problems.push(`B:${p.reason}`),
   });
   merchant.answer = async (r) => {
     // Everything the sandbox sends here is sub-merchant A's; B's handler refuses the same authentic bytes.
@@ -108,6 +110,7 @@ test('v2 partner: unifiedorder, pay, notification, query, refund, refundquery, c
   assert.equal(paid.payment.sub_appid, subA.appid);
   assert.equal(paid.payment.sub_openid, openidA);
   assert.ok(problems.includes('B:wrong_merchant'));
+  assert.deepEqual(wronglyAccepted, []);
 
   const q = await client.orderQuery({ out_trade_no: 'P2A0001' });
   assert.equal(q.trade_state, 'SUCCESS');
@@ -251,4 +254,71 @@ test('v3 partner: prepay, pay, notifications for each sub-merchant, query both w
   assert.equal(billA.bill.rows.length, 2);
   const billAll = await client.tradeBill({ bill_date: day, sub_mchid: null });
   assert.equal(billAll.bill.rows.length, 3);
+});
+
+test('the sandbox itself refuses what the SDK would not send: sub_openid without sub_appid, direct calls by providers and sub-merchants, unbound refunds, disabled API versions', async (t) => {
+  const { sandbox, provider, subA, subB, openidA } = await partnerWorld(t);
+  const signedV2 = async (m: Listed, path: string, params: Record<string, string | number>) => {
+    const fields = { appid: m.appid, mch_id: m.mchid, nonce_str: 'n0nce', sign_type: 'MD5', ...params };
+    const body = buildXml({ ...fields, sign: signV2(fields, m.apiKey, 'MD5') });
+    const res = await fetch(`${sandbox.base}${path}`, { method: 'POST', body });
+    return parseXml(await res.text());
+  };
+  const order = { body: 'x', out_trade_no: 'H0001', total_fee: 1, spbill_create_ip: '127.0.0.1', notify_url: 'http://127.0.0.1:9/n', trade_type: 'JSAPI' };
+  assert.equal((await signedV2(provider, '/pay/unifiedorder', { ...order, sub_mch_id: subA.mchid, sub_openid: openidA })).err_code, 'LACK_PARAMS');
+  assert.equal((await signedV2(provider, '/pay/unifiedorder', { ...order, openid: openidA })).err_code, 'LACK_PARAMS');
+  assert.equal((await signedV2(subA, '/pay/unifiedorder', { ...order, openid: openidA })).err_code, 'NOAUTH');
+  assert.equal((await signedV2(provider, '/pay/unifiedorder', { ...order, sub_mch_id: subA.mchid, openid: openidA })).err_code, 'PARAM_ERROR');
+  assert.equal((await signedV2(provider, '/pay/refundquery', { out_refund_no: 'X1', sub_mch_id: sandbox.demoMerchant.mchid })).err_code, 'NOAUTH');
+  // A sub-merchant of another provider is not bound to this one.
+  const rival = await addMerchant(sandbox, { kind: 'provider', name: 'rival' });
+  const rivalSub = await addMerchant(sandbox, { kind: 'sub', name: 'rival-shop', providerId: rival.id });
+  assert.equal((await signedV2(provider, '/pay/orderquery', { out_trade_no: 'H0001', sub_mch_id: rivalSub.mchid })).err_code, 'NOAUTH');
+  const ok = await signedV2(provider, '/pay/unifiedorder', { ...order, sub_mch_id: subA.mchid, sub_appid: subA.appid, sub_openid: openidA });
+  assert.equal(ok.result_code, 'SUCCESS');
+  assert.equal(ok.sub_mch_id, subA.mchid);
+  assert.ok(verifyV2Sign(ok, provider.apiKey, 'MD5'));
+
+  // v3 by hand, signed with the provider's key.
+  const signer = createV3Signer({ mchid: provider.mchid, serialNo: provider.merchantCertSerial, privateKey: provider.merchantPrivateKey, clock: () => T0 });
+  const v3 = async (method: 'GET' | 'POST', path: string, body?: object) => {
+    const text = body === undefined ? '' : JSON.stringify(body);
+    const res = await fetch(`${sandbox.base}${path}`, {
+      method, ...(body === undefined ? {} : { body: text }),
+      headers: { authorization: signer.authorization({ method, url: path, body: text }), 'content-type': 'application/json' },
+    });
+    return { status: res.status, body: (res.status === 204 ? {} : await res.json()) as { code?: string } };
+  };
+  const prepay = { sp_appid: provider.appid, sp_mchid: provider.mchid, sub_mchid: subA.mchid, description: 'x', out_trade_no: 'H30001', notify_url: 'http://127.0.0.1:9/n', amount: { total: 1 } };
+  assert.deepEqual(await v3('POST', '/v3/pay/partner/transactions/jsapi', { ...prepay, payer: { sub_openid: openidA } }).then((r) => [r.status, r.body.code]), [400, 'PARAM_ERROR']);
+  assert.deepEqual(await v3('POST', '/v3/pay/transactions/jsapi', { appid: provider.appid, mchid: provider.mchid, description: 'x', out_trade_no: 'H30002', notify_url: 'http://127.0.0.1:9/n', amount: { total: 1 }, payer: { openid: openidA } }).then((r) => [r.status, r.body.code]), [400, 'PARAM_ERROR']);
+  assert.deepEqual(await v3('POST', '/v3/refund/domestic/refunds', { sub_mchid: subB.mchid, out_trade_no: 'H30001', out_refund_no: 'HR1', amount: { refund: 1, total: 1, currency: 'CNY' } }).then((r) => [r.status, r.body.code]), [404, 'RESOURCE_NOT_EXISTS']);
+  assert.deepEqual(await v3('GET', `/v3/pay/partner/transactions/out-trade-no/H30001?sp_mchid=${provider.mchid}&sub_mchid=${sandbox.demoMerchant.mchid}`).then((r) => [r.status, r.body.code]), [403, 'NO_AUTH']);
+  assert.deepEqual(await v3('POST', '/v3/pay/partner/transactions/jsapi', { ...prepay, out_trade_no: 'H30003', sub_mchid: rivalSub.mchid, payer: { sp_openid: 'o' } }).then((r) => [r.status, r.body.code]), [403, 'NO_AUTH']);
+  assert.deepEqual(await v3('GET', `/v3/pay/partner/transactions/out-trade-no/H30001?sp_mchid=${sandbox.demoMerchant.mchid}&sub_mchid=${subA.mchid}`).then((r) => [r.status, r.body.code]), [400, 'INVALID_REQUEST']);
+
+  // A v2-only merchant cannot call v3.
+  const legacy = await addMerchant(sandbox, { kind: 'direct', name: 'legacy', apiVersions: ['v2'] });
+  const legacySigner = createV3Signer({ mchid: legacy.mchid, serialNo: legacy.merchantCertSerial, privateKey: legacy.merchantPrivateKey, clock: () => T0 });
+  const path = `/v3/pay/transactions/out-trade-no/H30009?mchid=${legacy.mchid}`;
+  const res = await fetch(`${sandbox.base}${path}`, { headers: { authorization: legacySigner.authorization({ method: 'GET', url: path, body: '' }) } });
+  assert.equal(res.status, 403);
+  // GET /sandbox/orders shows who a partner order belongs to.
+  const orders = (await json(sandbox, 'GET', `/sandbox/orders?mchid=${subA.mchid}`)).body.orders as { partner?: { spMchid: string } }[];
+  assert.equal(orders[0]?.partner?.spMchid, provider.mchid);
+});
+
+test('merchants added through the control API survive a restart from the SQLite state', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'wxpay-partner-db-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dbPath = join(dir, 'state.db');
+  const first = await createSandbox({ dbPath, now: () => T0 });
+  const base = await first.listen();
+  const provider = (await json({ base }, 'POST', '/sandbox/merchants', { kind: 'provider', name: 'p' })).body as unknown as Listed;
+  await first.close();
+  const second = await createSandbox({ dbPath, now: () => T0 });
+  t.after(() => second.close());
+  const again = await second.listen();
+  const listed = (await json({ base: again }, 'GET', '/sandbox/merchants')).body.merchants as Listed[];
+  assert.deepEqual(listed.find((m) => m.id === provider.id), provider);
 });

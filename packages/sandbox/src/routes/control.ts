@@ -42,6 +42,8 @@ function orderView(ctx: SandboxContext, o: SandboxOrder): Record<string, unknown
     protocol: o.protocol,
     appid: o.appid,
     mchid: o.mchid,
+    // Partner orders: mchid is the sub-merchant's, appid the paying mini program's; the provider is here.
+    ...(o.partner === undefined ? {} : { partner: o.partner }),
     outTradeNo: o.outTradeNo,
     description: o.description,
     attach: o.attach,
