@@ -31,6 +31,7 @@ export {
   parseV3Refund,
   parseV3PartnerTransaction,
   type V3PartnerTransaction,
+  type V3TradeFields,
   type V3Transaction,
   type V3TradeState,
   type V3Refund,

@@ -8,9 +8,8 @@ import { isJsonObject } from './http.js';
 
 export type V3TradeState = 'SUCCESS' | 'REFUND' | 'NOTPAY' | 'CLOSED' | 'REVOKED' | 'USERPAYING' | 'PAYERROR';
 
-export type V3Transaction = {
-  appid: string;
-  mchid: string;
+/** What direct and partner transactions share: everything but who the merchant and the payer are. */
+export type V3TradeFields = {
   out_trade_no: string;
   transaction_id?: string | undefined;
   trade_type?: string | undefined;
@@ -19,17 +18,22 @@ export type V3Transaction = {
   bank_type?: string | undefined;
   attach?: string | undefined;
   success_time?: string | undefined;
-  payer?: { openid?: string | undefined } | undefined;
   /** Integer fen. `total` is the order total; `payer_total` what the payer paid after coupons. */
   amount?: { total: number; payer_total?: number | undefined; currency?: string | undefined; payer_currency?: string | undefined } | undefined;
   [extra: string]: unknown;
+};
+
+export type V3Transaction = V3TradeFields & {
+  appid: string;
+  mchid: string;
+  payer?: { openid?: string | undefined } | undefined;
 };
 
 /**
  * Partner (服务商) mode's Transaction (query answers and payment notifications): the provider's sp_appid/sp_mchid,
  * the sub-merchant's sub_mchid (and sub_appid when the order named one), the payer under either appid.
  */
-export type V3PartnerTransaction = Omit<V3Transaction, 'appid' | 'mchid' | 'payer'> & {
+export type V3PartnerTransaction = V3TradeFields & {
   sp_appid: string;
   sp_mchid: string;
   sub_appid?: string | undefined;
