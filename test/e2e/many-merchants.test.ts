@@ -32,7 +32,7 @@ const SHOP_V3: SandboxMerchant = {
   merchantPublicKey: V3_IDENTITY.publicKeyPem,
 };
 
-type Shop = { id: string; appid: string; mchid: string; version: 'v2' | 'v3'; sku: string; price: number };
+type Shop = { id: string; appid: string; mchid: string; version: 'v2' | 'v3'; sku: string; price: number; subMchid?: string; spAppid?: string; apiV3Key?: string };
 type Buyer = { token: string; openid: string; shop: Shop };
 
 async function post(url: string, body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }): Promise<Response> {
@@ -80,15 +80,42 @@ async function addMerchants(s: Stack): Promise<void> {
   }
 }
 
+type Listed = { id: string; appid: string; secret: string; mchid: string; apiV3Key: string; merchantCertSerial: string; merchantPrivateKey: string };
+
+/** A v3 service provider and two sub-merchants in the sandbox (its control API), added to the server as merchants. */
+async function addSubMerchants(s: Stack): Promise<Shop[]> {
+  const sandboxPost = async (body: unknown) => {
+    const res = await post(`${s.sandbox.url}/sandbox/merchants`, body);
+    assert.equal(res.status, 201, await res.clone().text());
+    return (await res.json()) as Listed;
+  };
+  const provider = await sandboxPost({ kind: 'provider', name: 'SaaS provider', apiVersions: ['v3'] });
+  const shops: Shop[] = [];
+  for (const [i, name] of ['sub-a', 'sub-b'].entries()) {
+    const sub = await sandboxPost({ kind: 'sub', name, providerId: provider.id });
+    const res = await post(`${s.url}/admin/merchants`, {
+      id: name, name, appid: sub.appid, appSecret: sub.secret, mchid: provider.mchid, apiVersion: 'v3', payMode: 'partner', spAppid: provider.appid, subMchid: sub.mchid,
+      apiV3Key: provider.apiV3Key, privateKeyPem: provider.merchantPrivateKey, certSerial: provider.merchantCertSerial, publicKeyId: SANDBOX_PUBLIC_KEY_ID, publicKeyPem: SANDBOX_PUBLIC_KEY_PEM,
+    }, ADMIN);
+    assert.equal(res.status, 201, await res.clone().text());
+    const sku = `${name}-tea`;
+    const price = 500 + i * 100;
+    assert.equal((await post(`${s.url}/admin/products`, { sku, name: sku, price, merchantId: name }, ADMIN)).status, 201);
+    shops.push({ id: name, appid: sub.appid, mchid: provider.mchid, subMchid: sub.mchid, spAppid: provider.appid, apiV3Key: provider.apiV3Key, version: 'v3', sku, price });
+  }
+  return shops;
+}
+
 for (const version of API_VERSIONS) {
   describe(`many merchants on one server (first merchant ${version})`, () => {
-    test('three direct merchants pay, are notified, refund and reconcile independently; cross-merchant forgeries change nothing', async (t) => {
+    test('direct v2 and v3 merchants and two sub-merchants of one v3 provider pay, are notified, refund and reconcile independently; cross-merchant forgeries change nothing', async (t) => {
       const s = await startStack(t, version, { startAt: chinaNoon(Date.now()), merchants: [SHOP_V2, SHOP_V3] });
       await addMerchants(s);
       const shops: Shop[] = [
         { id: 'default', appid: DEMO_MERCHANT.appid, mchid: DEMO_MERCHANT.mchid, version, sku: 'tea-oolong', price: 0 },
         { id: 'shop-v2', appid: SHOP_V2.appid, mchid: SHOP_V2.mchid, version: 'v2', sku: 'v2-bun', price: 300 },
         { id: 'shop-v3', appid: SHOP_V3.appid, mchid: SHOP_V3.mchid, version: 'v3', sku: 'v3-cake', price: 700 },
+        ...(await addSubMerchants(s)),
       ];
 
       const login = async (shop: Shop, user: string): Promise<Buyer> => {
@@ -205,6 +232,31 @@ for (const version of API_VERSIONS) {
       assert.equal(total, 5 + (version === 'v3' ? 2 : 1), `every refusal counted: ${JSON.stringify(counts.map((c) => [c.reason, c.count]))}`);
       // Five refused as not authentic at the wrong URL, and the authentic ones naming another merchant's order.
       assert.ok(counts.some((c) => c.reason === 'wrong_merchant'));
+
+      // Sub-merchants of one provider: every notification is validly signed and encrypted with the provider's keys,
+      // so only the sub_mchid (and the order's merchant) tell them apart.
+      const [subA, subB] = [shops[3] as Shop, shops[4] as Shop];
+      const subABuyer = buyers[3] as Buyer;
+      const subATarget = (await order(subABuyer)).body;
+      const partnerPlain = (sub: Shop, outTradeNo: string, total: number, transactionId: string) => ({
+        sp_appid: sub.spAppid, sp_mchid: sub.mchid, sub_appid: sub.appid, sub_mchid: sub.subMchid, out_trade_no: outTradeNo, transaction_id: transactionId, trade_type: 'JSAPI',
+        trade_state: 'SUCCESS', trade_state_desc: '支付成功', bank_type: 'OTHERS', attach: '', success_time: new Date(s.clock.now()).toISOString().replace('Z', '+00:00'),
+        payer: { sub_openid: subABuyer.openid }, amount: { total, payer_total: total, currency: 'CNY', payer_currency: 'CNY' },
+      });
+      // sub-a's own notification at sub-b's URL: authentic, but it names sub-a: wrong_merchant, nothing applied.
+      const aAtB = v3Note(subA.apiV3Key ?? '', partnerPlain(subA, subATarget.outTradeNo, subATarget.amount, '4200000000000000000000000007'));
+      assert.equal((await post(`${s.url}/wxpay/notify/sub-b/payment`, aAtB.body, aAtB.headers)).status, 204);
+      // One naming sub-b but sub-a's order, at sub-b's URL: the order is not sub-b's: wrong_merchant.
+      const bNamingA = v3Note(subA.apiV3Key ?? '', partnerPlain(subB, subATarget.outTradeNo, subATarget.amount, '4200000000000000000000000008'));
+      assert.equal((await post(`${s.url}/wxpay/notify/sub-b/payment`, bNamingA.body, bNamingA.headers)).status, 204);
+      // sub-a's notification at a direct merchant's URL: not authentic there (another APIv3 key).
+      assert.notEqual((await post(`${s.url}/wxpay/notify/shop-v3/payment`, aAtB.body, aAtB.headers)).status, 204);
+      assert.equal(await statusOf(subATarget.orderId), 'PAYING');
+      const subBLog = (await s.app.wx.store.listNotifications(1000)).filter((n) => n.authentic && (n.rawBody === aAtB.body || n.rawBody === bNamingA.body));
+      assert.deepEqual(subBLog.map((n) => n.outcome).sort(), ['wrong_merchant', 'wrong_merchant']);
+      await s.app.wx.jobs.flushRefusals();
+      const after = (await s.app.wx.store.listRefusalCounts(0, 100)).reduce((sum, c) => sum + c.count, 0);
+      assert.equal(after, total + 3, 'two wrong_merchant verdicts and one refusal, counted');
 
       // The forged ones aside, each merchant's own notification still pays its own order.
       assert.equal(await s.pay(v2Buyer, v2Target.payParams, 'pay', SHOP_V2.appid), 'requestPayment:ok');
