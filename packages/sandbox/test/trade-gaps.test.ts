@@ -145,3 +145,20 @@ test('error-table rows trade.test.ts leaves out: another mini program\'s order i
   assert.equal((await client.shipping.getOrder({ transactionId: order.transactionId })).orderState, 1);
   assert.equal((await raw('/wxa/sec/order/get_order', [1, 2])).errcode, 47001);
 });
+
+test('a token WeChat no longer accepts (40001: another process took a new one, the grace period passed) is refreshed by force and the call resent', async (t) => {
+  const { sandbox, client, paid } = await withMiniProgramClient(t);
+  const order = await paid();
+  assert.equal((await client.shipping.getOrder({ transactionId: order.transactionId })).orderState, 1);
+  const m = sandbox.demoMerchant;
+  // Another process of the merchant asks cgi-bin/token for itself: the client's token lives 5 more minutes.
+  const other = await json(sandbox, 'GET', `/cgi-bin/token?grant_type=client_credential&appid=${m.appid}&secret=${m.secret}`);
+  assert.equal(typeof other.body.access_token, 'string');
+  await sandbox.clock.advance(301);
+  assert.equal(await client.shipping.isTradeManaged(), true);
+  assert.equal((await client.shipping.getOrder({ transactionId: order.transactionId })).transactionId, order.transactionId);
+  // The client fetched a new token after the advance (the sandbox forgets its first one then, past its grace period).
+  const tokens = sandbox.context.store.data.accessTokens[m.appid] ?? [];
+  assert.deepEqual(tokens.map((x) => x.token === other.body.access_token), [true, false]);
+  assert.equal(tokens[1]?.issuedAt, sandbox.clock.now());
+});
