@@ -126,7 +126,6 @@ export const REDACT_PATHS = [
   'req.headers.cookie',
   'req.headers["idempotency-key"]',
   'headers.authorization',
-  '*.apiKey',
   '*.apiV3Key',
   '*.secret',
   '*.sessionKey',
@@ -134,6 +133,11 @@ export const REDACT_PATHS = [
   '*.token',
   '*.sessionSecret',
   '*.adminToken',
+  // Merchant credentials (POST /admin/merchants): never logged, whatever logs an object holding them.
+  '*.appSecret',
+  '*.apiKey',
+  '*.privateKeyPem',
+  '*.clientKeyPem',
 ];
 
 /** Per client address (login) and per user (orders, order misses); the per-user ones come from the configuration. */
