@@ -7,7 +7,10 @@
  * authentic with that merchant's keys), and a notification signed with a merchant's own keys but naming another
  * merchant's order is recorded as wrong_merchant or unknown_order, counted, and applies nothing.
  */
+import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
+import { pino } from 'pino';
+import { REDACT_PATHS } from '../../packages/server/src/app.js';
 import assert from 'node:assert/strict';
 import { DEMO_MERCHANT } from '@wxpay-kit/sandbox';
 import type { SandboxMerchant } from '@wxpay-kit/sandbox';
@@ -109,7 +112,11 @@ async function addSubMerchants(s: Stack): Promise<Shop[]> {
 for (const version of API_VERSIONS) {
   describe(`many merchants on one server (first merchant ${version})`, () => {
     test('direct v2 and v3 merchants and two sub-merchants of one v3 provider pay, are notified, refund and reconcile independently; cross-merchant forgeries change nothing', async (t) => {
-      const s = await startStack(t, version, { startAt: chinaNoon(Date.now()), merchants: [SHOP_V2, SHOP_V3] });
+      // Everything the server logs, at its most verbose, is kept: no merchant secret may appear in it.
+      const logLines: string[] = [];
+      const sink = new Writable({ write(chunk, _enc, done) { logLines.push(String(chunk)); done(); } });
+      const logger = pino({ level: 'trace', redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, sink);
+      const s = await startStack(t, version, { startAt: chinaNoon(Date.now()), merchants: [SHOP_V2, SHOP_V3], deps: { logger } });
       await addMerchants(s);
       const shops: Shop[] = [
         { id: 'default', appid: DEMO_MERCHANT.appid, mchid: DEMO_MERCHANT.mchid, version, sku: 'tea-oolong', price: 0 },
@@ -273,6 +280,11 @@ for (const version of API_VERSIONS) {
       }
       const runs = (await (await fetch(`${s.url}/admin/reconciliations?merchantId=shop-v3`, { headers: ADMIN })).json()) as { reconciliations: { date: string }[] };
       assert.deepEqual(runs.reconciliations.map((r) => r.date), [date]);
+
+      const logText = logLines.join('');
+      assert.ok(logText.includes('merchant added') && logText.includes('merchant credentials refused'), 'the log says what happened');
+      const subSecrets = shops.flatMap((shop) => (shop.apiV3Key === undefined ? [] : [shop.apiV3Key]));
+      for (const secret of [SHOP_V2.apiKey, SHOP_V2.secret, SHOP_V3.apiV3Key, SHOP_V3.secret, 'PRIVATE KEY', 'x'.repeat(32), ...subSecrets]) assert.ok(!logText.includes(secret), 'no merchant secret is logged');
     });
   });
 }
