@@ -5,8 +5,8 @@
  * so each error status documented here is also serialized through its schema (http/zod.ts): the reference and the
  * answers cannot part ways. The route files keep their own summary, tags and shapes; this module only adds.
  *
- * Which errors a route can answer follows from what it is: every route can fail (500); a body can be malformed (400),
- * too large (413) or not JSON (415); parameters and query strings can be invalid (400); a bearer-token route refuses a
+ * Which errors a route can answer follows from what it is: every route can fail (500); a POST/PUT/PATCH/DELETE body can
+ * be malformed (400), too large (413) or not JSON (415); parameters and query strings can be invalid (400); a bearer-token route refuses a
  * missing token (401); an admin route does not exist without ADMIN_TOKEN (404); a rate-limited one answers 429. A
  * route's entry in ROUTE_DOCS adds its own (404 not_found, 409 …) and gives examples. test/http/openapi.test.ts checks
  * every route is described, every example fits its schema and every status a route answers is documented.
@@ -193,6 +193,8 @@ export function errorResponse(status: number, example?: ErrorExample): z.ZodType
   return errorSchema.meta({ description: text.description, examples: [{ error: { code, message } }] });
 }
 
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
 function isZod(value: unknown): value is z.ZodType {
   return typeof value === 'object' && value !== null && '_zod' in value;
 }
@@ -201,7 +203,9 @@ function isZod(value: unknown): value is z.ZodType {
 export function errorStatusesOf(route: Pick<RouteOptions, 'url' | 'method' | 'schema' | 'config'>, path: string, doc: RouteDoc | undefined): number[] {
   const schema = (route.schema ?? {}) as Record<string, unknown>;
   const statuses = new Set<number>([500]);
-  if (schema.body !== undefined) for (const s of [400, 413, 415]) statuses.add(s);
+  // Any route that reads a body (with a schema or not) parses it first: not JSON, too large, malformed.
+  const methods = Array.isArray(route.method) ? route.method : [route.method];
+  if (schema.body !== undefined || methods.some((m) => BODY_METHODS.has(m))) for (const s of [400, 413, 415]) statuses.add(s);
   if (schema.params !== undefined || schema.querystring !== undefined) statuses.add(400);
   if (Array.isArray(schema.security) && schema.security.length > 0) statuses.add(401);
   if (path === '/admin' || path.startsWith('/admin/')) statuses.add(404);
@@ -238,7 +242,7 @@ export function documentRoutes(app: FastifyInstance, mount: string): void {
     if (doc?.request !== undefined && schema.body !== undefined) schema.body = withExample(schema.body, doc.request);
     const response: Record<string, unknown> = { ...(schema.response as Record<string, unknown> | undefined) };
     for (const [status, example] of Object.entries(doc?.responses ?? {})) {
-      if (response[status] !== undefined) response[status] = withExample(response[status], example, SUCCESS_TEXT[Number(status)]);
+      if (response[status] !== undefined) response[status] = withExample(response[status], example, SUCCESS_TEXT[Number(status)] ?? STATUS_TEXT[Number(status)]?.description);
     }
     const declaredErrors = Object.keys(response).map(Number).filter((s) => s >= 400);
     for (const status of new Set([...errorStatusesOf(route, path, doc), ...declaredErrors])) {
