@@ -118,6 +118,13 @@ test('orders, products, refund and sandbox pay from the command line, on the run
   assert.match(table.stdout, /date\s+status\s+bill payments\s+bill refunds\s+matched/);
   assert.match(table.stdout, new RegExp(`${today}\\s+(matched|differences)`));
   assert.doesNotMatch(table.stderr, /downloading the bill/, 'no progress bar when stderr is not a terminal');
+  // On a terminal (script(1) gives the command a pseudo-terminal), a progress bar on stderr before the table.
+  const bin = join(process.cwd(), 'packages/server/dist/cli.js');
+  const onTty = await new Promise<string>((resolve) => {
+    execFile('script', ['-qec', `${JSON.stringify(process.execPath)} ${JSON.stringify(bin)} reconcile ${today}`, '/dev/null'], { env: { PATH: process.env.PATH ?? '', ...env }, cwd: dir, timeout: 60_000 }, (_error, stdout) => resolve(stdout));
+  });
+  assert.match(onTty, /(downloading the bill|compared with the database|acting on differences) \[[█░]+\]/, onTty);
+  assert.match(onTty, /bill payments/);
   assert.equal((await cli('reconcile', '2026-02-30')).code, 2, 'not a calendar date');
   assert.equal((await cli('reconcile', '2999-01-01')).code, 2, 'a day that has not begun');
 
