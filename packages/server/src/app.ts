@@ -25,6 +25,7 @@ import { adminRoutes } from './http/routes/admin.js';
 import { authRoutes } from './http/routes/auth.js';
 import { demoRoutes } from './http/routes/demo.js';
 import { docsRoutes } from './http/routes/docs.js';
+import { API_DESCRIPTION, API_TAGS, documentRoutes } from './http/openapi.js';
 import { healthRoutes } from './http/routes/health.js';
 import { notifyRoutes } from './http/routes/notify.js';
 import { orderRoutes } from './http/routes/orders.js';
@@ -347,9 +348,15 @@ async function wxpayKitPlugin(app: FastifyInstance, options: WxPayKitOptions): P
       app.addHook('onRoute', (route) => {
         route.bodyLimit ??= config.bodyLimitBytes;
       });
+      // Before any route: completes each route's documented responses (errors, examples) that swagger and the
+      // serializers then read.
+      documentRoutes(app, mount);
       await app.register(swagger, {
         openapi: {
-          info: { title: 'wxpay-kit merchant server', version: '0.1.0', description: 'WeChat Mini Program payments backend' },
+          // 3.1: its Schema Object is JSON Schema 2020-12, which is what zod writes (3.0 is a dialect of its own).
+          openapi: '3.1.0',
+          info: { title: 'wxpay-kit merchant server', version: '0.1.0', description: API_DESCRIPTION },
+          tags: API_TAGS,
           components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
         },
         transform: swaggerTransform,
@@ -365,7 +372,7 @@ async function wxpayKitPlugin(app: FastifyInstance, options: WxPayKitOptions): P
       authRoutes(app, services, limits);
       orderRoutes(app, services, limits);
       adminRoutes(app, services);
-      docsRoutes(app);
+      await docsRoutes(app, mount);
       await app.register(notifyRoutes, { services, bodyLimit: Math.min(config.bodyLimitBytes, 64 * 1024) });
       if (deps.sandboxUrl !== undefined) await app.register(sandboxProxy, { target: deps.sandboxUrl, expose: config.sandboxExpose });
       if (deps.demoRoot !== undefined) await app.register(demoRoutes, { root: deps.demoRoot, appid: gateway.appid });

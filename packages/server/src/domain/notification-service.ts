@@ -36,6 +36,13 @@ function auditHeaders(headers: InboundNotification['headers']): Record<string, s
   return out;
 }
 
+/** What one delivery came to: refused (why), recorded (the outcome; `first` false for a redelivery), or not recorded. */
+export type ProcessResult = { answer: NotificationAnswer; outTradeNo?: string } & (
+  | { authentic: false; reason: string }
+  | { authentic: true; recorded: true; outcome: string; first: boolean }
+  | { authentic: true; recorded: false }
+);
+
 export class NotificationService {
   private readonly refusals: RefusalSampler;
   private lastRefusalMinute = -1;
@@ -106,7 +113,27 @@ export class NotificationService {
     }
   }
 
-  handlePayment(input: InboundNotification): Promise<NotificationAnswer> {
+  async handlePayment(input: InboundNotification): Promise<NotificationAnswer> {
+    return (await this.processPayment(input)).answer;
+  }
+
+  async handleRefund(input: InboundNotification): Promise<NotificationAnswer> {
+    return (await this.processRefund(input)).answer;
+  }
+
+  /**
+   * Runs a logged delivery again (`wxpay-kit notifications replay <id>`): the same verification and apply as when it
+   * arrived, so it is idempotent (an event already recorded is a redelivery and changes nothing) and a forged or
+   * stale one is refused again. v3 signatures carry a timestamp valid for 5 minutes: an older v3 delivery is refused
+   * as stale (WeChat's own retries are the way to re-deliver those).
+   */
+  async replay(entry: NotificationLogEntry): Promise<ProcessResult> {
+    if (entry.apiVersion !== this.o.gateway.apiVersion) return { authentic: false, reason: `api_version_mismatch:${entry.apiVersion}`, answer: this.o.gateway.answer(false, 'malformed') };
+    const input: InboundNotification = { headers: entry.headers, body: Buffer.from(entry.rawBody, 'utf8'), source: 'replay' };
+    return entry.kind === 'refund' ? this.processRefund(input) : this.processPayment(input);
+  }
+
+  private processPayment(input: InboundNotification): Promise<ProcessResult> {
     const { gateway } = this.o;
     return this.handle<PaymentNotice, PaymentOutcome>('payment', input, {
       // Parse, find the attempt, then verify with its sign type (a read, never a write, before verification).
@@ -129,7 +156,7 @@ export class NotificationService {
     });
   }
 
-  handleRefund(input: InboundNotification): Promise<NotificationAnswer> {
+  private processRefund(input: InboundNotification): Promise<ProcessResult> {
     return this.handle<RefundNotice, RefundOutcome>('refund', input, {
       verify: () => this.o.gateway.verifyRefundNotification(input),
       apply: (tx, notice) => this.o.refunds.applyRefundNotice(tx, notice),
@@ -152,7 +179,7 @@ export class NotificationService {
       recorded: (outcome: R, notice: N) => void;
       subject: (notice: N) => Record<string, string>;
     },
-  ): Promise<NotificationAnswer> {
+  ): Promise<ProcessResult> {
     const { gateway, store } = this.o;
     const entry = this.entry(kind, input);
     // Cheap checks first (size was checked by the route), then the signature: nothing is written before both pass.
@@ -169,25 +196,25 @@ export class NotificationService {
     }
     if (!verified.authentic) {
       await this.logRejected(entry, kind, input.source, verified.reason);
-      return gateway.answer(false, verified.reason);
+      return { authentic: false, reason: verified.reason, answer: gateway.answer(false, verified.reason) };
     }
     const notice = verified.notice;
     try {
       // Shared: on SQLite, concurrent notifications commit (and fsync) together; each is answered after that commit.
-      const outcome = await store.sharedTransaction(async (tx) => {
+      const { outcome, first } = await store.sharedTransaction(async (tx) => {
         const result = await steps.apply(tx, notice);
-        const first = await tx.recordEvent(notice.eventKey, kind, notice.outTradeNo, result, this.o.clock.now());
-        await tx.logNotification({ ...entry, authentic: true, outcome: first ? result : `redelivery:${result}`, eventKey: notice.eventKey, outTradeNo: notice.outTradeNo });
-        return result;
+        const isFirst = await tx.recordEvent(notice.eventKey, kind, notice.outTradeNo, result, this.o.clock.now());
+        await tx.logNotification({ ...entry, authentic: true, outcome: isFirst ? result : `redelivery:${result}`, eventKey: notice.eventKey, outTradeNo: notice.outTradeNo });
+        return { outcome: result, first: isFirst };
       });
       steps.recorded(outcome, notice);
       // Authentic but for another merchant (a sub-merchant's notification at its sibling's URL): recorded above with
       // that verdict and nothing applied; counted with the refusals too, so it shows where forgeries are looked for.
       if (outcome === 'wrong_merchant') this.countWrongMerchant(kind, input.source);
-      return gateway.answer(true);
+      return { authentic: true, recorded: true, outcome, first, outTradeNo: notice.outTradeNo, answer: gateway.answer(true) };
     } catch (error) {
       this.o.logger.error({ ...steps.subject(notice), err: errorSummary(error), alert: true }, `authentic ${kind} notification not recorded; asking WeChat to retry`);
-      return gateway.answer(false, 'not_recorded');
+      return { authentic: true, recorded: false, outTradeNo: notice.outTradeNo, answer: gateway.answer(false, 'not_recorded') };
     }
   }
 }

@@ -27,6 +27,17 @@ const CHINA_OFFSET_MS = 8 * 3600_000;
 const DAY_MS = 24 * 3600_000;
 
 /** The China calendar date (`YYYY-MM-DD`) of an instant. China has no daylight saving time. */
+/**
+ * Where a reconciliation stands, for a progress bar: downloading the bill, compared (`done` = bill lines), acting on
+ * the differences (`done` of `total`).
+ */
+export type ReconcileProgress = { stage: 'download' | 'compare' | 'resolve'; done: number; total: number };
+
+/** Why a date cannot be reconciled now (the admin route and the command line): a day that has not begun has no bill. */
+export function billDateProblem(date: string, now: number): string | undefined {
+  return date > chinaDate(now) ? 'a day that has not begun has no bill' : undefined;
+}
+
 export function chinaDate(ms: number): string {
   return new Date(ms + CHINA_OFFSET_MS).toISOString().slice(0, 10);
 }
@@ -100,8 +111,8 @@ export class BillReconciler {
   }
 
   /** Reconcile one China date now. 'busy' when another run (on any instance) holds the lease. */
-  async reconcileBill(date: string): Promise<ReconcileBillResult> {
-    const run = await this.withLease(() => this.run(date));
+  async reconcileBill(date: string, onProgress?: (progress: ReconcileProgress) => void): Promise<ReconcileBillResult> {
+    const run = await this.withLease(() => this.run(date, onProgress ?? (() => {})));
     return run === undefined ? { ok: false, reason: 'busy' } : run;
   }
 
@@ -121,11 +132,12 @@ export class BillReconciler {
     }
   }
 
-  private async run(date: string): Promise<ReconcileBillResult> {
+  private async run(date: string, progress: (progress: ReconcileProgress) => void = () => {}): Promise<ReconcileBillResult> {
     const { admin, gateway, clock, logger } = this.o;
     const startedAt = clock.now();
     const previous = await admin.getReconciliation(date);
     let rows: BillRow[];
+    progress({ stage: 'download', done: 0, total: 0 });
     try {
       rows = await gateway.downloadBill(date);
     } catch (error) {
@@ -148,11 +160,13 @@ export class BillReconciler {
       day,
     });
     const comparison = reconcileBill(rows, { appid: gateway.appid, day, ...records });
+    progress({ stage: 'compare', done: rows.length, total: rows.length });
 
     const earlier = new Map((previous?.differences ?? []).map((d) => [keyOf(d), d]));
     const differences: RecordedDifference[] = [];
     let applied = 0;
-    for (const d of comparison.differences) {
+    for (const [i, d] of comparison.differences.entries()) {
+      progress({ stage: 'resolve', done: i, total: comparison.differences.length });
       const resolution = await this.resolve(d, rows);
       if (SETTLED.has(resolution)) applied++;
       differences.push({ ...d, resolution, firstSeenAt: earlier.get(keyOf(d))?.firstSeenAt ?? startedAt });
@@ -178,6 +192,7 @@ export class BillReconciler {
       error: undefined,
     };
     await admin.saveReconciliation(run);
+    progress({ stage: 'resolve', done: comparison.differences.length, total: comparison.differences.length });
     const level = needsReview ? 'warn' : 'info';
     logger[level]({ billDate: date, differences: differences.length, applied, ...(needsReview ? { alert: true } : {}) }, 'bill reconciled');
     return { ok: true, run: (await admin.getReconciliation(date)) ?? { ...run, runs: 1 } };

@@ -72,6 +72,8 @@ export interface AdminStore {
   listAttempts(orderId: string): Promise<PaymentAttempt[]>;
   /** Notification deliveries naming these out_trade_nos, newest first. */
   notificationsFor(outTradeNos: readonly string[], limit: number): Promise<NotificationLogEntry[]>;
+  /** One logged delivery by its id (`wxpay-kit notifications replay <id>`). */
+  getNotification(id: string): Promise<NotificationLogEntry | undefined>;
 
   /** The whole catalogue, inactive products too, by sku. */
   listAllProducts(): Promise<Product[]>;
@@ -79,6 +81,11 @@ export interface AdminStore {
   insertProduct(product: Product, now: number): Promise<boolean>;
   /** The product after the change; undefined for an unknown sku. Products are never deleted (orders name them). */
   updateProduct(sku: string, patch: ProductPatch): Promise<Product | undefined>;
+  /**
+   * All or nothing, in one transaction: each product is added (on sale) or, when its sku exists, given this name and
+   * price and put on sale again. Answers which skus were added and which changed.
+   */
+  importProducts(products: readonly Product[], now: number): Promise<{ created: string[]; updated: string[] }>;
 }
 
 export type ProductPatch = { name?: string | undefined; priceFen?: number | undefined; active?: boolean | undefined };

@@ -236,6 +236,11 @@ export class KyselyAdminStore implements AdminStore {
     return rows.map(toNotification);
   }
 
+  async getNotification(id: string): Promise<NotificationLogEntry | undefined> {
+    const row = await this.db.selectFrom('notification_log').selectAll().where('id', '=', id).executeTakeFirst();
+    return row === undefined ? undefined : toNotification(row);
+  }
+
   // ---- the catalogue (GET/POST/PATCH /admin/products) -----------------------------------------------------
   async listAllProducts(): Promise<Product[]> {
     const rows = await this.db.selectFrom('products').selectAll().orderBy('sku').execute();
@@ -250,6 +255,28 @@ export class KyselyAdminStore implements AdminStore {
       .returning('sku')
       .executeTakeFirst();
     return row !== undefined;
+  }
+
+  async importProducts(products: readonly Product[], now: number): Promise<{ created: string[]; updated: string[] }> {
+    return this.db.transaction().execute(async (trx) => {
+      const created: string[] = [];
+      const updated: string[] = [];
+      for (const p of products) {
+        const inserted = await trx
+          .insertInto('products')
+          .values({ sku: p.sku, name: p.name, price_fen: p.priceFen, active: p.active ? 1 : 0, created_at: now })
+          .onConflict((oc) => oc.column('sku').doNothing())
+          .returning('sku')
+          .executeTakeFirst();
+        if (inserted !== undefined) {
+          created.push(p.sku);
+          continue;
+        }
+        await trx.updateTable('products').set({ name: p.name, price_fen: p.priceFen, active: p.active ? 1 : 0 }).where('sku', '=', p.sku).execute();
+        updated.push(p.sku);
+      }
+      return { created, updated };
+    });
   }
 
   async updateProduct(sku: string, patch: ProductPatch): Promise<Product | undefined> {

@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { Order } from '../../domain/order.js';
 import type { BillReconciler } from '../../jobs/bill-reconciliation.js';
-import { chinaDate } from '../../jobs/bill-reconciliation.js';
+import { billDateProblem } from '../../jobs/bill-reconciliation.js';
 import type { AdminOrderSummary, AdminStore, ReconciliationRun } from '../../ports/admin-store.js';
 import { AppError } from '../errors.js';
 import {
@@ -201,7 +201,8 @@ function registerReconciliations(app: FastifyInstance, services: Services, admin
     },
     async (request) => {
       const date = request.body.date;
-      if (date > chinaDate(services.clock.now())) throw new AppError(400, 'invalid_request', 'date: a day that has not begun has no bill');
+      const problem = billDateProblem(date, services.clock.now());
+      if (problem !== undefined) throw new AppError(400, 'invalid_request', `date: ${problem}`);
       const result = await (await billsOf(request.body.merchantId)).reconcileBill(date);
       if (!result.ok) throw new AppError(409, 'reconciliation_running', 'another reconciliation is running; try again shortly');
       return presentRun(result.run);
