@@ -49,7 +49,7 @@ type Storage = { database: 'SQLite' | 'PostgreSQL'; label: string; dir?: string;
 
 /** SQL statements the server ran per request since the last reset, by kind (select, insert, begin, …), and commits. */
 async function sqlPerRequest(server: Child, requests: number, what: string): Promise<{ text: string; commits: number; autocommit: number }> {
-  const { counts } = await server.request({ cmd: 'sql' }) as { counts?: Record<string, number> };
+  const { counts, cpuMicros } = await server.request({ cmd: 'sql' }) as { counts?: Record<string, number>; cpuMicros?: number };
   const all = counts ?? {};
   const autocommit = all['autocommit write'] ?? 0;
   const entries = Object.entries(all).filter(([kind]) => kind !== 'autocommit write').sort(([, a], [, b]) => b - a);
@@ -58,7 +58,7 @@ async function sqlPerRequest(server: Child, requests: number, what: string): Pro
   const parts = entries.map(([kind, n]) => `${per(n)} ${kind}`);
   const commits = (all.commit ?? 0) + autocommit;
   return {
-    text: `SQL per ${what}: ${per(total)} statements (${parts.join(', ')}); ${per(commits)} commits (${per(autocommit)} of them autocommit writes outside a transaction)`,
+    text: `SQL per ${what}: ${per(total)} statements (${parts.join(', ')}); ${per(commits)} commits (${per(autocommit)} of them autocommit writes outside a transaction); server CPU ${Math.round((cpuMicros ?? Number.NaN) / Math.max(requests, 1))} µs per ${what}`,
     commits: commits / Math.max(requests, 1),
     autocommit: autocommit / Math.max(requests, 1),
   };
