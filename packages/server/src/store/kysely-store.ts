@@ -19,17 +19,31 @@ import type {
 } from '../ports/store.js';
 import { claimDuePostgres } from './claim-postgres.js';
 import { GroupCommitter } from './group-commit.js';
+import type { SqliteHotStatements } from './sqlite-hot.js';
 import { affected, num, toAttempt, toNotification, toOutboxEvent, toRefund, undef } from './rows.js';
 import type { Database, OrdersTable } from './schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
+
+/**
+ * SQLite's hot-path statements (store/sqlite-hot.ts) and when these repos may run them: always inside a transaction
+ * that holds the connection; on the store itself only while no transaction is open on it (otherwise a statement run
+ * synchronously would land inside someone else's open transaction, so the call waits for the connection as usual).
+ */
+export type HotPath = { statements: SqliteHotStatements; ready: () => boolean };
 
 export class KyselyRepos implements Repos {
   constructor(
     protected readonly db: Db,
     /** Where the dialects differ (the outbox claim), the PostgreSQL way is taken. */
     protected readonly sqlDialect: 'sqlite' | 'postgres' = 'sqlite',
+    protected readonly hotPath?: HotPath,
   ) {}
+
+  /** The compiled statements when they may run now; otherwise the Kysely query below. */
+  protected hot(): SqliteHotStatements | undefined {
+    return this.hotPath !== undefined && this.hotPath.ready() ? this.hotPath.statements : undefined;
+  }
 
   // ---- orders ------------------------------------------------------------------------------------------------
   private async withItems(rows: Selectable<OrdersTable>[]): Promise<Order[]> {
@@ -105,6 +119,8 @@ export class KyselyRepos implements Repos {
   }
 
   async getOrderState(id: string): Promise<OrderState | undefined> {
+    const hot = this.hot();
+    if (hot !== undefined) return hot.getOrderState(id);
     const row = await this.db.selectFrom('orders').select(['id', 'status', 'paid_attempt_id']).where('id', '=', id).executeTakeFirst();
     return row === undefined ? undefined : { id: row.id, status: row.status as OrderStatus, paidAttemptId: undef(row.paid_attempt_id) };
   }
@@ -137,6 +153,8 @@ export class KyselyRepos implements Repos {
   }
 
   async transition(id: string, change: OrderChange, now: number, options: { to?: OrderStatus; patch?: OrderPatch } = {}): Promise<boolean> {
+    const hot = this.hot();
+    if (hot !== undefined) return hot.transition(id, change, now, options);
     const { from, to } = resolveChange(change, options.to);
     const patch = options.patch ?? {};
     const result = await this.db
@@ -156,6 +174,11 @@ export class KyselyRepos implements Repos {
 
   async flag(id: string, reason: string, now: number): Promise<void> {
     // Keep the first reason: it is usually the root cause; later ones are echoes of it.
+    const hot = this.hot();
+    if (hot !== undefined) {
+      hot.flag(id, reason, now);
+      return;
+    }
     await this.db.updateTable('orders').set({ review_reason: reason, updated_at: now }).where('id', '=', id).where('review_reason', 'is', null).execute();
   }
 
@@ -186,6 +209,8 @@ export class KyselyRepos implements Repos {
   }
 
   async getAttemptByOutTradeNo(outTradeNo: string): Promise<PaymentAttempt | undefined> {
+    const hot = this.hot();
+    if (hot !== undefined) return hot.getAttemptByOutTradeNo(outTradeNo);
     const row = await this.db.selectFrom('payment_attempts').selectAll().where('out_trade_no', '=', outTradeNo).executeTakeFirst();
     return row === undefined ? undefined : toAttempt(row);
   }
@@ -217,6 +242,8 @@ export class KyselyRepos implements Repos {
   }
 
   async recordTransaction(attemptId: string, transactionId: string): Promise<'recorded' | 'same' | 'conflict'> {
+    const hot = this.hot();
+    if (hot !== undefined) return hot.recordTransaction(attemptId, transactionId);
     const result = await this.db
       .updateTable('payment_attempts')
       .set({ transaction_id: transactionId, status: 'PAID' })
@@ -328,6 +355,11 @@ export class KyselyRepos implements Repos {
 
   // ---- notifications -----------------------------------------------------------------------------------------
   async logNotification(e: NotificationLogEntry): Promise<void> {
+    const hot = this.hot();
+    if (hot !== undefined) {
+      hot.logNotification(e);
+      return;
+    }
     await this.db
       .insertInto('notification_log')
       .values({
@@ -387,6 +419,8 @@ export class KyselyRepos implements Repos {
   }
 
   async recordEvent(eventKey: string, kind: 'payment' | 'refund', outTradeNo: string, outcome: string, now: number): Promise<boolean> {
+    const hot = this.hot();
+    if (hot !== undefined) return hot.recordEvent(eventKey, kind, outTradeNo, outcome, now);
     const result = await this.db
       .insertInto('notification_events')
       .values({ event_key: eventKey, kind, out_trade_no: outTradeNo, outcome, created_at: now })
@@ -402,6 +436,8 @@ export class KyselyRepos implements Repos {
 
   // ---- outbox ------------------------------------------------------------------------------------------------
   async addEvent(event: { id: string; topic: string; orderId: string; payload: Record<string, unknown>; now: number }): Promise<boolean> {
+    const hot = this.hot();
+    if (hot !== undefined) return hot.addEvent(event);
     const result = await this.db
       .insertInto('outbox')
       .values({
@@ -513,16 +549,24 @@ export class KyselyStore extends KyselyRepos implements Store {
   constructor(
     private readonly kysely: Kysely<Database>,
     readonly dialect: 'sqlite' | 'postgres',
+    /** SQLite: the hot path's compiled statements on the same connection (store/sqlite-hot.ts). */
+    private readonly statements?: SqliteHotStatements,
   ) {
-    super(kysely, dialect);
-    this.committer = dialect === 'sqlite' ? new GroupCommitter(kysely, (trx) => new KyselyRepos(trx, dialect)) : undefined;
+    // The store itself runs a compiled statement only while no transaction is open on the connection.
+    super(kysely, dialect, statements === undefined ? undefined : { statements, ready: () => !statements.db.inTransaction });
+    this.committer = dialect === 'sqlite' ? new GroupCommitter(kysely, (conn) => new KyselyRepos(conn, dialect, this.inTransaction()), statements) : undefined;
   }
 
   /** SQLite: concurrent shared transactions commit together (store/group-commit.ts). */
   private readonly committer: GroupCommitter | undefined;
 
+  /** Inside a transaction the connection is ours: the compiled statements always may run (they join it). */
+  private inTransaction(): HotPath | undefined {
+    return this.statements === undefined ? undefined : { statements: this.statements, ready: () => true };
+  }
+
   transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T> {
-    return this.kysely.transaction().execute((trx) => fn(new KyselyRepos(trx, this.dialect)));
+    return this.kysely.transaction().execute((trx) => fn(new KyselyRepos(trx, this.dialect, this.inTransaction())));
   }
 
   sharedTransaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T> {
