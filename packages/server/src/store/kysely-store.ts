@@ -13,6 +13,7 @@ import type {
   OutboxEvent,
   Refund,
   RefusalCount,
+  RefusalSample,
   Repos,
   Session,
   Store,
@@ -24,6 +25,13 @@ import { affected, num, toAttempt, toNotification, toOutboxEvent, toRefund, unde
 import type { Database, OrdersTable } from './schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
+
+/**
+ * Samples kept by this process, in order: breaks ties between samples received in the same millisecond (a stopped
+ * test clock, a burst), so the newest is listed first. Only an order, never a time.
+ */
+let sampleSeq = 0;
+type StoredSample = RefusalSample & { seq?: number };
 
 /**
  * SQLite's hot-path statements (store/sqlite-hot.ts) and when these repos may run them: always inside a transaction
@@ -429,9 +437,68 @@ export class KyselyRepos implements Repos {
     return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
   }
 
+  async addRefusalSample(key: Omit<RefusalCount, 'count'>, sample: RefusalSample, max: number): Promise<void> {
+    const where = { minute: key.minute, kind: key.kind, source: key.source, reason: key.reason };
+    const created = await this.db
+      .insertInto('notification_refusals')
+      .values({ ...where, count: 0, samples_json: JSON.stringify([{ ...sample, seq: ++sampleSeq }]), samples: 1 })
+      .onConflict((oc) => oc.columns(['minute', 'kind', 'source', 'reason']).doNothing())
+      .executeTakeFirst();
+    if (Number(created.numInsertedOrUpdatedRows ?? 0n) === 1) return;
+    const row = await this.db
+      .selectFrom('notification_refusals')
+      .select(['samples_json', 'samples'])
+      .where('minute', '=', key.minute).where('kind', '=', key.kind).where('source', '=', key.source).where('reason', '=', key.reason)
+      .executeTakeFirst();
+    if (row === undefined || Number(row.samples) >= max) return;
+    const samples = [...(JSON.parse(row.samples_json) as StoredSample[]), { ...sample, seq: ++sampleSeq }];
+    // Conditional on the count read: of two instances appending at once, one wins and the other's sample is dropped
+    // (a sample, not a count: the counts are added separately and never lost this way).
+    await this.db
+      .updateTable('notification_refusals')
+      .set({ samples_json: JSON.stringify(samples), samples: samples.length })
+      .where('minute', '=', key.minute).where('kind', '=', key.kind).where('source', '=', key.source).where('reason', '=', key.reason)
+      .where('samples', '=', Number(row.samples))
+      .execute();
+  }
+
   async listNotifications(limit: number): Promise<NotificationLogEntry[]> {
     const rows = await this.db.selectFrom('notification_log').selectAll().orderBy('received_at', 'desc').limit(limit).execute();
-    return rows.map(toNotification);
+    // Refused deliveries are samples inside their counter rows (migration 0007); older ones may still be log rows.
+    // Every row of the minutes that may hold the newest `limit` samples: the limit-th newest row's minute and after
+    // (rows of one minute are in no particular order; the samples per minute are bounded by the sampling).
+    const oldest = await this.db
+      .selectFrom('notification_refusals')
+      .select('minute')
+      .where('samples', '>', 0)
+      .orderBy('minute', 'desc')
+      .limit(1)
+      .offset(Math.max(limit - 1, 0))
+      .executeTakeFirst();
+    const counters = await this.db
+      .selectFrom('notification_refusals')
+      .selectAll()
+      .where('samples', '>', 0)
+      .where('minute', '>=', oldest === undefined ? 0 : Number(oldest.minute))
+      .execute();
+    const refused = counters.flatMap((c) => (JSON.parse(c.samples_json) as StoredSample[]).map((sample, i) => ({
+      seq: sample.seq ?? 0,
+      entry: {
+        id: `refusal:${Number(c.minute)}:${c.kind}:${c.source}:${c.reason}:${i}`,
+        kind: c.kind as NotificationLogEntry['kind'],
+        apiVersion: sample.apiVersion,
+        receivedAt: sample.receivedAt,
+        headers: sample.headers,
+        rawBody: sample.rawBody,
+        authentic: false,
+        outcome: `rejected:${c.reason}`,
+        eventKey: undefined,
+        outTradeNo: undefined,
+      } satisfies NotificationLogEntry,
+    })));
+    refused.sort((a, b) => b.entry.receivedAt - a.entry.receivedAt || b.seq - a.seq);
+    // Newest first (a stable sort: within one millisecond the log rows' own order, then the samples').
+    return [...rows.map(toNotification), ...refused.map((r) => r.entry)].sort((a, b) => b.receivedAt - a.receivedAt).slice(0, limit);
   }
 
   // ---- outbox ------------------------------------------------------------------------------------------------
