@@ -9,6 +9,7 @@ import { Notifier, type Poster } from './notifier.js';
 import { OrderBook } from './orders.js';
 import { registerControlRoutes } from './routes/control.js';
 import { registerLoginRoutes } from './routes/login.js';
+import { registerMessageRoutes } from './routes/messages.js';
 import { registerPayV2Routes } from './routes/pay-v2.js';
 import { registerPayV3Routes } from './routes/pay-v3.js';
 import { registerTradeRoutes } from './routes/trade.js';
@@ -139,6 +140,7 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
   registerPayV2Routes(app, context);
   registerPayV3Routes(app, context);
   registerTradeRoutes(app, context);
+  registerMessageRoutes(app, context);
   registerControlRoutes(app, context);
 
   // Notifications and refund settlements that were pending when the sandbox stopped continue where they were.

@@ -92,6 +92,8 @@ export type SandboxOrder = {
   refundedFee: number;
   /** When the trade_manage_remind_shipping push was queued (unshipped 48 h after payment). */
   shippingRemindedAt?: number;
+  /** opspecialorder (特殊发货报备): 1 presale (shipping expected at `delayTo`, virtual ms), 2 test order. */
+  specialOrder?: { type: 1 | 2; delayTo?: number; reportedAt: number };
   /** 发货信息管理: what the merchant uploaded and how the buyer / settlement moved (absent until the first upload). */
   trade?: TradeRecord;
 };
@@ -242,4 +244,67 @@ export type StateData = {
   msgJumpPaths?: Record<string, string>;
   /** appid → 消息推送 configuration set through the control API (wins over the merchant's configured one). */
   messagePush?: Record<string, MessagePushConfig>;
+  /** mchid + "\n" + combine_out_trade_no → a 合单 payment declared through the control API (absent in older states). */
+  combinedPayments?: Record<string, CombinedPayment>;
+  /** subscribeMessage: the users' choices and what was sent (absent in older states). */
+  subscriptions?: Record<string, SubscriptionRecord>;
+  subscribeMessages?: SentSubscribeMessage[];
+  /** getPhoneNumber codes and the phone numbers they stand for (absent in older states). */
+  phoneCodes?: Record<string, PhoneCodeRecord>;
+};
+
+/**
+ * A 合单 (combined) payment: one payment covering several paid orders of one payer. The sandbox has no
+ * /v3/combine-transactions; `POST /sandbox/combinedPayments` groups orders that were paid one by one, so
+ * upload_combined_shipping_info has something to address.
+ */
+export type CombinedPayment = {
+  appid: string;
+  mchid: string;
+  combineOutTradeNo: string;
+  combineTransactionId: string;
+  openid: string;
+  /** The sub-orders, by mchid + out_trade_no. */
+  subOrders: { mchid: string; outTradeNo: string }[];
+  createdAt: number;
+};
+
+/** One user's choice for one template (wx.requestSubscribeMessage): each accept allows one send. */
+export type SubscriptionRecord = {
+  appid: string;
+  openid: string;
+  templateId: string;
+  /** Sends still allowed (one-time subscriptions: one per accept). */
+  remaining: number;
+  /** The latest choice. */
+  choice: 'accept' | 'reject';
+  updatedAt: number;
+};
+
+/** A subscribeMessage.send call, sent or refused. */
+export type SentSubscribeMessage = {
+  appid: string;
+  touser: string;
+  templateId: string;
+  page?: string;
+  data: Record<string, string>;
+  miniprogramState?: string;
+  lang?: string;
+  at: number;
+  /** 0 when sent; else the errcode WeChat answered (43101 refused, 47003 bad data, ...). */
+  errcode: number;
+  msgid?: string;
+};
+
+/** A getPhoneNumber code (single use, 5 minutes) and the number it stands for. */
+export type PhoneCodeRecord = {
+  code: string;
+  appid: string;
+  openid: string;
+  phoneNumber: string;
+  purePhoneNumber: string;
+  countryCode: string;
+  issuedAt: number;
+  /** When the merchant exchanged it (getuserphonenumber). */
+  usedAt?: number;
 };
