@@ -381,8 +381,9 @@ async function forgedMix(opts: { server: Child; dbPath: string; genuine: readonl
     return {
       genuineAloneP99: alone.result.p99Ms, genuineMixedP99: mixedGenuine.result.p99Ms, genuineRps: mixedGenuine.result.rps, forgedRps: mixedForged.result.rps,
       // Every forged one must be refused (not answered SUCCESS).
-      // Raw samples are written at once; a counter row (one per source, reason and minute) when its minute is over, so
-      // the ones not written yet are counted as if they were.
+      // Samples are kept inside their counter row (migration 0007; written with the first refusal of its key), older
+      // servers wrote them as log rows: both are counted. A counter row not written yet (its minute is not over) is
+      // counted as if it were.
       forgedRefused: mixedForged.notSuccess, forgedSent: mixedForged.result.requests,
       rowsAdded: samples() - samplesBefore + Math.max(counters() - countersBefore, minutes), sources: 1, minutes,
     };
