@@ -74,8 +74,11 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
     ...(saved === undefined ? {} : { startAt: saved.savedAt }),
   });
   const data = saved ?? emptyState(merchants, clock.now());
-  // Configuration wins over the file: merchants are set-up, orders and users are state.
-  data.merchants = merchants;
+  // Configuration wins over the file: merchants are set-up, orders and users are state. Merchants added through the
+  // control API are state too, kept unless configuration now names the same mchid or appid.
+  const added = (data.addedMerchants ?? []).filter((a) => !merchants.some((m) => m.mchid === a.mchid || m.appid === a.appid));
+  data.addedMerchants = added;
+  data.merchants = [...merchants, ...added];
   const store = new SandboxStore(data, persistence, () => clock.now());
   const faults = new FaultRegistry();
   const notifier = new Notifier(store, clock, faults, options.post);

@@ -10,6 +10,7 @@ import { confirmReceipt, isPaid, orderState } from '../trade.js';
 import { keyModeOf, PLATFORM_PUBLIC_MATERIAL } from '../v3-platform.js';
 import { serialsFor } from '../v3-wire.js';
 import { LOGIN_CODE_TTL_MS } from './login.js';
+import { addMerchantSchema, createMerchant, merchantView } from '../partner.js';
 
 /**
  * The sandbox's own API under /sandbox: it stands in for the WeChat client (login, the cashier), moves the virtual
@@ -49,6 +50,8 @@ function orderView(ctx: SandboxContext, o: SandboxOrder): Record<string, unknown
     protocol: o.protocol,
     appid: o.appid,
     mchid: o.mchid,
+    // Partner orders: mchid is the sub-merchant's, appid the paying mini program's; the provider is here.
+    ...(o.partner === undefined ? {} : { partner: o.partner }),
     outTradeNo: o.outTradeNo,
     description: o.description,
     attach: o.attach,
@@ -115,9 +118,21 @@ export function registerControlRoutes(app: FastifyInstance, ctx: SandboxContext)
   // Credentials included: it is a sandbox. v3: each merchant's key mode and the serials it will see (platform
   // certificate and/or WeChat Pay public key); `wechatpay` holds WeChat's public material to configure a verifier.
   app.get('/sandbox/merchants', async () => ({
-    merchants: ctx.store.merchants().map((m) => ({ ...m, v3KeyMode: keyModeOf(m), wechatpaySerials: serialsFor(m) })),
+    merchants: ctx.store.merchants().map((m) => merchantView(m, keyModeOf(m), serialsFor(m))),
     wechatpay: PLATFORM_PUBLIC_MATERIAL,
   }));
+
+  // Add a direct merchant, a 服务商 (provider), or a sub-merchant of a provider bound to a mini program. Answers the
+  // new merchant exactly as GET /sandbox/merchants lists it (credentials included: it is a sandbox).
+  app.post('/sandbox/merchants', async (request, reply) => {
+    const parsed = addMerchantSchema.safeParse(request.body);
+    if (!parsed.success) return badRequest(reply, parsed.error);
+    const created = createMerchant(ctx.store, parsed.data);
+    if (!created.ok) return reply.code(created.status).send({ error: { code: created.code, message: created.message } });
+    ctx.store.addMerchant(created.merchant);
+    const m = created.merchant;
+    return reply.code(201).send(merchantView(m, keyModeOf(m), serialsFor(m)));
+  });
 
   app.post('/sandbox/wx/login', async (request, reply) => {
     const parsed = loginSchema.safeParse(request.body);

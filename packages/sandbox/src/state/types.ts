@@ -8,6 +8,16 @@
 export type SandboxMerchant = {
   /** A label for people ("demo"). */
   name?: string;
+  /**
+   * direct: an ordinary merchant (the default); provider: a 服务商, whose keys sign partner calls for its
+   * sub-merchants; sub: a 特约商户 of `providerId`, bound to its mini program `appid` (sub_appid). A sub-merchant's
+   * own keys are listed for shape only: partner calls are signed with the provider's.
+   */
+  kind?: MerchantKind;
+  /** kind 'sub': the provider's id (its mchid). */
+  providerId?: string;
+  /** Which WeChat Pay APIs the merchant may call (default both). */
+  apiVersions?: Protocol[];
   appid: string;
   secret: string;
   mchid: string;
@@ -48,6 +58,19 @@ export type MessagePushConfig = {
 
 export type V3KeyMode = 'certificate' | 'publicKey' | 'migrating';
 
+export type MerchantKind = 'direct' | 'provider' | 'sub';
+
+/** Partner (服务商) mode: who an order or refund belongs to. The record's own mchid is then the sub-merchant's. */
+export type PartnerOf = {
+  spMchid: string;
+  spAppid: string;
+  subMchid: string;
+  /** Present when the order named sub_appid. */
+  subAppid?: string;
+  spOpenid?: string;
+  subOpenid?: string;
+};
+
 export type Protocol = 'v2' | 'v3';
 
 /** How a v2 order was signed; its notifications are signed the same way. v3 orders use RSA. */
@@ -58,6 +81,8 @@ export type TradeState = 'NOTPAY' | 'SUCCESS' | 'CLOSED' | 'REFUND' | 'PAYERROR'
 
 export type SandboxOrder = {
   protocol: Protocol;
+  /** Partner orders: the provider and sub-merchant; `mchid` is the sub-merchant's, `appid` the paying mini program's. */
+  partner?: PartnerOf;
   appid: string;
   mchid: string;
   outTradeNo: string;
@@ -133,6 +158,8 @@ export type RefundStatus = 'PROCESSING' | 'SUCCESS' | 'REFUNDCLOSE' | 'CHANGE';
 
 export type SandboxRefund = {
   protocol: Protocol;
+  /** Copied from the order (partner orders). */
+  partner?: PartnerOf;
   mchid: string;
   appid: string;
   outTradeNo: string;
@@ -242,6 +269,8 @@ export type StateData = {
   attempts: DeliveryAttempt[];
   /** appid → set_msg_jump_path's path (absent in states saved before trade management). */
   msgJumpPaths?: Record<string, string>;
+  /** Merchants added with POST /sandbox/merchants (kept across restarts; configured merchants come first). */
+  addedMerchants?: SandboxMerchant[];
   /** appid → 消息推送 configuration set through the control API (wins over the merchant's configured one). */
   messagePush?: Record<string, MessagePushConfig>;
   /** mchid + "\n" + combine_out_trade_no → a 合单 payment declared through the control API (absent in older states). */
