@@ -82,7 +82,10 @@ export async function applyPayment(tx: Repos, ctx: ApplyContext, facts: PaymentF
     await tx.flag(attempt.orderId, 'transaction_conflict', ctx.now);
     return 'transaction_conflict';
   }
-  // Status and paying attempt only: the items are never needed to apply a payment.
+  // The common case first: a transaction seen for the first time, on an unpaid order. The conditional update applies
+  // only from an unpaid status (the state machine's rule), so it is its own check and the order need not be read
+  // before it. Otherwise the order is looked at (status and paying attempt only: never the items).
+  if (recorded === 'recorded' && (await markPaid(tx, ctx, attempt.orderId, facts, attempt.id, 'unpaid'))) return 'paid';
   let order = await tx.getOrderState(attempt.orderId);
   if (order === undefined) return 'unknown_order';
   if (isUnpaid(order.status)) {

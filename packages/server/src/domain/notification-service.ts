@@ -7,7 +7,7 @@
 import type { InboundNotification, NotificationAnswer, PaymentNotice, RefundNotice, Verified } from '../ports/gateway.js';
 import type { NotificationLogEntry, Repos } from '../ports/store.js';
 import { applyContextOf, applyPayment } from './apply-payment.js';
-import { MINUTE_MS, RefusalSampler, contentTypeRefusal } from './notification-intake.js';
+import { DEFAULT_REFUSAL_SAMPLING, MINUTE_MS, RefusalSampler, SAMPLE_BODY_MAX, contentTypeRefusal } from './notification-intake.js';
 import type { RefusalSampling } from './notification-intake.js';
 import type { PaymentOutcome } from './apply-payment.js';
 import { errorSummary } from './payment-service.js';
@@ -45,10 +45,12 @@ export type ProcessResult = { answer: NotificationAnswer; outTradeNo?: string } 
 
 export class NotificationService {
   private readonly refusals: RefusalSampler;
+  private readonly sampling: RefusalSampling;
   private lastRefusalMinute = -1;
 
   constructor(private readonly o: NotificationServiceOptions) {
-    this.refusals = new RefusalSampler(o.refusalSampling);
+    this.sampling = o.refusalSampling ?? DEFAULT_REFUSAL_SAMPLING;
+    this.refusals = new RefusalSampler(this.sampling);
   }
 
   private entry(kind: 'payment' | 'refund', input: InboundNotification): NotificationLogEntry {
@@ -67,24 +69,26 @@ export class NotificationService {
   }
 
   /**
-   * A refused delivery: counted; stored raw (and alerted) only as one of the first few of its kind, source and reason
-   * in this minute. Neither the count nor a skipped sample costs a database write on the request.
+   * A refused delivery: counted; kept (and alerted) only as one of the first few of its kind, source and reason in
+   * this minute, as a sample inside that key's counter row, so refusals add at most one row per key and minute. The
+   * count itself and a skipped sample cost no database write on the request.
    */
   private async logRejected(entry: NotificationLogEntry | undefined, kind: 'payment' | 'refund', source: string | undefined, reason: string): Promise<void> {
     const now = this.o.clock.now();
     const minute = Math.floor(now / MINUTE_MS) * MINUTE_MS;
-    const sample = this.refusals.record({ minute, kind, source: source ?? 'unknown', reason });
+    const key = this.refusals.record({ minute, kind, source: source ?? 'unknown', reason });
     if (minute > this.lastRefusalMinute) {
       // A new minute: the finished ones are written now (one row per key), not left in memory until the next job run.
       if (this.lastRefusalMinute !== -1 && this.refusals.hasCountsBefore(minute)) void this.flushRefusals();
       this.lastRefusalMinute = minute;
     }
-    if (!sample || entry === undefined) return;
+    if (key === undefined || entry === undefined) return;
     this.o.logger.warn({ kind, reason, source, alert: true }, 'notification rejected');
     try {
-      await this.o.store.logNotification({ ...entry, outcome: `rejected:${reason}` });
+      const sample = { receivedAt: entry.receivedAt, apiVersion: entry.apiVersion, headers: entry.headers, rawBody: entry.rawBody.slice(0, SAMPLE_BODY_MAX) };
+      await this.o.store.addRefusalSample(key, sample, this.sampling.perKey);
     } catch (error) {
-      this.o.logger.error({ err: errorSummary(error) }, 'could not log a rejected notification');
+      this.o.logger.error({ err: errorSummary(error) }, 'could not keep a sample of a rejected notification');
     }
   }
 

@@ -3,6 +3,7 @@ import type { ColumnType } from 'kysely';
  * Kysely table types. Times are bigint milliseconds since the epoch (the PostgreSQL driver must parse int8 as
  * number: see store/README note in docs/adr/0002). Booleans are 0/1 integers so both dialects share the same SQL.
  */
+import type { Generated } from 'kysely';
 export type ProductsTable = { sku: string; name: string; price_fen: number; active: number; created_at: number; merchant_id: ColumnType<string, string | undefined, string> };
 
 export type OrdersTable = {
@@ -65,7 +66,16 @@ export type NotificationLogTable = {
   out_trade_no: string | null;
 };
 
-export type NotificationRefusalsTable = { minute: number; kind: string; source: string; reason: string; count: number };
+export type NotificationRefusalsTable = {
+  minute: number;
+  kind: string;
+  source: string;
+  reason: string;
+  count: number;
+  /** JSON array of RefusalSample (migration 0007); `samples` is its length. */
+  samples_json: Generated<string>;
+  samples: Generated<number>;
+};
 
 export type NotificationEventsTable = { event_key: string; kind: string; out_trade_no: string; outcome: string; created_at: number };
 

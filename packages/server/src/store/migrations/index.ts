@@ -5,6 +5,7 @@ import { leasesAndTokens } from './0002-leases-and-tokens.js';
 import { oneOpenAttempt } from './0003-one-open-attempt.js';
 import { reconciliation } from './0004-reconciliation.js';
 import { notificationRetention } from './0005-notification-retention.js';
+import { refusalSamples } from './0007-refusal-samples.js';
 import { merchants } from './0009-merchants.js';
 
 export const migrations: Record<string, Migration> = {
@@ -13,6 +14,7 @@ export const migrations: Record<string, Migration> = {
   '0003-one-open-attempt': oneOpenAttempt,
   '0004-reconciliation': reconciliation,
   '0005-notification-retention': notificationRetention,
+  '0007-refusal-samples': refusalSamples,
   '0009-merchants': merchants,
 };
 
