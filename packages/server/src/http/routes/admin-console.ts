@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { Order } from '../../domain/order.js';
 import type { BillReconciler } from '../../jobs/bill-reconciliation.js';
-import { chinaDate } from '../../jobs/bill-reconciliation.js';
+import { chinaDate, chinaDayRange } from '../../jobs/bill-reconciliation.js';
 import type { AdminOrderSummary, AdminStore, ReconciliationRun } from '../../ports/admin-store.js';
 import { AppError } from '../errors.js';
 import {
@@ -23,6 +23,7 @@ import {
 import { errorSchema } from '../schemas/common.js';
 import { orderParams } from '../schemas/orders.js';
 import type { Services } from '../services.js';
+import { presentAction } from './admin-actions.js';
 import { ADMIN_OFF_PAGE, ADMIN_PAGE } from './admin-page.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -41,6 +42,7 @@ function presentSummary(o: AdminOrderSummary) {
     updatedAt: iso(o.updatedAt),
     paidAt: isoOpt(o.paidAt),
     reviewReason: o.reviewReason,
+    reviewedAt: o.reviewedAt === undefined ? undefined : iso(o.reviewedAt),
   };
 }
 
@@ -113,7 +115,7 @@ function registerOrders(app: FastifyInstance, services: Services, admin: AdminSt
       onRequest: guard,
       schema: {
         tags: ['admin'],
-        summary: 'Orders, newest first: filter by status and review flag (flagged=true), page with cursor. Needs ADMIN_TOKEN.',
+        summary: 'Orders, newest first: search (q: order id, out_trade_no, transaction_id or openid), filter by status, review flag (flagged=true) and China creation dates (from, to), page with cursor. Needs ADMIN_TOKEN.',
         security: [{ bearer: [] }],
         querystring: adminOrdersQuery,
         response: { 200: adminOrdersResponse, 400: errorSchema, 401: errorSchema, 404: errorSchema },
@@ -123,7 +125,15 @@ function registerOrders(app: FastifyInstance, services: Services, admin: AdminSt
       const q = request.query;
       let page;
       try {
-        page = await admin.listOrders({ status: q.status, flagged: q.flagged === undefined ? undefined : q.flagged === 'true', limit: q.limit ?? 50, cursor: q.cursor });
+        page = await admin.listOrders({
+          status: q.status,
+          flagged: q.flagged === undefined ? undefined : q.flagged === 'true',
+          search: q.q,
+          createdFrom: q.from === undefined ? undefined : chinaDayRange(q.from).start,
+          createdTo: q.to === undefined ? undefined : chinaDayRange(q.to).end,
+          limit: q.limit ?? 50,
+          cursor: q.cursor,
+        });
       } catch (error) {
         if (error instanceof RangeError) throw new AppError(400, 'invalid_request', 'cursor: not a cursor from this API');
         throw error;
@@ -147,13 +157,14 @@ function registerOrders(app: FastifyInstance, services: Services, admin: AdminSt
     async (request) => {
       const order: Order | undefined = await services.store.getOrder(request.params.orderId);
       if (order === undefined) throw new AppError(404, 'not_found', 'no such order');
-      const [attempts, refunds, events] = await Promise.all([admin.listAttempts(order.id), services.store.listRefunds(order.id), services.store.listEvents(order.id)]);
+      const [attempts, refunds, events, actions] = await Promise.all([admin.listAttempts(order.id), services.store.listRefunds(order.id), services.store.listEvents(order.id), admin.listActions(order.id)]);
+      const reviewed = actions.filter((a) => a.action === 'mark_reviewed' && a.result === 'ok').pop();
       const notifications = await admin.notificationsFor(attempts.map((a) => a.outTradeNo), 100);
       return {
         order: {
           ...presentSummary({
             orderId: order.id, outTradeNo: attempts[attempts.length - 1]?.outTradeNo, status: order.status, amountFen: order.amountFen, refundedFen: order.refundedFen,
-            createdAt: order.createdAt, updatedAt: order.updatedAt, paidAt: order.paidAt, reviewReason: order.reviewReason,
+            createdAt: order.createdAt, updatedAt: order.updatedAt, paidAt: order.paidAt, reviewReason: order.reviewReason, reviewedAt: reviewed?.createdAt,
           }),
           openid: order.openid,
           description: order.description,
@@ -169,6 +180,7 @@ function registerOrders(app: FastifyInstance, services: Services, admin: AdminSt
           outTradeNo: n.outTradeNo, eventKey: n.eventKey, headers: n.headers, rawBody: n.rawBody.slice(0, RAW_BODY_CHARS),
         })),
         events: events.map((e) => ({ id: e.id, topic: e.topic, createdAt: iso(e.createdAt), attempts: e.attempts, deliveredAt: isoOpt(e.deliveredAt) })),
+        actions: actions.map(presentAction),
       };
     },
   );

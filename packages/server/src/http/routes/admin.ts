@@ -14,6 +14,7 @@ import { errorSchema } from '../schemas/common.js';
 import { orderParams } from '../schemas/orders.js';
 import type { Services } from '../services.js';
 import { adminConsoleRoutes } from './admin-console.js';
+import { adminActionRoutes, audit } from './admin-actions.js';
 import { adminProductRoutes } from './admin-products.js';
 
 function sameSecret(a: string, b: string): boolean {
@@ -37,6 +38,9 @@ export function adminRoutes(app: FastifyInstance, services: Services): void {
   adminConsoleRoutes(app, services, guard);
   // The catalogue (admin-products.ts), behind the same guard.
   if (services.adminStore !== undefined) adminProductRoutes(app, services, services.adminStore, guard);
+  // The console's dashboard and order actions (admin-actions.ts), behind the same guard.
+  if (services.adminStore !== undefined) adminActionRoutes(app, services, services.adminStore, guard);
+  const adminStore = services.adminStore;
 
   app.post<{ Params: z.infer<typeof orderParams>; Body: z.infer<typeof refundBody> }>(
     '/admin/orders/:orderId/refunds',
@@ -55,6 +59,17 @@ export function adminRoutes(app: FastifyInstance, services: Services): void {
     },
     async (request, reply) => {
       const result = await services.refunds.requestRefund({ orderId: request.params.orderId, amountFen: request.body.amount, reason: request.body.reason });
+      // Audited like the console's other actions (who, why, what came of it); the console always sends a reason.
+      if (adminStore !== undefined && (result.ok || result.reason !== 'not_found')) {
+        const refund = result.ok || result.reason === 'refund_in_progress' ? result.refund : undefined;
+        await audit(services, adminStore, request, {
+          orderId: request.params.orderId,
+          action: 'refund',
+          reason: request.body.reason ?? '',
+          result: result.ok ? 'ok' : result.reason,
+          detail: refund === undefined ? { requested: request.body.amount ?? null } : { amount: refund.amountFen, outRefundNo: refund.outRefundNo },
+        });
+      }
       if (!result.ok) {
         if (result.reason === 'refund_in_progress') {
           void reply.status(409);
