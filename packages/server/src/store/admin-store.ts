@@ -362,8 +362,8 @@ export class KyselyAdminStore implements AdminStore {
     const counted = await this.db
       .selectFrom('notification_refusals')
       .select((eb) => eb.fn.sum<number>('count').as('n'))
-      .where('minute', '>=', Math.floor(start / 60_000))
-      .where('minute', '<', Math.ceil(end / 60_000))
+      .where('minute', '>=', start) // the minute's start, epoch ms
+      .where('minute', '<', end)
       .executeTakeFirst();
     const retried = await this.db
       .selectFrom((eb) =>
