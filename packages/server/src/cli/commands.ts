@@ -3,7 +3,7 @@
  * prints for people or, with --json, the API's own JSON. A refused command throws CommandFailed (exit 1).
  */
 import type { Operator } from './operate.js';
-import { formatFen, parseYuan } from './yuan.js';
+import { formatFen, parseYuan } from '../domain/yuan.js';
 
 export class UsageError extends Error {}
 export class CommandFailed extends Error {}

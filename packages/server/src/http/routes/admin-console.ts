@@ -3,6 +3,8 @@
  * orders (filter by status / review flag, cursor paging), one order with its attempts, refunds, notification log and
  * outbox events, reconciliation runs (list, one date, run one now), and the HTML page at GET /admin.
  */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { Order } from '../../domain/order.js';
@@ -85,7 +87,24 @@ function presentRun(r: ReconciliationRun) {
   };
 }
 
-export function adminConsoleRoutes(app: FastifyInstance, services: Services, guard: (request: FastifyRequest) => Promise<void>): void {
+/** The console as scripts/build.mjs wrote it (packages/server/dist/console), read once at start-up. */
+export type ConsoleAssets = { html: string; script: string; style: string };
+
+export async function loadConsoleAssets(root: string | undefined): Promise<ConsoleAssets | undefined> {
+  if (root === undefined) return undefined;
+  try {
+    const [html, script, style] = await Promise.all(['index.html', 'console.js', 'console.css'].map((f) => readFile(join(root, f), 'utf8')));
+    if (html === undefined || script === undefined || style === undefined) return undefined;
+    return { html, script, style };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Everything the console needs comes from this server: no CDN, no inline script, no third-party origin. */
+const CONSOLE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+export function adminConsoleRoutes(app: FastifyInstance, services: Services, guard: (request: FastifyRequest) => Promise<void>, assets?: ConsoleAssets): void {
   // Without ADMIN_TOKEN the admin API does not exist (404, like the refund route); the page itself still answers (404
   // too) with a few lines on how to turn it on, for the person who opened it in a browser.
   app.get('/admin', { schema: { hide: true } }, async (_request, reply) => {
@@ -94,12 +113,25 @@ export function adminConsoleRoutes(app: FastifyInstance, services: Services, gua
         .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
         .send(ADMIN_OFF_PAGE);
     }
+    // The built console (server.ts passes it); an app assembled without it (a host mounting the plugin) keeps the
+    // small self-contained page.
+    if (assets !== undefined) return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').header('content-security-policy', CONSOLE_CSP).send(assets.html);
     return reply
       .type('text/html; charset=utf-8')
       .header('cache-control', 'no-store')
       .header('content-security-policy', "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
       .send(ADMIN_PAGE);
   });
+  if (assets !== undefined) {
+    // Static and secret-free (the token is typed in by the person), so not behind the guard; absent while admin is off.
+    const asset = (path: string, type: string, body: string) =>
+      app.get(path, { schema: { hide: true } }, async (_request, reply) => {
+        if (services.config.adminToken === undefined) throw new AppError(404, 'not_found', 'no such resource');
+        return reply.type(type).header('cache-control', 'no-cache').header('x-content-type-options', 'nosniff').send(body);
+      });
+    asset('/admin/assets/console.js', 'text/javascript; charset=utf-8', assets.script);
+    asset('/admin/assets/console.css', 'text/css; charset=utf-8', assets.style);
+  }
 
   const admin = services.adminStore;
   const bills = services.bills;

@@ -14,6 +14,7 @@ import { errorSchema } from '../schemas/common.js';
 import { orderParams } from '../schemas/orders.js';
 import type { Services } from '../services.js';
 import { adminConsoleRoutes } from './admin-console.js';
+import type { ConsoleAssets } from './admin-console.js';
 import { adminActionRoutes, audit } from './admin-actions.js';
 import { adminProductRoutes } from './admin-products.js';
 
@@ -27,7 +28,7 @@ function presentRefund(r: Refund) {
   return { outRefundNo: r.outRefundNo, amount: r.amountFen, status: r.status, ...(r.refundId === undefined ? {} : { refundId: r.refundId }) };
 }
 
-export function adminRoutes(app: FastifyInstance, services: Services): void {
+export function adminRoutes(app: FastifyInstance, services: Services, consoleAssets?: ConsoleAssets): void {
   const adminToken = services.config.adminToken;
   const guard = async (request: FastifyRequest): Promise<void> => {
     const token = bearerToken(request);
@@ -35,7 +36,7 @@ export function adminRoutes(app: FastifyInstance, services: Services): void {
     if (token === undefined || !sameSecret(token, adminToken)) throw new AppError(401, 'unauthorized', 'admin token required');
   };
   // Orders, reconciliation and the admin page (admin-console.ts), behind the same guard.
-  adminConsoleRoutes(app, services, guard);
+  adminConsoleRoutes(app, services, guard, consoleAssets);
   // The catalogue (admin-products.ts), behind the same guard.
   if (services.adminStore !== undefined) adminProductRoutes(app, services, services.adminStore, guard);
   // The console's dashboard and order actions (admin-actions.ts), behind the same guard.
