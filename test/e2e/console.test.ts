@@ -155,6 +155,8 @@ test('console: sign in, charts from real data, find by transaction_id, refund wi
   const refundItem = await page.locator('[data-testid="timeline-item"][data-kind="refund"]').innerText();
   assert.match(refundItem, /Refund ¥0\.01 requested/);
   assert.match(refundItem, /customer returned one item/);
+  // The list's row follows: the order is refunding (or refunded part, once WeChat's notification came).
+  await page.locator(`[data-testid="order-row"][data-order-id="${first.orderId}"]:not([data-status="PAID"])`).waitFor();
   const audit = await page.locator('[data-testid="timeline-item"][data-kind="action"]').innerText();
   assert.match(audit, /admin: refund — ok/);
   assert.match(audit, /why: customer returned one item/);

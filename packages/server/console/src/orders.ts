@@ -29,6 +29,12 @@ export async function showOrders(view: HTMLElement, initial: { q?: string } = {}
     detail,
   );
   let cursor: string | undefined;
+  // After an action the list's row shows the order as it is now (status, refunded, review).
+  const refreshRow = async (orderId: string) => {
+    const row = rows.querySelector(`[data-order-id="${CSS.escape(orderId)}"]`);
+    const fresh = (await api<OrderList>('GET', `/admin/orders?${new URLSearchParams({ q: orderId, limit: '1' })}`)).orders[0];
+    if (row !== null && fresh !== undefined) row.replaceWith(orderRow(fresh, () => showDetail(detail, fresh.orderId, refreshRow)));
+  };
 
   const load = async (append: boolean) => {
     const params = new URLSearchParams({ limit: '50' });
@@ -40,13 +46,13 @@ export async function showOrders(view: HTMLElement, initial: { q?: string } = {}
     if (append && cursor !== undefined) params.set('cursor', cursor);
     const list = await api<OrderList>('GET', `/admin/orders?${params}`);
     if (!append) rows.replaceChildren();
-    for (const o of list.orders) rows.append(orderRow(o, () => showDetail(detail, o.orderId)));
+    for (const o of list.orders) rows.append(orderRow(o, () => showDetail(detail, o.orderId, refreshRow)));
     if (rows.childElementCount === 0) rows.append(h('tr', {}, h('td', { colspan: 7, class: 'muted' }, 'No orders match.')));
     cursor = list.nextCursor;
     more.hidden = cursor === undefined;
     view.dataset.ready = 'orders';
     // One match of a search: open it at once (what a person looking for one transaction wants).
-    if (!append && list.orders.length === 1 && params.has('q') && list.orders[0] !== undefined) await showDetail(detail, list.orders[0].orderId);
+    if (!append && list.orders.length === 1 && params.has('q') && list.orders[0] !== undefined) await showDetail(detail, list.orders[0].orderId, refreshRow);
   };
   on(form, 'submit', async (event) => {
     event.preventDefault();
@@ -77,12 +83,15 @@ function orderRow(o: OrderSummary, open: () => Promise<void>): HTMLTableRowEleme
   return tr;
 }
 
-export async function showDetail(section: HTMLElement, orderId: string): Promise<void> {
+export async function showDetail(section: HTMLElement, orderId: string, changed?: (orderId: string) => Promise<void>): Promise<void> {
   const d = await api<OrderDetail>('GET', `/admin/orders/${encodeURIComponent(orderId)}`);
   const o = d.order;
   const left = o.amount - o.refunded;
   const actions = h('div', { class: 'row actions' });
-  const refresh = () => showDetail(section, orderId);
+  const refresh = async () => {
+    await showDetail(section, orderId, changed);
+    await changed?.(orderId);
+  };
   const act = (label: string, testid: string, enabled: boolean, run: () => Promise<void>) => {
     const b = h('button', { type: 'button', 'data-testid': testid, disabled: !enabled }, label);
     on(b, 'click', async () => {
