@@ -2,7 +2,8 @@
 // console (packages/server/dist/console, written by `npm run build`), data seeded by real payments through the
 // sandbox cashier (one notified twice, one forged), then: sign in with the token, the charts render and the dashboard
 // shows what the database holds, find an order by its transaction_id, refund part of it with a reason and see the
-// refund and the audit in its timeline, add a product in the catalogue and buy it in the web demo.
+// refund and the audit in its timeline, add a product in the catalogue and buy it in the web demo, reprice it and take
+// it off sale.
 // Screenshots land in test-output/console/ (git-ignored).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -193,6 +194,19 @@ test('console: sign in, charts from real data, find by transaction_id, refund wi
   await shop.locator('[data-testid="status"][data-state="paid"]').waitFor({ timeout: 30_000 });
   const mugOrder = one<{ status: string; amount_fen: number }>("SELECT o.status, o.amount_fen FROM orders o JOIN order_items i ON i.order_id = o.id WHERE i.sku = 'console-mug'");
   assert.deepEqual({ ...mugOrder }, { status: 'PAID', amount_fen: 1234 });
+
+  // Back in the console: a new price in yuan, then off sale. The demo's catalogue drops it; the paid order keeps its price.
+  const mugRow = '[data-testid="product-row"][data-sku="console-mug"]';
+  await page.locator(`${mugRow} [data-testid="product-edit"]`).click();
+  await page.getByTestId('dialog-price').fill('15');
+  await page.getByTestId('dialog-confirm').click();
+  await page.locator(mugRow, { hasText: '¥15.00' }).waitFor();
+  await page.locator(`${mugRow} [data-testid="product-toggle"]`).click();
+  await page.locator(`${mugRow}[data-active="false"]`).waitFor();
+  assert.deepEqual({ ...one<{ price_fen: number; active: number }>("SELECT price_fen, active FROM products WHERE sku = 'console-mug'") }, { price_fen: 1500, active: 0 });
+  const onSale = ((await (await fetch(`${base}/api/products`)).json()) as { products: { sku: string }[] }).products.map((p) => p.sku);
+  assert.ok(!onSale.includes('console-mug'), 'off sale');
+  assert.equal(one<{ amount_fen: number }>("SELECT o.amount_fen FROM orders o JOIN order_items i ON i.order_id = o.id WHERE i.sku = 'console-mug'").amount_fen, 1234);
 
   // Everything the console loaded came from this server (no CDN).
   const foreign = requests.filter((u) => !u.startsWith(base) && !u.startsWith('data:'));
