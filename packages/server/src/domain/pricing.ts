@@ -2,7 +2,8 @@
 import { multiplyFen, sumFen } from './money.js';
 import type { OrderItem } from './order.js';
 
-export type Product = { sku: string; name: string; priceFen: number; active: boolean };
+/** `virtual`: goods with no delivery (top-ups, codes); an order of only these ships itself once paid (default false). */
+export type Product = { sku: string; name: string; priceFen: number; active: boolean; virtual?: boolean | undefined };
 export type CartLine = { sku: string; quantity: number };
 
 export const MAX_QUANTITY = 99;

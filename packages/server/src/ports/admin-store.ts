@@ -78,4 +78,4 @@ export interface AdminStore {
   updateProduct(sku: string, patch: ProductPatch): Promise<Product | undefined>;
 }
 
-export type ProductPatch = { name?: string | undefined; priceFen?: number | undefined; active?: boolean | undefined };
+export type ProductPatch = { name?: string | undefined; priceFen?: number | undefined; active?: boolean | undefined; virtual?: boolean | undefined };

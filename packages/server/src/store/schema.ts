@@ -2,7 +2,10 @@
  * Kysely table types. Times are bigint milliseconds since the epoch (the PostgreSQL driver must parse int8 as
  * number: see store/README note in docs/adr/0002). Booleans are 0/1 integers so both dialects share the same SQL.
  */
-export type ProductsTable = { sku: string; name: string; price_fen: number; active: number; created_at: number };
+import type { Generated } from 'kysely';
+
+/** `virtual`: 0/1 (migration 0006, default 0); optional on insert so older code paths need not name it. */
+export type ProductsTable = { sku: string; name: string; price_fen: number; active: number; created_at: number; virtual: Generated<number> };
 
 export type OrdersTable = {
   id: string;
@@ -85,6 +88,24 @@ export type JobLeasesTable = { name: string; holder: string | null; lease_until:
 
 export type TokenStoreTable = { key: string; value_json: string | null; value_until: number | null; lock_owner: string | null; lock_until: number | null };
 
+export type OrderShippingTable = {
+  order_id: string;
+  status: string;
+  revision: number;
+  shipment_json: string | null;
+  upload_status: string | null;
+  upload_error: string | null;
+  shipped_at: number | null;
+  uploaded_at: number | null;
+  confirmed_at: number | null;
+  settled_at: number | null;
+  updated_at: number;
+};
+
+export type MessagePushCountsTable = { event: string; count: number; last_at: number };
+
+export type ShippingChecksTable = { check_date: string; status: string; finished_at: number; examined: number; differences: number; error: string | null };
+
 export type Database = {
   products: ProductsTable;
   orders: OrdersTable;
@@ -98,4 +119,7 @@ export type Database = {
   sessions: SessionsTable;
   job_leases: JobLeasesTable;
   token_store: TokenStoreTable;
+  order_shipping: OrderShippingTable;
+  message_push_counts: MessagePushCountsTable;
+  shipping_checks: ShippingChecksTable;
 };

@@ -15,6 +15,7 @@ import { orderParams } from '../schemas/orders.js';
 import type { Services } from '../services.js';
 import { adminConsoleRoutes } from './admin-console.js';
 import { adminProductRoutes } from './admin-products.js';
+import { adminShippingRoutes } from './admin-shipping.js';
 
 function sameSecret(a: string, b: string): boolean {
   const ha = createHash('sha256').update(a).digest();
@@ -37,6 +38,8 @@ export function adminRoutes(app: FastifyInstance, services: Services): void {
   adminConsoleRoutes(app, services, guard);
   // The catalogue (admin-products.ts), behind the same guard.
   if (services.adminStore !== undefined) adminProductRoutes(app, services, services.adminStore, guard);
+  // Fulfilment: shipments, reminders, the comparison with WeChat (admin-shipping.ts), behind the same guard.
+  adminShippingRoutes(app, services, guard);
 
   app.post<{ Params: z.infer<typeof orderParams>; Body: z.infer<typeof refundBody> }>(
     '/admin/orders/:orderId/refunds',

@@ -8,13 +8,15 @@ const priceFen = z.number().int().positive().max(Number.MAX_SAFE_INTEGER).descri
 
 export const productParams = z.strictObject({ sku: productSku });
 
-export const createProductBody = z.strictObject({ sku: productSku, name: productName, price: priceFen });
+const virtualFlag = z.boolean().optional().describe('true: goods with no delivery; an order of only virtual goods is shipped to WeChat by itself (logistics_type 3) once paid');
+
+export const createProductBody = z.strictObject({ sku: productSku, name: productName, price: priceFen, virtual: virtualFlag });
 
 export const patchProductBody = z
-  .strictObject({ name: productName.optional(), price: priceFen.optional(), active: z.boolean().optional().describe('false: hidden from GET /api/products and no longer orderable') })
-  .refine((b) => b.name !== undefined || b.price !== undefined || b.active !== undefined, 'name, price or active: at least one');
+  .strictObject({ name: productName.optional(), price: priceFen.optional(), active: z.boolean().optional().describe('false: hidden from GET /api/products and no longer orderable'), virtual: virtualFlag })
+  .refine((b) => b.name !== undefined || b.price !== undefined || b.active !== undefined || b.virtual !== undefined, 'name, price, active or virtual: at least one');
 
-const adminProduct = z.object({ sku: z.string(), name: z.string(), price: z.number().int().describe('fen'), active: z.boolean() }).describe('AdminProduct');
+const adminProduct = z.object({ sku: z.string(), name: z.string(), price: z.number().int().describe('fen'), active: z.boolean(), virtual: z.boolean() }).describe('AdminProduct');
 
 export const adminProductResponse = z.object({ product: adminProduct });
 export const adminProductList = z.object({ products: z.array(adminProduct) });

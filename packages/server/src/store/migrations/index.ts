@@ -5,6 +5,7 @@ import { leasesAndTokens } from './0002-leases-and-tokens.js';
 import { oneOpenAttempt } from './0003-one-open-attempt.js';
 import { reconciliation } from './0004-reconciliation.js';
 import { notificationRetention } from './0005-notification-retention.js';
+import { shipping } from './0006-shipping.js';
 
 export const migrations: Record<string, Migration> = {
   '0001-initial': initial,
@@ -12,6 +13,7 @@ export const migrations: Record<string, Migration> = {
   '0003-one-open-attempt': oneOpenAttempt,
   '0004-reconciliation': reconciliation,
   '0005-notification-retention': notificationRetention,
+  '0006-shipping': shipping,
 };
 
 export const migrationProvider: MigrationProvider = {
