@@ -47,8 +47,9 @@ export class KyselyShippingStore implements ShippingStore {
   async recordShipment(orderId: string, change: 'shipped' | 'reshipped', shipment: Shipment, revision: number, now: number): Promise<boolean> {
     const { from, to } = fulfilmentChange(change);
     const values = { status: to, revision: revision + 1, shipment_json: JSON.stringify(shipment), upload_status: 'PENDING', upload_error: null, shipped_at: now, uploaded_at: null, updated_at: now };
-    if (revision === 0) {
-      // The first shipment creates the row; a concurrent first shipment finds it there and loses.
+    if ((from as readonly FulfilmentStatus[]).includes('NOT_SHIPPED')) {
+      // No row is NOT_SHIPPED: the first shipment creates it; a concurrent first shipment finds it there and loses.
+      if (revision !== 0) return false;
       const result = await this.db
         .insertInto('order_shipping')
         .values({ order_id: orderId, ...values, confirmed_at: null, settled_at: null })
