@@ -42,10 +42,10 @@ function send(reply: FastifyReply, answer: PushResponse): FastifyReply {
 export async function wechatMessageRoutes(app: FastifyInstance, opts: { services: Services; shipping: ShippingService }): Promise<void> {
   const { services, shipping } = opts;
   const push = services.config.messagePush;
-  const appid = services.config.merchant?.appid;
+  const appid = services.gateway.appid;
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_request, body, done) => done(null, body));
-  if (push === undefined || appid === undefined) return;
+  if (push === undefined) return;
 
   const receiver = (format: 'json' | 'xml'): MessagePushReceiver =>
     createMessagePushReceiver({
