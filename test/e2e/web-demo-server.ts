@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
+import type { WxPayApp } from '../../packages/server/src/app.js';
 import { buildApp } from '../../packages/server/src/app.js';
 import { loadConfig } from '../../packages/server/src/config.js';
 import { startSandboxMode } from '../../packages/server/src/sandbox-mode.js';
@@ -14,7 +15,9 @@ import type { ApiVersion } from './helpers/stack.js';
 
 const DEMO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'web-demo');
 
-export type DemoServer = { url: string; close: () => Promise<void> };
+export type DemoServer = { url: string; app: WxPayApp; sandboxUrl: string; close: () => Promise<void> };
+
+export const DEMO_ADMIN_TOKEN = 'demo-admin-token-0123456789';
 
 export async function startDemoServer(apiVersion: ApiVersion = 'v2'): Promise<DemoServer> {
   const dir = mkdtempSync(join(tmpdir(), 'wxpay-web-demo-'));
@@ -25,6 +28,9 @@ export async function startDemoServer(apiVersion: ApiVersion = 'v2'): Promise<De
     DATABASE_URL: `sqlite:${join(dir, 'wxpay-kit.db')}`,
     SESSION_SECRET: 'w'.repeat(40),
     LOG_LEVEL: 'silent',
+    // The operator ships orders through the admin API; a failed upload (the index race) is retried soon.
+    ADMIN_TOKEN: DEMO_ADMIN_TOKEN,
+    JOBS_RETRY_BASE_MS: '100',
   });
   const runtime = await startSandboxMode(config, {});
   let url = '';
@@ -37,8 +43,12 @@ export async function startDemoServer(apiVersion: ApiVersion = 'v2'): Promise<De
       gatewayExtras: { clientCert: runtime.clientCert },
     });
     url = (await app.listen({ port: 0, host: '127.0.0.1' })).replace('localhost', '127.0.0.1');
+    // As server.ts: the sandbox learns where to push trade-management events.
+    await app.wx.announceMessagePush();
     return {
       url,
+      app,
+      sandboxUrl: runtime.sandboxUrl,
       close: async () => {
         await app.close();
         await runtime.sandbox?.close();

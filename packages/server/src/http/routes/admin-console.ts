@@ -24,6 +24,9 @@ import { errorSchema } from '../schemas/common.js';
 import { orderParams } from '../schemas/orders.js';
 import type { Services } from '../services.js';
 import { ADMIN_OFF_PAGE, ADMIN_PAGE } from './admin-page.js';
+import { presentShipping } from '../presenters.js';
+import type { Fulfilment } from '../../domain/fulfilment.js';
+import { notShipped } from '../../domain/fulfilment.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 const isoOpt = (ms: number | undefined) => (ms === undefined ? undefined : iso(ms));
@@ -42,6 +45,11 @@ function presentSummary(o: AdminOrderSummary) {
     paidAt: isoOpt(o.paidAt),
     reviewReason: o.reviewReason,
   };
+}
+
+/** The fulfilment beside an order summary (kept apart so the console rebuild can place it where it likes). */
+function withShipping<T extends object>(summary: T, orderId: string, f: Fulfilment | undefined): T & { shipping: ReturnType<typeof presentShipping> } {
+  return { ...summary, shipping: presentShipping(f ?? notShipped(orderId, 0)) };
 }
 
 function presentRunSummary(r: ReconciliationRun) {
@@ -128,7 +136,8 @@ function registerOrders(app: FastifyInstance, services: Services, admin: AdminSt
         if (error instanceof RangeError) throw new AppError(400, 'invalid_request', 'cursor: not a cursor from this API');
         throw error;
       }
-      return { orders: page.orders.map(presentSummary), ...(page.nextCursor === undefined ? {} : { nextCursor: page.nextCursor }) };
+      const shipping = await services.shipping.fulfilments(page.orders.map((o) => o.orderId));
+      return { orders: page.orders.map((o) => withShipping(presentSummary(o), o.orderId, shipping.get(o.orderId))), ...(page.nextCursor === undefined ? {} : { nextCursor: page.nextCursor }) };
     },
   );
 
@@ -149,8 +158,10 @@ function registerOrders(app: FastifyInstance, services: Services, admin: AdminSt
       if (order === undefined) throw new AppError(404, 'not_found', 'no such order');
       const [attempts, refunds, events] = await Promise.all([admin.listAttempts(order.id), services.store.listRefunds(order.id), services.store.listEvents(order.id)]);
       const notifications = await admin.notificationsFor(attempts.map((a) => a.outTradeNo), 100);
+      const fulfilment = await services.shipping.fulfilment(order.id);
       return {
         order: {
+          shipping: presentShipping(fulfilment),
           ...presentSummary({
             orderId: order.id, outTradeNo: attempts[attempts.length - 1]?.outTradeNo, status: order.status, amountFen: order.amountFen, refundedFen: order.refundedFen,
             createdAt: order.createdAt, updatedAt: order.updatedAt, paidAt: order.paidAt, reviewReason: order.reviewReason,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ORDER_STATUSES } from '../../domain/order.js';
 import { DIFFERENCE_KINDS } from '../../domain/reconcile-bill.js';
+import { shippingSchema } from './shipping.js';
 
 const isoTime = z.string().describe('ISO 8601');
 const fen = z.number().int().describe('fen');
@@ -22,6 +23,7 @@ export const adminOrderSummary = z.object({
   updatedAt: isoTime,
   paidAt: isoTime.optional(),
   reviewReason: z.string().optional().describe('why a person should look at it'),
+  shipping: shippingSchema.optional().describe('fulfilment (issue 14); absent only where it was not looked up'),
 });
 
 export const adminOrdersResponse = z.object({ orders: z.array(adminOrderSummary), nextCursor: z.string().optional() });
