@@ -102,6 +102,16 @@ export class ShippingService {
     await this.d.store.addEvent({ id: this.d.ids.rowId(), topic: revision === 1 ? UPLOAD_TOPIC : `${UPLOAD_TOPIC}#${revision}`, orderId, payload: { revision }, now: this.d.clock.now() });
   }
 
+  /**
+   * Re-queues uploads recorded but left without an outbox event (the process stopped between the two writes, which
+   * are not one transaction). The outbox ignores an event it already has, so this is harmless when nothing was lost.
+   */
+  async requeueStalled(olderThanMs = 60_000, limit = 100): Promise<number> {
+    const stalled = await this.d.shipping.listPendingUploads(this.d.clock.now() - olderThanMs, limit);
+    for (const s of stalled) await this.queueUpload(s.orderId, s.revision);
+    return stalled.length;
+  }
+
   /** After payment: an order of only virtual goods ships itself (logistics_type 3). Idempotent. */
   async shipIfVirtual(orderId: string): Promise<boolean> {
     const order = await this.d.store.getOrder(orderId);

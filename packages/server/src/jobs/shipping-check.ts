@@ -34,8 +34,10 @@ export class ShippingCheck {
 
   constructor(private readonly o: ShippingCheckOptions) {}
 
+  /** Every tick: re-queue stalled uploads (cheap, idempotent); once a China day: the comparison. */
   async runDaily(): Promise<JobReport> {
     const none = { examined: 0, changed: 0, failed: 0 };
+    await this.o.service.requeueStalled();
     const now = this.o.clock.now();
     const date = chinaDate(now);
     const done = await this.o.store.getShippingCheck(date);

@@ -21,6 +21,8 @@ export interface ShippingStore {
   setUpload(orderId: string, revision: number, status: UploadStatus, error: string | undefined, now: number): Promise<void>;
   /** `confirmed` or `settled`, with the times WeChat gave; false when the change does not apply from the current status. */
   applyChange(orderId: string, change: Exclude<FulfilmentChange, 'shipped' | 'reshipped'>, times: { confirmedAt?: number | undefined; settledAt?: number | undefined }, now: number): Promise<boolean>;
+  /** Orders whose upload is PENDING and unchanged since before `before` (oldest first): queued uploads to re-queue. */
+  listPendingUploads(before: number, limit: number): Promise<{ orderId: string; revision: number }[]>;
   /** Counts one trade-management reminder push (by event name). */
   countPushEvent(event: string, now: number): Promise<void>;
   pushEventCounts(): Promise<{ event: string; count: number; lastAt: number }[]>;

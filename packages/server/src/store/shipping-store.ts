@@ -108,6 +108,19 @@ export class KyselyShippingStore implements ShippingStore {
     return affected(inserted) === 1;
   }
 
+  async listPendingUploads(before: number, limit: number): Promise<{ orderId: string; revision: number }[]> {
+    const rows = await this.db
+      .selectFrom('order_shipping')
+      .select(['order_id', 'revision'])
+      .where('status', '=', 'SHIPPED')
+      .where('upload_status', '=', 'PENDING')
+      .where('updated_at', '<', before)
+      .orderBy('updated_at')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ orderId: r.order_id, revision: Number(r.revision) }));
+  }
+
   async countPushEvent(event: string, now: number): Promise<void> {
     await this.db
       .insertInto('message_push_counts')

@@ -172,3 +172,16 @@ test('the daily check flags orders whose WeChat order_state differs, once per Ch
   clock.ms += 86_400_000;
   assert.equal((await check.runDaily()).examined, 3, 'the next day runs again');
 });
+
+test('a shipment recorded without its outbox event (a crash between the writes) is re-queued by the jobs, once', async (t) => {
+  const { store, service, shippingStore, clock } = await setup(t);
+  await paid(store, 'o1');
+  // As if the process stopped right after recording: the row, but no event.
+  assert.ok(await shippingStore.recordShipment('o1', 'shipped', EXPRESS, 0, NOW));
+  assert.equal((await uploadEvents(store, 'o1')).length, 0);
+  assert.equal(await service.requeueStalled(), 0, 'not before it is a minute old');
+  clock.ms = NOW + 120_000;
+  assert.equal(await service.requeueStalled(), 1);
+  await service.requeueStalled();
+  assert.equal((await uploadEvents(store, 'o1')).length, 1, 'one event, however often the sweep runs');
+});
