@@ -132,6 +132,10 @@ export const REDACT_PATHS = [
   '*.token',
   '*.sessionSecret',
   '*.adminToken',
+  // The 消息推送 Token and EncodingAESKey (config.messagePush), wherever an object carrying them is logged.
+  '*.aesKey',
+  '*.encodingAesKey',
+  '*.messagePush',
 ];
 
 /** Per client address (login) and per user (orders, order misses); the per-user ones come from the configuration. */

@@ -39,7 +39,7 @@ export type ConfirmResult =
   | { ok: false; reason: 'not_shipped' | 'not_confirmed' | 'unavailable'; message: string; orderState?: number };
 
 /** WeChat's trade_manage_order_settlement, as the route read it from a verified push. Times in ms. */
-export type SettlementPush = { outTradeNo: string; transactionId: string; confirmReceiveTime: number | undefined; settlementTime: number | undefined };
+export type SettlementPush = { merchantId: string; outTradeNo: string; transactionId: string; confirmReceiveTime: number | undefined; settlementTime: number | undefined };
 
 export type ShippingDifference = { orderId: string; outTradeNo: string; local: string; wechatOrderState: number };
 
@@ -199,7 +199,8 @@ export class ShippingService {
 
   /** A verified trade_manage_order_settlement push. The on-ship push (no settlement_time yet) changes nothing. */
   async applySettlement(push: SettlementPush): Promise<'settled' | 'duplicate' | 'not_settled_yet' | 'unknown_order'> {
-    const attempt = await this.d.store.getAttemptByOutTradeNo(push.outTradeNo);
+    // One mini program may be linked to several merchant numbers: another one's out_trade_no is not ours to match.
+    const attempt = push.merchantId !== '' && push.merchantId !== this.d.mchid ? undefined : await this.d.store.getAttemptByOutTradeNo(push.outTradeNo);
     if (attempt === undefined) {
       this.d.logger.warn({ outTradeNo: push.outTradeNo }, 'settlement push for an unknown order');
       return 'unknown_order';

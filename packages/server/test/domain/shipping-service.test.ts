@@ -143,11 +143,12 @@ test('confirmReceipt: only when get_order says 3 or 4; settlement push: applied 
   gateway.states.set('OTNao1', 3);
   assert.equal(await service.confirmReceipt(o1).then((r) => r.ok && r.fulfilment.status), 'CONFIRMED');
 
-  const push = { outTradeNo: 'OTNao1', transactionId: 'txo1', confirmReceiveTime: NOW + 1000, settlementTime: NOW + 2000 };
+  const push = { merchantId: '1900000001', outTradeNo: 'OTNao1', transactionId: 'txo1', confirmReceiveTime: NOW + 1000, settlementTime: NOW + 2000 };
   assert.equal(await service.applySettlement({ ...push, settlementTime: undefined }), 'not_settled_yet');
   assert.equal(await service.applySettlement(push), 'settled');
   assert.equal(await service.applySettlement(push), 'duplicate');
   assert.equal(await service.applySettlement({ ...push, outTradeNo: 'unknown' }), 'unknown_order');
+  assert.equal(await service.applySettlement({ ...push, outTradeNo: 'OTNao2', merchantId: '1900000999' }), 'unknown_order', 'another merchant number’s order');
   assert.equal(await service.applySettlement({ ...push, outTradeNo: 'OTNao2' }), 'settled');
   assert.match((await store.getOrder('o2'))?.reviewReason ?? '', /without a shipment/);
   assert.equal((await store.getOrder('o1'))?.reviewReason, undefined);

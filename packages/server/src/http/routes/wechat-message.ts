@@ -18,6 +18,7 @@ async function applyPush(shipping: ShippingService, message: PushMessage, log: F
   switch (message.type) {
     case 'trade_manage_order_settlement':
       await shipping.applySettlement({
+        merchantId: message.merchantId,
         outTradeNo: message.merchantTradeNo,
         transactionId: message.transactionId,
         confirmReceiveTime: seconds(message.confirmReceiveTime),
