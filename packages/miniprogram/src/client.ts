@@ -3,10 +3,12 @@
 import { createApi } from './api.js';
 import { DEFAULT_CONFIRM, pollUntilFinal } from './confirm.js';
 import type { ConfirmOptions } from './confirm.js';
-import { ClientApiError } from './errors.js';
+import { ClientApiError, ClientError } from './errors.js';
 import { parseCreatedOrder, parseOrder, parseOrders, parseProducts, parseRepay } from './parse.js';
+import { openConfirmComponent } from './receipt.js';
+import { requestSubscribe } from './subscribe.js';
 import { PAID_STATUSES } from './types.js';
-import type { CartItem, Order, PayOutcome, Product } from './types.js';
+import type { CartItem, Order, PayOutcome, Product, ReceiptOutcome, SubscribeResult } from './types.js';
 import type { PayParams, WxApi } from './wx-api.js';
 import { wxRandomHex, wxRequestPayment } from './wx-promise.js';
 
@@ -25,6 +27,11 @@ export interface ClientOptions {
   now?: () => number;
   /** Per-request timeout passed to wx.request. Default 10 s. */
   requestTimeoutMs?: number;
+  /**
+   * The WeChat Pay merchant number (商户号) that took the payments — the 子商户号 in partner mode. confirmReceipt names
+   * the order to WeChat's component by it and the order's outTradeNo. Not a secret.
+   */
+  merchantId?: string;
 }
 
 export type PayStage = 'creating' | 'paying' | 'confirming';
@@ -50,7 +57,16 @@ export interface WxPayClient {
   repay(orderId: string, options?: Pick<PayOptions, 'onProgress'>): Promise<PayOutcome>;
   order(orderId: string): Promise<Order>;
   orders(): Promise<Order[]>;
+  /**
+   * The buyer confirms receipt of a SHIPPED order in WeChat's component (wx.openBusinessView weappOrderConfirm); then
+   * the server re-checks with WeChat (`POST /api/orders/:orderId/confirm-receipt`) and its order decides the outcome.
+   */
+  confirmReceipt(order: Order): Promise<ReceiptOutcome>;
+  /** wx.requestSubscribeMessage for 1-5 templates (call it from a tap or a payment callback, as WeChat requires). */
+  requestSubscribe(templateIds: readonly string[]): Promise<SubscribeResult>;
 }
+
+const CONFIRMED_SHIPPING = new Set(['CONFIRMED', 'SETTLED']);
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -163,5 +179,36 @@ export function createClient(options: ClientOptions): WxPayClient {
     async orders() {
       return parseOrders(await api.call({ method: 'GET', path: '/api/orders' }));
     },
+
+    async confirmReceipt(target) {
+      const shipping = target.shipping?.status;
+      if (shipping !== undefined && CONFIRMED_SHIPPING.has(shipping)) return { outcome: 'confirmed', order: target };
+      if (shipping !== 'SHIPPED') {
+        throw new ClientError(`order ${target.orderId} is not awaiting receipt (shipping ${shipping ?? 'not reported by the server'})`);
+      }
+      const merchantId = options.merchantId;
+      if (merchantId === undefined || merchantId === '') {
+        throw new ClientError('confirmReceipt needs the merchant number: pass merchantId to createClient');
+      }
+      const component = await openConfirmComponent(wx, { merchant_id: merchantId, merchant_trade_no: target.outTradeNo });
+      // Whatever the component said, the server asks WeChat: a confirmation whose answer got lost still counts.
+      let found: Order;
+      try {
+        found = parseOrder(
+          await api.call({ method: 'POST', path: `/api/orders/${encodeURIComponent(target.orderId)}/confirm-receipt` }),
+        );
+      } catch (err) {
+        // 409: the server found the receipt not confirmed at WeChat; its current order still tells the UI the state.
+        if (!(err instanceof ClientApiError && err.status === 409)) throw err;
+        found = await order(target.orderId);
+      }
+      if (found.shipping !== undefined && CONFIRMED_SHIPPING.has(found.shipping.status)) return { outcome: 'confirmed', order: found };
+      if (!component.opened) return { outcome: 'failed', order: found, reason: component.errMsg };
+      const { status, errormsg } = component.answer;
+      if (status === 'cancel') return { outcome: 'cancelled', order: found, reason: errormsg ?? 'cancel' };
+      return { outcome: 'failed', order: found, reason: errormsg ?? (status === 'fail' ? 'fail' : 'not_confirmed') };
+    },
+
+    requestSubscribe: (templateIds) => requestSubscribe(wx, templateIds),
   };
 }

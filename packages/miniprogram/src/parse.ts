@@ -1,8 +1,8 @@
 // Light checks of the server's answers: only what the client's decisions depend on. A wrong
 // shape is a ClientProtocolError instead of an `undefined` that surfaces three screens later.
 import { ClientProtocolError } from './errors.js';
-import { ORDER_STATUSES } from './types.js';
-import type { CreatedOrder, Order, OrderStatus, Product } from './types.js';
+import { ORDER_STATUSES, SHIPPING_STATUSES } from './types.js';
+import type { CreatedOrder, Order, OrderShipping, OrderStatus, Product, ShippedPackage } from './types.js';
 import type { PayParams } from './wx-api.js';
 
 type Json = Record<string, unknown>;
@@ -95,7 +95,52 @@ export function parseOrder(body: unknown): Order {
     createdAt: String(o['createdAt'] ?? ''),
   };
   if (typeof o['paidAt'] === 'string') order.paidAt = o['paidAt'];
+  if (o['shipping'] !== undefined) order.shipping = parseShipping(o['shipping']);
   return order;
+}
+
+function optionalText(obj: Json, key: string, what: string): string | undefined {
+  const v = obj[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string' || v === '') throw new ClientProtocolError(`${what}: ${key} must be a non-empty string`);
+  return v;
+}
+
+function optionalTime(obj: Json, key: string, what: string): string | undefined {
+  const v = optionalText(obj, key, what);
+  if (v !== undefined && Number.isNaN(Date.parse(v))) throw new ClientProtocolError(`${what}: ${key} must be an ISO 8601 time`);
+  return v;
+}
+
+/**
+ * An order's `shipping`, strictly: a status the client knows (a new one is a version mismatch, not something to
+ * guess about), packages as a list, times as ISO 8601. Only the documented fields are copied.
+ */
+export function parseShipping(value: unknown): OrderShipping {
+  const s = object(value, 'shipping');
+  const found = SHIPPING_STATUSES.find((x) => x === s['status']);
+  if (found === undefined) throw new ClientProtocolError('shipping: unknown status');
+  const list = s['packages'] ?? [];
+  if (!Array.isArray(list)) throw new ClientProtocolError('shipping: packages must be a list');
+  const shipping: OrderShipping = {
+    status: found,
+    packages: list.map((item: unknown) => {
+      const p = object(item, 'shipping package');
+      const pkg: ShippedPackage = {};
+      const expressCompany = optionalText(p, 'expressCompany', 'shipping package');
+      const trackingNo = optionalText(p, 'trackingNo', 'shipping package');
+      const itemDesc = optionalText(p, 'itemDesc', 'shipping package');
+      if (expressCompany !== undefined) pkg.expressCompany = expressCompany;
+      if (trackingNo !== undefined) pkg.trackingNo = trackingNo;
+      if (itemDesc !== undefined) pkg.itemDesc = itemDesc;
+      return pkg;
+    }),
+  };
+  for (const key of ['shippedAt', 'confirmedAt', 'settledAt'] as const) {
+    const t = optionalTime(s, key, 'shipping');
+    if (t !== undefined) shipping[key] = t;
+  }
+  return shipping;
 }
 
 /** `GET /api/orders` answers `{orders:[…]}`; a bare array is accepted too. */

@@ -53,6 +53,37 @@ export interface WxGetRandomValuesOption {
   fail?: (err: WxCallbackResult) => void;
 }
 
+/**
+ * wx.openBusinessView (base library 2.6.0+, not in miniprogram-api-typings): opens WeChat's confirm-receipt component
+ * with `businessType: 'weappOrderConfirm'`. WeChat hands the buyer's answer back through App.onShow (referrerInfo from
+ * the component's appId); a runtime or shim that knows it at once may pass it as `extraData` to `success`.
+ */
+export interface WxOpenBusinessViewOption {
+  businessType: string;
+  extraData: Record<string, string>;
+  success?: (res: WxOpenBusinessViewSuccess) => void;
+  fail?: (err: WxCallbackResult) => void;
+}
+
+export interface WxOpenBusinessViewSuccess {
+  errMsg: string;
+  /** The component's answer `{status: 'success' | 'fail' | 'cancel', errormsg?, req_extradata}`, when given here. */
+  extraData?: unknown;
+}
+
+/** What wx.onAppShow listeners receive: the part this client reads. */
+export interface WxAppShowResult {
+  referrerInfo?: { appId?: string; extraData?: unknown };
+}
+
+export interface WxRequestSubscribeMessageOption {
+  tmplIds: string[];
+  /** `errMsg` plus one key per template id: 'accept', 'reject', 'ban', 'filter' (or 'acceptWithAudio' …). */
+  success?: (res: Record<string, string>) => void;
+  /** `errCode` e.g. 20004 (the user switched subscriptions off), 10005 (no UI, the app went to the background). */
+  fail?: (err: { errCode?: number; errMsg: string }) => void;
+}
+
 export interface WxApi {
   request(option: WxRequestOption): unknown;
   login(option: WxLoginOption): unknown;
@@ -62,4 +93,12 @@ export interface WxApi {
   removeStorageSync(key: string): void;
   /** Optional (base library 2.20.2+): used to make Idempotency-Key values when present. */
   getRandomValues?(option: WxGetRandomValuesOption): unknown;
+  /** Optional: confirmReceipt needs it (base library 2.6.0+). */
+  openBusinessView?(option: WxOpenBusinessViewOption): unknown;
+  /** Optional: confirmReceipt waits for the buyer to come back from the component through it. */
+  onAppShow?(listener: (res: WxAppShowResult) => void): unknown;
+  /** Removes the listener given to onAppShow (typed loosely: WeChat's typings give it another argument type). */
+  offAppShow?(listener: (res: WxAppShowResult & { errMsg?: string }) => void): unknown;
+  /** Optional: requestSubscribe needs it (base library 2.4.4+). */
+  requestSubscribeMessage?(option: WxRequestSubscribeMessageOption): unknown;
 }

@@ -1,7 +1,17 @@
 // A fake `wx` wired to an in-memory stand-in for the wxpay-kit server, plus a virtual clock.
 // Tests drive order statuses through hooks and assert what the client sent and decided.
-import type { OrderStatus } from '../src/types.js';
-import type { PayParams, WxApi, WxGetRandomValuesOption, WxLoginOption, WxRequestOption, WxRequestPaymentOption } from '../src/wx-api.js';
+import type { OrderShipping, OrderStatus } from '../src/types.js';
+import type {
+  PayParams,
+  WxApi,
+  WxAppShowResult,
+  WxGetRandomValuesOption,
+  WxLoginOption,
+  WxOpenBusinessViewOption,
+  WxRequestOption,
+  WxRequestPaymentOption,
+  WxRequestSubscribeMessageOption,
+} from '../src/wx-api.js';
 
 export interface SentRequest {
   method: string;
@@ -18,7 +28,20 @@ interface ShopOrder {
   items: Array<{ sku: string; quantity: number }>;
   createdAt: string;
   payParams: PayParams;
+  shipping?: OrderShipping;
+  /** What WeChat's get_order would say: the buyer confirmed receipt in the component. */
+  wechatConfirmed?: boolean;
 }
+
+/**
+ * How the fake confirm-receipt component behaves: the buyer's answer, and how the runtime hands it back — `appShow`
+ * (WeChat: App.onShow with the component's referrerInfo), `direct` (a shim: in openBusinessView's success), `none`
+ * (success only, never an answer), `otherShow` (the app comes back to the foreground some other way) — or the view
+ * fails to open.
+ */
+export type ComponentBehaviour =
+  | { delivery: 'appShow' | 'direct' | 'none' | 'otherShow'; answer: { status: 'success' | 'fail' | 'cancel'; errormsg?: string } }
+  | { delivery: 'openFails'; errMsg: string };
 
 type Reply = { status: number; body: unknown } | { networkError: string };
 
@@ -42,6 +65,14 @@ export class FakeShop {
   /** Called when the cashier runs, e.g. to mark the order paid as WeChat's notification would. */
   onCashier: (order: ShopOrder | undefined) => void = () => {};
   randomValues: boolean = true;
+  component: ComponentBehaviour = { delivery: 'appShow', answer: { status: 'success' } };
+  readonly businessViews: WxOpenBusinessViewOption[] = [];
+  readonly appShowListeners = new Set<(res: WxAppShowResult) => void>();
+  /** What wx.requestSubscribeMessage answers: template id → choice (errMsg added), or a failure. */
+  subscribeAnswer: Record<string, string> | { errCode: number; errMsg: string } = {};
+  readonly subscribeRequests: string[][] = [];
+  /** How the server's confirm-receipt route answers when WeChat does not show the receipt confirmed. */
+  notConfirmedStatus = 409;
   private reads = new Map<string, number>();
   private seq = 0;
   private idempotency = new Map<string, string>();
@@ -82,6 +113,32 @@ export class FakeShop {
     getStorageSync: (key: string) => this.storage.get(key) ?? '',
     setStorageSync: (key: string, data: string) => void this.storage.set(key, data),
     removeStorageSync: (key: string) => void this.storage.delete(key),
+    openBusinessView: (opt: WxOpenBusinessViewOption) => {
+      this.businessViews.push(opt);
+      const behaviour = this.component;
+      queueMicrotask(() => {
+        if (behaviour.delivery === 'openFails') return opt.fail?.({ errMsg: behaviour.errMsg });
+        const order = [...this.orders.values()].find((o) => o.outTradeNo === opt.extraData['merchant_trade_no']);
+        if (order !== undefined && behaviour.answer.status === 'success') order.wechatConfirmed = true;
+        opt.success?.({ errMsg: 'openBusinessView:ok', ...(behaviour.delivery === 'direct' ? { extraData: behaviour.answer } : {}) });
+        if (behaviour.delivery === 'appShow' || behaviour.delivery === 'otherShow') {
+          const referrerInfo = behaviour.delivery === 'appShow' ? { appId: 'wx1183b055aeec94d1', extraData: { ...behaviour.answer, req_extradata: opt.extraData } } : {};
+          setTimeout(() => {
+            for (const listener of [...this.appShowListeners]) listener({ referrerInfo });
+          }, 0);
+        }
+      });
+    },
+    onAppShow: (listener: (res: WxAppShowResult) => void) => void this.appShowListeners.add(listener),
+    offAppShow: (listener: (res: WxAppShowResult) => void) => void this.appShowListeners.delete(listener),
+    requestSubscribeMessage: (opt: WxRequestSubscribeMessageOption) => {
+      this.subscribeRequests.push([...opt.tmplIds]);
+      const answer = this.subscribeAnswer;
+      queueMicrotask(() => {
+        if ('errCode' in answer && typeof answer.errCode === 'number') return opt.fail?.(answer as { errCode: number; errMsg: string });
+        opt.success?.({ errMsg: 'requestSubscribeMessage:ok', ...(answer as Record<string, string>) });
+      });
+    },
     getRandomValues: (opt: WxGetRandomValuesOption) => {
       queueMicrotask(() => {
         if (!this.randomValues) return opt.fail?.({ errMsg: 'getRandomValues:fail not supported' });
@@ -139,7 +196,7 @@ export class FakeShop {
     if (req.method === 'GET' && req.path === '/api/orders') {
       return { status: 200, body: { orders: [...this.orders.values()].reverse().map(view) } };
     }
-    const m = /^\/api\/orders\/([^/]+)(\/payment)?$/.exec(req.path);
+    const m = /^\/api\/orders\/([^/]+)(\/payment|\/confirm-receipt)?$/.exec(req.path);
     const order = m?.[1] === undefined ? undefined : this.orders.get(decodeURIComponent(m[1]));
     if (order === undefined) return err(404, 'NOT_FOUND', 'no such order');
     if (req.method === 'GET' && m?.[2] === undefined) {
@@ -153,6 +210,14 @@ export class FakeShop {
       order.payParams = this.params(`wx_prepay_again_${order.orderId}`);
       return { status: 200, body: { payParams: order.payParams } };
     }
+    if (req.method === 'POST' && m?.[2] === '/confirm-receipt') {
+      // The server asks WeChat (get_order) and moves to CONFIRMED only when WeChat says so.
+      if (order.wechatConfirmed === true && order.shipping !== undefined) {
+        order.shipping = { ...order.shipping, status: 'CONFIRMED', confirmedAt: '2026-11-27T10:00:00.000Z' };
+        return { status: 200, body: view(order) };
+      }
+      return this.notConfirmedStatus === 200 ? { status: 200, body: view(order) } : err(this.notConfirmedStatus, 'NOT_CONFIRMED', 'WeChat does not show the receipt as confirmed');
+    }
     return err(404, 'NOT_FOUND', 'no route');
   }
 }
@@ -162,7 +227,10 @@ function err(status: number, code: string, message: string): Reply {
 }
 
 function view(o: ShopOrder): Record<string, unknown> {
-  return { orderId: o.orderId, outTradeNo: o.outTradeNo, amount: o.amount, status: o.status, items: o.items, createdAt: o.createdAt };
+  return {
+    orderId: o.orderId, outTradeNo: o.outTradeNo, amount: o.amount, status: o.status, items: o.items, createdAt: o.createdAt,
+    ...(o.shipping === undefined ? {} : { shipping: o.shipping }),
+  };
 }
 
 function created(o: ShopOrder): Record<string, unknown> {

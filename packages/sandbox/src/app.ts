@@ -9,6 +9,7 @@ import { Notifier, type Poster } from './notifier.js';
 import { OrderBook } from './orders.js';
 import { registerControlRoutes } from './routes/control.js';
 import { registerLoginRoutes } from './routes/login.js';
+import { registerMessageRoutes } from './routes/messages.js';
 import { registerPayV2Routes } from './routes/pay-v2.js';
 import { registerPayV3Routes } from './routes/pay-v3.js';
 import { registerTradeRoutes } from './routes/trade.js';
@@ -73,8 +74,11 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
     ...(saved === undefined ? {} : { startAt: saved.savedAt }),
   });
   const data = saved ?? emptyState(merchants, clock.now());
-  // Configuration wins over the file: merchants are set-up, orders and users are state.
-  data.merchants = merchants;
+  // Configuration wins over the file: merchants are set-up, orders and users are state. Merchants added through the
+  // control API are state too, kept unless configuration now names the same mchid or appid.
+  const added = (data.addedMerchants ?? []).filter((a) => !merchants.some((m) => m.mchid === a.mchid || m.appid === a.appid));
+  data.addedMerchants = added;
+  data.merchants = [...merchants, ...added];
   const store = new SandboxStore(data, persistence, () => clock.now());
   const faults = new FaultRegistry();
   const notifier = new Notifier(store, clock, faults, options.post);
@@ -139,6 +143,7 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
   registerPayV2Routes(app, context);
   registerPayV3Routes(app, context);
   registerTradeRoutes(app, context);
+  registerMessageRoutes(app, context);
   registerControlRoutes(app, context);
 
   // Notifications and refund settlements that were pending when the sandbox stopped continue where they were.

@@ -1,4 +1,10 @@
-import type { SandboxOrder, SandboxRefund } from './state/types.js';
+import type { PartnerOf, SandboxOrder, SandboxRefund } from './state/types.js';
+
+/**
+ * Whose bill: a merchant's mchid (a direct merchant, or one sub-merchant: partner records are stored under the
+ * sub-merchant's mchid), or a predicate (a provider's bill over all its sub-merchants).
+ */
+export type BillOwner = string | ((record: { mchid: string; partner?: PartnerOf }) => boolean);
 import { beijingDateTime } from './time.js';
 
 /**
@@ -45,7 +51,7 @@ function line(cells: readonly string[]): string {
  * Payments count on the day they were paid, refunds on the day they succeeded.
  */
 export function buildBill(
-  mchid: string,
+  owner: BillOwner,
   billType: BillType,
   day: { start: number; end: number },
   orders: readonly SandboxOrder[],
@@ -53,9 +59,12 @@ export function buildBill(
 ): string | undefined {
   if (billType === 'RECHARGE_REFUND') return undefined; // the sandbox has no recharge-funded refunds
   const inDay = (t: number | undefined): t is number => t !== undefined && t >= day.start && t < day.end;
-  const paid = orders.filter((o) => o.mchid === mchid && o.transactionId !== undefined && inDay(o.paidAt));
-  const refunded = refunds.filter((r) => r.mchid === mchid && r.status === 'SUCCESS' && inDay(r.successAt));
-  const orderOf = new Map(orders.filter((o) => o.mchid === mchid).map((o) => [o.outTradeNo, o]));
+  const owns = typeof owner === 'string' ? (r: { mchid: string }) => r.mchid === owner : owner;
+  const paid = orders.filter((o) => owns(o) && o.transactionId !== undefined && inDay(o.paidAt));
+  const refunded = refunds.filter((r) => owns(r) && r.status === 'SUCCESS' && inDay(r.successAt));
+  const orderOf = new Map(orders.filter(owns).map((o) => [`${o.mchid}\n${o.outTradeNo}`, o]));
+  // Partner rows: 公众账号ID and 商户号 are the provider's, 特约商户号 the sub-merchant's (0 for a direct merchant).
+  const ids = (o: SandboxOrder): string[] => [o.partner?.spAppid ?? o.appid, o.partner?.spMchid ?? o.mchid, o.partner?.subMchid ?? '0'];
   const rows: Row[] = [];
   let settled = 0;
   let refundTotal = 0;
@@ -66,7 +75,7 @@ export function buildBill(
   if (billType === 'ALL' || billType === 'SUCCESS') {
     for (const o of paid) {
       const fee = feeOf(o.totalFee);
-      const common = [beijingDateTime(o.paidAt ?? 0), o.appid, o.mchid, '0', o.deviceInfo ?? '', o.transactionId ?? '', o.outTradeNo, o.openid, o.tradeType, 'SUCCESS', o.bankType ?? 'OTHERS', o.feeType, yuan(o.totalFee), '0.00'];
+      const common = [beijingDateTime(o.paidAt ?? 0), ...ids(o), o.deviceInfo ?? '', o.transactionId ?? '', o.outTradeNo, o.openid, o.tradeType, 'SUCCESS', o.bankType ?? 'OTHERS', o.feeType, yuan(o.totalFee), '0.00'];
       const cells = billType === 'ALL'
         ? [...common, '0', '0', '0.00', '0.00', '', '', o.description, o.attach ?? '', yuan(fee), FEE_RATE_TEXT, yuan(o.totalFee), '0.00', '']
         : [...common, o.description, o.attach ?? '', yuan(fee), FEE_RATE_TEXT, yuan(o.totalFee), ''];
@@ -79,10 +88,10 @@ export function buildBill(
   }
   if (billType === 'ALL' || billType === 'REFUND') {
     for (const r of refunded) {
-      const o = orderOf.get(r.outTradeNo);
+      const o = orderOf.get(`${r.mchid}\n${r.outTradeNo}`);
       if (o === undefined) continue;
       const fee = -feeOf(r.refundFee);
-      const common = [beijingDateTime(o.paidAt ?? r.createdAt), o.appid, o.mchid, '0', o.deviceInfo ?? '', r.transactionId, r.outTradeNo, o.openid, o.tradeType, 'REFUND', o.bankType ?? 'OTHERS', o.feeType, '0.00', '0.00'];
+      const common = [beijingDateTime(o.paidAt ?? r.createdAt), ...ids(o), o.deviceInfo ?? '', r.transactionId, r.outTradeNo, o.openid, o.tradeType, 'REFUND', o.bankType ?? 'OTHERS', o.feeType, '0.00', '0.00'];
       const refundCells = [r.refundId, r.outRefundNo, yuan(r.refundFee), '0.00', 'ORIGINAL', 'SUCCESS', o.description, o.attach ?? '', yuan(fee), FEE_RATE_TEXT, yuan(o.totalFee), yuan(r.refundFee), ''];
       const cells = billType === 'ALL'
         ? [...common, ...refundCells]

@@ -2,6 +2,7 @@ import { verifyV2Sign } from '@wxpay-kit/wechat';
 import { verifyV3PaySign } from '@wxpay-kit/wechat/testing';
 import { z } from 'zod';
 import type { PaySignCheck, PaySignVerifier, SandboxContext } from './context.js';
+import { signingMerchantOf } from './partner.js';
 
 /**
  * The cashier: what happens between wx.requestPayment and the user's fingerprint. It takes exactly the parameters
@@ -72,7 +73,9 @@ export function requestPayment(ctx: SandboxContext, input: RequestPaymentInput):
   const found = ctx.store.orderByPrepayId(input.package.slice(prefix.length));
   if (found === undefined) return fail('prepay_id不存在');
   const order = ctx.orders.refresh(found);
-  const merchant = ctx.store.merchantByMchid(order.mchid);
+  // Partner orders: paySign is made with the provider's key, for the paying mini program (order.appid: sub_appid
+  // when the order named one, else the provider's appid).
+  const merchant = signingMerchantOf(ctx.store, order);
   if (merchant === undefined) return fail('商户不存在');
   const appid = input.appid ?? input.appId ?? order.appid;
   if (appid !== order.appid || (input.appId !== undefined && input.appId !== order.appid)) return fail('appid和订单不匹配');

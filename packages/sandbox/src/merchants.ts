@@ -32,19 +32,23 @@ export const merchantSchema = z
     merchantPublicKey: z.string().includes('-----BEGIN').optional(),
     merchantPrivateKey: z.string().includes('-----BEGIN').optional(),
     v3KeyMode: z.enum(['certificate', 'publicKey', 'migrating']).optional(),
+    kind: z.enum(['direct', 'provider', 'sub']).optional(),
+    providerId: z.string().regex(/^\d{1,32}$/).optional(),
+    apiVersions: z.array(z.enum(['v2', 'v3'])).min(1).optional(),
     messagePush: messagePushSchema.optional(),
   })
   .passthrough()
   .refine((m) => (m.merchantPublicKey === undefined) === (m.merchantCertSerial === undefined), {
     message: 'merchantPublicKey and merchantCertSerial go together',
-  });
+  })
+  .refine((m) => (m.kind === 'sub') === (m.providerId !== undefined), { message: 'providerId is required for, and only for, kind sub' });
 
 /**
  * Gives a merchant its v3 identity when it has none: the demo merchant the published test key pair (so a sandbox
  * started on its own has a usable v3 demo merchant), any other a fresh key pair whose private key is listed by
  * GET /sandbox/merchants (fresh on every start unless configured). A configured public key must parse.
  */
-function withV3Keys(m: SandboxMerchant): SandboxMerchant {
+export function withV3Keys(m: SandboxMerchant): SandboxMerchant {
   const keyMode = m.v3KeyMode ?? 'publicKey';
   if (m.merchantPublicKey !== undefined && m.merchantCertSerial !== undefined) {
     createPublicKey(m.merchantPublicKey);
@@ -84,4 +88,12 @@ export function resolveMerchants(configured: readonly SandboxMerchant[] | undefi
   }
   const demoReplaced = list.some((m) => m.mchid === DEMO_MERCHANT.mchid || m.appid === DEMO_MERCHANT.appid);
   return (demoReplaced ? list : [{ ...DEMO_MERCHANT }, ...list]).map(withV3Keys);
+}
+
+export function kindOf(m: SandboxMerchant): 'direct' | 'provider' | 'sub' {
+  return m.kind ?? 'direct';
+}
+
+export function supportsApi(m: SandboxMerchant, protocol: 'v2' | 'v3'): boolean {
+  return m.apiVersions === undefined || m.apiVersions.includes(protocol);
 }

@@ -182,6 +182,7 @@ export class OrderBook {
     }
     const refund: SandboxRefund = {
       protocol: input.protocol,
+      ...(order.partner === undefined ? {} : { partner: order.partner }),
       mchid: order.mchid,
       appid: order.appid,
       outTradeNo: order.outTradeNo,

@@ -51,6 +51,18 @@ export function isIndexed(ctx: SandboxContext, order: SandboxOrder): boolean {
 /** WeChat reminds merchants of orders still unshipped this long after payment (fact sheet 1.14). */
 export const REMIND_SHIPPING_AFTER_MS = 48 * 3600 * 1000;
 
+/**
+ * When the shipping reminder is due for an unshipped order: 48 h after payment; for a presale order reported with
+ * opspecialorder not before its `delay_to`; never for a reported test order. (How WeChat treats reported orders is
+ * UNCONFIRMED: this is the sandbox's reading of "特殊发货报备".)
+ */
+export function remindShippingDueAt(order: SandboxOrder): number | undefined {
+  const special = order.specialOrder;
+  if (special?.type === 2) return undefined;
+  const due = (order.paidAt ?? 0) + REMIND_SHIPPING_AFTER_MS;
+  return special?.type === 1 && special.delayTo !== undefined ? Math.max(due, special.delayTo) : due;
+}
+
 /** Queue a trade-management push when the mini program has 消息推送 configured (none otherwise, as at WeChat). */
 function push(ctx: SandboxContext, order: SandboxOrder, kind: 'trade_manage_order_settlement' | 'trade_manage_remind_shipping'): void {
   const config = messagePushOf(ctx.store, order.appid);
@@ -70,8 +82,9 @@ export function scheduleTrade(ctx: SandboxContext, order: SandboxOrder): void {
     if (current !== undefined && advanceTrade(ctx, current)) ctx.store.commit();
   };
   const t = order.trade;
-  if (order.shippingRemindedAt === undefined && t?.finishShipping !== true) {
-    ctx.clock.at((order.paidAt ?? 0) + REMIND_SHIPPING_AFTER_MS, sweep);
+  const remindAt = remindShippingDueAt(order);
+  if (order.shippingRemindedAt === undefined && t?.finishShipping !== true && remindAt !== undefined) {
+    ctx.clock.at(remindAt, sweep);
   }
   if (t?.finishShipping === true && t.confirmedAt === undefined && t.shippedAt !== undefined) {
     ctx.clock.at(t.shippedAt + ctx.trade.autoConfirmMs, sweep);
@@ -90,7 +103,8 @@ export function advanceTrade(ctx: SandboxContext, order: SandboxOrder): boolean 
   if (!isPaid(order) || isFullyRefunded(order)) return false;
   const now = ctx.clock.now();
   let changed = false;
-  if (order.shippingRemindedAt === undefined && order.trade?.finishShipping !== true && now >= (order.paidAt ?? 0) + REMIND_SHIPPING_AFTER_MS) {
+  const remindAt = remindShippingDueAt(order);
+  if (order.shippingRemindedAt === undefined && order.trade?.finishShipping !== true && remindAt !== undefined && now >= remindAt) {
     order.shippingRemindedAt = now;
     push(ctx, order, 'trade_manage_remind_shipping');
     changed = true;
@@ -187,54 +201,49 @@ export const MAX_PACKAGES = 15;
 /**
  * The state rules of an upload, after the field rules: 10060004 refunded or completed, 10060002 confirmed,
  * 268485216 upload_time not later than the previous one, 10060023 nothing changed, 10060003 the one re-shipment
- * already used, 10060024 more than 15 packages in total. Returns 0 when accepted (and applied).
+ * already used, 10060024 more than 15 packages in total. Changes nothing: the trade record the upload would leave, or
+ * the errcode. (A combined upload plans every sub-order first and applies none unless all pass.)
  */
-export function applyUpload(ctx: SandboxContext, order: SandboxOrder, upload: ShippingUpload): number {
+export function planUpload(ctx: SandboxContext, order: SandboxOrder, upload: ShippingUpload): { ok: true; next: TradeRecord } | { ok: false; errcode: number } {
   const state = orderState(ctx, order);
   // A refunded or completed (交易完成) order is 10060004, as a developer observed and WeChat staff described
   // (community thread, 2025-07); a confirmed one 10060002 (UNCONFIRMED: no source says which code state 3 gives).
-  if (state === ORDER_STATE.refunded || state === ORDER_STATE.completed) return 10060004;
-  if (state === ORDER_STATE.confirmed) return 10060002;
+  if (state === ORDER_STATE.refunded || state === ORDER_STATE.completed) return { ok: false, errcode: 10060004 };
+  if (state === ORDER_STATE.confirmed) return { ok: false, errcode: 10060002 };
   const now = ctx.clock.now();
   const packages: ShippedPackageRecord[] = upload.packages.map((p) => ({ ...p, uploadTime: upload.uploadTime }));
+  const finish = upload.deliveryMode === 1 || upload.isAllDelivered === true;
   const t = order.trade;
   if (t === undefined) {
-    if (packages.length > MAX_PACKAGES) return 10060024;
-    const finish = upload.deliveryMode === 1 || upload.isAllDelivered === true;
-    order.trade = {
-      logisticsType: upload.logisticsType,
-      deliveryMode: upload.deliveryMode,
-      packages,
-      finishShipping: finish,
-      reshipped: false,
-      lastUploadTime: upload.uploadTime,
-      ...(finish ? { shippedAt: now } : {}),
-      reminded: false,
+    if (packages.length > MAX_PACKAGES) return { ok: false, errcode: 10060024 };
+    return {
+      ok: true,
+      next: {
+        logisticsType: upload.logisticsType,
+        deliveryMode: upload.deliveryMode,
+        packages,
+        finishShipping: finish,
+        reshipped: false,
+        lastUploadTime: upload.uploadTime,
+        ...(finish ? { shippedAt: now } : {}),
+        reminded: false,
+      },
     };
-    ctx.store.commit();
-    scheduleTrade(ctx, order);
-    return 0;
   }
-  if (upload.uploadTime <= t.lastUploadTime) return 268485216;
+  if (upload.uploadTime <= t.lastUploadTime) return { ok: false, errcode: 268485216 };
   const sameMode = t.logisticsType === upload.logisticsType && t.deliveryMode === upload.deliveryMode;
   if (sameMode && !t.finishShipping && upload.deliveryMode === 2) {
     // The next parcels of a split delivery: added to the earlier ones; not a re-shipment.
-    if (t.packages.length + packages.length > MAX_PACKAGES) return 10060024;
-    t.packages.push(...packages);
-    t.lastUploadTime = upload.uploadTime;
-    if (upload.isAllDelivered === true) {
-      t.finishShipping = true;
-      t.shippedAt = now;
-    }
-    ctx.store.commit();
-    scheduleTrade(ctx, order);
-    return 0;
+    if (t.packages.length + packages.length > MAX_PACKAGES) return { ok: false, errcode: 10060024 };
+    return {
+      ok: true,
+      next: { ...t, packages: [...t.packages, ...packages], lastUploadTime: upload.uploadTime, ...(finish ? { finishShipping: true, shippedAt: now } : {}) },
+    };
   }
-  if (sameMode && t.finishShipping && samePackages(t, packages)) return 10060023;
+  if (sameMode && t.finishShipping && samePackages(t, packages)) return { ok: false, errcode: 10060023 };
   // Anything else changes shipping that was uploaded: a re-shipment, allowed once.
-  if (t.reshipped) return 10060003;
-  if (packages.length > MAX_PACKAGES) return 10060024;
-  const finish = upload.deliveryMode === 1 || upload.isAllDelivered === true;
+  if (t.reshipped) return { ok: false, errcode: 10060003 };
+  if (packages.length > MAX_PACKAGES) return { ok: false, errcode: 10060024 };
   const next: TradeRecord = {
     ...t,
     logisticsType: upload.logisticsType,
@@ -246,9 +255,21 @@ export function applyUpload(ctx: SandboxContext, order: SandboxOrder, upload: Sh
   };
   if (finish) next.shippedAt = now;
   else delete next.shippedAt;
+  return { ok: true, next };
+}
+
+/** Put a planned upload in force (the caller commits). */
+export function applyPlanned(ctx: SandboxContext, order: SandboxOrder, next: TradeRecord): void {
   order.trade = next;
-  ctx.store.commit();
   scheduleTrade(ctx, order);
+}
+
+/** planUpload, then applied and committed. Returns 0 when accepted, else the errcode (nothing changed). */
+export function applyUpload(ctx: SandboxContext, order: SandboxOrder, upload: ShippingUpload): number {
+  const plan = planUpload(ctx, order, upload);
+  if (!plan.ok) return plan.errcode;
+  applyPlanned(ctx, order, plan.next);
+  ctx.store.commit();
   return 0;
 }
 

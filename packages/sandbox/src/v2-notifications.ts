@@ -36,17 +36,25 @@ export function v2PaymentNotifications(store: SandboxStore): NotificationProtoco
       const { order, merchant } = subject;
       const total = order.totalFee + job.tamper.amountDelta;
       // No sign_type field: WeChat signs with the order's algorithm and does not say which.
+      const partner = order.partner;
       const fields = {
-        appid: order.appid,
+        // Partner orders: appid/mch_id are the provider's; sub_* name the sub-merchant, its mini program and the payer.
+        appid: partner?.spAppid ?? order.appid,
         attach: order.attach,
         bank_type: order.bankType ?? 'OTHERS',
         cash_fee: total,
         device_info: order.deviceInfo,
         fee_type: order.feeType,
         is_subscribe: 'N',
-        mch_id: order.mchid,
+        mch_id: partner?.spMchid ?? order.mchid,
         nonce_str: job.nonce,
-        openid: order.openid,
+        openid: partner === undefined ? order.openid : partner.spOpenid,
+        ...(partner === undefined ? {} : {
+          sub_mch_id: partner.subMchid,
+          sub_appid: partner.subAppid,
+          sub_openid: partner.subOpenid,
+          sub_is_subscribe: partner.subOpenid === undefined ? undefined : 'N',
+        }),
         out_trade_no: order.outTradeNo,
         result_code: 'SUCCESS',
         return_code: 'SUCCESS',
@@ -104,8 +112,10 @@ export function v2RefundNotifications(store: SandboxStore): NotificationProtocol
       return {
         body: buildXml({
           return_code: 'SUCCESS',
-          appid: refund.appid,
-          mch_id: refund.mchid,
+          appid: refund.partner?.spAppid ?? refund.appid,
+          mch_id: refund.partner?.spMchid ?? refund.mchid,
+          sub_mch_id: refund.partner?.subMchid,
+          sub_appid: refund.partner?.subAppid,
           nonce_str: job.nonce,
           req_info: encryptV2RefundReqInfo(inner, key),
         }),

@@ -5,6 +5,7 @@ import type { Answer } from './api-faults.js';
 import { newNonce } from './state/ids.js';
 import type { SandboxStore } from './state/store.js';
 import type { SandboxMerchant } from './state/types.js';
+import type { PartnerCall } from './partner.js';
 
 /**
  * WeChat Pay v2's request pipeline and answers. Two levels, as WeChat does it:
@@ -21,6 +22,8 @@ export type V2Request = {
   fields: Record<string, string>;
   merchant: SandboxMerchant;
   signType: V2SignType;
+  /** Partner calls (sub_mch_id sent): the provider (= merchant) and the sub-merchant. */
+  partner?: PartnerCall;
 };
 
 export type V2Fields = Record<string, string | number | undefined>;
@@ -51,6 +54,9 @@ function envelope(request: V2Request): V2Fields {
     return_msg: 'OK',
     appid: request.merchant.appid,
     mch_id: request.merchant.mchid,
+    // Partner answers name the sub-merchant (and the sub_appid the call named).
+    sub_mch_id: request.partner?.sub.mchid,
+    sub_appid: request.partner?.subAppid,
     nonce_str: newNonce(),
   };
 }

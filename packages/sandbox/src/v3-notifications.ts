@@ -116,7 +116,7 @@ export function v3RefundNotifications(store: SandboxStore, wallClock: () => numb
       const full = refundObject(refund);
       const refundFee = refund.refundFee + job.tamper.amountDelta;
       const plaintext = {
-        mchid: refund.mchid,
+        ...(refund.partner === undefined ? { mchid: refund.mchid } : { sp_mchid: refund.partner.spMchid, sub_mchid: refund.partner.subMchid }),
         out_trade_no: refund.outTradeNo,
         transaction_id: refund.transactionId,
         out_refund_no: refund.outRefundNo,

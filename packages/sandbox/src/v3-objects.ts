@@ -18,9 +18,16 @@ const TRADE_STATE_DESC: Record<SandboxOrder['state'], string> = {
 
 export function transactionObject(order: SandboxOrder): JsonObject {
   const paid = order.transactionId !== undefined && order.paidAt !== undefined;
+  const p = order.partner;
+  // Partner mode's Transaction names the provider and the sub-merchant, and the payer under either appid.
+  const who = p === undefined
+    ? { appid: order.appid, mchid: order.mchid }
+    : { sp_appid: p.spAppid, sp_mchid: p.spMchid, ...(p.subAppid === undefined ? {} : { sub_appid: p.subAppid }), sub_mchid: p.subMchid };
+  const payer = p === undefined
+    ? { openid: order.openid }
+    : { ...(p.spOpenid === undefined ? {} : { sp_openid: p.spOpenid }), ...(p.subOpenid === undefined ? {} : { sub_openid: p.subOpenid }) };
   return {
-    appid: order.appid,
-    mchid: order.mchid,
+    ...who,
     out_trade_no: order.outTradeNo,
     ...(paid ? { transaction_id: order.transactionId } : {}),
     trade_type: order.tradeType,
@@ -28,7 +35,7 @@ export function transactionObject(order: SandboxOrder): JsonObject {
     trade_state_desc: TRADE_STATE_DESC[order.state],
     ...(paid ? { bank_type: order.bankType, success_time: formatRfc3339Beijing(order.paidAt ?? 0) } : {}),
     ...(order.attach === undefined ? {} : { attach: order.attach }),
-    payer: { openid: order.openid },
+    payer,
     amount: paid
       ? { total: order.totalFee, payer_total: order.totalFee, currency: order.feeType, payer_currency: order.feeType }
       : { total: order.totalFee, currency: order.feeType },

@@ -3,13 +3,14 @@ import { z } from 'zod';
 import { requestPayment, requestPaymentSchema } from '../cashier.js';
 import type { SandboxContext } from '../context.js';
 import { faultBodySchema } from '../faults.js';
-import { newLoginCode, openidFor } from '../state/ids.js';
-import type { DeliveryAttempt, SandboxOrder } from '../state/types.js';
+import { newLoginCode, newTransactionId, openidFor } from '../state/ids.js';
+import type { CombinedPayment, DeliveryAttempt, SandboxOrder } from '../state/types.js';
 import { messagePushSchema } from '../message-push.js';
 import { confirmReceipt, isPaid, orderState } from '../trade.js';
 import { keyModeOf, PLATFORM_PUBLIC_MATERIAL } from '../v3-platform.js';
 import { serialsFor } from '../v3-wire.js';
 import { LOGIN_CODE_TTL_MS } from './login.js';
+import { addMerchantSchema, createMerchant, merchantView } from '../partner.js';
 
 /**
  * The sandbox's own API under /sandbox: it stands in for the WeChat client (login, the cashier), moves the virtual
@@ -23,6 +24,14 @@ const confirmReceiveSchema = z.union([
   z.object({ openid: z.string().min(1).max(128), outTradeNo: z.string().min(1).max(32), mchid: z.string().min(1).max(32).optional() }).strict(),
 ]);
 const messagePushBodySchema = z.object({ appid: z.string().min(1).max(32), messagePush: messagePushSchema.nullable() }).strict();
+const combinedPaymentSchema = z
+  .object({
+    mchid: z.string().min(1).max(32),
+    combineOutTradeNo: z.string().regex(/^[0-9A-Za-z_\-|*]{6,32}$/),
+    /** The paid orders (of this merchant, one payer, one mini program) the 合单 payment covers: 2-10, as for direct merchants. */
+    outTradeNos: z.array(z.string().min(1).max(32)).min(2).max(10),
+  })
+  .strict();
 const filterSchema = z.object({ mchid: z.string().optional(), outTradeNo: z.string().optional() }).strict();
 
 /** The default user of `POST /sandbox/wx/login` when none is named. */
@@ -41,6 +50,8 @@ function orderView(ctx: SandboxContext, o: SandboxOrder): Record<string, unknown
     protocol: o.protocol,
     appid: o.appid,
     mchid: o.mchid,
+    // Partner orders: mchid is the sub-merchant's, appid the paying mini program's; the provider is here.
+    ...(o.partner === undefined ? {} : { partner: o.partner }),
     outTradeNo: o.outTradeNo,
     description: o.description,
     attach: o.attach,
@@ -61,7 +72,7 @@ function orderView(ctx: SandboxContext, o: SandboxOrder): Record<string, unknown
     refundedFee: o.refundedFee,
     lastPaymentError: o.lastPaymentError,
     // 发货信息管理, paid orders only: WeChat's order_state (1-6) and what was shipped (null before the first upload).
-    ...(isPaid(o) ? { orderState: orderState(ctx, o), shipping: shippingView(o) } : {}),
+    ...(isPaid(o) ? { orderState: orderState(ctx, o), shipping: shippingView(o), specialOrder: specialOrderView(o) } : {}),
     refunds: ctx.store.refundsOf(o.mchid, o.outTradeNo).map((r) => ({
       outRefundNo: r.outRefundNo,
       refundId: r.refundId,
@@ -93,6 +104,12 @@ function shippingView(o: SandboxOrder): Record<string, unknown> | null {
   };
 }
 
+/** opspecialorder's report, or null. */
+function specialOrderView(o: SandboxOrder): Record<string, unknown> | null {
+  const s = o.specialOrder;
+  return s === undefined ? null : { type: s.type === 1 ? 'presale' : 'test', delayTo: iso(s.delayTo), reportedAt: iso(s.reportedAt) };
+}
+
 function attemptView(a: DeliveryAttempt): Record<string, unknown> {
   return { ...a, at: iso(a.at), atMs: a.at };
 }
@@ -101,9 +118,21 @@ export function registerControlRoutes(app: FastifyInstance, ctx: SandboxContext)
   // Credentials included: it is a sandbox. v3: each merchant's key mode and the serials it will see (platform
   // certificate and/or WeChat Pay public key); `wechatpay` holds WeChat's public material to configure a verifier.
   app.get('/sandbox/merchants', async () => ({
-    merchants: ctx.store.merchants().map((m) => ({ ...m, v3KeyMode: keyModeOf(m), wechatpaySerials: serialsFor(m) })),
+    merchants: ctx.store.merchants().map((m) => merchantView(m, keyModeOf(m), serialsFor(m))),
     wechatpay: PLATFORM_PUBLIC_MATERIAL,
   }));
+
+  // Add a direct merchant, a 服务商 (provider), or a sub-merchant of a provider bound to a mini program. Answers the
+  // new merchant exactly as GET /sandbox/merchants lists it (credentials included: it is a sandbox).
+  app.post('/sandbox/merchants', async (request, reply) => {
+    const parsed = addMerchantSchema.safeParse(request.body);
+    if (!parsed.success) return badRequest(reply, parsed.error);
+    const created = createMerchant(ctx.store, parsed.data);
+    if (!created.ok) return reply.code(created.status).send({ error: { code: created.code, message: created.message } });
+    ctx.store.addMerchant(created.merchant);
+    const m = created.merchant;
+    return reply.code(201).send(merchantView(m, keyModeOf(m), serialsFor(m)));
+  });
 
   app.post('/sandbox/wx/login', async (request, reply) => {
     const parsed = loginSchema.safeParse(request.body);
@@ -153,6 +182,38 @@ export function registerControlRoutes(app: FastifyInstance, ctx: SandboxContext)
     const result = confirmReceipt(ctx, order, input.openid);
     if (result.ok) return { errMsg: 'openBusinessView:ok', extraData: { status: 'success', req_extradata: reqExtraData } };
     return { errMsg: `openBusinessView:fail ${result.reason}`, extraData: { status: result.status, errormsg: result.reason, req_extradata: reqExtraData } };
+  });
+
+  // A 合单 payment over orders that were paid one by one (the sandbox has no /v3/combine-transactions): what
+  // upload_combined_shipping_info addresses, by mchid + combineOutTradeNo or the combineTransactionId answered here.
+  app.post('/sandbox/combinedPayments', async (request, reply) => {
+    const parsed = combinedPaymentSchema.safeParse(request.body);
+    if (!parsed.success) return badRequest(reply, parsed.error);
+    const { mchid, combineOutTradeNo, outTradeNos } = parsed.data;
+    const conflict = (message: string) => reply.code(409).send({ error: { code: 'CONFLICT', message } });
+    if (new Set(outTradeNos).size !== outTradeNos.length) return conflict('an order is named twice');
+    const orders = outTradeNos.map((no) => ctx.store.order(mchid, no));
+    if (orders.some((o) => o === undefined || !isPaid(o))) return conflict('every order must be a paid order of this merchant');
+    const paid = orders as SandboxOrder[];
+    const first = paid[0] as SandboxOrder;
+    if (paid.some((o) => o.openid !== first.openid || o.appid !== first.appid)) return conflict('the orders must have one payer in one mini program');
+    const key = `${mchid}\n${combineOutTradeNo}`;
+    const all = ctx.store.data.combinedPayments ?? {};
+    if (all[key] !== undefined) return conflict('combineOutTradeNo is used');
+    const taken = new Set(Object.values(all).flatMap((c) => c.subOrders.map((s) => `${s.mchid}\n${s.outTradeNo}`)));
+    if (outTradeNos.some((no) => taken.has(`${mchid}\n${no}`))) return conflict('an order already belongs to a combined payment');
+    const combined: CombinedPayment = {
+      appid: first.appid,
+      mchid,
+      combineOutTradeNo,
+      combineTransactionId: newTransactionId(),
+      openid: first.openid,
+      subOrders: outTradeNos.map((outTradeNo) => ({ mchid, outTradeNo })),
+      createdAt: ctx.clock.now(),
+    };
+    ctx.store.data.combinedPayments = { ...all, [key]: combined };
+    ctx.store.commit();
+    return reply.code(201).send({ ...combined, createdAt: iso(combined.createdAt) });
   });
 
   // 消息推送配置 of a mini program (null removes it). Pushes go through the notifier: see GET /sandbox/notifications.

@@ -6,6 +6,8 @@ import { BILL_TYPES, buildBill, type BillType } from '../bill.js';
 import type { SandboxContext } from '../context.js';
 import type { SandboxOrder, SandboxRefund } from '../state/types.js';
 import { beijingCompact, beijingDateTime, beijingDayRange, parseBeijingCompact } from '../time.js';
+import { kindOf, supportsApi } from '../merchants.js';
+import { belongsTo, PartnerRefusal, refuseNonDirect, resolvePartner } from '../partner.js';
 import {
   authenticate,
   businessFailure,
@@ -47,7 +49,35 @@ const TRADE_STATE_DESC: Record<SandboxOrder['state'], string> = {
 
 type Handler = (ctx: SandboxContext, request: V2Request) => Answer;
 
-function v2Route(app: FastifyInstance, ctx: SandboxContext, path: string, handler: Handler): void {
+/** The mchid partner records are stored under (the sub-merchant's), or the direct merchant's own. */
+function ownerMchid(request: V2Request): string {
+  return request.partner?.sub.mchid ?? request.merchant.mchid;
+}
+
+/**
+ * Who the call is for: a call with sub_mch_id is a partner call (the signer must be the sub-merchant's provider, a
+ * sub_appid must be the sub-merchant's); without, a direct call (a provider or a sub-merchant cannot make one, except
+ * a provider's bill over all its sub-merchants).
+ */
+function resolveCaller(ctx: SandboxContext, request: V2Request, providerWide: boolean): void {
+  // UNCONFIRMED wording: a merchant without APIv2 gets the same answer as an unknown key.
+  if (!supportsApi(request.merchant, 'v2')) throw new V2BusinessError('NOAUTH', '商户未开通APIv2权限');
+  const f = request.fields;
+  try {
+    if (f.sub_mch_id !== undefined && f.sub_mch_id !== '') {
+      request.partner = resolvePartner(ctx.store, request.merchant, f.sub_mch_id, optional(f, 'sub_appid', 32));
+    } else if (f.sub_appid !== undefined && f.sub_appid !== '') {
+      throw new V2BusinessError('LACK_PARAMS', '缺少参数sub_mch_id');
+    } else if (!(providerWide && kindOf(request.merchant) === 'provider')) {
+      refuseNonDirect(request.merchant);
+    }
+  } catch (error) {
+    if (error instanceof PartnerRefusal) throw new V2BusinessError(error.v2Code, error.message);
+    throw error;
+  }
+}
+
+function v2Route(app: FastifyInstance, ctx: SandboxContext, path: string, handler: Handler, providerWide = false): void {
   // WeChat's v2 API is POST only; other methods get its communication failure, not a 404.
   app.get(path, async (_request, reply) => {
     const answer = communicationFailure('REQUIRE_POST_METHOD');
@@ -63,6 +93,7 @@ function v2Route(app: FastifyInstance, ctx: SandboxContext, path: string, handle
       if (!auth.ok) return auth.answer;
       try {
         checkAppid(auth.request);
+        resolveCaller(ctx, auth.request, providerWide);
         return handler(ctx, auth.request);
       } catch (error) {
         if (error instanceof V2BusinessError) return businessFailure(auth.request, error.errCode, error.description);
@@ -80,7 +111,7 @@ export function registerPayV2Routes(app: FastifyInstance, ctx: SandboxContext): 
   // everywhere else (see README).
   v2Route(app, ctx, '/secapi/pay/refund', refund);
   v2Route(app, ctx, '/pay/refundquery', refundQuery);
-  v2Route(app, ctx, '/pay/downloadbill', downloadBill);
+  v2Route(app, ctx, '/pay/downloadbill', downloadBill, true);
 }
 
 function unifiedOrder(ctx: SandboxContext, request: V2Request): Answer {
@@ -95,9 +126,26 @@ function unifiedOrder(ctx: SandboxContext, request: V2Request): Answer {
   if (!['JSAPI', 'NATIVE', 'APP', 'MWEB'].includes(tradeType)) throw new V2BusinessError('PARAM_ERROR', 'trade_type参数错误');
   // The sandbox's cashier is wx.requestPayment, so it models mini-program (JSAPI) payments only.
   if (tradeType !== 'JSAPI') throw new V2BusinessError('NOAUTH', '沙箱仅支持JSAPI(小程序)支付');
-  const openid = required(f, 'openid', 128);
-  if (!ctx.store.isKnownOpenid(request.merchant.appid, openid)) {
-    throw new V2BusinessError('PARAM_ERROR', 'appid和openid不匹配');
+  const partner = request.partner;
+  let openid: string;
+  let subOpenid: string | undefined;
+  if (partner === undefined) {
+    openid = required(f, 'openid', 128);
+    if (!ctx.store.isKnownOpenid(request.merchant.appid, openid)) throw new V2BusinessError('PARAM_ERROR', 'appid和openid不匹配');
+  } else {
+    // Partner: openid is under the provider's appid, sub_openid under sub_appid; one of them, and sub_openid needs
+    // sub_appid (WeChat: 如果选择传sub_openid,则必须传sub_appid).
+    const spOpenid = optional(f, 'openid', 128);
+    subOpenid = optional(f, 'sub_openid', 128);
+    if (spOpenid === undefined && subOpenid === undefined) throw new V2BusinessError('LACK_PARAMS', '缺少参数openid或sub_openid');
+    if (subOpenid !== undefined) {
+      if (partner.subAppid === undefined) throw new V2BusinessError('LACK_PARAMS', '缺少参数sub_appid');
+      if (!ctx.store.isKnownOpenid(partner.subAppid, subOpenid)) throw new V2BusinessError('PARAM_ERROR', 'sub_appid和sub_openid不匹配');
+    }
+    if (spOpenid !== undefined && !ctx.store.isKnownOpenid(request.merchant.appid, spOpenid)) {
+      throw new V2BusinessError('PARAM_ERROR', 'appid和openid不匹配');
+    }
+    openid = subOpenid ?? spOpenid ?? '';
   }
   const attach = optional(f, 'attach', 127);
   const detail = optional(f, 'detail', 6000);
@@ -116,16 +164,27 @@ function unifiedOrder(ctx: SandboxContext, request: V2Request): Answer {
     if (expiresAt === undefined) throw new V2BusinessError('PARAM_ERROR', 'time_expire参数格式错误');
   }
   // What identifies "the same order": a retry may change nonce, sign, sign_type and the caller's IP, nothing else.
-  const fingerprint = JSON.stringify([body, detail, attach, totalFee, fee, notify, tradeType, openid, deviceInfo, goodsTag, limitPay, timeStart, timeExpire]);
-  const existing = ctx.orders.find(request.merchant.mchid, outTradeNo);
+  const fingerprint = JSON.stringify([body, detail, attach, totalFee, fee, notify, tradeType, openid, deviceInfo, goodsTag, limitPay, timeStart, timeExpire, partner?.subAppid ?? null]);
+  const existing = ctx.orders.find(ownerMchid(request), outTradeNo);
   // The pay window is checked for new orders only: a retry of an existing order is judged by its own state.
   if (existing === undefined && expiresAt !== undefined && expiresAt - ctx.clock.now() < MIN_PAY_WINDOW_MS) {
     throw new V2BusinessError('PARAM_ERROR', 'time_expire时间过短，刷卡至少1分钟，其他5分钟');
   }
   const placed = ctx.orders.place({
     protocol: 'v2',
-    appid: request.merchant.appid,
-    mchid: request.merchant.mchid,
+    // Partner orders: stored under the sub-merchant; appid is the mini program that pays (sub_appid, else the provider's).
+    appid: partner?.subAppid ?? request.merchant.appid,
+    mchid: ownerMchid(request),
+    ...(partner === undefined ? {} : {
+      partner: {
+        spMchid: partner.provider.mchid,
+        spAppid: partner.provider.appid,
+        subMchid: partner.sub.mchid,
+        ...(partner.subAppid === undefined ? {} : { subAppid: partner.subAppid }),
+        ...(f.openid ? { spOpenid: f.openid } : {}),
+        ...(subOpenid === undefined ? {} : { subOpenid }),
+      },
+    }),
     outTradeNo,
     description: body,
     ...(attach === undefined ? {} : { attach }),
@@ -156,12 +215,24 @@ function findOrder(ctx: SandboxContext, request: V2Request): SandboxOrder {
   }
   // transaction_id wins when both are given.
   const order = transactionId !== undefined
-    ? ctx.orders.findByTransactionId(request.merchant.mchid, transactionId)
-    : ctx.orders.find(request.merchant.mchid, outTradeNo ?? '');
-  if (order === undefined) {
+    ? ctx.orders.findByTransactionId(ownerMchid(request), transactionId)
+    : ctx.orders.find(ownerMchid(request), outTradeNo ?? '');
+  if (order === undefined || !visibleTo(order, request)) {
     throw new V2BusinessError('ORDERNOTEXIST', '订单不存在');
   }
   return order;
+}
+
+/** A direct caller sees its direct orders; a partner call only its own provider's orders of that sub-merchant. */
+function visibleTo(order: SandboxOrder, request: V2Request): boolean {
+  return request.partner === undefined ? order.partner === undefined : belongsTo(order, request.partner);
+}
+
+/** Partner fields of an order in answers (orderquery, refund). */
+function partnerFields(order: SandboxOrder): V2Fields {
+  const p = order.partner;
+  if (p === undefined) return {};
+  return { sub_openid: p.subOpenid, sub_is_subscribe: p.subOpenid === undefined ? undefined : 'N' };
 }
 
 function orderQuery(ctx: SandboxContext, request: V2Request): Answer {
@@ -174,7 +245,8 @@ function orderQuery(ctx: SandboxContext, request: V2Request): Answer {
     total_fee: order.totalFee,
     fee_type: order.feeType,
     trade_type: order.tradeType,
-    openid: order.openid,
+    openid: order.partner === undefined ? order.openid : order.partner.spOpenid,
+    ...partnerFields(order),
     attach: order.attach,
   };
   if (order.transactionId !== undefined && order.paidAt !== undefined) {
@@ -192,7 +264,9 @@ function orderQuery(ctx: SandboxContext, request: V2Request): Answer {
 
 function closeOrder(ctx: SandboxContext, request: V2Request): Answer {
   const outTradeNo = outNo(request.fields, 'out_trade_no', 32);
-  const closed = ctx.orders.close(request.merchant.mchid, outTradeNo);
+  const found = ctx.orders.find(ownerMchid(request), outTradeNo);
+  if (found !== undefined && !visibleTo(found, request)) throw new V2BusinessError('ORDERNOTEXIST', '订单不存在');
+  const closed = ctx.orders.close(ownerMchid(request), outTradeNo);
   if (!closed.ok) {
     const des = { ORDERNOTEXIST: '订单不存在', ORDERPAID: '订单已支付，不能发起关单', ORDERCLOSED: '订单已关闭，无法重复关闭' }[closed.code];
     throw new V2BusinessError(closed.code, des);
@@ -258,7 +332,7 @@ function findOrderForRefund(ctx: SandboxContext, request: V2Request): SandboxOrd
 
 function refundQuery(ctx: SandboxContext, request: V2Request): Answer {
   const f = request.fields;
-  const mchid = request.merchant.mchid;
+  const mchid = ownerMchid(request);
   const refundId = optional(f, 'refund_id', 32);
   const outRefundNo = optionalOutNo(f, 'out_refund_no', 64);
   const transactionId = optional(f, 'transaction_id', 32);
@@ -279,7 +353,7 @@ function refundQuery(ctx: SandboxContext, request: V2Request): Answer {
   } else {
     throw new V2BusinessError('LACK_PARAMS', '缺少参数 refund_id、out_refund_no、transaction_id 或 out_trade_no');
   }
-  if (order === undefined || refunds.length === 0) throw new V2BusinessError('REFUNDNOTEXIST', '退款订单查询失败');
+  if (order === undefined || refunds.length === 0 || !visibleTo(order, request)) throw new V2BusinessError('REFUNDNOTEXIST', '退款订单查询失败');
   if (offset >= refunds.length && offset > 0) throw new V2BusinessError('PARAM_ERROR', 'offset超出退款笔数');
   const page = refunds.slice(offset, offset + REFUND_PAGE_SIZE);
   const fields: V2Fields = {
@@ -325,7 +399,14 @@ function downloadBill(ctx: SandboxContext, request: V2Request): Answer {
   if (tarType !== undefined && tarType !== '' && tarType !== 'GZIP') return billError('invalid tar_type', '20001');
   // The sandbox makes bills on demand (WeChat's are ready after 10:00 the next day), but not for days to come.
   if (day.start > ctx.clock.now()) return billError('No Bill Exist', '20002');
-  const csv = buildBill(request.merchant.mchid, billType, day, ctx.store.orders(), ctx.store.refunds());
+  // A provider without sub_mch_id gets the bill of all its sub-merchants; with it, that sub-merchant's.
+  const provider = request.merchant.mchid;
+  const owner = request.partner !== undefined
+    ? request.partner.sub.mchid
+    : kindOf(request.merchant) === 'provider'
+      ? (r: { partner?: { spMchid: string } }) => r.partner?.spMchid === provider
+      : provider;
+  const csv = buildBill(owner, billType, day, ctx.store.orders(), ctx.store.refunds());
   if (csv === undefined) return billError('No Bill Exist', '20002');
   if (tarType === 'GZIP') return { status: 200, contentType: 'application/x-gzip', body: gzipSync(Buffer.from(csv, 'utf8')) };
   return { status: 200, contentType: 'text/plain; charset=utf-8', body: csv };

@@ -8,6 +8,8 @@ import { buildBill, type BillType } from '../bill.js';
 import type { SandboxContext } from '../context.js';
 import type { SandboxMerchant, SandboxOrder } from '../state/types.js';
 import { beijingDayRange } from '../time.js';
+import { kindOf, supportsApi } from '../merchants.js';
+import { belongsTo, PartnerRefusal, refuseNonDirect, resolvePartner, type PartnerCall } from '../partner.js';
 import { buildFundFlowBill, FUND_ACCOUNT_TYPES, type FundAccountType } from '../v3-fundflow.js';
 import { refundObject, transactionObject } from '../v3-objects.js';
 import { keyModeOf, PLATFORM_CERTIFICATE_KEY, PLATFORM_PUBLIC_MATERIAL } from '../v3-platform.js';
@@ -73,9 +75,12 @@ export function registerPayV3Routes(app: FastifyInstance, ctx: SandboxContext): 
           return answerWithFaults(ctx, request, reply, scopeOf, systemError, () => {
             if (!auth.ok) return auth.answer;
             try {
+              // UNCONFIRMED wording: a merchant without APIv3 enabled.
+              if (!supportsApi(auth.request.merchant, 'v3')) throw err(403, 'NO_AUTH', '商户未开通APIv3权限');
               return handler(ctx, auth.request, params, query, request);
             } catch (error) {
-              if (error instanceof V3BusinessError) return v3Failure(ctx, auth.request.merchant, error, auth.request.requestSerial);
+              const refusal = error instanceof PartnerRefusal ? err(error.v3Status, error.v3Code, error.message) : error;
+              if (refusal instanceof V3BusinessError) return v3Failure(ctx, auth.request.merchant, refusal, auth.request.requestSerial);
               throw error;
             }
           });
@@ -85,20 +90,42 @@ export function registerPayV3Routes(app: FastifyInstance, ctx: SandboxContext): 
 
     route('POST', '/v3/pay/transactions/jsapi', jsapiPrepay);
     route('GET', '/v3/pay/transactions/out-trade-no/:out_trade_no', (c, r, p, q) => {
+      refuseNonDirect(r.merchant);
       requireQueryMchid(r, q);
       return transactionAnswer(c, r, findOrder(c, r, p.out_trade_no ?? ''));
     });
     route('GET', '/v3/pay/transactions/id/:transaction_id', (c, r, p, q) => {
+      refuseNonDirect(r.merchant);
       requireQueryMchid(r, q);
       const order = c.orders.findByTransactionId(r.merchant.mchid, p.transaction_id ?? '');
       if (order === undefined) throw err(404, 'ORDER_NOT_EXIST', '订单不存在');
       return transactionAnswer(c, r, order);
     });
     route('POST', '/v3/pay/transactions/out-trade-no/:out_trade_no/close', closeOrder);
+    // Partner (服务商) mode: the provider signs; sp_mchid + sub_mchid name who the order is for.
+    route('POST', '/v3/pay/partner/transactions/jsapi', partnerJsapiPrepay);
+    route('GET', '/v3/pay/partner/transactions/out-trade-no/:out_trade_no', (c, r, p, q) => {
+      const call = partnerFromQuery(c, r, q);
+      const order = c.orders.find(call.sub.mchid, p.out_trade_no ?? '');
+      if (order === undefined || !belongsTo(order, call)) throw err(404, 'ORDER_NOT_EXIST', '订单不存在');
+      return transactionAnswer(c, r, order);
+    });
+    route('GET', '/v3/pay/partner/transactions/id/:transaction_id', (c, r, p, q) => {
+      const call = partnerFromQuery(c, r, q);
+      const order = c.orders.findByTransactionId(call.sub.mchid, p.transaction_id ?? '');
+      if (order === undefined || !belongsTo(order, call)) throw err(404, 'ORDER_NOT_EXIST', '订单不存在');
+      return transactionAnswer(c, r, order);
+    });
+    route('POST', '/v3/pay/partner/transactions/out-trade-no/:out_trade_no/close', partnerClose);
     route('POST', '/v3/refund/domestic/refunds', refund);
-    route('GET', '/v3/refund/domestic/refunds/:out_refund_no', (c, r, p) => {
-      const found = c.store.refund(r.merchant.mchid, p.out_refund_no ?? '');
-      if (found === undefined) throw err(404, 'RESOURCE_NOT_EXISTS', '退款单不存在');
+    route('GET', '/v3/refund/domestic/refunds/:out_refund_no', (c, r, p, q) => {
+      // Partner mode: ?sub_mchid= names the sub-merchant (服务商模式下必填).
+      const call = q.sub_mchid === undefined ? undefined : resolvePartner(c.store, r.merchant, q.sub_mchid, undefined);
+      if (call === undefined) refuseNonDirect(r.merchant);
+      const found = c.store.refund(call?.sub.mchid ?? r.merchant.mchid, p.out_refund_no ?? '');
+      if (found === undefined || (call === undefined ? found.partner !== undefined : !belongsTo(found, call))) {
+        throw err(404, 'RESOURCE_NOT_EXISTS', '退款单不存在');
+      }
       return v3Answer(c, r.merchant, r.requestSerial, 200, refundObject(found));
     });
     route('GET', '/v3/certificates', certificates);
@@ -106,7 +133,14 @@ export function registerPayV3Routes(app: FastifyInstance, ctx: SandboxContext): 
       const billType = (q.bill_type ?? 'ALL') as BillType;
       if (!['ALL', 'SUCCESS', 'REFUND'].includes(billType)) throw err(400, 'PARAM_ERROR', 'bill_type参数错误');
       const day = billDay(c, q);
-      const csv = buildBill(r.merchant.mchid, billType, day, c.store.orders(), c.store.refunds());
+      // A provider's bill: one sub-merchant's with ?sub_mchid=, else all of its sub-merchants'.
+      const provider = r.merchant.mchid;
+      const owner = q.sub_mchid !== undefined
+        ? resolvePartner(c.store, r.merchant, q.sub_mchid, undefined).sub.mchid
+        : kindOf(r.merchant) === 'provider'
+          ? (rec: { partner?: { spMchid: string } }) => rec.partner?.spMchid === provider
+          : provider;
+      const csv = buildBill(owner, billType, day, c.store.orders(), c.store.refunds());
       return billAnswer(c, r, http, csv, q.tar_type);
     });
     route('GET', '/v3/bill/fundflowbill', (c, r, _p, q, http) => {
@@ -183,6 +217,7 @@ function billDay(ctx: SandboxContext, q: Query): { start: number; end: number } 
 }
 
 function jsapiPrepay(ctx: SandboxContext, r: V3Request): Answer {
+  refuseNonDirect(r.merchant);
   const body = parseJsonBody(r.raw);
   const appid = stringField(body, 'appid', { required: true, max: 32 });
   const mchid = stringField(body, 'mchid', { required: true, max: 32 });
@@ -239,6 +274,7 @@ function transactionAnswer(ctx: SandboxContext, r: V3Request, order: SandboxOrde
 }
 
 function closeOrder(ctx: SandboxContext, r: V3Request, p: Params): Answer {
+  refuseNonDirect(r.merchant);
   const body = parseJsonBody(r.raw);
   const mchid = stringField(body, 'mchid', { required: true, max: 32 });
   if (mchid !== r.merchant.mchid) throw err(400, 'INVALID_REQUEST', 'mchid与请求签名的商户号不一致');
@@ -267,10 +303,17 @@ function refund(ctx: SandboxContext, r: V3Request): Answer {
   const totalFee = fenField(amount, 'total', 'amount.total');
   currencyField(amount, 'currency', 'amount.currency', true);
   if (refundFee > totalFee) throw err(400, 'PARAM_ERROR', '退款金额不能大于订单金额');
+  // Partner mode: sub_mchid in the body (服务商模式下必须传递此参数).
+  const subMchid = stringField(body, 'sub_mchid', { required: false, max: 32 });
+  const call = subMchid === undefined ? undefined : resolvePartner(ctx.store, r.merchant, subMchid, undefined);
+  if (call === undefined) refuseNonDirect(r.merchant);
+  const owner = call?.sub.mchid ?? r.merchant.mchid;
   const order = transactionId !== undefined
-    ? ctx.orders.findByTransactionId(r.merchant.mchid, transactionId)
-    : ctx.orders.find(r.merchant.mchid, outTradeNo ?? '');
-  if (order === undefined) throw err(404, 'RESOURCE_NOT_EXISTS', '订单不存在');
+    ? ctx.orders.findByTransactionId(owner, transactionId)
+    : ctx.orders.find(owner, outTradeNo ?? '');
+  if (order === undefined || (call === undefined ? order.partner !== undefined : !belongsTo(order, call))) {
+    throw err(404, 'RESOURCE_NOT_EXISTS', '订单不存在');
+  }
   const result = ctx.orders.refund({
     protocol: 'v3',
     order,
@@ -311,4 +354,95 @@ function certificates(ctx: SandboxContext, r: V3Request): Answer {
   // Signed with the platform certificate's key whatever the request asks: the client checks it with what it downloads.
   const answer = v3Answer(ctx, { ...merchant, v3KeyMode: 'certificate' }, PLATFORM_CERTIFICATE_KEY.serial, 200, JSON.parse(body));
   return answer;
+}
+
+/** sp_mchid and sub_mchid of a partner query: sp_mchid must be the signer, the sub-merchant bound to it. */
+function partnerFromQuery(ctx: SandboxContext, r: V3Request, q: Query): PartnerCall {
+  if (q.sp_mchid === undefined || q.sp_mchid === '') throw err(400, 'PARAM_ERROR', '缺少参数sp_mchid');
+  if (q.sp_mchid !== r.merchant.mchid) throw err(400, 'INVALID_REQUEST', 'sp_mchid与请求签名的商户号不一致');
+  if (q.sub_mchid === undefined || q.sub_mchid === '') throw err(400, 'PARAM_ERROR', '缺少参数sub_mchid');
+  return resolvePartner(ctx.store, r.merchant, q.sub_mchid, undefined);
+}
+
+function partnerJsapiPrepay(ctx: SandboxContext, r: V3Request): Answer {
+  const body = parseJsonBody(r.raw);
+  const spAppid = stringField(body, 'sp_appid', { required: true, max: 32 });
+  const spMchid = stringField(body, 'sp_mchid', { required: true, max: 32 });
+  if (spMchid !== r.merchant.mchid) throw err(400, 'INVALID_REQUEST', 'sp_mchid与请求签名的商户号不一致');
+  if (spAppid !== r.merchant.appid) throw err(400, 'APPID_MCHID_NOT_MATCH', 'sp_appid和sp_mchid不匹配');
+  const subMchid = stringField(body, 'sub_mchid', { required: true, max: 32 });
+  const subAppid = stringField(body, 'sub_appid', { required: false, max: 32 });
+  const call = resolvePartner(ctx.store, r.merchant, subMchid, subAppid);
+  const description = stringField(body, 'description', { required: true, max: 127 });
+  const outTradeNo = stringField(body, 'out_trade_no', { required: true, max: 32, pattern: OUT_TRADE_NO_V3 });
+  const attach = stringField(body, 'attach', { required: false, max: 128 });
+  const notifyUrl = notifyUrlField(body, 'notify_url', true) ?? '';
+  const goodsTag = stringField(body, 'goods_tag', { required: false, max: 32 });
+  const timeExpireText = stringField(body, 'time_expire', { required: false, max: 64 });
+  const amount = objectField(body, 'amount', true);
+  const total = fenField(amount, 'total', 'amount.total');
+  const currency = currencyField(amount, 'currency', 'amount.currency', false);
+  const payer = objectField(body, 'payer', true);
+  const spOpenid = stringField(payer, 'sp_openid', { required: false, max: 128, path: 'payer.sp_openid' });
+  const subOpenid = stringField(payer, 'sub_openid', { required: false, max: 128, path: 'payer.sub_openid' });
+  if (spOpenid === undefined && subOpenid === undefined) throw err(400, 'PARAM_ERROR', 'payer.sp_openid和payer.sub_openid不能同时为空');
+  if (subOpenid !== undefined) {
+    // WeChat: sub_appid is required when payer.sub_openid is sent.
+    if (subAppid === undefined) throw err(400, 'PARAM_ERROR', '传入sub_openid时sub_appid必填');
+    if (!ctx.store.isKnownOpenid(subAppid, subOpenid)) throw err(400, 'PARAM_ERROR', 'sub_appid和sub_openid不匹配');
+  }
+  if (spOpenid !== undefined && !ctx.store.isKnownOpenid(spAppid, spOpenid)) throw err(400, 'PARAM_ERROR', 'appid和openid不匹配');
+  let timeExpire: number | undefined;
+  if (timeExpireText !== undefined) {
+    timeExpire = parseRfc3339(timeExpireText);
+    if (timeExpire === undefined) throw err(400, 'PARAM_ERROR', 'time_expire格式应为RFC3339');
+  }
+  const existing = ctx.orders.find(call.sub.mchid, outTradeNo);
+  const now = ctx.clock.now();
+  const expiresAt = existing?.expiresAt ?? Math.max(timeExpire ?? now + DEFAULT_PAY_WINDOW_MS, now + MIN_PAY_WINDOW_MS);
+  const fingerprint = JSON.stringify(['v3p', description, attach, total, currency, notifyUrl, spOpenid ?? null, subOpenid ?? null, subAppid ?? null, goodsTag, timeExpireText, body.detail ?? null]);
+  const placed = ctx.orders.place({
+    protocol: 'v3',
+    appid: subAppid ?? spAppid,
+    mchid: call.sub.mchid,
+    partner: {
+      spMchid,
+      spAppid,
+      subMchid: call.sub.mchid,
+      ...(subAppid === undefined ? {} : { subAppid }),
+      ...(spOpenid === undefined ? {} : { spOpenid }),
+      ...(subOpenid === undefined ? {} : { subOpenid }),
+    },
+    outTradeNo,
+    description,
+    ...(attach === undefined ? {} : { attach }),
+    totalFee: total,
+    feeType: currency,
+    tradeType: 'JSAPI',
+    openid: subOpenid ?? spOpenid ?? '',
+    notifyUrl,
+    signType: 'RSA',
+    fingerprint,
+    expiresAt,
+  });
+  if (!placed.ok) {
+    if (placed.code === 'ORDERPAID') throw err(400, 'ORDERPAID', '该订单已支付');
+    if (placed.code === 'ORDERCLOSED') throw err(400, 'ORDER_CLOSED', '订单已关闭');
+    throw err(403, 'OUT_TRADE_NO_USED', '商户订单号重复');
+  }
+  return v3Answer(ctx, r.merchant, r.requestSerial, 200, { prepay_id: placed.order.prepayId });
+}
+
+function partnerClose(ctx: SandboxContext, r: V3Request, p: Params): Answer {
+  const body = parseJsonBody(r.raw);
+  const spMchid = stringField(body, 'sp_mchid', { required: true, max: 32 });
+  if (spMchid !== r.merchant.mchid) throw err(400, 'INVALID_REQUEST', 'sp_mchid与请求签名的商户号不一致');
+  const call = resolvePartner(ctx.store, r.merchant, stringField(body, 'sub_mchid', { required: true, max: 32 }), undefined);
+  const outTradeNo = p.out_trade_no ?? '';
+  if (!OUT_TRADE_NO_V3.test(outTradeNo)) throw err(400, 'PARAM_ERROR', 'out_trade_no格式错误');
+  const order = ctx.orders.find(call.sub.mchid, outTradeNo);
+  if (order !== undefined && !belongsTo(order, call)) return v3Answer(ctx, r.merchant, r.requestSerial, 204);
+  const closed = ctx.orders.close(call.sub.mchid, outTradeNo);
+  if (!closed.ok && closed.code === 'ORDERPAID') throw err(400, 'ORDERPAID', '订单已支付，不能发起关单');
+  return v3Answer(ctx, r.merchant, r.requestSerial, 204);
 }

@@ -3,8 +3,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { answerWithFaults, type Answer } from '../api-faults.js';
 import type { SandboxContext } from '../context.js';
-import type { SandboxOrder, ShippedPackageRecord } from '../state/types.js';
-import { applyUpload, isIndexed, MAX_PACKAGES, orderState, orderWire, remindConfirm, type ShippingUpload } from '../trade.js';
+import type { CombinedPayment, SandboxOrder, ShippedPackageRecord, TradeRecord } from '../state/types.js';
+import { DELIVERY_COMPANIES } from '../delivery-companies.js';
+import { applyPlanned, applyUpload, isIndexed, MAX_PACKAGES, ORDER_STATE, orderState, orderWire, planUpload, remindConfirm, scheduleTrade, type ShippingUpload } from '../trade.js';
 import { checkAccessToken } from './login.js';
 
 /**
@@ -51,6 +52,9 @@ const MESSAGES: Record<number, string> = {
   268485226: '物流单号不能为空',
   268485227: '物流公司编码不能为空',
   268485228: '统一发货模式下，物流信息列表长度必须为 1',
+  268546000: 'type非法',
+  268546001: 'delay_to非法',
+  268546002: '账户不存在这个待发货单号',
   40013: 'invalid appid',
   40097: 'invalid args',
   41001: 'access_token missing',
@@ -108,6 +112,31 @@ function findByOrderKey(ctx: SandboxContext, appid: string, key: unknown): Looku
     return visible(ctx, appid, ctx.store.order(key.mchid, key.out_trade_no));
   }
   return { ok: false, errcode: 268485194 };
+}
+
+/** A combined (合单) payment by its `order_key`: the same 268485194-7 checks, then 10060001 when unknown or not indexed. */
+function findCombined(ctx: SandboxContext, appid: string, key: unknown): { ok: true; combined: CombinedPayment; type: 1 | 2 } | { ok: false; errcode: number } {
+  if (!isObject(key)) return { ok: false, errcode: 268485194 };
+  const all = Object.values(ctx.store.data.combinedPayments ?? {});
+  let found: CombinedPayment | undefined;
+  let type: 1 | 2;
+  if (key.order_number_type === 2) {
+    if (!nonEmpty(key.transaction_id)) return { ok: false, errcode: 268485195 };
+    found = all.find((c) => c.combineTransactionId === key.transaction_id);
+    type = 2;
+  } else if (key.order_number_type === 1) {
+    if (!nonEmpty(key.mchid)) return { ok: false, errcode: 268485196 };
+    if (!nonEmpty(key.out_trade_no)) return { ok: false, errcode: 268485197 };
+    found = all.find((c) => c.mchid === key.mchid && c.combineOutTradeNo === key.out_trade_no);
+    type = 1;
+  } else {
+    return { ok: false, errcode: 268485194 };
+  }
+  if (found === undefined || found.appid !== appid) return { ok: false, errcode: 10060001 };
+  // Indexed once every sub-order is (the sub-orders are what was paid).
+  const subs = found.subOrders.map((s) => ctx.store.order(s.mchid, s.outTradeNo));
+  if (subs.some((o) => o === undefined || !isIndexed(ctx, o))) return { ok: false, errcode: 10060001 };
+  return { ok: true, combined: found, type };
 }
 
 /** get_order / notify_confirm_receive name the payment `transaction_id`, or `merchant_id` + `merchant_trade_no`. */
@@ -193,9 +222,9 @@ function compareOrders(a: SandboxOrder, b: SandboxOrder): number {
 const UINT32_MAX = 0xffffffff;
 
 export function registerTradeRoutes(app: FastifyInstance, ctx: SandboxContext): void {
-  /** Token, then JSON body, then the handler: what every /wxa/sec/order path shares. */
-  const route = (path: string, handle: (appid: string, body: Body) => Answer): void => {
-    app.post(`/wxa/sec/order/${path}`, (request: FastifyRequest, reply) =>
+  /** Token, then JSON body, then the handler: what every /wxa/sec/order path (and get_delivery_list) shares. */
+  const wechat = (path: string, handle: (appid: string, body: Body) => Answer): void => {
+    app.post(path, (request: FastifyRequest, reply) =>
       answerWithFaults(ctx, request, reply, {}, () => wxError(-1), () => {
         const token = (request.query as Record<string, unknown> | undefined)?.access_token;
         if (typeof token !== 'string' || token === '') return wxError(41001);
@@ -207,6 +236,7 @@ export function registerTradeRoutes(app: FastifyInstance, ctx: SandboxContext): 
       }),
     );
   };
+  const route = (path: string, handle: (appid: string, body: Body) => Answer): void => wechat(`/wxa/sec/order/${path}`, handle);
 
   route('upload_shipping_info', (appid, body) => {
     const found = findByOrderKey(ctx, appid, body.order_key);
@@ -220,6 +250,62 @@ export function registerTradeRoutes(app: FastifyInstance, ctx: SandboxContext): 
     if (uploadTime === undefined) return wxError(268485216);
     const errcode = applyUpload(ctx, found.order, { ...shipping.upload, uploadTime });
     return errcode === 0 ? ok() : wxError(errcode);
+  });
+
+  // 合单 shipping: every sub-order is checked like upload_shipping_info (its own order_key, shipping rules and state)
+  // and the upload is applied to all of them or to none. Sub-order keys must use the combined key's type (10060014
+  // otherwise: the documented table has no code of its own, UNCONFIRMED) and name a sub-order of this payment (10060001).
+  route('upload_combined_shipping_info', (appid, body) => {
+    const found = findCombined(ctx, appid, body.order_key);
+    if (!found.ok) return wxError(found.errcode);
+    const payer = body.payer;
+    if (!isObject(payer) || !nonEmpty(payer.openid)) return wxError(10060014);
+    if (payer.openid !== found.combined.openid) return wxError(10060031);
+    const subOrders = body.sub_orders;
+    if (!Array.isArray(subOrders) || subOrders.length === 0) return wxError(10060014);
+    const uploadTime = parseUploadTime(body.upload_time);
+    const plans: { order: SandboxOrder; next: TradeRecord }[] = [];
+    for (const sub of subOrders) {
+      if (!isObject(sub)) return wxError(10060014);
+      if (isObject(sub.order_key) && sub.order_key.order_number_type !== found.type) return wxError(10060014);
+      const lookup = findByOrderKey(ctx, appid, sub.order_key);
+      if (!lookup.ok) return wxError(lookup.errcode);
+      const member = found.combined.subOrders.some((s) => s.mchid === lookup.order.mchid && s.outTradeNo === lookup.order.outTradeNo);
+      if (!member || plans.some((p) => p.order === lookup.order)) return wxError(10060001);
+      const shipping = readShipping(sub);
+      if (!shipping.ok) return wxError(shipping.errcode);
+      if (uploadTime === undefined) return wxError(268485216);
+      const plan = planUpload(ctx, lookup.order, { ...shipping.upload, uploadTime });
+      if (!plan.ok) return wxError(plan.errcode);
+      plans.push({ order: lookup.order, next: plan.next });
+    }
+    for (const { order, next } of plans) applyPlanned(ctx, order, next);
+    ctx.store.commit();
+    return ok();
+  });
+
+  // 特殊发货报备: `order_id` is the transaction_id or the merchant's out_trade_no of a paid order of this mini program
+  // still awaiting shipment (268546002 otherwise); type 1 presale needs `delay_to` (Unix seconds) in the future and at
+  // most 330 days ahead (the bound is a community report, UNCONFIRMED), type 2 test order. A later report replaces an
+  // earlier one. Reported orders change the sandbox's shipping reminder (see remindShippingDueAt).
+  route('opspecialorder', (appid, body) => {
+    const type = body.type;
+    if (type !== 1 && type !== 2) return wxError(268546000);
+    const now = ctx.clock.now();
+    let delayTo: number | undefined;
+    if (type === 1) {
+      const d = body.delay_to;
+      if (typeof d !== 'number' || !Number.isSafeInteger(d) || d * 1000 <= now || d * 1000 > now + 330 * 86_400_000) return wxError(268546001);
+      delayTo = d * 1000;
+    }
+    if (!nonEmpty(body.order_id)) return wxError(268546002);
+    const id = body.order_id;
+    const order = ctx.store.orders().find((o) => o.appid === appid && isIndexed(ctx, o) && (o.transactionId === id || o.outTradeNo === id));
+    if (order === undefined || orderState(ctx, order) !== ORDER_STATE.awaitingShipment || order.trade?.finishShipping === true) return wxError(268546002);
+    order.specialOrder = { type, reportedAt: now, ...(delayTo === undefined ? {} : { delayTo }) };
+    scheduleTrade(ctx, order);
+    ctx.store.commit();
+    return ok();
   });
 
   route('get_order', (appid, body) => {
@@ -288,4 +374,10 @@ export function registerTradeRoutes(app: FastifyInstance, ctx: SandboxContext): 
   };
   route('is_trade_managed', aboutSelf('is_trade_managed'));
   route('is_trade_management_confirmation_completed', aboutSelf('completed'));
+
+  // 运力 list: the `delivery_id` values upload_shipping_info takes as express_company. The body is `{}`.
+  wechat('/cgi-bin/express/delivery/open_msg/get_delivery_list', () => {
+    const list = DELIVERY_COMPANIES.map(([id, name]) => ({ delivery_id: id, delivery_name: name }));
+    return ok({ delivery_list: list, count: list.length });
+  });
 }

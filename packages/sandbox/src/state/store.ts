@@ -104,6 +104,13 @@ export class SandboxStore {
     return this.data.merchants.find((m) => m.appid === appid);
   }
 
+  /** A merchant added through the control API: listed after the configured ones and kept across restarts. */
+  addMerchant(merchant: SandboxMerchant): void {
+    this.data.merchants.push(merchant);
+    this.data.addedMerchants = [...(this.data.addedMerchants ?? []), merchant];
+    this.commit();
+  }
+
   // --- users -----------------------------------------------------------------------------------------------------
 
   userOpenid(appid: string, user: string): string | undefined {

@@ -8,6 +8,16 @@
 export type SandboxMerchant = {
   /** A label for people ("demo"). */
   name?: string;
+  /**
+   * direct: an ordinary merchant (the default); provider: a 服务商, whose keys sign partner calls for its
+   * sub-merchants; sub: a 特约商户 of `providerId`, bound to its mini program `appid` (sub_appid). A sub-merchant's
+   * own keys are listed for shape only: partner calls are signed with the provider's.
+   */
+  kind?: MerchantKind;
+  /** kind 'sub': the provider's id (its mchid). */
+  providerId?: string;
+  /** Which WeChat Pay APIs the merchant may call (default both). */
+  apiVersions?: Protocol[];
   appid: string;
   secret: string;
   mchid: string;
@@ -48,6 +58,19 @@ export type MessagePushConfig = {
 
 export type V3KeyMode = 'certificate' | 'publicKey' | 'migrating';
 
+export type MerchantKind = 'direct' | 'provider' | 'sub';
+
+/** Partner (服务商) mode: who an order or refund belongs to. The record's own mchid is then the sub-merchant's. */
+export type PartnerOf = {
+  spMchid: string;
+  spAppid: string;
+  subMchid: string;
+  /** Present when the order named sub_appid. */
+  subAppid?: string;
+  spOpenid?: string;
+  subOpenid?: string;
+};
+
 export type Protocol = 'v2' | 'v3';
 
 /** How a v2 order was signed; its notifications are signed the same way. v3 orders use RSA. */
@@ -58,6 +81,8 @@ export type TradeState = 'NOTPAY' | 'SUCCESS' | 'CLOSED' | 'REFUND' | 'PAYERROR'
 
 export type SandboxOrder = {
   protocol: Protocol;
+  /** Partner orders: the provider and sub-merchant; `mchid` is the sub-merchant's, `appid` the paying mini program's. */
+  partner?: PartnerOf;
   appid: string;
   mchid: string;
   outTradeNo: string;
@@ -92,6 +117,8 @@ export type SandboxOrder = {
   refundedFee: number;
   /** When the trade_manage_remind_shipping push was queued (unshipped 48 h after payment). */
   shippingRemindedAt?: number;
+  /** opspecialorder (特殊发货报备): 1 presale (shipping expected at `delayTo`, virtual ms), 2 test order. */
+  specialOrder?: { type: 1 | 2; delayTo?: number; reportedAt: number };
   /** 发货信息管理: what the merchant uploaded and how the buyer / settlement moved (absent until the first upload). */
   trade?: TradeRecord;
 };
@@ -131,6 +158,8 @@ export type RefundStatus = 'PROCESSING' | 'SUCCESS' | 'REFUNDCLOSE' | 'CHANGE';
 
 export type SandboxRefund = {
   protocol: Protocol;
+  /** Copied from the order (partner orders). */
+  partner?: PartnerOf;
   mchid: string;
   appid: string;
   outTradeNo: string;
@@ -240,6 +269,71 @@ export type StateData = {
   attempts: DeliveryAttempt[];
   /** appid → set_msg_jump_path's path (absent in states saved before trade management). */
   msgJumpPaths?: Record<string, string>;
+  /** Merchants added with POST /sandbox/merchants (kept across restarts; configured merchants come first). */
+  addedMerchants?: SandboxMerchant[];
   /** appid → 消息推送 configuration set through the control API (wins over the merchant's configured one). */
   messagePush?: Record<string, MessagePushConfig>;
+  /** mchid + "\n" + combine_out_trade_no → a 合单 payment declared through the control API (absent in older states). */
+  combinedPayments?: Record<string, CombinedPayment>;
+  /** subscribeMessage: the users' choices and what was sent (absent in older states). */
+  subscriptions?: Record<string, SubscriptionRecord>;
+  subscribeMessages?: SentSubscribeMessage[];
+  /** getPhoneNumber codes and the phone numbers they stand for (absent in older states). */
+  phoneCodes?: Record<string, PhoneCodeRecord>;
+};
+
+/**
+ * A 合单 (combined) payment: one payment covering several paid orders of one payer. The sandbox has no
+ * /v3/combine-transactions; `POST /sandbox/combinedPayments` groups orders that were paid one by one, so
+ * upload_combined_shipping_info has something to address.
+ */
+export type CombinedPayment = {
+  appid: string;
+  mchid: string;
+  combineOutTradeNo: string;
+  combineTransactionId: string;
+  openid: string;
+  /** The sub-orders, by mchid + out_trade_no. */
+  subOrders: { mchid: string; outTradeNo: string }[];
+  createdAt: number;
+};
+
+/** One user's choice for one template (wx.requestSubscribeMessage): each accept allows one send. */
+export type SubscriptionRecord = {
+  appid: string;
+  openid: string;
+  templateId: string;
+  /** Sends still allowed (one-time subscriptions: one per accept). */
+  remaining: number;
+  /** The latest choice. */
+  choice: 'accept' | 'reject';
+  updatedAt: number;
+};
+
+/** A subscribeMessage.send call, sent or refused. */
+export type SentSubscribeMessage = {
+  appid: string;
+  touser: string;
+  templateId: string;
+  page?: string;
+  data: Record<string, string>;
+  miniprogramState?: string;
+  lang?: string;
+  at: number;
+  /** 0 when sent; else the errcode WeChat answered (43101 refused, 47003 bad data, ...). */
+  errcode: number;
+  msgid?: string;
+};
+
+/** A getPhoneNumber code (single use, 5 minutes) and the number it stands for. */
+export type PhoneCodeRecord = {
+  code: string;
+  appid: string;
+  openid: string;
+  phoneNumber: string;
+  purePhoneNumber: string;
+  countryCode: string;
+  issuedAt: number;
+  /** When the merchant exchanged it (getuserphonenumber). */
+  usedAt?: number;
 };

@@ -58,6 +58,7 @@ export {
 } from './shipping.js';
 export {
   SubscribeMessageError,
+  checkSubscribeMessageData,
   type SubscribeMessageApi,
   type SubscribeMessageRequest,
   type SubscribeSendFailure,

@@ -57,7 +57,12 @@ const RULES: ReadonlyArray<[prefix: string, max: number, pattern?: RegExp]> = [
 ];
 const KEY = /^([a-z_]+)([0-9]+)$/;
 
-function checkData(data: Readonly<Record<string, string | number>>): Record<string, { value: string }> {
+/**
+ * The template data rules (keys such as `thing1`, values by key prefix: `thing` ≤20 characters, `number` digits, …),
+ * as WeChat's documentation lists them: WxPayValidationError naming `data.<key>` when one is broken (WeChat answers
+ * 47003 then). Returns the wire form `{ key: { value } }`. The sandbox checks sends with this same function.
+ */
+export function checkSubscribeMessageData(data: Readonly<Record<string, string | number>>): Record<string, { value: string }> {
   if (typeof data !== 'object' || data === null || Object.keys(data).length === 0) throw new WxPayValidationError('data', 'must hold the template keys');
   const wire: Record<string, { value: string }> = {};
   for (const [key, raw] of Object.entries(data)) {
@@ -88,7 +93,7 @@ export function createSubscribeMessageApi(api: ApiCaller): SubscribeMessageApi {
         if (typeof request.page !== 'string' || request.page === '' || request.page.length > 1024) throw new WxPayValidationError('page', 'must be a page path');
         body.page = request.page;
       }
-      body.data = checkData(request.data);
+      body.data = checkSubscribeMessageData(request.data);
       if (request.miniprogramState !== undefined) {
         if (!['developer', 'trial', 'formal'].includes(request.miniprogramState)) throw new WxPayValidationError('miniprogramState', 'must be developer, trial or formal');
         body.miniprogram_state = request.miniprogramState;

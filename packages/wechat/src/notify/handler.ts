@@ -20,6 +20,8 @@ import {
   v3NotifyReplyForError,
   type V3NotificationEvent,
   type V3NotifiedTransaction,
+  type V3PartnerNotifiedTransaction,
+  type V3PartnerRefund,
   type V3RefundEventType,
 } from '../v3/notify.js';
 import type { V3HeadersLike, Verifier } from '../v3/verifier.js';
@@ -36,6 +38,9 @@ type V3NoticeBase = { version: 'v3'; id: string; event: V3NotificationEvent };
 export type V3Notice =
   | (V3NoticeBase & { kind: 'payment'; eventType: 'TRANSACTION.SUCCESS'; payment: V3NotifiedTransaction })
   | (V3NoticeBase & { kind: 'refund'; eventType: V3RefundEventType; refund: V3Refund })
+  /** Partner (服务商) mode, for the handler's subMchid only. */
+  | (V3NoticeBase & { kind: 'partner_payment'; eventType: 'TRANSACTION.SUCCESS'; payment: V3PartnerNotifiedTransaction })
+  | (V3NoticeBase & { kind: 'partner_refund'; eventType: V3RefundEventType; refund: V3PartnerRefund })
   /** An authentic event of a type the SDK does not model (the decrypted resource is in `event.resource`). */
   | (V3NoticeBase & { kind: 'other'; eventType: string });
 
@@ -84,6 +89,13 @@ export type V2NotifyOptions = CommonOptions & {
    * it the algorithm is told from the signature's length (32 hex: MD5, 64: HMAC-SHA256).
    */
   signType?: V2SignType | undefined;
+  /**
+   * Partner (服务商) mode: appid, mchId and apiKey are the provider's, and only notifications for this sub-merchant
+   * (`sub_mch_id`) are accepted. Without it, any notification naming a sub_mch_id is refused as not ours.
+   */
+  subMchId?: string | undefined;
+  /** Partner mode: when given, a notification naming another sub_appid is refused. */
+  subAppid?: string | undefined;
   /** Called once per verified notification; the success answer is sent only after it resolves. */
   onNotice: (notice: V2Notice) => unknown;
 };
@@ -96,8 +108,15 @@ export type V3NotifyOptions = CommonOptions & {
   verifier: Verifier;
   /** Your mchid: a notification for anyone else is refused. */
   mchid: string;
-  /** Your appid, checked on payment notifications when given. */
+  /** Your appid, checked on payment notifications when given (partner mode: the provider's sp_appid). */
   appid?: string | undefined;
+  /**
+   * Partner (服务商) mode: mchid, apiV3Key and verifier are the provider's, and only partner notifications for this
+   * sub-merchant are accepted (sp_mchid = mchid, sub_mchid = subMchid). Without it, partner notifications are refused.
+   */
+  subMchid?: string | undefined;
+  /** Partner mode: when given, a payment naming another sub_appid is refused. */
+  subAppid?: string | undefined;
   clock?: V3Clock | undefined;
   onNotice: (notice: V3Notice) => unknown;
 };
@@ -179,6 +198,8 @@ function v2Handler(options: V2NotifyOptions, maxBodyBytes: number, report: (p: N
     throw new WxPayConfigError('signType must be MD5 or HMAC-SHA256', { field: 'signType' });
   }
   const signType = options.signType;
+  const subMchId = options.subMchId === undefined ? undefined : requireText(options.subMchId, 'subMchId');
+  const subAppid = options.subAppid === undefined ? undefined : requireText(options.subAppid, 'subAppid');
   // Key checked and the refund key derived once, here.
   const verifier = createV2NotificationVerifier({ apiKey: options.apiKey, maxBytes: maxBodyBytes });
   const apiKey = options.apiKey;
@@ -221,6 +242,12 @@ function v2Handler(options: V2NotifyOptions, maxBodyBytes: number, report: (p: N
       }
       const doc = notice.kind === 'payment' ? notice.payment : notice.refund;
       if (doc.appid !== appid || doc.mch_id !== mchId) return fail('wrong_merchant', 200, 'appid or mch_id is not ours');
+      // Sub-merchants of one provider share its key: only sub_mch_id tells them apart, so it must be exactly ours
+      // (absent for a direct merchant).
+      if (doc.sub_mch_id !== subMchId) return fail('wrong_merchant', 200, 'sub_mch_id is not ours');
+      if (subAppid !== undefined && doc.sub_appid !== undefined && doc.sub_appid !== subAppid) {
+        return fail('wrong_merchant', 200, 'sub_appid is not ours');
+      }
       try {
         await options.onNotice(notice);
       } catch (error) {
@@ -234,6 +261,8 @@ function v2Handler(options: V2NotifyOptions, maxBodyBytes: number, report: (p: N
 function v3Handler(options: V3NotifyOptions, maxBodyBytes: number, report: (p: NotifyProblem) => void): NotifyHandler {
   const mchid = requireText(options.mchid, 'mchid');
   const appid = options.appid === undefined ? undefined : requireText(options.appid, 'appid');
+  const subMchid = options.subMchid === undefined ? undefined : requireText(options.subMchid, 'subMchid');
+  const subAppid = options.subAppid === undefined ? undefined : requireText(options.subAppid, 'subAppid');
   if (options.verifier === undefined || typeof options.verifier.verify !== 'function') {
     throw new WxPayConfigError('verifier is required (PublicKeyVerifier, PlatformCertificateVerifier, …)', { field: 'verifier' });
   }
@@ -253,14 +282,27 @@ function v3Handler(options: V3NotifyOptions, maxBodyBytes: number, report: (p: N
     const base = { version: 'v3' as const, id: event.id, event };
     if (event.kind === 'transaction') return { ...base, kind: 'payment', eventType: event.eventType, payment: event.transaction };
     if (event.kind === 'refund') return { ...base, kind: 'refund', eventType: event.eventType, refund: event.refund };
+    if (event.kind === 'partner_transaction') return { ...base, kind: 'partner_payment', eventType: event.eventType, payment: event.transaction };
+    if (event.kind === 'partner_refund') return { ...base, kind: 'partner_refund', eventType: event.eventType, refund: event.refund };
     return { ...base, kind: 'other', eventType: event.eventType };
   };
 
+  // A direct handler takes only direct notifications and a partner handler only its own sub-merchant's: the
+  // provider's keys authenticate every sub-merchant's notifications alike, so sub_mchid is what separates them.
   const isOurs = (notice: V3Notice): boolean => {
-    if (notice.kind === 'payment') return notice.payment.mchid === mchid && (appid === undefined || notice.payment.appid === appid);
-    if (notice.kind === 'refund') return notice.refund.mchid === undefined || notice.refund.mchid === mchid;
-    const resourceMchid = notice.event.kind === 'other' ? notice.event.resource.mchid : undefined;
-    return resourceMchid === undefined || resourceMchid === mchid;
+    if (notice.kind === 'payment') {
+      return subMchid === undefined && notice.payment.mchid === mchid && (appid === undefined || notice.payment.appid === appid);
+    }
+    if (notice.kind === 'refund') return subMchid === undefined && (notice.refund.mchid === undefined || notice.refund.mchid === mchid);
+    if (notice.kind === 'partner_payment') {
+      const p = notice.payment;
+      return subMchid !== undefined && p.sp_mchid === mchid && p.sub_mchid === subMchid &&
+        (appid === undefined || p.sp_appid === appid) && (subAppid === undefined || p.sub_appid === undefined || p.sub_appid === subAppid);
+    }
+    if (notice.kind === 'partner_refund') return subMchid !== undefined && notice.refund.sp_mchid === mchid && notice.refund.sub_mchid === subMchid;
+    const resource = notice.event.kind === 'other' ? notice.event.resource : {};
+    const owner = resource.sp_mchid ?? resource.mchid;
+    return (owner === undefined || owner === mchid) && (resource.sub_mchid === undefined ? true : resource.sub_mchid === subMchid);
   };
 
   return {

@@ -66,9 +66,27 @@ export type V2ClientOptions = {
   maxResponseBytes?: number;
   /** Largest accepted bill, compressed or not (default 256 MiB). */
   maxBillBytes?: number;
+  /**
+   * Partner (服务商) mode: this client is the provider (appid, mchid and apiKey are the 服务商's) and acts for this
+   * sub-merchant (特约商户) unless a call names another `sub_mch_id`. Every call then carries `sub_mch_id`.
+   */
+  subMchId?: string;
+  /** Partner mode: the sub-merchant's mini program (sub_appid), sent with every call that uses subMchId. */
+  subAppid?: string;
 };
 
-export type V2UnifiedOrderRequest = {
+/**
+ * Partner (服务商) mode fields a call may carry. `sub_mch_id` overrides the client's subMchId for this call (and then
+ * the client's subAppid is not used: it belongs to another sub-merchant); `sub_appid` needs a sub_mch_id.
+ */
+export type V2PartnerFields = {
+  /** 特约商户号 (digits). */
+  sub_mch_id?: string;
+  /** The sub-merchant's mini program appid, bound to sub_mch_id. */
+  sub_appid?: string;
+};
+
+export type V2UnifiedOrderRequest = V2PartnerFields & {
   /** Goods description, ≤ 128 bytes UTF-8. */
   body: string;
   out_trade_no: string;
@@ -76,8 +94,13 @@ export type V2UnifiedOrderRequest = {
   total_fee: number;
   spbill_create_ip: string;
   notify_url: string;
-  /** The payer's openid under this appid (JSAPI). */
-  openid: string;
+  /**
+   * The payer's openid under this appid (JSAPI). Required in direct mode; in partner mode give it or sub_openid
+   * (mini programs can only obtain sub_openid: wx.login runs in the sub-merchant's mini program).
+   */
+  openid?: string;
+  /** Partner mode: the payer's openid under sub_appid; needs a sub_appid. */
+  sub_openid?: string;
   trade_type?: 'JSAPI';
   device_info?: string;
   /** ≤ 127 bytes; echoed in query and notification. */
@@ -104,10 +127,25 @@ export type V2UnifiedOrderResult = {
   code_url: string | undefined;
   /** The algorithm this order was placed with: use it for pay params and to verify its notification. */
   sign_type: V2SignType;
+  /** Partner mode: the sub-merchant and its mini program the order was placed for (undefined in direct mode). */
+  sub_mch_id: string | undefined;
+  sub_appid: string | undefined;
+  /**
+   * The appid of the mini program that must call wx.requestPayment, and the one paySign signs: sub_appid when it was
+   * sent with the order, else appid (WeChat: 下单时传入的appid或sub_appid).
+   */
+  pay_appid: string;
   raw: Readonly<Record<string, string>>;
 };
 
 export type V2OrderRef = { out_trade_no: string } | { transaction_id: string };
+
+/** wx.requestPayment parameters together with the appid their paySign was made for. */
+export type V2SignedPayParams = {
+  /** The mini program that must call wx.requestPayment with these parameters (sub_appid or appid). */
+  appid: string;
+  payParams: V2PayParams;
+};
 
 export type V2TradeState = 'SUCCESS' | 'REFUND' | 'NOTPAY' | 'CLOSED' | 'REVOKED' | 'USERPAYING' | 'PAYERROR';
 const TRADE_STATES: readonly string[] = ['SUCCESS', 'REFUND', 'NOTPAY', 'CLOSED', 'REVOKED', 'USERPAYING', 'PAYERROR'];
@@ -129,6 +167,10 @@ export type V2OrderQueryResult = {
   bank_type: string | undefined;
   time_end: string | undefined;
   attach: string | undefined;
+  /** Partner mode: who the order belongs to and the payer under sub_appid. */
+  sub_mch_id: string | undefined;
+  sub_appid: string | undefined;
+  sub_openid: string | undefined;
   raw: Readonly<Record<string, string>>;
 };
 
@@ -138,7 +180,7 @@ export type V2CloseOrderResult = {
   raw: Readonly<Record<string, string>>;
 };
 
-export type V2RefundRequest = V2OrderRef & {
+export type V2RefundRequest = V2OrderRef & V2PartnerFields & {
   /** Idempotency key: the same out_refund_no refunds at most once; reuse it on retries. */
   out_refund_no: string;
   total_fee: number;
@@ -204,20 +246,35 @@ export type V2DownloadBillRequest = {
   bill_type?: 'ALL' | 'SUCCESS' | 'REFUND' | 'RECHARGE_REFUND';
   /** Ask WeChat for a gzip body (tar_type=GZIP); it is decompressed here either way. */
   gzip?: boolean;
+  /**
+   * Partner mode: one sub-merchant's bill (default: the client's subMchId). Without either, a provider gets the bill
+   * of all its sub-merchants.
+   */
+  sub_mch_id?: string;
 };
+
+export type V2PayParamsOptions = { signType?: V2SignType; nonceStr?: string; timeStamp?: string | number; appid?: string };
 
 /** Per-call options: `{ timeoutMs, signal, retries }` override the client's defaults for one call. */
 export type V2CallOptions = WxPayRequestOptions & { sign_type?: V2SignType };
 
 export type V2Client = {
   unifiedOrder(request: V2UnifiedOrderRequest, options?: WxPayRequestOptions): Promise<V2UnifiedOrderResult>;
-  orderQuery(ref: V2OrderRef, options?: V2CallOptions): Promise<V2OrderQueryResult>;
-  closeOrder(ref: { out_trade_no: string }, options?: V2CallOptions): Promise<V2CloseOrderResult>;
+  orderQuery(ref: V2OrderRef & V2PartnerFields, options?: V2CallOptions): Promise<V2OrderQueryResult>;
+  closeOrder(ref: { out_trade_no: string } & V2PartnerFields, options?: V2CallOptions): Promise<V2CloseOrderResult>;
   refund(request: V2RefundRequest, options?: WxPayRequestOptions): Promise<V2RefundResult>;
-  refundQuery(ref: V2RefundQueryRef & { offset?: number }, options?: V2CallOptions): Promise<V2RefundQueryResult>;
+  refundQuery(ref: V2RefundQueryRef & V2PartnerFields & { offset?: number }, options?: V2CallOptions): Promise<V2RefundQueryResult>;
   downloadBill(request: V2DownloadBillRequest, options?: WxPayRequestOptions): Promise<V2Bill>;
-  /** wx.requestPayment parameters for a prepay_id, signed with this client's appid and key. */
-  payParams(prepayId: string, options?: { signType?: V2SignType; nonceStr?: string; timeStamp?: string | number }): V2PayParams;
+  /**
+   * wx.requestPayment parameters for a prepay_id, signed with this client's key for `appid` (default: the client's
+   * subAppid in partner mode, else its appid). Prefer payParamsFor, which takes the appid from the order.
+   */
+  payParams(prepayId: string, options?: V2PayParamsOptions): V2PayParams;
+  /** wx.requestPayment parameters for a placed order, signed for its pay_appid and sign_type; says which appid. */
+  payParamsFor(
+    order: Pick<V2UnifiedOrderResult, 'prepay_id' | 'sign_type' | 'pay_appid'>,
+    options?: Omit<V2PayParamsOptions, 'appid' | 'signType'>,
+  ): V2SignedPayParams;
   /** Release the mTLS connection pool. */
   close(): Promise<void>;
 };
@@ -279,6 +336,17 @@ export function createV2Client(options: V2ClientOptions): V2Client {
   if (typeof appid !== 'string' || appid === '' || appid.length > 32) throw new WxPayConfigError('appid is required', { field: 'appid' });
   if (typeof mchid !== 'string' || !/^[0-9]{1,32}$/.test(mchid)) throw new WxPayConfigError('mchid must be digits', { field: 'mchid' });
   if (typeof apiKey !== 'string' || apiKey === '') throw new WxPayConfigError('apiKey is required', { field: 'apiKey' });
+  const clientSubMchId = options.subMchId;
+  const clientSubAppid = options.subAppid;
+  if (clientSubMchId !== undefined && (typeof clientSubMchId !== 'string' || !/^[0-9]{1,32}$/.test(clientSubMchId))) {
+    throw new WxPayConfigError('subMchId must be digits', { field: 'subMchId' });
+  }
+  if (clientSubAppid !== undefined && (typeof clientSubAppid !== 'string' || clientSubAppid === '' || clientSubAppid.length > 32)) {
+    throw new WxPayConfigError('subAppid must be an appid', { field: 'subAppid' });
+  }
+  if (clientSubAppid !== undefined && clientSubMchId === undefined) {
+    throw new WxPayConfigError('subAppid needs subMchId (partner mode)', { field: 'subAppid' });
+  }
   const defaultSignType = options.signType ?? 'HMAC-SHA256';
   if (!isV2SignType(defaultSignType)) throw new WxPayConfigError('signType must be MD5 or HMAC-SHA256', { field: 'signType' });
   const baseUrl = (options.baseUrl ?? WXPAY_API_BASE).replace(/\/+$/, '');
@@ -306,13 +374,31 @@ export function createV2Client(options: V2ClientOptions): V2Client {
     return override;
   }
 
+  /**
+   * The partner fields a call sends: the call's sub_mch_id (with only the call's sub_appid), else the client's.
+   * Checked before anything is signed.
+   */
+  function partnerOf(request: V2PartnerFields): { sub_mch_id?: string; sub_appid?: string } {
+    const own = request.sub_mch_id !== undefined;
+    const subMchId = own ? request.sub_mch_id : clientSubMchId;
+    const subAppid = own ? request.sub_appid : (request.sub_appid ?? clientSubAppid);
+    if (subMchId !== undefined && (typeof subMchId !== 'string' || !/^[0-9]{1,32}$/.test(subMchId))) {
+      throw new WxPayValidationError('sub_mch_id', 'must be 1-32 digits');
+    }
+    if (subAppid !== undefined) {
+      if (subMchId === undefined) throw new WxPayValidationError('sub_appid', 'needs sub_mch_id (partner mode)');
+      checkChars(subAppid, 'sub_appid', 32, true);
+    }
+    return { ...(subMchId === undefined ? {} : { sub_mch_id: subMchId }), ...(subAppid === undefined ? {} : { sub_appid: subAppid }) };
+  }
+
   function signedBody(params: Record<string, string | number | undefined>, signType: V2SignType): string {
     const fields = { appid, mch_id: mchid, nonce_str: nonce(), sign_type: signType, ...params };
     return buildXml({ ...fields, sign: signV2(fields, apiKey, signType) });
   }
 
   /** return_code, then the signature, then result_code: the order WeChat's answers must be read in. */
-  function interpret(answer: RawAnswer, signType: V2SignType): Record<string, string> {
+  function interpret(answer: RawAnswer, signType: V2SignType, subMchId?: string): Record<string, string> {
     if (answer.status >= 500) {
       throw new WxPayApiError(`WeChat answered HTTP ${answer.status}`, { code: `HTTP_${answer.status}`, status: answer.status, retriable: true });
     }
@@ -333,6 +419,10 @@ export function createV2Client(options: V2ClientOptions): V2Client {
     if (!verifyV2Sign(fields, apiKey, signType)) throw new WxPaySignatureError('bad_signature', 'answer signature does not verify');
     if (fields.appid !== undefined && fields.appid !== appid) throw new WxPayProtocolError('answer is for another appid');
     if (fields.mch_id !== undefined && fields.mch_id !== mchid) throw new WxPayProtocolError('answer is for another mch_id');
+    // Partner mode: an answer about another sub-merchant is not an answer to this request.
+    if (subMchId !== undefined && fields.sub_mch_id !== undefined && fields.sub_mch_id !== subMchId) {
+      throw new WxPayProtocolError('answer is for another sub_mch_id');
+    }
     if (fields.result_code === 'FAIL') {
       const code = fields.err_code || 'FAIL';
       throw new WxPayApiError(`WeChat answered ${code}`, {
@@ -367,7 +457,8 @@ export function createV2Client(options: V2ClientOptions): V2Client {
   }
 
   async function call(path: string, params: Record<string, string | number | undefined>, signType: V2SignType, callOptions: WxPayRequestOptions | undefined, mtls = false) {
-    return exchange(path, signedBody(params, signType), mtls, (answer) => interpret(answer, signType), callOptions);
+    const subMchId = typeof params.sub_mch_id === 'string' ? params.sub_mch_id : undefined;
+    return exchange(path, signedBody(params, signType), mtls, (answer) => interpret(answer, signType, subMchId), callOptions);
   }
 
   return {
@@ -380,7 +471,17 @@ export function createV2Client(options: V2ClientOptions): V2Client {
       checkBytes(request.body, 'body', 128, true);
       checkIp(request.spbill_create_ip);
       checkNotifyUrl(request.notify_url, true);
-      checkChars(request.openid, 'openid', 128, true);
+      const partner = partnerOf(request);
+      checkChars(request.openid, 'openid', 128);
+      checkChars(request.sub_openid, 'sub_openid', 128);
+      if (partner.sub_mch_id === undefined) {
+        if (request.sub_openid !== undefined) throw new WxPayValidationError('sub_openid', 'is a partner-mode field: needs sub_mch_id');
+        checkChars(request.openid, 'openid', 128, true);
+      } else {
+        if (!request.openid && !request.sub_openid) throw new WxPayValidationError('openid', 'give openid (under appid) or sub_openid (under sub_appid)');
+        // WeChat: 如果选择传sub_openid,则必须传sub_appid.
+        if (request.sub_openid && partner.sub_appid === undefined) throw new WxPayValidationError('sub_openid', 'needs sub_appid');
+      }
       checkBytes(request.attach, 'attach', 127);
       checkChars(request.device_info, 'device_info', 32);
       checkChars(request.goods_tag, 'goods_tag', 32);
@@ -410,7 +511,9 @@ export function createV2Client(options: V2ClientOptions): V2Client {
         spbill_create_ip: request.spbill_create_ip,
         notify_url: request.notify_url,
         trade_type: tradeType,
-        openid: request.openid,
+        ...partner,
+        openid: request.openid || undefined,
+        sub_openid: request.sub_openid || undefined,
         device_info: request.device_info,
         attach: request.attach,
         detail,
@@ -428,6 +531,9 @@ export function createV2Client(options: V2ClientOptions): V2Client {
         trade_type: requireString(fields, 'trade_type'),
         code_url: optionalString(fields, 'code_url'),
         sign_type: signType,
+        sub_mch_id: partner.sub_mch_id,
+        sub_appid: partner.sub_appid,
+        pay_appid: partner.sub_appid ?? appid,
         raw: fields,
       };
     },
@@ -437,7 +543,7 @@ export function createV2Client(options: V2ClientOptions): V2Client {
       const [name, value] = refField(ref);
       if (name === 'transaction_id') checkTransactionId(value);
       else checkOutTradeNo(value);
-      const fields = await call('/pay/orderquery', { [name]: value }, signType, callOptions);
+      const fields = await call('/pay/orderquery', { ...partnerOf(ref), [name]: value }, signType, callOptions);
       const state = requireString(fields, 'trade_state');
       if (!TRADE_STATES.includes(state)) throw new WxPayProtocolError('answer has an unknown trade_state');
       const paid = state === 'SUCCESS';
@@ -456,6 +562,9 @@ export function createV2Client(options: V2ClientOptions): V2Client {
         bank_type: optionalString(fields, 'bank_type'),
         time_end: optionalString(fields, 'time_end'),
         attach: optionalString(fields, 'attach'),
+        sub_mch_id: optionalString(fields, 'sub_mch_id'),
+        sub_appid: optionalString(fields, 'sub_appid'),
+        sub_openid: optionalString(fields, 'sub_openid'),
         raw: fields,
       };
     },
@@ -464,7 +573,7 @@ export function createV2Client(options: V2ClientOptions): V2Client {
       const signType = signTypeOf(callOptions.sign_type);
       checkOutTradeNo(ref.out_trade_no);
       try {
-        const fields = await call('/pay/closeorder', { out_trade_no: ref.out_trade_no }, signType, callOptions);
+        const fields = await call('/pay/closeorder', { ...partnerOf(ref), out_trade_no: ref.out_trade_no }, signType, callOptions);
         return { alreadyClosed: false, raw: fields };
       } catch (error) {
         // Closing a closed order is the outcome the caller asked for. ORDERPAID stays an error: the order is paid.
@@ -495,7 +604,9 @@ export function createV2Client(options: V2ClientOptions): V2Client {
         throw new WxPayValidationError('refund_account', 'must be REFUND_SOURCE_UNSETTLED_FUNDS or REFUND_SOURCE_RECHARGE_FUNDS');
       }
       if (!mtlsAgent) throw new WxPayConfigError('refunds need the merchant client certificate (clientCert)', { field: 'clientCert' });
+      const partner = partnerOf(request);
       const fields = await call('/secapi/pay/refund', {
+        ...partner,
         [name]: value,
         out_refund_no: request.out_refund_no,
         total_fee: request.total_fee,
@@ -529,7 +640,7 @@ export function createV2Client(options: V2ClientOptions): V2Client {
       if (ref.offset !== undefined && (!Number.isSafeInteger(ref.offset) || ref.offset < 0)) {
         throw new WxPayValidationError('offset', 'must be a non-negative integer');
       }
-      const fields = await call('/pay/refundquery', { [name]: value, offset: ref.offset }, signType, callOptions);
+      const fields = await call('/pay/refundquery', { ...partnerOf(ref), [name]: value, offset: ref.offset }, signType, callOptions);
       const count = requireInt(fields, 'refund_count');
       if (count > 50) throw new WxPayProtocolError('refund_count is larger than WeChat allows');
       const refunds: V2RefundQueryItem[] = [];
@@ -567,19 +678,36 @@ export function createV2Client(options: V2ClientOptions): V2Client {
         throw new WxPayValidationError('bill_type', 'must be ALL, SUCCESS, REFUND or RECHARGE_REFUND');
       }
       const signType = defaultSignType;
-      const body = signedBody({ bill_date: request.bill_date, bill_type: billType, tar_type: request.gzip ? 'GZIP' : undefined }, signType);
+      // A bill is per sub-merchant or (no sub_mch_id) the provider's whole; sub_appid is not a bill filter.
+      const { sub_mch_id: subMchId } = partnerOf({ ...(request.sub_mch_id === undefined ? {} : { sub_mch_id: request.sub_mch_id }) });
+      const body = signedBody({ bill_date: request.bill_date, bill_type: billType, tar_type: request.gzip ? 'GZIP' : undefined, sub_mch_id: subMchId }, signType);
       return exchange('/pay/downloadbill', body, false, (answer) => readBill(answer), callOptions, maxBillBytes);
     },
 
     payParams(prepayId, payOptions = {}) {
       return buildV2PayParams({
-        appid,
+        appid: payOptions.appid ?? clientSubAppid ?? appid,
         prepayId,
         apiKey,
         signType: payOptions.signType ?? defaultSignType,
         nonceStr: payOptions.nonceStr,
         timeStamp: payOptions.timeStamp ?? Math.floor(now() / 1000),
       });
+    },
+
+    payParamsFor(order, payOptions = {}) {
+      // The appid must be one the order was placed with: the provider's appid or the sub_appid it sent.
+      const payAppid = order.pay_appid;
+      if (typeof payAppid !== 'string' || payAppid === '') throw new WxPayValidationError('pay_appid', 'required');
+      const payParams = buildV2PayParams({
+        appid: payAppid,
+        prepayId: order.prepay_id,
+        apiKey,
+        signType: signTypeOf(order.sign_type),
+        nonceStr: payOptions.nonceStr,
+        timeStamp: payOptions.timeStamp ?? Math.floor(now() / 1000),
+      });
+      return { appid: payAppid, payParams };
     },
 
     async close() {

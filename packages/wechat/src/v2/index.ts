@@ -41,6 +41,10 @@ export {
   type V2RefundQueryResult,
   type V2RefundStatusOfQuery,
   type V2DownloadBillRequest,
+  type V2PartnerFields,
+  type V2PayParamsOptions,
+  type V2SignedPayParams,
+  type V2CallOptions,
 } from './client.js';
 export type { V2Fetch, V2FetchInit, V2FetchResponse } from './transport.js';
 export { parseV2Bill, yuanToFen, type V2Bill, type V2BillRow, type V2BillSummary } from './bill.js';

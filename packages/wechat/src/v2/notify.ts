@@ -38,6 +38,14 @@ export type V2PaymentNotification = {
   attach: string | undefined;
   err_code: string | undefined;
   err_code_des: string | undefined;
+  /**
+   * Partner (服务商) mode: the sub-merchant the payment is for, its mini program, and the payer under it. appid and
+   * mch_id are then the provider's. Undefined for a direct merchant's payment.
+   */
+  sub_mch_id: string | undefined;
+  sub_appid: string | undefined;
+  sub_openid: string | undefined;
+  sub_is_subscribe: string | undefined;
   /** The algorithm whose signature verified. */
   signType: V2SignType;
   /** Every field as received (signed), for the audit trail and fields not typed here. */
@@ -94,6 +102,10 @@ export function parseV2PaymentNotification(
     attach: optionalString(raw, 'attach'),
     err_code: optionalString(raw, 'err_code'),
     err_code_des: optionalString(raw, 'err_code_des'),
+    sub_mch_id: optionalString(raw, 'sub_mch_id'),
+    sub_appid: optionalString(raw, 'sub_appid'),
+    sub_openid: optionalString(raw, 'sub_openid'),
+    sub_is_subscribe: optionalString(raw, 'sub_is_subscribe'),
     signType,
     raw,
   };

@@ -11,6 +11,9 @@ export type V2RefundStatus = 'SUCCESS' | 'CHANGE' | 'REFUNDCLOSE';
 export type V2RefundNotification = {
   appid: string;
   mch_id: string;
+  /** Partner (服务商) mode: the sub-merchant and its mini program (outer document); appid/mch_id are the provider's. */
+  sub_mch_id: string | undefined;
+  sub_appid: string | undefined;
   transaction_id: string;
   out_trade_no: string;
   refund_id: string;
@@ -68,6 +71,8 @@ function parseWithKey(body: string | Uint8Array, key: Buffer, maxBytes: number |
   return {
     appid,
     mch_id: mchId,
+    sub_mch_id: optionalString(raw, 'sub_mch_id'),
+    sub_appid: optionalString(raw, 'sub_appid'),
     transaction_id: requireString(req, 'transaction_id'),
     out_trade_no: requireString(req, 'out_trade_no'),
     refund_id: requireString(req, 'refund_id'),

@@ -142,16 +142,21 @@ function normaliseBaseUrl(value: string): string {
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
-function segment(value: string): string {
+export function segment(value: string): string {
   return encodeURIComponent(value);
 }
 
-/** A WeChat Pay API v3 client. Options are validated here: a bad key fails at start-up, not at the first payment. */
-export function createV3Client(options: V3ClientOptions): V3Client {
+/** What a v3 client needs besides the merchant's numbers; shared by the direct and the partner client. */
+export type V3CoreOptions = Omit<V3ClientOptions, 'mchid' | 'appid'>;
+
+/**
+ * The transport, signer, verifier and bill download of one merchant (the direct merchant, or the 服务商 in partner
+ * mode). Everything here is this client's own: nothing is cached at module level, so clients for different
+ * merchants in one process share no key, certificate or cache.
+ */
+export function createV3Core(options: V3CoreOptions, mchid: string) {
   const clock = options.clock ?? Date.now;
   const nonce = options.nonce ?? defaultV3Nonce;
-  const mchid = requireConfig(options.mchid, 'mchid');
-  const appid = requireConfig(options.appid, 'appid');
   const apiV3Key = assertApiV3Key(options.apiV3Key);
   const signer = createV3Signer({ mchid, serialNo: options.serialNo, privateKey: options.privateKey, clock, nonce });
   const baseUrl = normaliseBaseUrl(options.baseUrl ?? V3_DEFAULT_BASE_URL);
@@ -230,6 +235,25 @@ export function createV3Client(options: V3ClientOptions): V3Client {
     const text = bytes.toString('utf8');
     return { text, bill: parseBill(text), hashType, hashValue };
   }
+
+  async function downloadCertificates(): Promise<PlatformCertificate[]> {
+    if (manager !== undefined) {
+      // Also refreshes the cache the verifier uses.
+      await manager.refresh();
+      return manager.certificates();
+    }
+    const raw = await downloadRaw();
+    return parseCertificatesDownload(raw, { apiV3Key, clock });
+  }
+
+  return { clock, nonce, signer, verifier, transport, allowHttpNotifyUrl, json, downloadBill, downloadCertificates };
+}
+
+/** A WeChat Pay API v3 client. Options are validated here: a bad key fails at start-up, not at the first payment. */
+export function createV3Client(options: V3ClientOptions): V3Client {
+  const mchid = requireConfig(options.mchid, 'mchid');
+  const appid = requireConfig(options.appid, 'appid');
+  const { clock, nonce, signer, verifier, transport, allowHttpNotifyUrl, json, downloadBill, downloadCertificates } = createV3Core(options, mchid);
 
   return {
     mchid,
@@ -331,24 +355,16 @@ export function createV3Client(options: V3ClientOptions): V3Client {
       return downloadBill(`/v3/bill/fundflowbill?${q.toString()}`, callOptions);
     },
 
-    async downloadCertificates() {
-      if (manager !== undefined) {
-        // Also refreshes the cache the verifier uses.
-        await manager.refresh();
-        return manager.certificates();
-      }
-      const raw = await downloadRaw();
-      return parseCertificatesDownload(raw, { apiV3Key, clock });
-    },
+    downloadCertificates,
   };
 }
 
 /** Only the transport's own per-call fields travel on: a caller's object cannot switch off answer verification. */
-function requestOptions(callOptions: WxPayRequestOptions | undefined): WxPayRequestOptions {
+export function requestOptions(callOptions: WxPayRequestOptions | undefined): WxPayRequestOptions {
   return callOptions === undefined ? {} : { timeoutMs: callOptions.timeoutMs, signal: callOptions.signal, retries: callOptions.retries };
 }
 
-function requireConfig(value: unknown, field: string): string {
+export function requireConfig(value: unknown, field: string): string {
   if (typeof value !== 'string' || value.length === 0 || !/^[\x21-\x7e]+$/.test(value)) {
     throw new WxPayConfigError(`${field} is required`, { field });
   }

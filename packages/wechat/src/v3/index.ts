@@ -29,6 +29,9 @@ export type { V3RawResponse, V3ErrorBody } from './http.js';
 export {
   parseV3Transaction,
   parseV3Refund,
+  parseV3PartnerTransaction,
+  type V3PartnerTransaction,
+  type V3TradeFields,
   type V3Transaction,
   type V3TradeState,
   type V3Refund,
@@ -43,6 +46,8 @@ export {
   v3NotifyReplyForError,
   type V3NotificationEvent,
   type V3NotifiedTransaction,
+  type V3PartnerNotifiedTransaction,
+  type V3PartnerRefund,
   type V3NotificationHandler,
   type V3NotificationOptions,
   type V3RefundEventType,
@@ -60,3 +65,13 @@ export {
   type V3RefundRequest,
   type V3BillDownload,
 } from './client.js';
+export {
+  createV3PartnerClient,
+  type V3PartnerClient,
+  type V3PartnerClientOptions,
+  type V3PartnerJsapiPrepayRequest,
+  type V3PartnerPrepayResult,
+  type V3PartnerRefundRequest,
+  type V3SignedPayParams,
+  type V3SubMerchantRef,
+} from './partner.js';

@@ -4,11 +4,17 @@ import type { V3Clock } from './auth.js';
 import { isJsonObject, parseJsonObject } from './http.js';
 import { verifyV3Signature, verifyV3SignatureIfKnown } from './verifier.js';
 import type { V3HeadersLike, V3SignatureInfo, Verifier } from './verifier.js';
-import { parseV3Refund, parseV3Transaction } from './wire.js';
-import type { V3Refund, V3Transaction } from './wire.js';
+import { parseV3PartnerTransaction, parseV3Refund, parseV3Transaction } from './wire.js';
+import type { V3PartnerTransaction, V3Refund, V3Transaction } from './wire.js';
 
 /** A payment notification always carries the amount: `amount.total` (order total, integer fen) is what to compare. */
 export type V3NotifiedTransaction = V3Transaction & { amount: NonNullable<V3Transaction['amount']> };
+
+/** A partner-mode payment notification's transaction (sp_/sub_ fields), with its amount. */
+export type V3PartnerNotifiedTransaction = V3PartnerTransaction & { amount: NonNullable<V3PartnerTransaction['amount']> };
+
+/** A partner-mode refund notification's resource: always names the provider and the sub-merchant. */
+export type V3PartnerRefund = V3Refund & { sp_mchid: string; sub_mchid: string };
 
 export type V3RefundEventType = 'REFUND.SUCCESS' | 'REFUND.ABNORMAL' | 'REFUND.CLOSED';
 
@@ -23,6 +29,9 @@ type EventBase = {
 export type V3NotificationEvent =
   | (EventBase & { kind: 'transaction'; eventType: 'TRANSACTION.SUCCESS'; transaction: V3NotifiedTransaction })
   | (EventBase & { kind: 'refund'; eventType: V3RefundEventType; refund: V3Refund })
+  /** Partner (服务商) mode: the resource carries sp_mchid and sub_mchid instead of mchid. */
+  | (EventBase & { kind: 'partner_transaction'; eventType: 'TRANSACTION.SUCCESS'; transaction: V3PartnerNotifiedTransaction })
+  | (EventBase & { kind: 'partner_refund'; eventType: V3RefundEventType; refund: V3PartnerRefund })
   /** An authentic event of a type this SDK does not model (e.g. PAYSCORE.*): the decrypted JSON object. */
   | (EventBase & { kind: 'other'; eventType: string; resource: Record<string, unknown> });
 
@@ -104,14 +113,26 @@ function readVerified(body: string | Buffer, signature: V3SignatureInfo, key: Bu
   const plaintext = decryptV3Resource({ algorithm, ciphertext, nonce, associated_data: associatedData }, key);
   const decrypted = parseJsonObject(plaintext, 'notification resource');
 
+  // Partner resources name sp_mchid (and no mchid); each kind is parsed strictly by its own shape.
+  const partner = decrypted.sp_mchid !== undefined;
   if (eventType === 'TRANSACTION.SUCCESS') {
     if (originalType !== undefined && originalType !== 'transaction') throw new WxPayProtocolError('TRANSACTION event without a transaction resource');
+    if (partner) {
+      const transaction = parseV3PartnerTransaction(decrypted);
+      if (transaction.amount === undefined) throw new WxPayProtocolError('transaction.amount is missing or malformed');
+      return { id, createTime, summary, signature, kind: 'partner_transaction', eventType, transaction: transaction as V3PartnerNotifiedTransaction };
+    }
     const transaction = parseV3Transaction(decrypted);
     if (transaction.amount === undefined) throw new WxPayProtocolError('transaction.amount is missing or malformed');
     return { id, createTime, summary, signature, kind: 'transaction', eventType, transaction: transaction as V3NotifiedTransaction };
   }
   if (REFUND_EVENTS.has(eventType)) {
     if (originalType !== undefined && originalType !== 'refund') throw new WxPayProtocolError('REFUND event without a refund resource');
+    if (partner) {
+      const refund = parseV3Refund(decrypted, 'refund_status');
+      if (refund.sp_mchid === undefined || refund.sub_mchid === undefined) throw new WxPayProtocolError('partner refund.sub_mchid is missing or malformed');
+      return { id, createTime, summary, signature, kind: 'partner_refund', eventType: eventType as V3RefundEventType, refund: refund as V3PartnerRefund };
+    }
     return { id, createTime, summary, signature, kind: 'refund', eventType: eventType as V3RefundEventType, refund: parseV3Refund(decrypted, 'refund_status') };
   }
   return { id, createTime, summary, signature, kind: 'other', eventType, resource: decrypted };

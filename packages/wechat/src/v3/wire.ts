@@ -8,9 +8,8 @@ import { isJsonObject } from './http.js';
 
 export type V3TradeState = 'SUCCESS' | 'REFUND' | 'NOTPAY' | 'CLOSED' | 'REVOKED' | 'USERPAYING' | 'PAYERROR';
 
-export type V3Transaction = {
-  appid: string;
-  mchid: string;
+/** What direct and partner transactions share: everything but who the merchant and the payer are. */
+export type V3TradeFields = {
   out_trade_no: string;
   transaction_id?: string | undefined;
   trade_type?: string | undefined;
@@ -19,16 +18,36 @@ export type V3Transaction = {
   bank_type?: string | undefined;
   attach?: string | undefined;
   success_time?: string | undefined;
-  payer?: { openid?: string | undefined } | undefined;
   /** Integer fen. `total` is the order total; `payer_total` what the payer paid after coupons. */
   amount?: { total: number; payer_total?: number | undefined; currency?: string | undefined; payer_currency?: string | undefined } | undefined;
   [extra: string]: unknown;
+};
+
+export type V3Transaction = V3TradeFields & {
+  appid: string;
+  mchid: string;
+  payer?: { openid?: string | undefined } | undefined;
+};
+
+/**
+ * Partner (服务商) mode's Transaction (query answers and payment notifications): the provider's sp_appid/sp_mchid,
+ * the sub-merchant's sub_mchid (and sub_appid when the order named one), the payer under either appid.
+ */
+export type V3PartnerTransaction = V3TradeFields & {
+  sp_appid: string;
+  sp_mchid: string;
+  sub_appid?: string | undefined;
+  sub_mchid: string;
+  payer?: { sp_openid?: string | undefined; sub_openid?: string | undefined } | undefined;
 };
 
 export type V3RefundStatus = 'SUCCESS' | 'CLOSED' | 'PROCESSING' | 'ABNORMAL';
 
 export type V3Refund = {
   mchid?: string | undefined;
+  /** Partner mode (refund notifications): the provider and the sub-merchant the refund belongs to. */
+  sp_mchid?: string | undefined;
+  sub_mchid?: string | undefined;
   out_trade_no: string;
   transaction_id: string;
   out_refund_no: string;
@@ -73,9 +92,8 @@ function fen(obj: Record<string, unknown>, key: string, what: string, required: 
   return v;
 }
 
-export function parseV3Transaction(value: unknown, requestId?: string): V3Transaction {
-  if (!isJsonObject(value)) fail('transaction', requestId);
-  const w = 'transaction';
+/** The fields direct and partner transactions share (everything but who the merchant and the payer are). */
+function parseTradeCommon(value: Record<string, unknown>, w: string, requestId?: string) {
   const tradeState = reqString(value, 'trade_state', w, requestId);
   if (!TRADE_STATES.has(tradeState)) fail(`${w}.trade_state`, requestId);
   let amount: V3Transaction['amount'];
@@ -91,15 +109,7 @@ export function parseV3Transaction(value: unknown, requestId?: string): V3Transa
   } else if (tradeState === 'SUCCESS') {
     fail(`${w}.amount`, requestId);
   }
-  let payer: V3Transaction['payer'];
-  if (value.payer !== undefined) {
-    if (!isJsonObject(value.payer)) fail(`${w}.payer`, requestId);
-    payer = { ...value.payer, openid: optString(value.payer, 'openid', `${w}.payer`, requestId) };
-  }
-  const tx: V3Transaction = {
-    ...value,
-    appid: reqString(value, 'appid', w, requestId),
-    mchid: reqString(value, 'mchid', w, requestId),
+  const common = {
     out_trade_no: reqString(value, 'out_trade_no', w, requestId),
     transaction_id: optString(value, 'transaction_id', w, requestId),
     trade_type: optString(value, 'trade_type', w, requestId),
@@ -108,11 +118,52 @@ export function parseV3Transaction(value: unknown, requestId?: string): V3Transa
     bank_type: optString(value, 'bank_type', w, requestId),
     attach: optString(value, 'attach', w, requestId),
     success_time: optString(value, 'success_time', w, requestId),
-    payer,
     amount,
   };
-  if (tradeState === 'SUCCESS' && (tx.transaction_id === undefined || tx.transaction_id.length === 0)) fail(`${w}.transaction_id`, requestId);
-  return tx;
+  if (tradeState === 'SUCCESS' && (common.transaction_id === undefined || common.transaction_id.length === 0)) fail(`${w}.transaction_id`, requestId);
+  return common;
+}
+
+export function parseV3Transaction(value: unknown, requestId?: string): V3Transaction {
+  if (!isJsonObject(value)) fail('transaction', requestId);
+  const w = 'transaction';
+  let payer: V3Transaction['payer'];
+  if (value.payer !== undefined) {
+    if (!isJsonObject(value.payer)) fail(`${w}.payer`, requestId);
+    payer = { ...value.payer, openid: optString(value.payer, 'openid', `${w}.payer`, requestId) };
+  }
+  return {
+    ...value,
+    appid: reqString(value, 'appid', w, requestId),
+    mchid: reqString(value, 'mchid', w, requestId),
+    ...parseTradeCommon(value, w, requestId),
+    payer,
+  };
+}
+
+/** A partner-mode transaction: sp_appid, sp_mchid and sub_mchid are required; the payer may be sp_ or sub_openid. */
+export function parseV3PartnerTransaction(value: unknown, requestId?: string): V3PartnerTransaction {
+  if (!isJsonObject(value)) fail('transaction', requestId);
+  const w = 'transaction';
+  let payer: V3PartnerTransaction['payer'];
+  if (value.payer !== undefined) {
+    if (!isJsonObject(value.payer)) fail(`${w}.payer`, requestId);
+    payer = {
+      ...value.payer,
+      sp_openid: optString(value.payer, 'sp_openid', `${w}.payer`, requestId),
+      sub_openid: optString(value.payer, 'sub_openid', `${w}.payer`, requestId),
+    };
+  }
+  const { appid: _appid, mchid: _mchid, ...rest } = value;
+  return {
+    ...rest,
+    sp_appid: reqString(value, 'sp_appid', w, requestId),
+    sp_mchid: reqString(value, 'sp_mchid', w, requestId),
+    sub_appid: optString(value, 'sub_appid', w, requestId),
+    sub_mchid: reqString(value, 'sub_mchid', w, requestId),
+    ...parseTradeCommon(value, w, requestId),
+    payer,
+  };
 }
 
 /** `statusField` is `status` in refund answers and `refund_status` in refund notifications. */
@@ -126,6 +177,8 @@ export function parseV3Refund(value: unknown, statusField: 'status' | 'refund_st
   return {
     ...value,
     mchid: optString(value, 'mchid', w, requestId),
+    sp_mchid: optString(value, 'sp_mchid', w, requestId),
+    sub_mchid: optString(value, 'sub_mchid', w, requestId),
     out_trade_no: reqString(value, 'out_trade_no', w, requestId),
     transaction_id: reqString(value, 'transaction_id', w, requestId),
     out_refund_no: reqString(value, 'out_refund_no', w, requestId),
