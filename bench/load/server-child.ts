@@ -122,6 +122,7 @@ app.addHook('onResponse', (request, reply, done) => {
   done();
 });
 
+let cpuSince = process.cpuUsage();
 const url = await app.listen({ port: 0, host: '127.0.0.1' });
 
 function percentile(sorted: number[], p: number): number {
@@ -144,7 +145,9 @@ process.on('message', (msg: { id: number; cmd: string; route?: string; path?: st
     return;
   }
   if (msg.cmd === 'sql') {
-    process.send?.({ id: msg.id, counts: Object.fromEntries(sqlCounts) });
+    // The server's CPU time (user + system, all threads) since the last reset: what a request costs, load or not.
+    const cpu = process.cpuUsage(cpuSince);
+    process.send?.({ id: msg.id, counts: Object.fromEntries(sqlCounts), cpuMicros: cpu.user + cpu.system });
     return;
   }
   if (msg.cmd === 'own') {
@@ -157,6 +160,7 @@ process.on('message', (msg: { id: number; cmd: string; route?: string; path?: st
   if (msg.cmd === 'reset') {
     samples.length = 0;
     sqlCounts.clear();
+    cpuSince = process.cpuUsage();
     process.send?.({ id: msg.id, ok: true });
     return;
   }

@@ -49,7 +49,7 @@ type Storage = { database: 'SQLite' | 'PostgreSQL'; label: string; dir?: string;
 
 /** SQL statements the server ran per request since the last reset, by kind (select, insert, begin, …), and commits. */
 async function sqlPerRequest(server: Child, requests: number, what: string): Promise<{ text: string; commits: number; autocommit: number }> {
-  const { counts } = await server.request({ cmd: 'sql' }) as { counts?: Record<string, number> };
+  const { counts, cpuMicros } = await server.request({ cmd: 'sql' }) as { counts?: Record<string, number>; cpuMicros?: number };
   const all = counts ?? {};
   const autocommit = all['autocommit write'] ?? 0;
   const entries = Object.entries(all).filter(([kind]) => kind !== 'autocommit write').sort(([, a], [, b]) => b - a);
@@ -58,7 +58,7 @@ async function sqlPerRequest(server: Child, requests: number, what: string): Pro
   const parts = entries.map(([kind, n]) => `${per(n)} ${kind}`);
   const commits = (all.commit ?? 0) + autocommit;
   return {
-    text: `SQL per ${what}: ${per(total)} statements (${parts.join(', ')}); ${per(commits)} commits (${per(autocommit)} of them autocommit writes outside a transaction)`,
+    text: `SQL per ${what}: ${per(total)} statements (${parts.join(', ')}); ${per(commits)} commits (${per(autocommit)} of them autocommit writes outside a transaction); server CPU ${Math.round((cpuMicros ?? Number.NaN) / Math.max(requests, 1))} µs per ${what}`,
     commits: commits / Math.max(requests, 1),
     autocommit: autocommit / Math.max(requests, 1),
   };
@@ -381,8 +381,9 @@ async function forgedMix(opts: { server: Child; dbPath: string; genuine: readonl
     return {
       genuineAloneP99: alone.result.p99Ms, genuineMixedP99: mixedGenuine.result.p99Ms, genuineRps: mixedGenuine.result.rps, forgedRps: mixedForged.result.rps,
       // Every forged one must be refused (not answered SUCCESS).
-      // Raw samples are written at once; a counter row (one per source, reason and minute) when its minute is over, so
-      // the ones not written yet are counted as if they were.
+      // Samples are kept inside their counter row (migration 0007; written with the first refusal of its key), older
+      // servers wrote them as log rows: both are counted. A counter row not written yet (its minute is not over) is
+      // counted as if it were.
       forgedRefused: mixedForged.notSuccess, forgedSent: mixedForged.result.requests,
       rowsAdded: samples() - samplesBefore + Math.max(counters() - countersBefore, minutes), sources: 1, minutes,
     };

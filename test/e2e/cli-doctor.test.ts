@@ -6,10 +6,11 @@ import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSandbox } from '@wxpay-kit/sandbox';
+import { createSandbox, DEMO_MERCHANT } from '@wxpay-kit/sandbox';
+import { SANDBOX_PUBLIC_KEY_ID, SANDBOX_PUBLIC_KEY_PEM, generateRsaKeyPair } from '@wxpay-kit/wechat/testing';
 import { openStore } from '../../packages/server/src/store/open.js';
 import { requirePostgres, testSchema } from '../../packages/server/test/helpers/postgres.js';
 
@@ -100,6 +101,70 @@ test('doctor in sandbox mode (v3) against a running sandbox; an unreachable noti
   assert.equal(bad.code, 1, bad.stdout + bad.stderr);
   const failed = checksOf(bad).filter((c) => !c.ok).map((c) => c.name);
   assert.deepEqual(failed, ['notify URL reachable', 'database']);
+});
+
+test('doctor, live API v3: the public key must verify WeChat Pay\'s signed answer, platform certificates must download and decrypt with the APIv3 key', async (t) => {
+  const { dir, url, base } = await setup(t);
+  const demo = ((await (await fetch(`${url}/sandbox/merchants`)).json()) as { merchants: { merchantPrivateKey: string; merchantCertSerial: string; apiV3Key: string }[] }).merchants[0];
+  assert.ok(demo !== undefined);
+  const keyPath = join(dir, 'apiclient_key.pem');
+  writeFileSync(keyPath, demo.merchantPrivateKey);
+  const publicKeyPath = join(dir, 'pub_key.pem');
+  writeFileSync(publicKeyPath, SANDBOX_PUBLIC_KEY_PEM);
+  const v3 = {
+    ...base, WXPAY_MODE: 'live', WXPAY_API_VERSION: 'v3', WECHAT_APPID: GOOD.WECHAT_APPID, WECHAT_SECRET: GOOD.WECHAT_SECRET, WXPAY_MCHID: GOOD.WXPAY_MCHID,
+    SESSION_SECRET: GOOD.SESSION_SECRET, WXPAY_APIV3_KEY: demo.apiV3Key, WXPAY_PRIVATE_KEY_PATH: keyPath, WXPAY_CERT_SERIAL: demo.merchantCertSerial,
+    WXPAY_PUBLIC_KEY_PATH: publicKeyPath, WXPAY_PUBLIC_KEY_ID: SANDBOX_PUBLIC_KEY_ID,
+  };
+  const good = await runCli(['doctor', '--json'], v3, dir);
+  assert.equal(good.code, 0, good.stdout + good.stderr);
+  const publicKey = checksOf(good).find((c) => c.name === 'API v3 public key');
+  assert.equal(publicKey?.ok, true, JSON.stringify(checksOf(good)));
+  assert.match(publicKey?.detail ?? '', new RegExp(`verified with ${SANDBOX_PUBLIC_KEY_ID}`));
+
+  // Another key under the right id: WeChat's answer does not verify.
+  const otherKey = join(dir, 'other_pub_key.pem');
+  writeFileSync(otherKey, generateRsaKeyPair().publicKeyPem);
+  const wrongKey = await runCli(['doctor', '--json'], { ...v3, WXPAY_PUBLIC_KEY_PATH: otherKey }, dir);
+  assert.equal(wrongKey.code, 1, wrongKey.stdout + wrongKey.stderr);
+  const refused = checksOf(wrongKey).filter((c) => !c.ok);
+  assert.deepEqual(refused.map((c) => c.name), ['API v3 public key']);
+  assert.match(refused[0]?.fix ?? '', /WXPAY_PUBLIC_KEY_PATH/);
+
+  // Platform certificates asked of a public-key merchant: WeChat has none for it.
+  const noCerts = await runCli(['doctor', '--json'], { ...v3, WXPAY_PLATFORM_CERTIFICATES: 'true' }, dir);
+  assert.equal(noCerts.code, 1);
+  const certs = checksOf(noCerts).find((c) => c.name === 'API v3 platform certificates');
+  assert.equal(certs?.ok, false);
+  assert.match(certs?.detail ?? '', /RESOURCE_NOT_EXISTS/);
+});
+
+test('doctor, live API v3 in platform-certificate mode: a wrong APIv3 key cannot decrypt the certificates', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'wxpay-doctor-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const sandbox = await createSandbox({ merchants: [{ ...DEMO_MERCHANT, v3KeyMode: 'certificate' }] });
+  t.after(() => sandbox.close());
+  const url = await sandbox.listen({ port: 0, host: '127.0.0.1' });
+  const demo = ((await (await fetch(`${url}/sandbox/merchants`)).json()) as { merchants: { merchantPrivateKey: string; merchantCertSerial: string; apiV3Key: string }[] }).merchants[0];
+  assert.ok(demo !== undefined);
+  const keyPath = join(dir, 'apiclient_key.pem');
+  writeFileSync(keyPath, demo.merchantPrivateKey);
+  const store = await openStore({ kind: 'sqlite', path: join(dir, 'wxpay-kit.db') });
+  await store.close();
+  const env = {
+    DATABASE_URL: `sqlite:${join(dir, 'wxpay-kit.db')}`, WXPAY_API_BASE: url, WECHAT_API_BASE: url, WXPAY_MODE: 'live', WXPAY_API_VERSION: 'v3',
+    WECHAT_APPID: GOOD.WECHAT_APPID, WECHAT_SECRET: GOOD.WECHAT_SECRET, WXPAY_MCHID: GOOD.WXPAY_MCHID, SESSION_SECRET: GOOD.SESSION_SECRET,
+    WXPAY_APIV3_KEY: demo.apiV3Key, WXPAY_PRIVATE_KEY_PATH: keyPath, WXPAY_CERT_SERIAL: demo.merchantCertSerial,
+  };
+  const good = await runCli(['doctor', '--json'], env, dir);
+  assert.equal(good.code, 0, good.stdout + good.stderr);
+  assert.match(checksOf(good).find((c) => c.name === 'API v3 platform certificates')?.detail ?? '', /decrypted with WXPAY_APIV3_KEY and signature-checked/);
+  const wrongKey = 'wrong0apiv3key000000000000000009';
+  const bad = await runCli(['doctor'], { ...env, WXPAY_APIV3_KEY: wrongKey }, dir);
+  assert.equal(bad.code, 1, bad.stdout + bad.stderr);
+  assert.match(bad.stdout, /✗ API v3 platform certificates: the certificates could not be decrypted: WXPAY_APIV3_KEY/);
+  assert.match(bad.stdout, /✓ API v3 keys \(order query\)/, 'the request signature does not involve the APIv3 key');
+  assert.ok(!bad.stdout.includes(wrongKey) && !bad.stderr.includes(wrongKey));
 });
 
 test('doctor on PostgreSQL: a migrated schema passes, a schema the server never migrated fails with the fix', async (t) => {

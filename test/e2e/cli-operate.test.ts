@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSandbox } from '@wxpay-kit/sandbox';
@@ -105,6 +105,60 @@ test('orders, products, refund and sandbox pay from the command line, on the run
   assert.equal((await publicList()).find((p) => p.sku === 'cup'), undefined, 'off sale');
   const products = await cli('products', 'list');
   assert.match(products.stdout, /cup\s+13\.05 yuan\s+inactive\s+A cup/);
+
+  // Reconcile today's bill (the sandbox makes bills on demand): the paid order is in it.
+  const today = new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 10);
+  const reconciled = await cli('reconcile', today, '--json');
+  assert.ok([0, 3].includes(reconciled.code), reconciled.stderr);
+  const run = (JSON.parse(reconciled.stdout) as { reconciliation: { date: string; status: string; billPayments: number; differenceCount: number } }).reconciliation;
+  assert.equal(run.date, today);
+  assert.ok(run.billPayments >= 1, JSON.stringify(run));
+  assert.equal(reconciled.code, run.status === 'differences' ? 3 : 0, 'exit 3 exactly when differences need review');
+  const table = await cli('reconcile', today);
+  assert.match(table.stdout, /date\s+status\s+bill payments\s+bill refunds\s+matched/);
+  assert.match(table.stdout, new RegExp(`${today}\\s+(matched|differences)`));
+  assert.doesNotMatch(table.stderr, /downloading the bill/, 'no progress bar when stderr is not a terminal');
+  // On a terminal (script(1) gives the command a pseudo-terminal), a progress bar on stderr before the table.
+  const bin = join(process.cwd(), 'packages/server/dist/cli.js');
+  const onTty = await new Promise<string>((resolve) => {
+    execFile('script', ['-qec', `${JSON.stringify(process.execPath)} ${JSON.stringify(bin)} reconcile ${today}`, '/dev/null'], { env: { PATH: process.env.PATH ?? '', ...env }, cwd: dir, timeout: 60_000 }, (_error, stdout) => resolve(stdout));
+  });
+  assert.match(onTty, /(downloading the bill|compared with the database|acting on differences) \[[█░]+\]/, onTty);
+  assert.match(onTty, /bill payments/);
+  assert.equal((await cli('reconcile', '2026-02-30')).code, 2, 'not a calendar date');
+  assert.equal((await cli('reconcile', '2999-01-01')).code, 2, 'a day that has not begun');
+
+  // Replay the payment notification the server received: verified again, recorded as a redelivery, nothing twice.
+  const logged = JSON.parse((await cli('orders', 'show', orderId, '--json')).stdout) as { notifications: { id: string; kind: string; authentic: boolean }[]; order: { status: string } };
+  const delivery = logged.notifications.find((n) => n.kind === 'payment' && n.authentic);
+  assert.ok(delivery !== undefined, JSON.stringify(logged.notifications));
+  const replayed = await cli('notifications', 'replay', delivery.id, '--json');
+  assert.equal(replayed.code, 0, replayed.stderr);
+  const replay = JSON.parse(replayed.stdout) as { authentic: boolean; recorded: boolean; redelivery: boolean; orderId: string; status: string };
+  assert.deepEqual([replay.authentic, replay.recorded, replay.redelivery, replay.orderId, replay.status], [true, true, true, orderId, logged.order.status]);
+  assert.match((await cli('orders', 'show', orderId)).stdout, new RegExp(`notification ${delivery.id} payment authentic`));
+  const noSuch = await cli('notifications', 'replay', 'ntf_nope');
+  assert.equal(noSuch.code, 1);
+  assert.match(noSuch.stderr, /not_found/);
+
+  // Import a catalogue: all or nothing, yuan in CSV, fen in JSON.
+  const bad = join(dir, 'bad.csv');
+  writeFileSync(bad, 'sku,name,price\nmug,A mug,8.80\nbad sku!,Broken,1.00\n');
+  const refused = await cli('products', 'import', bad);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /line 3: sku/);
+  assert.equal((await publicList()).find((p) => p.sku === 'mug'), undefined, 'nothing imported from a file with a bad row');
+  const good = join(dir, 'catalogue.csv');
+  writeFileSync(good, 'sku,name,price\nmug,A mug,8.80\ncup,A cup again,12\n');
+  const imported = await cli('products', 'import', good, '--json');
+  assert.equal(imported.code, 0, imported.stderr);
+  assert.deepEqual(JSON.parse(imported.stdout), { created: ['mug'], updated: ['cup'], products: [{ sku: 'mug', name: 'A mug', price: 880 }, { sku: 'cup', name: 'A cup again', price: 1200 }] });
+  const listedNow = await publicList();
+  assert.equal(listedNow.find((p) => p.sku === 'mug')?.price, 880);
+  assert.equal(listedNow.find((p) => p.sku === 'cup')?.price, 1200, 'the inactive cup is back on sale at the imported price');
+  const json = join(dir, 'catalogue.json');
+  writeFileSync(json, JSON.stringify([{ sku: 'mug', name: 'A mug', price: 900 }]));
+  assert.match((await cli('products', 'import', json)).stdout, /updated mug\s+9\.00 yuan/);
 
   const noSandbox = await runCli(['orders', 'list'], { ...env, WXPAY_API_BASE: '' }, dir);
   assert.equal(noSandbox.code, 78, 'sandbox mode needs the running sandbox');

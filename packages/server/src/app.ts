@@ -32,6 +32,7 @@ import { adminRoutes } from './http/routes/admin.js';
 import { authRoutes } from './http/routes/auth.js';
 import { demoRoutes } from './http/routes/demo.js';
 import { docsRoutes } from './http/routes/docs.js';
+import { API_DESCRIPTION, API_TAGS, documentRoutes } from './http/openapi.js';
 import { healthRoutes } from './http/routes/health.js';
 import { notifyRoutes } from './http/routes/notify.js';
 import { orderRoutes } from './http/routes/orders.js';
@@ -56,6 +57,19 @@ import { composeHooks, createWebhookHook } from './jobs/webhook.js';
 import { KyselyAdminStore } from './store/admin-store.js';
 import { SqlJobLeases } from './store/job-leases.js';
 import { KyselyStore } from './store/kysely-store.js';
+import { KyselyMerchantStore } from './store/merchant-store.js';
+import { DEFAULT_MERCHANT_ID } from './domain/merchant-identity.js';
+import { summarize } from './merchants/merchant.js';
+import type { MerchantSummary } from './merchants/merchant.js';
+import { createMerchantGateways } from './merchants/merchant-gateways.js';
+import { MerchantVault } from './merchants/merchant-vault.js';
+import { MerchantRegistry } from './merchants/registry.js';
+import type { MerchantServices } from './merchants/registry.js';
+import type { JobReport } from './jobs/jobs.js';
+
+const NO_WORK: JobReport = { examined: 0, changed: 0, failed: 0 };
+const sumReports = (reports: readonly JobReport[]): JobReport =>
+  reports.reduce((a, b) => ({ examined: a.examined + b.examined, changed: a.changed + b.changed, failed: a.failed + b.failed }), NO_WORK);
 import { createSharedTokenStore } from './token-store/create.js';
 
 // The package's entry point is this file: embedders need the configuration loader and the ports next to buildApp.
@@ -124,7 +138,6 @@ export const REDACT_PATHS = [
   'req.headers.cookie',
   'req.headers["idempotency-key"]',
   'headers.authorization',
-  '*.apiKey',
   '*.apiV3Key',
   '*.secret',
   '*.sessionKey',
@@ -136,6 +149,11 @@ export const REDACT_PATHS = [
   '*.aesKey',
   '*.encodingAesKey',
   '*.messagePush',
+  // Merchant credentials (POST /admin/merchants): never logged, whatever logs an object holding them.
+  '*.appSecret',
+  '*.apiKey',
+  '*.privateKeyPem',
+  '*.clientKeyPem',
 ];
 
 /** Per client address (login) and per user (orders, order misses); the per-user ones come from the configuration. */
@@ -235,22 +253,47 @@ async function wxpayKitPlugin(app: FastifyInstance, options: WxPayKitOptions): P
     };
 
     const publicUrl = deps.publicUrl ?? (() => config.publicUrl);
-    const payments = new PaymentService({
-      store,
-      gateway,
-      clock,
-      ids,
+    const leases = store instanceof KyselyStore ? new SqlJobLeases(store.database) : undefined;
+    const adminStore = store instanceof KyselyStore ? new KyselyAdminStore(store.database) : undefined;
+    const sessionCipher = new SessionCipher(secret);
+    /**
+     * One merchant's services over its own gateway (issue 16): orders, notify URLs, sessions and bills all carry its
+     * id. The first merchant (the environment's) keeps the one-merchant notify paths.
+     */
+    const merchantServices = (summary: MerchantSummary, merchantGateway: PaymentGateway, merchantLogin: LoginGateway): MerchantServices => {
+      const merchantId = summary.id;
+      const paths = summary.notifyPaths;
+      const base = { store, gateway: merchantGateway, clock, ids, logger: domainLogger, merchantId };
+      const payments = new PaymentService({
+        ...base,
+        notifyUrl: () => `${publicUrl()}${mount}${paths.payment}`,
+        payExpireMs: config.payExpireMinutes * 60_000,
+        orderExpireMs: config.orderExpireMinutes * 60_000,
+        paidAfterClose: config.paidAfterClose,
+        ...(deps.lateQueryAfterMs === undefined ? {} : { lateQueryAfterMs: deps.lateQueryAfterMs }),
+        ...(deps.queryGapMs === undefined ? {} : { queryGapMs: deps.queryGapMs }),
+      });
+      const refunds = new RefundService({ ...base, notifyUrl: () => `${publicUrl()}${mount}${paths.refund}` });
+      const notifications = new NotificationService({ ...base, payments, refunds, paidAfterClose: config.paidAfterClose });
+      const sessions = new SessionService({ store, login: merchantLogin, cipher: sessionCipher, clock, ids, ttlMs: config.sessionTtlSeconds * 1000, merchantId });
+      const bills = adminStore === undefined
+        ? undefined
+        : new BillReconciler({ store, admin: adminStore.forMerchant(merchantId), gateway: merchantGateway, payments, clock, ids, logger: domainLogger, paidAfterClose: config.paidAfterClose, leases, merchantId });
+      return { id: merchantId, summary, gateway: merchantGateway, payments, refunds, notifications, sessions, bills };
+    };
+    const firstSummary = summarize({ id: DEFAULT_MERCHANT_ID, name: 'default', appid: gateway.appid, mchid: gateway.mchid, apiVersion: gateway.apiVersion, payMode: 'direct', subMchid: undefined, settings: {} }, true);
+    const first = merchantServices(firstSummary, gateway, login);
+    const { payments, refunds, notifications, sessions, bills } = first;
+    const merchants = new MerchantRegistry({
+      first,
+      store: store instanceof KyselyStore ? new KyselyMerchantStore(store.database) : undefined,
+      vault: new MerchantVault(secret),
+      build: (m) => {
+        const made = createMerchantGateways(m, { wechatApiBase: config.wechatApiBase, wxpayApiBase: config.wxpayApiBase }, deps.gatewayExtras);
+        return merchantServices(summarize(m, false), made.gateway, made.login);
+      },
       logger: domainLogger,
-      notifyUrl: () => `${publicUrl()}${mount}/wxpay/notify/payment`,
-      payExpireMs: config.payExpireMinutes * 60_000,
-      orderExpireMs: config.orderExpireMinutes * 60_000,
-      paidAfterClose: config.paidAfterClose,
-      ...(deps.lateQueryAfterMs === undefined ? {} : { lateQueryAfterMs: deps.lateQueryAfterMs }),
-      ...(deps.queryGapMs === undefined ? {} : { queryGapMs: deps.queryGapMs }),
     });
-    const refunds = new RefundService({ store, gateway, clock, ids, logger: domainLogger, notifyUrl: () => `${publicUrl()}${mount}/wxpay/notify/refund` });
-    const notifications = new NotificationService({ store, gateway, clock, ids, logger: domainLogger, payments, refunds, paidAfterClose: config.paidAfterClose });
-    const sessions = new SessionService({ store, login, cipher: new SessionCipher(secret), clock, ids, ttlMs: config.sessionTtlSeconds * 1000 });
     const onEvent: FulfilmentHook =
       deps.onEvent ??
       ((event) => {
@@ -265,7 +308,6 @@ async function wxpayKitPlugin(app: FastifyInstance, options: WxPayKitOptions): P
     // Every event says whether money moved: a receiver can refuse sandbox events (docs/adr/0007).
     const livemode = config.mode === 'live';
     const deliver = (event: OutboxEvent, signal?: AbortSignal) => hooks({ ...event, livemode }, signal);
-    const leases = store instanceof KyselyStore ? new SqlJobLeases(store.database) : undefined;
     // One access token for every instance of this appid: WeChat invalidates the old one whenever anyone fetches anew.
     let accessTokens = deps.accessTokens;
     if (accessTokens === undefined && config.merchant !== undefined) {
@@ -295,13 +337,10 @@ async function wxpayKitPlugin(app: FastifyInstance, options: WxPayKitOptions): P
       if (event.topic === 'order.paid') await shipping.shipIfVirtual(event.orderId);
       return deliver(event, signal);
     };
-    const adminStore = store instanceof KyselyStore ? new KyselyAdminStore(store.database) : undefined;
-    const bills = adminStore === undefined
-      ? undefined
-      : new BillReconciler({ store, admin: adminStore, gateway, payments, clock, ids, logger: domainLogger, paidAfterClose: config.paidAfterClose, leases });
     const jobs = new Jobs({
       store,
       payments,
+      paymentsFor: async (merchantId) => (await merchants.get(merchantId))?.payments,
       clock,
       logger: domainLogger,
       onEvent: deliverAll,
@@ -311,9 +350,12 @@ async function wxpayKitPlugin(app: FastifyInstance, options: WxPayKitOptions): P
       deliveryTimeoutMs,
       reconcileAfterMs: config.reconcileAfterSeconds * 1000,
       ...(leases === undefined ? {} : { leases }),
-      bills,
+      // Every merchant's bill, each under its own lease and its own run rows.
+      bills: bills === undefined ? undefined : { runDaily: async () => sumReports(await Promise.all((await merchants.all()).map((m) => m.bills?.runDaily() ?? NO_WORK))) },
+      // Each merchant's notification service counts its own refusals: all are written.
+      notifications: { flushRefusals: async () => (await Promise.all(merchants.loadedNow().map((m) => m.notifications.flushRefusals()))).reduce((a, b) => a + b, 0) },
+      // Shipping (issue 14): the default merchant's comparison with get_order_list, and stalled uploads re-queued.
       shippingCheck,
-      notifications,
       notificationRetention: {
         authenticMs: config.notificationRetentionDays.authentic * 86_400_000,
         refusedMs: config.notificationRetentionDays.refused * 86_400_000,
@@ -325,7 +367,7 @@ async function wxpayKitPlugin(app: FastifyInstance, options: WxPayKitOptions): P
       const { announceMessagePush: announce } = await import('./sandbox-mode.js');
       await announce(sandboxUrl, gateway.appid, `${publicUrl()}${mount}/wechat/message`, config.messagePush);
     };
-    const services: Services = { config, store, gateway, payments, notifications, refunds, sessions, jobs, bills, adminStore, clock, accessTokens, shipping, shippingCheck, announceMessagePush };
+    const services: Services = { config, store, gateway, payments, notifications, refunds, sessions, jobs, bills, adminStore, clock, accessTokens, merchants, shipping, shippingCheck, announceMessagePush };
 
     if (deps.seedDemoProducts ?? config.mode === 'sandbox') {
       if (await store.seedProductsIfEmpty(DEMO_PRODUCTS, clock.now())) logger.info('seeded the demo catalogue');
@@ -340,13 +382,20 @@ async function wxpayKitPlugin(app: FastifyInstance, options: WxPayKitOptions): P
       // as 415 instead, which names application/json. Notifications and the sandbox proxy add their own parsers.
       app.removeContentTypeParser('text/plain');
       app.decorateRequest('openid', '');
+      app.decorateRequest('merchantId', '');
       // The host owns the server-level bodyLimit; our routes keep BODY_LIMIT_BYTES (or their own, smaller one).
       app.addHook('onRoute', (route) => {
         route.bodyLimit ??= config.bodyLimitBytes;
       });
+      // Before any route: completes each route's documented responses (errors, examples) that swagger and the
+      // serializers then read.
+      documentRoutes(app, mount);
       await app.register(swagger, {
         openapi: {
-          info: { title: 'wxpay-kit merchant server', version: '0.1.0', description: 'WeChat Mini Program payments backend' },
+          // 3.1: its Schema Object is JSON Schema 2020-12, which is what zod writes (3.0 is a dialect of its own).
+          openapi: '3.1.0',
+          info: { title: 'wxpay-kit merchant server', version: '0.1.0', description: API_DESCRIPTION },
+          tags: API_TAGS,
           components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
         },
         transform: swaggerTransform,
@@ -362,7 +411,7 @@ async function wxpayKitPlugin(app: FastifyInstance, options: WxPayKitOptions): P
       authRoutes(app, services, limits);
       orderRoutes(app, services, limits);
       adminRoutes(app, services);
-      docsRoutes(app);
+      await docsRoutes(app, mount);
       await app.register(notifyRoutes, { services, bodyLimit: Math.min(config.bodyLimitBytes, 64 * 1024) });
       await app.register(wechatMessageRoutes, { services, shipping });
       if (deps.sandboxUrl !== undefined) await app.register(sandboxProxy, { target: deps.sandboxUrl, expose: config.sandboxExpose });
@@ -378,8 +427,8 @@ async function wxpayKitPlugin(app: FastifyInstance, options: WxPayKitOptions): P
     app.addHook('onClose', async () => {
       // Jobs finish their current run before the store they use closes.
       await scheduled?.stop();
-      // Refusal counts still in memory are written before the store closes.
-      await notifications.flushRefusals();
+      // Refusal counts still in memory (every merchant's) are written before the store closes.
+      await jobs.flushRefusals();
       if (ownsStore) await store.close();
     });
   } catch (error) {

@@ -13,6 +13,7 @@ import type { GatewayExtras } from './gateway/create.js';
 import { CommandFailed, UsageError, ordersCommand, productsCommand, refundCommand, sandboxCommand } from './cli/commands.js';
 import type { CommandOptions } from './cli/commands.js';
 import { openOperator } from './cli/operate.js';
+import { NeedsAttention, notificationsCommand, reconcileCommand } from './cli/reconcile.js';
 import type { Operator } from './cli/operate.js';
 
 const USAGE = `Usage: wxpay-kit <command> [options]   (configured like the server: environment and .env)
@@ -27,16 +28,23 @@ Commands:
   products add <sku> <name> <price>   price in yuan, e.g. 12.50
   products set-price <sku> <price>
   products deactivate <sku>           off sale (products are never deleted)
+  products import <file>              all or nothing: .csv with header sku,name,price (yuan) or .json
+                                      [{sku,name,price}] (fen); new skus added, existing ones updated and on sale
   refund <orderId> [--amount yuan] --reason TEXT    all that is left, or --amount
+  reconcile <date>                    reconcile that China day (YYYY-MM-DD) with WeChat Pay's trade bill now:
+                                      a progress bar on a terminal, then a summary table and the differences
+  notifications replay <id>           run a logged notification (ids: orders show) through verification and apply
+                                      again; idempotent (an event already recorded changes nothing)
   sandbox pay <orderId>               sandbox mode: pay the order in the sandbox cashier
 
 Options:
   --json      machine-readable output (doctor: {"checks":[{"name","ok","detail","fix"?}]}; others: the admin API's JSON)
   --help      this text
 
-Exit codes: 0 ok, 1 a check or command failed, 2 usage error, 78 configuration error.`;
+Exit codes: 0 ok; 1 a check or command failed (nothing was changed by a refused command); 2 usage error (bad
+arguments or input file); 3 reconcile found differences to review; 78 configuration error.`;
 
-export const EXIT = { ok: 0, failed: 1, usage: 2, config: 78 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, attention: 3, config: 78 } as const;
 
 /** Every configured secret, so that no message we print can carry one (an SDK error quoting a URL, say). */
 function secretsOf(merchant: MerchantConfig | undefined, config: AppConfig | undefined): string[] {
@@ -88,6 +96,8 @@ const OPERATOR_COMMANDS = {
   products: productsCommand,
   refund: refundCommand,
   sandbox: sandboxCommand,
+  reconcile: reconcileCommand,
+  notifications: notificationsCommand,
 } as const;
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -143,6 +153,9 @@ try {
   if (error instanceof UsageError) {
     process.stderr.write(`wxpay-kit: ${error.message}\n\n${USAGE}\n`);
     process.exitCode = EXIT.usage;
+  } else if (error instanceof NeedsAttention) {
+    process.stderr.write(`wxpay-kit: ${error.message}\n`);
+    process.exitCode = EXIT.attention;
   } else if (error instanceof CommandFailed) {
     process.stderr.write(`wxpay-kit: ${error.message}\n`);
     process.exitCode = EXIT.failed;

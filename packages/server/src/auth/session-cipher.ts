@@ -8,9 +8,13 @@ import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } f
 export class SessionCipher {
   private readonly key: Buffer;
 
-  constructor(secret: string) {
+  /**
+   * `purpose` is HKDF's info: each use of SESSION_SECRET (session_key, merchant secrets) gets its own derived key,
+   * so a value sealed for one purpose never opens as another.
+   */
+  constructor(secret: string, purpose = 'wxpay-kit/session-key/v1') {
     if (secret.length < 32) throw new Error('session secret must be at least 32 characters');
-    this.key = Buffer.from(hkdfSync('sha256', Buffer.from(secret, 'utf8'), Buffer.alloc(0), Buffer.from('wxpay-kit/session-key/v1'), 32));
+    this.key = Buffer.from(hkdfSync('sha256', Buffer.from(secret, 'utf8'), Buffer.alloc(0), Buffer.from(purpose), 32));
   }
 
   encrypt(plain: string, openid: string): string {

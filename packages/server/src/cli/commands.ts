@@ -2,6 +2,7 @@
  * `orders`, `products`, `refund` and `sandbox pay`: each parses its arguments, runs on an Operator (operate.ts) and
  * prints for people or, with --json, the API's own JSON. A refused command throws CommandFailed (exit 1).
  */
+import { importProducts } from './import-products.js';
 import type { Operator } from './operate.js';
 import { formatFen, parseYuan } from './yuan.js';
 
@@ -75,6 +76,8 @@ export async function ordersCommand(op: Operator, args: readonly string[], o: Co
     for (const i of order.items as Json[]) lines.push(`  ${str(i.quantity)} × ${str(i.sku)} ${str(i.name)} @ ${yuan(i.price)}`);
     for (const a of body.attempts as Json[]) lines.push(`  attempt ${str(a.outTradeNo)} ${str(a.status)} ${yuan(a.amount)} yuan${a.transactionId === undefined ? '' : ` transaction ${str(a.transactionId)}`}`);
     for (const r of body.refunds as Json[]) lines.push(`  refund ${str(r.outRefundNo)} ${str(r.status)} ${yuan(r.amount)} yuan ${str(r.reason)}`);
+    // Ids for `wxpay-kit notifications replay <id>`.
+    for (const n of body.notifications as Json[]) lines.push(`  notification ${str(n.id)} ${str(n.kind)} ${n.authentic === true ? 'authentic' : 'refused'} ${str(n.outcome)} ${str(n.receivedAt)}`);
     return out(lines.join('\n'));
   }
   if (sub === 'query') {
@@ -112,11 +115,13 @@ export async function productsCommand(op: Operator, args: readonly string[], o: 
     const [sku, price] = rest;
     if (rest.length !== 2 || sku === undefined) throw new UsageError('products set-price <sku> <price in yuan, e.g. 12.50>');
     body = check(await op.admin('PATCH', `/admin/products/${encodeURIComponent(sku)}`, { price: yuanArg(price, 'the price') }));
+  } else if (sub === 'import') {
+    return importProducts(op, one(rest, 'products import <file.csv|file.json>'), o, out);
   } else if (sub === 'deactivate') {
     const sku = one(rest, 'products deactivate <sku>');
     body = check(await op.admin('PATCH', `/admin/products/${encodeURIComponent(sku)}`, { active: false }));
   } else {
-    throw new UsageError('products list | products add <sku> <name> <price> | products set-price <sku> <price> | products deactivate <sku>');
+    throw new UsageError('products list | products add <sku> <name> <price> | products set-price <sku> <price> | products deactivate <sku> | products import <file.csv|file.json>');
   }
   if (o.json) return out(JSON.stringify(body));
   return out(productLine(body.product as Json));

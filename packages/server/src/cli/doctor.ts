@@ -6,10 +6,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { Migrator, sql } from 'kysely';
 import type { Kysely } from 'kysely';
-import { WxPayApiError, createLoginClient } from '@wxpay-kit/wechat';
+import { WxPayApiError, WxPayDecryptError, createLoginClient } from '@wxpay-kit/wechat';
+import { PublicKeyVerifier, createV3Client, verifyV3Response } from '@wxpay-kit/wechat/v3';
 import type { AppConfig, MerchantConfig } from '../config.js';
 import { ConfigError } from '../config.js';
-import { createGateways } from '../gateway/create.js';
+import { createGateways, v3Material } from '../gateway/create.js';
 import type { GatewayExtras } from '../gateway/create.js';
 import { migrationProvider } from '../store/migrations/index.js';
 import { openSqlite } from '../store/open.js';
@@ -67,12 +68,101 @@ async function checkPayment(config: AppConfig, merchant: MerchantConfig, extras:
   try {
     const result = await gateway.queryPayment(probeId('doctor'));
     if (result.state === 'NOT_FOUND') {
-      return { name, ok: true, detail: `mchid ${merchant.mchid}: a query for a made-up order was signed, accepted and answered "order does not exist"${v3 ? ' (an error answer carries no signature the SDK checks: WXPAY_PUBLIC_KEY_ID / the platform certificates are not proven by this check)' : ''}` };
+      return { name, ok: true, detail: `mchid ${merchant.mchid}: a query for a made-up order was signed, accepted and answered "order does not exist"${v3 ? ' (the private key, its serial and the merchant id are proven; what verifies WeChat Pay\'s answers is checked next)' : ''}` };
     }
     return { name, ok: false, detail: `a made-up order was found (${result.state})`, fix: `check that WXPAY_API_BASE (${config.wxpayApiBase ?? WECHAT_PAY}) is WeChat Pay` };
   } catch (error) {
     return { name, ok: false, detail: `the query was refused: ${describe(error)}`, fix };
   }
+}
+
+const V3_FIX_VERIFY = 'WXPAY_PUBLIC_KEY_ID / WXPAY_PUBLIC_KEY_PATH: the WeChat Pay public key and its id (pay.weixin.qq.com → Account → API security → WeChat Pay public key)';
+
+/**
+ * v3, beyond the query: what verifies WeChat Pay's answers and notifications. Platform certificates: /v3/certificates
+ * downloaded, decrypted with the APIv3 key and its signature checked (proves WXPAY_APIV3_KEY and the certificates).
+ * Public key: WeChat signs every answer to an authenticated request, the "order does not exist" one too; that
+ * answer's Wechatpay-Serial must be WXPAY_PUBLIC_KEY_ID and its signature verify with WXPAY_PUBLIC_KEY_PATH.
+ */
+async function checkV3Verification(config: AppConfig, merchant: MerchantConfig): Promise<Check[]> {
+  let material;
+  try {
+    material = v3Material(merchant);
+  } catch (error) {
+    if (error instanceof ConfigError) return [{ name: 'API v3 answer verification', ok: false, detail: error.message, fix: V3_FIX_VERIFY }];
+    throw error;
+  }
+  type RawAnswer = { status: number; headers: Headers; body: string };
+  const last: { answer?: RawAnswer } = {};
+  // Read through a function: the fetch callback sets it, which control-flow narrowing cannot see.
+  const lastAnswer = (): RawAnswer | undefined => last.answer;
+  let client;
+  try {
+    client = createV3Client({
+      mchid: merchant.mchid,
+      appid: merchant.appid,
+      serialNo: material.certSerial,
+      privateKey: material.privateKey,
+      apiV3Key: material.apiV3Key,
+      ...(material.publicKey === undefined ? {} : { verifier: new PublicKeyVerifier(material.publicKey.id, material.publicKey.key) }),
+      ...(material.platformCertificates ? { platformCertificates: true } : {}),
+      ...(config.wxpayApiBase === undefined ? {} : { baseUrl: config.wxpayApiBase }),
+      retry: { attempts: 1 },
+      // The raw answer as WeChat sent it, to check its signature ourselves below.
+      fetch: async (url, init) => {
+        const res = await fetch(url, init);
+        last.answer = { status: res.status, headers: res.headers, body: await res.clone().text() };
+        return res;
+      },
+    });
+  } catch (error) {
+    // A key file that is not a key, an id of the wrong shape: the SDK refuses it before any request.
+    return [{ name: 'API v3 answer verification', ok: false, detail: `the v3 key material is refused: ${error instanceof Error ? error.message : 'invalid'}`, fix: V3_FIX_VERIFY }];
+  }
+  const checks: Check[] = [];
+  if (material.platformCertificates) {
+    const name = 'API v3 platform certificates';
+    try {
+      const certificates = await client.downloadCertificates();
+      checks.push({ name, ok: true, detail: `downloaded, decrypted with WXPAY_APIV3_KEY and signature-checked: serial ${certificates.map((c) => c.serial).join(', ')}` });
+    } catch (error) {
+      const code = error instanceof WxPayApiError ? error.code : undefined;
+      if (error instanceof WxPayDecryptError) checks.push({ name, ok: false, detail: 'the certificates could not be decrypted: WXPAY_APIV3_KEY is not this merchant\'s APIv3 key', fix: 'set WXPAY_APIV3_KEY to the APIv3 key (pay.weixin.qq.com → Account → API security → APIv3 key; reset it there if lost)' });
+      else if (code === 'RESOURCE_NOT_EXISTS') checks.push({ name, ok: false, detail: 'this merchant has no platform certificates (WeChat answered RESOURCE_NOT_EXISTS)', fix: `use the WeChat Pay public key: set ${V3_FIX_VERIFY}, and WXPAY_PLATFORM_CERTIFICATES=false` });
+      else checks.push({ name, ok: false, detail: `the download failed: ${describe(error)}`, fix: 'check WXPAY_APIV3_KEY, WXPAY_PRIVATE_KEY_PATH and WXPAY_CERT_SERIAL' });
+    }
+  }
+  if (material.publicKey !== undefined) {
+    const name = 'API v3 public key';
+    const id = material.publicKey.id;
+    delete last.answer;
+    try {
+      await client.queryByOutTradeNo(probeId('doctor'));
+    } catch {
+      // Expected: "order does not exist". Its signature is what this check is about.
+    }
+    const captured = lastAnswer();
+    if (captured === undefined) {
+      checks.push({ name, ok: false, detail: 'WeChat Pay did not answer', fix: 'check that this machine reaches WeChat Pay (WXPAY_API_BASE, proxy, firewall)' });
+    } else {
+      const serial = captured.headers.get('wechatpay-serial');
+      if (serial === null) {
+        checks.push({ name, ok: false, detail: `WeChat Pay's answer (${captured.status}) carried no signature to check ${id} against`, fix: 'check WXPAY_MCHID, WXPAY_PRIVATE_KEY_PATH and WXPAY_CERT_SERIAL (an unauthenticated request is not signed)' });
+      } else if (serial !== id && serial.startsWith('PUB_KEY_ID_')) {
+        checks.push({ name, ok: false, detail: `WeChat Pay signs with ${serial}, not WXPAY_PUBLIC_KEY_ID ${id}`, fix: `set ${V3_FIX_VERIFY}` });
+      } else if (serial !== id) {
+        checks.push({ name, ok: material.platformCertificates, detail: `WeChat Pay signs with platform certificate ${serial}, not the public key ${id}${material.platformCertificates ? ' (platform certificates are configured too: answers verify)' : ''}`, fix: 'keep WXPAY_PLATFORM_CERTIFICATES=true until WeChat Pay signs with the public key' });
+      } else {
+        try {
+          await verifyV3Response(captured.headers, captured.body, { verifier: new PublicKeyVerifier(id, material.publicKey.key) });
+          checks.push({ name, ok: true, detail: `WeChat Pay's signed answer verified with ${id} (WXPAY_PUBLIC_KEY_PATH)` });
+        } catch (error) {
+          checks.push({ name, ok: false, detail: `WeChat Pay's answer names ${id} but does not verify with WXPAY_PUBLIC_KEY_PATH (${describe(error)})`, fix: `set ${V3_FIX_VERIFY}` });
+        }
+      }
+    }
+  }
+  return checks;
 }
 
 async function checkNotifyUrl(config: AppConfig): Promise<Check> {
@@ -158,6 +248,7 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
     checks.push(await checkClock(config, now));
     checks.push(await checkSecret(config, merchant));
     checks.push(await checkPayment(config, merchant, input.extras));
+    if (config.apiVersion === 'v3') checks.push(...(await checkV3Verification(config, merchant)));
   }
   if (input.checkPublicUrl) checks.push(await checkNotifyUrl(config));
   checks.push(await checkDatabase(config));

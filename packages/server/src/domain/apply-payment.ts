@@ -6,6 +6,8 @@
 import type { PaymentFacts } from '../ports/gateway.js';
 import type { Repos } from '../ports/store.js';
 import type { IdSource } from '../ports/clock.js';
+import type { ServiceDeps } from './service-deps.js';
+import { merchantOf, sameMerchant } from './merchant-identity.js';
 import { isPaidOrLater, isUnpaid } from './order.js';
 
 export type PaymentOutcome =
@@ -33,12 +35,21 @@ export const REVIEW_OUTCOMES: ReadonlySet<PaymentOutcome> = new Set([
 export type ApplyContext = {
   appid: string;
   mchid: string;
+  /** Partner mode: the sub-merchant the payment must name. */
+  subMchid?: string | undefined;
+  /** The merchant whose URL, job or query reported the payment; its orders only (default: 'default'). */
+  merchantId?: string | undefined;
   paidAfterClose: 'refund' | 'accept';
   ids: IdSource;
   now: number;
 };
 
 export const ORDER_PAID_TOPIC = 'order.paid';
+
+/** The context of a service acting for one merchant: its gateway's identity and its id (one place builds it). */
+export function applyContextOf(o: Pick<ServiceDeps, 'gateway' | 'ids' | 'clock' | 'merchantId'>, paidAfterClose: 'refund' | 'accept'): ApplyContext {
+  return { appid: o.gateway.appid, mchid: o.gateway.mchid, subMchid: o.gateway.subMchid, merchantId: o.merchantId, paidAfterClose, ids: o.ids, now: o.clock.now() };
+}
 
 async function markPaid(tx: Repos, ctx: ApplyContext, orderId: string, facts: PaymentFacts, attemptId: string, from: 'unpaid' | 'closed'): Promise<boolean> {
   const ok = await tx.transition(orderId, from === 'unpaid' ? 'paid' : 'paidAfterClose', ctx.now, {
@@ -56,9 +67,11 @@ async function markPaid(tx: Repos, ctx: ApplyContext, orderId: string, facts: Pa
 }
 
 export async function applyPayment(tx: Repos, ctx: ApplyContext, facts: PaymentFacts): Promise<PaymentOutcome> {
-  if (facts.appid !== ctx.appid || facts.mchid !== ctx.mchid) return 'wrong_merchant';
+  if (!sameMerchant(ctx, facts)) return 'wrong_merchant';
   const attempt = await tx.getAttemptByOutTradeNo(facts.outTradeNo);
   if (attempt === undefined) return 'unknown_order';
+  // Another merchant's order is never touched, even by a payment its own merchant's keys vouch for.
+  if (merchantOf(attempt) !== (ctx.merchantId ?? merchantOf({}))) return 'wrong_merchant';
   // The order total, not what the payer paid after coupons: the attempt's amount is what we asked WeChat for.
   if (facts.amountFen !== attempt.amountFen) {
     await tx.flag(attempt.orderId, 'amount_mismatch', ctx.now);
@@ -69,7 +82,10 @@ export async function applyPayment(tx: Repos, ctx: ApplyContext, facts: PaymentF
     await tx.flag(attempt.orderId, 'transaction_conflict', ctx.now);
     return 'transaction_conflict';
   }
-  // Status and paying attempt only: the items are never needed to apply a payment.
+  // The common case first: a transaction seen for the first time, on an unpaid order. The conditional update applies
+  // only from an unpaid status (the state machine's rule), so it is its own check and the order need not be read
+  // before it. Otherwise the order is looked at (status and paying attempt only: never the items).
+  if (recorded === 'recorded' && (await markPaid(tx, ctx, attempt.orderId, facts, attempt.id, 'unpaid'))) return 'paid';
   let order = await tx.getOrderState(attempt.orderId);
   if (order === undefined) return 'unknown_order';
   if (isUnpaid(order.status)) {

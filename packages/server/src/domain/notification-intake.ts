@@ -2,7 +2,8 @@
  * What a refused notification costs us. The notification endpoints are open to anyone, so a refusal must not cost a
  * database row (a disk-filling channel) or a commit (on SQLite, every commit is an fsync that authentic
  * notifications then wait behind). Refusals are counted in memory per (minute, kind, source, reason) and flushed as one
- * counter row per key; only the first few of each key in a minute, and a few in all, are kept raw for the audit trail.
+ * counter row per key; only the first few of each key in a minute, and a few in all, are kept raw for the audit trail,
+ * as samples inside that same counter row (migration 0007): a flood adds at most one row per key and minute.
  * No rate limit applies before verification: WeChat's own deliveries and retries are never throttled, whoever floods.
  */
 import type { InboundNotification } from '../ports/gateway.js';
@@ -21,6 +22,9 @@ export type RefusalSampling = {
 
 export const DEFAULT_REFUSAL_SAMPLING: RefusalSampling = { perKey: 5, perMinute: 50, maxKeys: 2_000 };
 
+/** A sampled body is cut to this many characters: a sample shows what was sent, it does not store floods. */
+export const SAMPLE_BODY_MAX = 4_096;
+
 export const OVERFLOW_SOURCE = '(other sources)';
 
 const XML_TYPES = new Set(['text/xml', 'application/xml', 'text/plain']);
@@ -38,7 +42,8 @@ export function contentTypeRefusal(apiVersion: 'v2' | 'v3', headers: InboundNoti
   return ok ? undefined : 'unsupported_content_type';
 }
 
-type Key = Omit<RefusalCount, 'count'>;
+export type RefusalKey = Omit<RefusalCount, 'count'>;
+type Key = RefusalKey;
 
 const keyOf = (k: Key) => `${k.minute}\u0000${k.kind}\u0000${k.source}\u0000${k.reason}`;
 
@@ -50,8 +55,11 @@ export class RefusalSampler {
 
   constructor(private readonly sampling: RefusalSampling = DEFAULT_REFUSAL_SAMPLING) {}
 
-  /** Counts one refusal; true when it should also be stored raw (a sample). */
-  record(refusal: Key): boolean {
+  /**
+   * Counts one refusal; returns the key it was counted under (source and reason bounded, or the overflow source) when
+   * it should also be kept as a sample, undefined when not.
+   */
+  record(refusal: Key): Key | undefined {
     const bounded = { ...refusal, source: refusal.source.slice(0, 64), reason: refusal.reason.slice(0, 80) };
     let key = keyOf(bounded);
     let entry = this.counts.get(key);
@@ -68,10 +76,10 @@ export class RefusalSampler {
       this.sampledByKey.clear();
     }
     const sampled = this.sampledByKey.get(key) ?? 0;
-    if (sampled >= this.sampling.perKey || this.sampledInMinute >= this.sampling.perMinute) return false;
+    if (sampled >= this.sampling.perKey || this.sampledInMinute >= this.sampling.perMinute) return undefined;
     this.sampledByKey.set(key, sampled + 1);
     this.sampledInMinute++;
-    return true;
+    return bounded;
   }
 
   /** Minutes with counts not flushed yet, and whether any is older than `minute`. */

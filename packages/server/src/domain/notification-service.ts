@@ -6,11 +6,12 @@
  */
 import type { InboundNotification, NotificationAnswer, PaymentNotice, RefundNotice, Verified } from '../ports/gateway.js';
 import type { NotificationLogEntry, Repos } from '../ports/store.js';
-import { applyPayment } from './apply-payment.js';
-import { MINUTE_MS, RefusalSampler, contentTypeRefusal } from './notification-intake.js';
+import { applyContextOf, applyPayment } from './apply-payment.js';
+import { DEFAULT_REFUSAL_SAMPLING, MINUTE_MS, RefusalSampler, SAMPLE_BODY_MAX, contentTypeRefusal } from './notification-intake.js';
 import type { RefusalSampling } from './notification-intake.js';
 import type { PaymentOutcome } from './apply-payment.js';
 import { errorSummary } from './payment-service.js';
+import { DEFAULT_MERCHANT_ID, merchantOf, sameMerchant } from './merchant-identity.js';
 import type { PaymentService } from './payment-service.js';
 import type { RefundOutcome, RefundService } from './refund-service.js';
 import type { ServiceDeps } from './service-deps.js';
@@ -35,12 +36,21 @@ function auditHeaders(headers: InboundNotification['headers']): Record<string, s
   return out;
 }
 
+/** What one delivery came to: refused (why), recorded (the outcome; `first` false for a redelivery), or not recorded. */
+export type ProcessResult = { answer: NotificationAnswer; outTradeNo?: string } & (
+  | { authentic: false; reason: string }
+  | { authentic: true; recorded: true; outcome: string; first: boolean }
+  | { authentic: true; recorded: false }
+);
+
 export class NotificationService {
   private readonly refusals: RefusalSampler;
+  private readonly sampling: RefusalSampling;
   private lastRefusalMinute = -1;
 
   constructor(private readonly o: NotificationServiceOptions) {
-    this.refusals = new RefusalSampler(o.refusalSampling);
+    this.sampling = o.refusalSampling ?? DEFAULT_REFUSAL_SAMPLING;
+    this.refusals = new RefusalSampler(this.sampling);
   }
 
   private entry(kind: 'payment' | 'refund', input: InboundNotification): NotificationLogEntry {
@@ -59,25 +69,33 @@ export class NotificationService {
   }
 
   /**
-   * A refused delivery: counted; stored raw (and alerted) only as one of the first few of its kind, source and reason
-   * in this minute. Neither the count nor a skipped sample costs a database write on the request.
+   * A refused delivery: counted; kept (and alerted) only as one of the first few of its kind, source and reason in
+   * this minute, as a sample inside that key's counter row, so refusals add at most one row per key and minute. The
+   * count itself and a skipped sample cost no database write on the request.
    */
   private async logRejected(entry: NotificationLogEntry | undefined, kind: 'payment' | 'refund', source: string | undefined, reason: string): Promise<void> {
     const now = this.o.clock.now();
     const minute = Math.floor(now / MINUTE_MS) * MINUTE_MS;
-    const sample = this.refusals.record({ minute, kind, source: source ?? 'unknown', reason });
+    const key = this.refusals.record({ minute, kind, source: source ?? 'unknown', reason });
     if (minute > this.lastRefusalMinute) {
       // A new minute: the finished ones are written now (one row per key), not left in memory until the next job run.
       if (this.lastRefusalMinute !== -1 && this.refusals.hasCountsBefore(minute)) void this.flushRefusals();
       this.lastRefusalMinute = minute;
     }
-    if (!sample || entry === undefined) return;
+    if (key === undefined || entry === undefined) return;
     this.o.logger.warn({ kind, reason, source, alert: true }, 'notification rejected');
     try {
-      await this.o.store.logNotification({ ...entry, outcome: `rejected:${reason}` });
+      const sample = { receivedAt: entry.receivedAt, apiVersion: entry.apiVersion, headers: entry.headers, rawBody: entry.rawBody.slice(0, SAMPLE_BODY_MAX) };
+      await this.o.store.addRefusalSample(key, sample, this.sampling.perKey);
     } catch (error) {
-      this.o.logger.error({ err: errorSummary(error) }, 'could not log a rejected notification');
+      this.o.logger.error({ err: errorSummary(error) }, 'could not keep a sample of a rejected notification');
     }
+  }
+
+  private countWrongMerchant(kind: 'payment' | 'refund', source: string | undefined): void {
+    const minute = Math.floor(this.o.clock.now() / MINUTE_MS) * MINUTE_MS;
+    this.refusals.record({ minute, kind, source: source ?? 'unknown', reason: 'wrong_merchant' });
+    this.o.logger.warn({ kind, source, merchantId: this.o.merchantId ?? DEFAULT_MERCHANT_ID, reason: 'wrong_merchant', alert: true }, 'notification names another merchant; nothing applied');
   }
 
   /** A delivery refused before its body was read (too large, unreadable): counted, never stored. */
@@ -99,26 +117,50 @@ export class NotificationService {
     }
   }
 
-  handlePayment(input: InboundNotification): Promise<NotificationAnswer> {
+  async handlePayment(input: InboundNotification): Promise<NotificationAnswer> {
+    return (await this.processPayment(input)).answer;
+  }
+
+  async handleRefund(input: InboundNotification): Promise<NotificationAnswer> {
+    return (await this.processRefund(input)).answer;
+  }
+
+  /**
+   * Runs a logged delivery again (`wxpay-kit notifications replay <id>`): the same verification and apply as when it
+   * arrived, so it is idempotent (an event already recorded is a redelivery and changes nothing) and a forged or
+   * stale one is refused again. v3 signatures carry a timestamp valid for 5 minutes: an older v3 delivery is refused
+   * as stale (WeChat's own retries are the way to re-deliver those).
+   */
+  async replay(entry: NotificationLogEntry): Promise<ProcessResult> {
+    if (entry.apiVersion !== this.o.gateway.apiVersion) return { authentic: false, reason: `api_version_mismatch:${entry.apiVersion}`, answer: this.o.gateway.answer(false, 'malformed') };
+    const input: InboundNotification = { headers: entry.headers, body: Buffer.from(entry.rawBody, 'utf8'), source: 'replay' };
+    return entry.kind === 'refund' ? this.processRefund(input) : this.processPayment(input);
+  }
+
+  private processPayment(input: InboundNotification): Promise<ProcessResult> {
     const { gateway } = this.o;
     return this.handle<PaymentNotice, PaymentOutcome>('payment', input, {
       // Parse, find the attempt, then verify with its sign type (a read, never a write, before verification).
       verify: () => gateway.verifyPaymentNotification(input, async (outTradeNo) => {
         const attempt = await this.o.store.getAttemptByOutTradeNo(outTradeNo);
-        return attempt === undefined ? undefined : { signType: attempt.signType };
+        // Only this merchant's attempts bind a signature here: another merchant's order is unknown at this URL.
+        if (attempt === undefined || merchantOf(attempt) !== (this.o.merchantId ?? DEFAULT_MERCHANT_ID)) return undefined;
+        return { signType: attempt.signType };
       }),
       apply: async (tx, notice) => {
         if (!notice.success) return 'not_success';
+        // Naming another merchant (or sub-merchant) is that verdict whatever else is known about the order.
+        if (!sameMerchant(gateway, notice)) return 'wrong_merchant';
         // Verified without knowing the attempt (it did not exist): kept for the audit trail, never applied.
         if (!notice.signatureBound) return 'unknown_order';
-        return applyPayment(tx, { appid: gateway.appid, mchid: gateway.mchid, paidAfterClose: this.o.paidAfterClose, ids: this.o.ids, now: this.o.clock.now() }, notice);
+        return applyPayment(tx, applyContextOf(this.o, this.o.paidAfterClose), notice);
       },
       recorded: (outcome, notice) => this.o.payments.report(outcome, notice.outTradeNo, 'notification'),
       subject: (notice) => ({ outTradeNo: notice.outTradeNo }),
     });
   }
 
-  handleRefund(input: InboundNotification): Promise<NotificationAnswer> {
+  private processRefund(input: InboundNotification): Promise<ProcessResult> {
     return this.handle<RefundNotice, RefundOutcome>('refund', input, {
       verify: () => this.o.gateway.verifyRefundNotification(input),
       apply: (tx, notice) => this.o.refunds.applyRefundNotice(tx, notice),
@@ -141,7 +183,7 @@ export class NotificationService {
       recorded: (outcome: R, notice: N) => void;
       subject: (notice: N) => Record<string, string>;
     },
-  ): Promise<NotificationAnswer> {
+  ): Promise<ProcessResult> {
     const { gateway, store } = this.o;
     const entry = this.entry(kind, input);
     // Cheap checks first (size was checked by the route), then the signature: nothing is written before both pass.
@@ -158,22 +200,25 @@ export class NotificationService {
     }
     if (!verified.authentic) {
       await this.logRejected(entry, kind, input.source, verified.reason);
-      return gateway.answer(false, verified.reason);
+      return { authentic: false, reason: verified.reason, answer: gateway.answer(false, verified.reason) };
     }
     const notice = verified.notice;
     try {
       // Shared: on SQLite, concurrent notifications commit (and fsync) together; each is answered after that commit.
-      const outcome = await store.sharedTransaction(async (tx) => {
+      const { outcome, first } = await store.sharedTransaction(async (tx) => {
         const result = await steps.apply(tx, notice);
-        const first = await tx.recordEvent(notice.eventKey, kind, notice.outTradeNo, result, this.o.clock.now());
-        await tx.logNotification({ ...entry, authentic: true, outcome: first ? result : `redelivery:${result}`, eventKey: notice.eventKey, outTradeNo: notice.outTradeNo });
-        return result;
+        const isFirst = await tx.recordEvent(notice.eventKey, kind, notice.outTradeNo, result, this.o.clock.now());
+        await tx.logNotification({ ...entry, authentic: true, outcome: isFirst ? result : `redelivery:${result}`, eventKey: notice.eventKey, outTradeNo: notice.outTradeNo });
+        return { outcome: result, first: isFirst };
       });
       steps.recorded(outcome, notice);
-      return gateway.answer(true);
+      // Authentic but for another merchant (a sub-merchant's notification at its sibling's URL): recorded above with
+      // that verdict and nothing applied; counted with the refusals too, so it shows where forgeries are looked for.
+      if (outcome === 'wrong_merchant') this.countWrongMerchant(kind, input.source);
+      return { authentic: true, recorded: true, outcome, first, outTradeNo: notice.outTradeNo, answer: gateway.answer(true) };
     } catch (error) {
       this.o.logger.error({ ...steps.subject(notice), err: errorSummary(error), alert: true }, `authentic ${kind} notification not recorded; asking WeChat to retry`);
-      return gateway.answer(false, 'not_recorded');
+      return { authentic: true, recorded: false, outTradeNo: notice.outTradeNo, answer: gateway.answer(false, 'not_recorded') };
     }
   }
 }

@@ -67,6 +67,8 @@ export type OrderItem = { sku: string; name: string; unitPriceFen: number; quant
 
 export type Order = {
   id: string;
+  /** The merchant the order belongs to (issue 16); undefined means 'default', the merchant of the environment. */
+  merchantId?: string | undefined;
   openid: string;
   status: OrderStatus;
   amountFen: number;
@@ -88,6 +90,8 @@ export type AttemptStatus = 'OPEN' | 'PAID' | 'CLOSED';
 /** One try at paying an order: its own out_trade_no, prepay and expiry (DESIGN.md "Payment attempts"). */
 export type PaymentAttempt = {
   id: string;
+  /** The order's merchant (whose keys place, query and close it); undefined means 'default'. */
+  merchantId?: string | undefined;
   orderId: string;
   outTradeNo: string;
   amountFen: number;

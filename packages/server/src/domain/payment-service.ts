@@ -5,13 +5,14 @@
  */
 import { GatewayError, GatewayRequestError } from '../ports/gateway.js';
 import type { PayParams } from '../ports/gateway.js';
-import { applyPayment, REVIEW_OUTCOMES } from './apply-payment.js';
+import { applyContextOf, applyPayment, REVIEW_OUTCOMES } from './apply-payment.js';
 import type { ApplyContext, PaymentOutcome } from './apply-payment.js';
 import { isPaidOrLater, isUnpaid, prepayUsable } from './order.js';
 import type { Order, PaymentAttempt } from './order.js';
 import { fitDescription, priceCart } from './pricing.js';
 import type { CartLine, PricingResult } from './pricing.js';
 import type { ServiceDeps } from './service-deps.js';
+import { DEFAULT_MERCHANT_ID } from './merchant-identity.js';
 
 export type PaymentServiceOptions = ServiceDeps & {
   /** PUBLIC_URL + /wxpay/notify/payment (a function: the port may be known only after listen). */
@@ -61,7 +62,7 @@ export class PaymentService {
   }
 
   private ctx(): ApplyContext {
-    return { appid: this.o.gateway.appid, mchid: this.o.gateway.mchid, paidAfterClose: this.o.paidAfterClose, ids: this.o.ids, now: this.o.clock.now() };
+    return applyContextOf(this.o, this.o.paidAfterClose);
   }
 
   /**
@@ -78,12 +79,13 @@ export class PaymentService {
         return this.resume(existing, input.clientIp, true);
       }
     }
-    const catalogue = await store.productsBySku(input.lines.map((l) => l.sku));
+    const catalogue = await store.productsBySku(input.lines.map((l) => l.sku), this.o.merchantId);
     const priced = priceCart(input.lines, catalogue);
     if (!priced.ok) return { ok: false, reason: priced.reason, sku: priced.sku };
     const now = clock.now();
     const order: Order = {
       id: ids.orderId(),
+      merchantId: this.o.merchantId === DEFAULT_MERCHANT_ID ? undefined : this.o.merchantId,
       openid: input.openid,
       status: 'CREATED',
       amountFen: priced.amountFen,
@@ -133,6 +135,7 @@ export class PaymentService {
   private newAttempt(order: Order, now: number): PaymentAttempt {
     return {
       id: this.o.ids.rowId(),
+      merchantId: order.merchantId,
       orderId: order.id,
       outTradeNo: this.o.ids.outTradeNo(now),
       amountFen: order.amountFen,

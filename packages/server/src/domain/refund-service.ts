@@ -6,6 +6,7 @@ import type { RefundNotice } from '../ports/gateway.js';
 import type { Refund, Repos } from '../ports/store.js';
 import type { Order, PaymentAttempt } from './order.js';
 import type { ServiceDeps } from './service-deps.js';
+import { DEFAULT_MERCHANT_ID, merchantOf, sameMerchant } from './merchant-identity.js';
 
 export type RefundServiceOptions = ServiceDeps & {
   /** PUBLIC_URL + /wxpay/notify/refund */
@@ -122,8 +123,10 @@ export class RefundService {
     const now = clock.now();
     const refund = await tx.getRefundByOutRefundNo(notice.outRefundNo);
     const order = refund === undefined ? undefined : await tx.getOrder(refund.orderId);
-    if (notice.mchid !== gateway.mchid || (notice.appid !== undefined && notice.appid !== gateway.appid)) {
-      if (order !== undefined) await tx.flag(order.id, 'refund_wrong_merchant', now);
+    // Another merchant's refund (or one naming another sub-merchant) never moves this merchant's orders, nor theirs.
+    const ours = sameMerchant(gateway, notice) && (order === undefined || merchantOf(order) === (this.o.merchantId ?? DEFAULT_MERCHANT_ID));
+    if (!ours) {
+      if (order !== undefined && merchantOf(order) === (this.o.merchantId ?? DEFAULT_MERCHANT_ID)) await tx.flag(order.id, 'refund_wrong_merchant', now);
       return 'wrong_merchant';
     }
     if (refund === undefined || order === undefined) return 'unknown_refund';

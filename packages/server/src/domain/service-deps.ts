@@ -10,4 +10,6 @@ export type ServiceDeps = {
   clock: Clock;
   ids: IdSource;
   logger: DomainLogger;
+  /** The merchant these services act for (issue 16); default 'default', the merchant of the environment. */
+  merchantId?: string | undefined;
 };

@@ -48,11 +48,16 @@ export function createGateways(config: AppConfig, merchant: MerchantConfig, extr
   return { gateway, login };
 }
 
-/**
- * API v3: the merchant key by path (live) or in memory (sandbox mode), the verifier by mode — public key
- * (`PUB_KEY_ID_…`), platform certificates, or both (migration). A bad PEM fails here, at start-up.
- */
-function v3Gateway(config: AppConfig, merchant: MerchantConfig, extras: GatewayExtras): PaymentGateway {
+/** The v3 key material the configuration names (files read), and how answers are verified: the gateway and doctor. */
+export type V3Material = {
+  apiV3Key: string;
+  certSerial: string;
+  privateKey: string | Buffer;
+  publicKey: { id: string; key: string | Buffer } | undefined;
+  platformCertificates: boolean;
+};
+
+export function v3Material(merchant: MerchantConfig): V3Material {
   const required = (value: string | undefined, variable: string): string => {
     if (value === undefined) throw new ConfigError(variable, 'is required for WXPAY_API_VERSION=v3');
     return value;
@@ -69,6 +74,15 @@ function v3Gateway(config: AppConfig, merchant: MerchantConfig, extras: GatewayE
   if (!platformCertificates && publicKey === undefined) {
     throw new ConfigError('WXPAY_PUBLIC_KEY_PATH', 'v3 needs WXPAY_PUBLIC_KEY_PATH + WXPAY_PUBLIC_KEY_ID or platform certificates');
   }
+  return { apiV3Key, certSerial, privateKey, publicKey, platformCertificates };
+}
+
+/**
+ * API v3: the merchant key by path (live) or in memory (sandbox mode), the verifier by mode — public key
+ * (`PUB_KEY_ID_…`), platform certificates, or both (migration). A bad PEM fails here, at start-up.
+ */
+function v3Gateway(config: AppConfig, merchant: MerchantConfig, extras: GatewayExtras): PaymentGateway {
+  const { apiV3Key, certSerial, privateKey, publicKey, platformCertificates } = v3Material(merchant);
   try {
     return new V3Gateway({
       appid: merchant.appid,

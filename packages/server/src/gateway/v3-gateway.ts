@@ -58,7 +58,7 @@ export type V3GatewayOptions = {
 };
 
 /** What a failed verification is called in the audit log and how it is answered (see answer()). */
-function failureReason(error: unknown): string {
+export function v3FailureReason(error: unknown): string {
   if (error instanceof WxPaySignatureError) return error.reason;
   // Signed by WeChat but our APIv3 key cannot open it (wrong key, or bytes corrupted before signing): not our
   // verdict to make final, so WeChat is asked to retry (500) while we fix the key.
@@ -72,7 +72,7 @@ function failureReason(error: unknown): string {
 /** Failures that mean "authentic but not recorded by us": WeChat should retry. */
 const RETRY_LATER = new Set(['not_recorded', 'undecryptable']);
 
-function isCode(error: unknown, ...codes: string[]): error is WxPayApiError {
+export function isCode(error: unknown, ...codes: string[]): error is WxPayApiError {
   return error instanceof WxPayApiError && error.code !== undefined && codes.includes(error.code);
 }
 
@@ -203,7 +203,7 @@ export class V3Gateway implements PaymentGateway {
     try {
       event = await this.notifications.parse(input.headers, input.body);
     } catch (error) {
-      return { authentic: false, reason: failureReason(error) };
+      return { authentic: false, reason: v3FailureReason(error) };
     }
     if (event.kind !== 'transaction') return { authentic: false, reason: `unexpected_event:${event.eventType.slice(0, 40)}` };
     const tx = event.transaction;
@@ -231,7 +231,7 @@ export class V3Gateway implements PaymentGateway {
     try {
       event = await this.notifications.parse(input.headers, input.body);
     } catch (error) {
-      return { authentic: false, reason: failureReason(error) };
+      return { authentic: false, reason: v3FailureReason(error) };
     }
     if (event.kind !== 'refund') return { authentic: false, reason: `unexpected_event:${event.eventType.slice(0, 40)}` };
     const r = event.refund;
@@ -273,20 +273,25 @@ export class V3Gateway implements PaymentGateway {
    * 413 too large.
    */
   answer(ok: boolean, failure?: NotificationFailure): NotificationAnswer {
-    if (ok) return { status: 204, contentType: 'application/json', body: '' };
-    const reason = failure ?? 'not_authentic';
-    let status = 401;
-    let message = 'signature verification failed';
-    if (RETRY_LATER.has(reason) || reason.startsWith('verify_error')) {
-      status = 500;
-      message = 'not recorded, retry later';
-    } else if (reason === 'malformed' || reason.startsWith('unexpected_event')) {
-      status = 400;
-      message = 'malformed notification';
-    } else if (reason === 'too_large') {
-      status = 413;
-      message = 'body too large';
-    }
-    return { status, contentType: 'application/json', body: JSON.stringify({ code: 'FAIL', message }) };
+    return v3Answer(ok, failure);
   }
+}
+
+/** The v3 answer to a notification (V3Gateway.answer); the partner gateway answers the same way. */
+export function v3Answer(ok: boolean, failure?: NotificationFailure): NotificationAnswer {
+  if (ok) return { status: 204, contentType: 'application/json', body: '' };
+  const reason = failure ?? 'not_authentic';
+  let status = 401;
+  let message = 'signature verification failed';
+  if (RETRY_LATER.has(reason) || reason.startsWith('verify_error')) {
+    status = 500;
+    message = 'not recorded, retry later';
+  } else if (reason === 'malformed' || reason.startsWith('unexpected_event')) {
+    status = 400;
+    message = 'malformed notification';
+  } else if (reason === 'too_large') {
+    status = 413;
+    message = 'body too large';
+  }
+  return { status, contentType: 'application/json', body: JSON.stringify({ code: 'FAIL', message }) };
 }

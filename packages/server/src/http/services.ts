@@ -15,6 +15,7 @@ import type { AdminStore } from '../ports/admin-store.js';
 import type { Clock } from '../ports/clock.js';
 import type { PaymentGateway } from '../ports/gateway.js';
 import type { Store } from '../ports/store.js';
+import type { MerchantRegistry } from '../merchants/registry.js';
 
 /** Everything the routes use, assembled once by app.ts. */
 export type Services = {
@@ -41,6 +42,11 @@ export type Services = {
   announceMessagePush(): Promise<void>;
   /** WeChat's access token, shared across instances (Redis or the database); undefined without merchant credentials. */
   accessTokens: AccessTokenManager | undefined;
+  /**
+   * Every merchant (issue 16); `payments`, `refunds`, `notifications`, `sessions`, `gateway` and `bills` above are
+   * the first merchant's (the environment's), as in the one-merchant setup.
+   */
+  merchants: MerchantRegistry;
 };
 
 export type RateLimit = { max: number; timeWindow: number };

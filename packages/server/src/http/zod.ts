@@ -1,6 +1,8 @@
 /**
- * Route schemas are zod schemas: fastify validates with them (a clear 400 on bad input) and @fastify/swagger documents
- * them through zod's own JSON Schema output. Responses are documented, not validated on the way out.
+ * Route schemas are zod schemas: fastify validates requests with them (a clear 400 on bad input), serializes every
+ * response through the schema documented for its status, and @fastify/swagger documents them through zod's own JSON
+ * Schema output. So /docs/json cannot drift from what the routes answer: a response that does not fit its documented
+ * shape is a 500 (logged) rather than an undocumented answer, and keys the schema does not name are dropped, never sent.
  */
 import type { FastifyInstance, FastifySchema } from 'fastify';
 import { z } from 'zod';
@@ -18,7 +20,22 @@ export function installZod(app: FastifyInstance): void {
     const where = issue === undefined || issue.path.length === 0 ? 'body' : issue.path.join('.');
     return { error: new Error(`${where}: ${issue?.message ?? 'invalid'}`) };
   });
-  app.setSerializerCompiler(() => (data: unknown) => JSON.stringify(data));
+  app.setSerializerCompiler(({ schema, method, url, httpStatus }) => {
+    if (!isZod(schema)) return (data: unknown) => JSON.stringify(data);
+    return (data: unknown) => {
+      const result = schema.safeParse(data);
+      if (!result.success) {
+        const issue = result.error.issues[0];
+        throw new ResponseShapeError(`${method} ${url} ${httpStatus}: ${issue === undefined ? 'invalid' : `${issue.path.join('.') || 'body'}: ${issue.message}`}`);
+      }
+      return JSON.stringify(result.data);
+    };
+  });
+}
+
+/** A route answered something its documented response schema does not allow: a bug of ours, answered as a 500. */
+export class ResponseShapeError extends Error {
+  override name = 'ResponseShapeError';
 }
 
 function toJson(schema: unknown, io: 'input' | 'output'): unknown {

@@ -9,12 +9,13 @@
  * same transaction. Everything else is flagged on the order for a person. Re-running a date updates its row.
  */
 import { randomUUID } from 'node:crypto';
-import { applyPayment } from '../domain/apply-payment.js';
+import { applyContextOf, applyPayment } from '../domain/apply-payment.js';
 import type { ApplyContext, PaymentOutcome } from '../domain/apply-payment.js';
 import type { DomainLogger } from '../domain/logger.js';
 import { errorSummary } from '../domain/payment-service.js';
 import type { PaymentService } from '../domain/payment-service.js';
 import { reconcileBill } from '../domain/reconcile-bill.js';
+import { DEFAULT_MERCHANT_ID } from '../domain/merchant-identity.js';
 import type { BillDifference } from '../domain/reconcile-bill.js';
 import type { AdminStore, ReconciliationRun, RecordedDifference } from '../ports/admin-store.js';
 import type { Clock, IdSource } from '../ports/clock.js';
@@ -26,6 +27,17 @@ const CHINA_OFFSET_MS = 8 * 3600_000;
 const DAY_MS = 24 * 3600_000;
 
 /** The China calendar date (`YYYY-MM-DD`) of an instant. China has no daylight saving time. */
+/**
+ * Where a reconciliation stands, for a progress bar: downloading the bill, compared (`done` = bill lines), acting on
+ * the differences (`done` of `total`).
+ */
+export type ReconcileProgress = { stage: 'download' | 'compare' | 'resolve'; done: number; total: number };
+
+/** Why a date cannot be reconciled now (the admin route and the command line): a day that has not begun has no bill. */
+export function billDateProblem(date: string, now: number): string | undefined {
+  return date > chinaDate(now) ? 'a day that has not begun has no bill' : undefined;
+}
+
 export function chinaDate(ms: number): string {
   return new Date(ms + CHINA_OFFSET_MS).toISOString().slice(0, 10);
 }
@@ -45,6 +57,8 @@ export type BillReconcilerOptions = {
   ids: IdSource;
   logger: DomainLogger;
   paidAfterClose: 'refund' | 'accept';
+  /** The merchant whose bill this is (issue 16): its gateway downloads it, its orders are compared. Default 'default'. */
+  merchantId?: string | undefined;
   leases?: JobLeases | undefined;
   /** How long one run may hold the lease (a bill of a busy day takes a while to download and compare). */
   leaseMs?: number;
@@ -68,11 +82,14 @@ export class BillReconciler {
   private readonly leaseMs: number;
   private readonly readyHour: number;
   private readonly retryAfterMs: number;
+  private readonly lease: string;
 
   constructor(private readonly o: BillReconcilerOptions) {
     this.leaseMs = o.leaseMs ?? 10 * 60_000;
     this.readyHour = o.readyHour ?? 10;
     this.retryAfterMs = o.retryAfterMs ?? 30 * 60_000;
+    // One lease per merchant: each merchant's bill is its own job (the default merchant keeps the old name).
+    this.lease = o.merchantId === undefined || o.merchantId === DEFAULT_MERCHANT_ID ? LEASE : `${LEASE}:${o.merchantId}`;
   }
 
   /** The daily run: the previous China day, once its bill is ready, unless already reconciled (or failed recently). */
@@ -94,8 +111,8 @@ export class BillReconciler {
   }
 
   /** Reconcile one China date now. 'busy' when another run (on any instance) holds the lease. */
-  async reconcileBill(date: string): Promise<ReconcileBillResult> {
-    const run = await this.withLease(() => this.run(date));
+  async reconcileBill(date: string, onProgress?: (progress: ReconcileProgress) => void): Promise<ReconcileBillResult> {
+    const run = await this.withLease(() => this.run(date, onProgress ?? (() => {})));
     return run === undefined ? { ok: false, reason: 'busy' } : run;
   }
 
@@ -107,19 +124,20 @@ export class BillReconciler {
   private async withLease<T>(fn: () => Promise<T>): Promise<T | undefined> {
     const leases = this.o.leases;
     if (leases === undefined) return fn();
-    if (!(await leases.acquire(LEASE, this.holder, this.o.clock.now(), this.leaseMs))) return undefined;
+    if (!(await leases.acquire(this.lease, this.holder, this.o.clock.now(), this.leaseMs))) return undefined;
     try {
       return await fn();
     } finally {
-      await leases.release(LEASE, this.holder).catch(() => {});
+      await leases.release(this.lease, this.holder).catch(() => {});
     }
   }
 
-  private async run(date: string): Promise<ReconcileBillResult> {
+  private async run(date: string, progress: (progress: ReconcileProgress) => void = () => {}): Promise<ReconcileBillResult> {
     const { admin, gateway, clock, logger } = this.o;
     const startedAt = clock.now();
     const previous = await admin.getReconciliation(date);
     let rows: BillRow[];
+    progress({ stage: 'download', done: 0, total: 0 });
     try {
       rows = await gateway.downloadBill(date);
     } catch (error) {
@@ -142,11 +160,13 @@ export class BillReconciler {
       day,
     });
     const comparison = reconcileBill(rows, { appid: gateway.appid, day, ...records });
+    progress({ stage: 'compare', done: rows.length, total: rows.length });
 
     const earlier = new Map((previous?.differences ?? []).map((d) => [keyOf(d), d]));
     const differences: RecordedDifference[] = [];
     let applied = 0;
-    for (const d of comparison.differences) {
+    for (const [i, d] of comparison.differences.entries()) {
+      progress({ stage: 'resolve', done: i, total: comparison.differences.length });
       const resolution = await this.resolve(d, rows);
       if (SETTLED.has(resolution)) applied++;
       differences.push({ ...d, resolution, firstSeenAt: earlier.get(keyOf(d))?.firstSeenAt ?? startedAt });
@@ -172,6 +192,7 @@ export class BillReconciler {
       error: undefined,
     };
     await admin.saveReconciliation(run);
+    progress({ stage: 'resolve', done: comparison.differences.length, total: comparison.differences.length });
     const level = needsReview ? 'warn' : 'info';
     logger[level]({ billDate: date, differences: differences.length, applied, ...(needsReview ? { alert: true } : {}) }, 'bill reconciled');
     return { ok: true, run: (await admin.getReconciliation(date)) ?? { ...run, runs: 1 } };
@@ -183,9 +204,10 @@ export class BillReconciler {
     if (d.kind === 'missing_payment') {
       const row = rows.find((r) => r.tradeState === 'SUCCESS' && r.outTradeNo === d.outTradeNo);
       if (row === undefined) return 'reported';
-      const ctx: ApplyContext = { appid: this.o.gateway.appid, mchid: this.o.gateway.mchid, paidAfterClose: this.o.paidAfterClose, ids: this.o.ids, now: clock.now() };
+      const ctx: ApplyContext = applyContextOf(this.o, this.o.paidAfterClose);
       // A bill line without appid/mchid columns is still of our account (the bill was downloaded for our mchid).
-      const facts = { appid: row.appid === '' ? ctx.appid : row.appid, mchid: row.mchid === '' ? ctx.mchid : row.mchid, outTradeNo: row.outTradeNo, transactionId: row.transactionId, amountFen: row.totalFen, paidAt: row.time };
+      // A partner bill is downloaded per sub-merchant, so its lines are that sub-merchant's.
+      const facts = { appid: row.appid === '' ? ctx.appid : row.appid, mchid: row.mchid === '' ? ctx.mchid : row.mchid, subMchid: ctx.subMchid, outTradeNo: row.outTradeNo, transactionId: row.transactionId, amountFen: row.totalFen, paidAt: row.time };
       const outcome: PaymentOutcome = await store.transaction((tx) => applyPayment(tx, ctx, facts));
       this.o.payments.report(outcome, row.outTradeNo, 'bill');
       return `applied:${outcome}`;

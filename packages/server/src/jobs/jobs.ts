@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../ports/clock.js';
 import type { JobLeases } from '../ports/job-leases.js';
 import type { Store } from '../ports/store.js';
+import { merchantOf } from '../domain/merchant-identity.js';
 import type { OutboxEvent } from '../ports/store.js';
 import type { DomainLogger } from '../domain/logger.js';
 import { errorSummary } from '../domain/payment-service.js';
@@ -23,6 +24,11 @@ export type FulfilmentHook = (event: FulfilmentEvent, signal?: AbortSignal) => P
 export type JobsOptions = {
   store: Store;
   payments: PaymentService;
+  /**
+   * Many merchants (issue 16): the payment service of the merchant a row belongs to, whose keys query and close it.
+   * Default: `payments` for every row (one merchant).
+   */
+  paymentsFor?: ((merchantId: string) => Promise<PaymentService | undefined>) | undefined;
   clock: Clock;
   logger: DomainLogger;
   /** Delivers one outbox event (app.ts adds livemode and calls the fulfilment hook and the webhook). */
@@ -93,15 +99,29 @@ export class Jobs {
     return this.singleton('expire', () => this.expireRun());
   }
 
+  /** The service of the row's merchant; a row whose merchant cannot be loaded is reported, never touched. */
+  private async paymentsOf(row: { merchantId?: string | undefined }): Promise<PaymentService> {
+    if (this.o.paymentsFor === undefined) return this.o.payments;
+    const id = merchantOf(row);
+    const payments = await this.o.paymentsFor(id);
+    if (payments === undefined) throw new Error(`merchant ${id} is not configured`);
+    return payments;
+  }
+
+  /** Writes the refusal counts held in memory (on close, and on every tick through runAll). */
+  async flushRefusals(): Promise<number> {
+    return (await this.o.notifications?.flushRefusals()) ?? 0;
+  }
+
   private async reconcileRun(): Promise<JobReport> {
-    const { store, clock, payments } = this.o;
+    const { store, clock } = this.o;
     const now = clock.now();
     const attempts = await store.listAttemptsToReconcile(now, now - this.reconcileAfterMs, this.batch);
     const report: JobReport = { examined: attempts.length, changed: 0, failed: 0 };
     for (const attempt of attempts) {
       if (!(await store.claimQuery(attempt.id, clock.now(), 30_000))) continue;
       try {
-        const outcome = await payments.syncAttempt(attempt);
+        const outcome = await (await this.paymentsOf(attempt)).syncAttempt(attempt);
         if (outcome !== 'unpaid' && outcome !== 'duplicate') report.changed++;
       } catch (error) {
         report.failed++;
@@ -112,13 +132,13 @@ export class Jobs {
   }
 
   private async expireRun(): Promise<JobReport> {
-    const { store, clock, payments } = this.o;
+    const { store, clock } = this.o;
     const report: JobReport = { examined: 0, changed: 0, failed: 0 };
     const attempts = await store.listAttemptsToClose(clock.now(), this.batch);
     for (const attempt of attempts) {
       report.examined++;
       try {
-        await payments.closeAttempt(attempt);
+        await (await this.paymentsOf(attempt)).closeAttempt(attempt);
         report.changed++;
       } catch (error) {
         report.failed++;
@@ -132,7 +152,7 @@ export class Jobs {
       if (latest !== undefined && latest.status === 'OPEN') {
         // Its attempt is still payable at WeChat: close that first (next run), never the order under a live prepay.
         try {
-          await payments.closeAttempt(latest);
+          await (await this.paymentsOf(latest)).closeAttempt(latest);
         } catch (error) {
           report.failed++;
           this.o.logger.warn({ orderId: order.id, err: errorSummary(error) }, 'closing the attempt of an expired order failed');

@@ -47,13 +47,16 @@ export type AdminOrderSummary = {
   updatedAt: number;
   paidAt: number | undefined;
   reviewReason: string | undefined;
+  merchantId: string;
   /** The latest attempt's out_trade_no. */
   outTradeNo: string | undefined;
 };
 
-export type AdminOrderQuery = { status?: OrderStatus | undefined; flagged?: boolean | undefined; limit: number; cursor?: string | undefined };
+export type AdminOrderQuery = { merchantId?: string | undefined; status?: OrderStatus | undefined; flagged?: boolean | undefined; limit: number; cursor?: string | undefined };
 
 export interface AdminStore {
+  /** The same store over another merchant's reconciliation runs and bill records (issue 16). */
+  forMerchant(merchantId: string): AdminStore;
   /** Insert or update the run of `run.billDate` (runs is incremented on update). */
   saveReconciliation(run: Omit<ReconciliationRun, 'runs'>): Promise<void>;
   getReconciliation(billDate: string): Promise<ReconciliationRun | undefined>;
@@ -69,6 +72,8 @@ export interface AdminStore {
   listAttempts(orderId: string): Promise<PaymentAttempt[]>;
   /** Notification deliveries naming these out_trade_nos, newest first. */
   notificationsFor(outTradeNos: readonly string[], limit: number): Promise<NotificationLogEntry[]>;
+  /** One logged delivery by its id (`wxpay-kit notifications replay <id>`). */
+  getNotification(id: string): Promise<NotificationLogEntry | undefined>;
 
   /** The whole catalogue, inactive products too, by sku. */
   listAllProducts(): Promise<Product[]>;
@@ -76,6 +81,11 @@ export interface AdminStore {
   insertProduct(product: Product, now: number): Promise<boolean>;
   /** The product after the change; undefined for an unknown sku. Products are never deleted (orders name them). */
   updateProduct(sku: string, patch: ProductPatch): Promise<Product | undefined>;
+  /**
+   * All or nothing, in one transaction: each product is added (on sale) or, when its sku exists, given this name and
+   * price and put on sale again. Answers which skus were added and which changed.
+   */
+  importProducts(products: readonly Product[], now: number): Promise<{ created: string[]; updated: string[] }>;
 }
 
 export type ProductPatch = { name?: string | undefined; priceFen?: number | undefined; active?: boolean | undefined; virtual?: boolean | undefined };

@@ -63,6 +63,8 @@ export type TradeState = 'SUCCESS' | 'REFUND' | 'NOTPAY' | 'CLOSED' | 'REVOKED' 
 export type PaymentFacts = {
   appid: string;
   mchid: string;
+  /** Partner mode: the sub-merchant it was paid to (sub_mch_id / sub_mchid); absent for a direct merchant. */
+  subMchid?: string | undefined;
   outTradeNo: string;
   transactionId: string;
   /** The order total (total_fee / amount.total), not what the payer paid after coupons. */
@@ -95,6 +97,8 @@ export type RefundNotice = {
   /** appid when the wire format carries it (v2 outer document); the domain checks it when present. */
   appid: string | undefined;
   mchid: string;
+  /** Partner mode: the sub-merchant; absent for a direct merchant. */
+  subMchid?: string | undefined;
   outTradeNo: string;
   outRefundNo: string;
   refundId: string;
@@ -158,8 +162,12 @@ export type BillRow = {
 
 export interface PaymentGateway {
   readonly apiVersion: 'v2' | 'v3';
+  /** Direct: the mini program's appid; partner: the provider's sp_appid. */
   readonly appid: string;
+  /** Direct: the merchant's mchid; partner: the provider's sp_mchid (its keys sign everything). */
   readonly mchid: string;
+  /** Partner mode: the sub-merchant this gateway places orders for. */
+  readonly subMchid?: string | undefined;
   createPrepay(request: PrepayRequest): Promise<PrepayResult>;
   /** Fresh wx.requestPayment parameters for a prepay (new nonce and timestamp, same prepay_id). */
   payParams(prepayId: string, signType: string): PayParams;

@@ -3,7 +3,7 @@ import type { AttemptStatus, Order, OrderChange, OrderStatus, PaymentAttempt } f
 import type { Product } from '../domain/pricing.js';
 import type { RefundStatus } from './gateway.js';
 
-export type OrderState = Pick<Order, 'id' | 'status' | 'paidAttemptId'>;
+export type OrderState = Pick<Order, 'id' | 'status' | 'paidAttemptId' | 'merchantId'>;
 
 export type OrderPatch = { paidAt?: number; paidAttemptId?: string; refundedFen?: number };
 
@@ -83,9 +83,17 @@ export type NotificationLogEntry = {
 /** How many deliveries of one kind, from one source, were refused for one reason in one minute (start, epoch ms). */
 export type RefusalCount = { minute: number; kind: 'payment' | 'refund'; source: string; reason: string; count: number };
 
+/** A refused delivery kept for the audit trail inside its counter row (the body already cut to a bound). */
+export type RefusalSample = { receivedAt: number; apiVersion: string; headers: Record<string, string>; rawBody: string };
+
 export interface NotificationStore {
-  /** Authentic deliveries, and a sample of refused ones: the audit trail. */
+  /** Authentic deliveries: the audit trail (refused ones are counted and sampled: addRefusalSample). */
   logNotification(entry: NotificationLogEntry): Promise<void>;
+  /**
+   * Keeps `sample` in the counter row of its key (creating the row with count 0 if need be), unless the row already
+   * holds `max` samples: refusals never add rows beyond one per key.
+   */
+  addRefusalSample(key: Omit<RefusalCount, 'count'>, sample: RefusalSample, max: number): Promise<void>;
   /** Adds to the refusal counters (one row per minute, kind, source and reason; `rows` has each key once). */
   addRefusalCounts(rows: readonly RefusalCount[]): Promise<void>;
   /** Counter rows from `sinceMinute` on, oldest first. */
@@ -97,6 +105,7 @@ export interface NotificationStore {
   pruneNotifications(authenticBefore: number, refusedBefore: number, limit: number): Promise<number>;
   /** The business event, unique by key. Returns false when it was already recorded (a redelivery). */
   recordEvent(eventKey: string, kind: 'payment' | 'refund', outTradeNo: string, outcome: string, now: number): Promise<boolean>;
+  /** The audit trail, newest first: authentic deliveries and the samples of refused ones (outcome `rejected:<reason>`). */
   listNotifications(limit: number): Promise<NotificationLogEntry[]>;
 }
 
@@ -122,7 +131,7 @@ export interface Outbox {
   listEvents(orderId: string): Promise<(OutboxEvent & { deliveredAt: number | undefined })[]>;
 }
 
-export type Session = { tokenHash: string; openid: string; sessionKeyEnc: string; createdAt: number; expiresAt: number };
+export type Session = { tokenHash: string; merchantId?: string | undefined; openid: string; sessionKeyEnc: string; createdAt: number; expiresAt: number };
 
 export interface SessionStore {
   insertSession(session: Session): Promise<void>;
@@ -130,8 +139,9 @@ export interface SessionStore {
 }
 
 export interface ProductStore {
-  listProducts(): Promise<Product[]>;
-  productsBySku(skus: readonly string[]): Promise<Map<string, Product>>;
+  /** One merchant's active catalogue (default: 'default', the merchant of the environment). */
+  listProducts(merchantId?: string): Promise<Product[]>;
+  productsBySku(skus: readonly string[], merchantId?: string): Promise<Map<string, Product>>;
   seedProductsIfEmpty(products: readonly Product[], now: number): Promise<boolean>;
 }
 

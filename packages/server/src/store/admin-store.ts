@@ -10,10 +10,12 @@ import type { OrderStatus, PaymentAttempt } from '../domain/order.js';
 import type { Product } from '../domain/pricing.js';
 import type { AdminOrderQuery, AdminOrderSummary, AdminStore, ProductPatch, ReconciliationRun, ReconciliationStatus, RecordedDifference } from '../ports/admin-store.js';
 import type { NotificationLogEntry } from '../ports/store.js';
-import { num, toAttempt, toNotification, undef } from './rows.js';
+import { merchantField, num, toAttempt, toNotification, undef } from './rows.js';
 import type { Database } from './schema.js';
+import { DEFAULT_MERCHANT_ID } from '../domain/merchant-identity.js';
 
 export type ReconciliationRunsTable = {
+  merchant_id: string;
   bill_date: string;
   status: string;
   runs: number;
@@ -77,8 +79,17 @@ function toRun(row: ReconciliationRunsTable): ReconciliationRun {
 export class KyselyAdminStore implements AdminStore {
   private readonly db: Kysely<AdminDatabase>;
 
-  constructor(db: Kysely<Database>) {
+  /** `merchantId`: whose reconciliation runs and bill records this store reads and writes (issue 16). */
+  constructor(db: Kysely<Database>, private readonly merchantId: string = DEFAULT_MERCHANT_ID) {
     this.db = db.withTables<{ reconciliation_runs: ReconciliationRunsTable }>();
+    this.base = db;
+  }
+
+  private readonly base: Kysely<Database>;
+
+  /** The same store for another merchant's bills. */
+  forMerchant(merchantId: string): KyselyAdminStore {
+    return new KyselyAdminStore(this.base, merchantId);
   }
 
   async saveReconciliation(run: Omit<ReconciliationRun, 'runs'>): Promise<void> {
@@ -99,18 +110,18 @@ export class KyselyAdminStore implements AdminStore {
     };
     await this.db
       .insertInto('reconciliation_runs')
-      .values({ bill_date: run.billDate, runs: 1, ...values })
-      .onConflict((oc) => oc.column('bill_date').doUpdateSet({ ...values, runs: sql<number>`reconciliation_runs.runs + 1` }))
+      .values({ merchant_id: this.merchantId, bill_date: run.billDate, runs: 1, ...values })
+      .onConflict((oc) => oc.columns(['merchant_id', 'bill_date']).doUpdateSet({ ...values, runs: sql<number>`reconciliation_runs.runs + 1` }))
       .execute();
   }
 
   async getReconciliation(billDate: string): Promise<ReconciliationRun | undefined> {
-    const row = await this.db.selectFrom('reconciliation_runs').selectAll().where('bill_date', '=', billDate).executeTakeFirst();
+    const row = await this.db.selectFrom('reconciliation_runs').selectAll().where('merchant_id', '=', this.merchantId).where('bill_date', '=', billDate).executeTakeFirst();
     return row === undefined ? undefined : toRun(row);
   }
 
   async listReconciliations(limit: number, beforeDate?: string): Promise<ReconciliationRun[]> {
-    let q = this.db.selectFrom('reconciliation_runs').selectAll().orderBy('bill_date', 'desc').limit(limit);
+    let q = this.db.selectFrom('reconciliation_runs').selectAll().where('merchant_id', '=', this.merchantId).orderBy('bill_date', 'desc').limit(limit);
     if (beforeDate !== undefined) q = q.where('bill_date', '<', beforeDate);
     return (await q.execute()).map(toRun);
   }
@@ -120,6 +131,8 @@ export class KyselyAdminStore implements AdminStore {
       this.db
         .selectFrom('payment_attempts as a')
         .innerJoin('orders as o', 'o.id', 'a.order_id')
+        // This merchant's records only: another merchant's order is never matched against (or flagged by) this bill.
+        .where('o.merchant_id', '=', this.merchantId)
         .select(['a.id', 'a.order_id', 'a.out_trade_no', 'a.amount_fen', 'a.transaction_id', 'o.status', 'o.paid_attempt_id', 'o.paid_at']);
     type AttemptRow = Awaited<ReturnType<ReturnType<typeof attemptQuery>['execute']>>[number];
     const attempts = new Map<string, AttemptRecord>();
@@ -147,6 +160,7 @@ export class KyselyAdminStore implements AdminStore {
         .selectFrom('refunds as r')
         .innerJoin('orders as o', 'o.id', 'r.order_id')
         .leftJoin('payment_attempts as a', 'a.id', 'o.paid_attempt_id')
+        .where('o.merchant_id', '=', this.merchantId)
         .select(['r.order_id', 'r.out_refund_no', 'r.amount_fen', 'r.status', 'r.updated_at', 'a.out_trade_no']);
     type RefundRow = Awaited<ReturnType<ReturnType<typeof refundQuery>['execute']>>[number];
     const refunds = new Map<string, RefundRecord>();
@@ -167,6 +181,7 @@ export class KyselyAdminStore implements AdminStore {
   async listOrders(query: AdminOrderQuery): Promise<{ orders: AdminOrderSummary[]; nextCursor: string | undefined }> {
     let q = this.db.selectFrom('orders').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(query.limit + 1);
     if (query.status !== undefined) q = q.where('status', '=', query.status);
+    if (query.merchantId !== undefined) q = q.where('merchant_id', '=', query.merchantId);
     if (query.flagged === true) q = q.where('review_reason', 'is not', null);
     if (query.flagged === false) q = q.where('review_reason', 'is', null);
     if (query.cursor !== undefined) {
@@ -197,6 +212,7 @@ export class KyselyAdminStore implements AdminStore {
         updatedAt: Number(r.updated_at),
         paidAt: num(r.paid_at),
         reviewReason: undef(r.review_reason),
+        merchantId: r.merchant_id,
         outTradeNo: latest.get(r.id),
       })),
       nextCursor: rows.length > query.limit && last !== undefined ? encodeCursor(Number(last.created_at), last.id) : undefined,
@@ -220,6 +236,11 @@ export class KyselyAdminStore implements AdminStore {
     return rows.map(toNotification);
   }
 
+  async getNotification(id: string): Promise<NotificationLogEntry | undefined> {
+    const row = await this.db.selectFrom('notification_log').selectAll().where('id', '=', id).executeTakeFirst();
+    return row === undefined ? undefined : toNotification(row);
+  }
+
   // ---- the catalogue (GET/POST/PATCH /admin/products) -----------------------------------------------------
   async listAllProducts(): Promise<Product[]> {
     const rows = await this.db.selectFrom('products').selectAll().orderBy('sku').execute();
@@ -229,11 +250,33 @@ export class KyselyAdminStore implements AdminStore {
   async insertProduct(product: Product, now: number): Promise<boolean> {
     const row = await this.db
       .insertInto('products')
-      .values({ sku: product.sku, name: product.name, price_fen: product.priceFen, active: product.active ? 1 : 0, virtual: product.virtual === true ? 1 : 0, created_at: now })
+      .values({ sku: product.sku, merchant_id: product.merchantId ?? DEFAULT_MERCHANT_ID, name: product.name, price_fen: product.priceFen, active: product.active ? 1 : 0, virtual: product.virtual === true ? 1 : 0, created_at: now })
       .onConflict((oc) => oc.column('sku').doNothing())
       .returning('sku')
       .executeTakeFirst();
     return row !== undefined;
+  }
+
+  async importProducts(products: readonly Product[], now: number): Promise<{ created: string[]; updated: string[] }> {
+    return this.db.transaction().execute(async (trx) => {
+      const created: string[] = [];
+      const updated: string[] = [];
+      for (const p of products) {
+        const inserted = await trx
+          .insertInto('products')
+          .values({ sku: p.sku, name: p.name, price_fen: p.priceFen, active: p.active ? 1 : 0, created_at: now })
+          .onConflict((oc) => oc.column('sku').doNothing())
+          .returning('sku')
+          .executeTakeFirst();
+        if (inserted !== undefined) {
+          created.push(p.sku);
+          continue;
+        }
+        await trx.updateTable('products').set({ name: p.name, price_fen: p.priceFen, active: p.active ? 1 : 0 }).where('sku', '=', p.sku).execute();
+        updated.push(p.sku);
+      }
+      return { created, updated };
+    });
   }
 
   async updateProduct(sku: string, patch: ProductPatch): Promise<Product | undefined> {
@@ -252,6 +295,6 @@ export class KyselyAdminStore implements AdminStore {
   }
 }
 
-function toProduct(row: { sku: string; name: string; price_fen: number; active: number; virtual: number }): Product {
-  return { sku: row.sku, name: row.name, priceFen: Number(row.price_fen), active: Number(row.active) === 1, virtual: Number(row.virtual) === 1 };
+function toProduct(row: { sku: string; name: string; price_fen: number; active: number; merchant_id: string; virtual: number }): Product {
+  return { sku: row.sku, name: row.name, priceFen: Number(row.price_fen), active: Number(row.active) === 1, ...merchantField(row.merchant_id), virtual: Number(row.virtual) === 1 };
 }

@@ -13,23 +13,46 @@ import type {
   OutboxEvent,
   Refund,
   RefusalCount,
+  RefusalSample,
   Repos,
   Session,
   Store,
 } from '../ports/store.js';
 import { claimDuePostgres } from './claim-postgres.js';
 import { GroupCommitter } from './group-commit.js';
-import { affected, num, toAttempt, toNotification, toOutboxEvent, toRefund, undef } from './rows.js';
+import type { SqliteHotStatements } from './sqlite-hot.js';
+import { affected, merchantField, num, toAttempt, toNotification, toOutboxEvent, toRefund, undef } from './rows.js';
 import type { Database, OrdersTable } from './schema.js';
+import { DEFAULT_MERCHANT_ID as DEFAULT_MERCHANT } from '../domain/merchant-identity.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
+
+/**
+ * Samples kept by this process, in order: breaks ties between samples received in the same millisecond (a stopped
+ * test clock, a burst), so the newest is listed first. Only an order, never a time.
+ */
+let sampleSeq = 0;
+type StoredSample = RefusalSample & { seq?: number };
+
+/**
+ * SQLite's hot-path statements (store/sqlite-hot.ts) and when these repos may run them: always inside a transaction
+ * that holds the connection; on the store itself only while no transaction is open on it (otherwise a statement run
+ * synchronously would land inside someone else's open transaction, so the call waits for the connection as usual).
+ */
+export type HotPath = { statements: SqliteHotStatements; ready: () => boolean };
 
 export class KyselyRepos implements Repos {
   constructor(
     protected readonly db: Db,
     /** Where the dialects differ (the outbox claim), the PostgreSQL way is taken. */
     protected readonly sqlDialect: 'sqlite' | 'postgres' = 'sqlite',
+    protected readonly hotPath?: HotPath,
   ) {}
+
+  /** The compiled statements when they may run now; otherwise the Kysely query below. */
+  protected hot(): SqliteHotStatements | undefined {
+    return this.hotPath !== undefined && this.hotPath.ready() ? this.hotPath.statements : undefined;
+  }
 
   // ---- orders ------------------------------------------------------------------------------------------------
   private async withItems(rows: Selectable<OrdersTable>[]): Promise<Order[]> {
@@ -49,6 +72,7 @@ export class KyselyRepos implements Repos {
     }
     return rows.map((row) => ({
       id: row.id,
+      ...merchantField(row.merchant_id),
       openid: row.openid,
       status: row.status as OrderStatus,
       amountFen: Number(row.amount_fen),
@@ -70,6 +94,7 @@ export class KyselyRepos implements Repos {
       .insertInto('orders')
       .values({
         id: order.id,
+        merchant_id: order.merchantId ?? DEFAULT_MERCHANT,
         openid: order.openid,
         status: order.status,
         amount_fen: order.amountFen,
@@ -105,8 +130,10 @@ export class KyselyRepos implements Repos {
   }
 
   async getOrderState(id: string): Promise<OrderState | undefined> {
-    const row = await this.db.selectFrom('orders').select(['id', 'status', 'paid_attempt_id']).where('id', '=', id).executeTakeFirst();
-    return row === undefined ? undefined : { id: row.id, status: row.status as OrderStatus, paidAttemptId: undef(row.paid_attempt_id) };
+    const hot = this.hot();
+    if (hot !== undefined) return hot.getOrderState(id);
+    const row = await this.db.selectFrom('orders').select(['id', 'status', 'paid_attempt_id', 'merchant_id']).where('id', '=', id).executeTakeFirst();
+    return row === undefined ? undefined : { id: row.id, status: row.status as OrderStatus, paidAttemptId: undef(row.paid_attempt_id), ...merchantField(row.merchant_id) };
   }
 
   async findByIdempotencyKey(openid: string, key: string): Promise<Order | undefined> {
@@ -137,6 +164,8 @@ export class KyselyRepos implements Repos {
   }
 
   async transition(id: string, change: OrderChange, now: number, options: { to?: OrderStatus; patch?: OrderPatch } = {}): Promise<boolean> {
+    const hot = this.hot();
+    if (hot !== undefined) return hot.transition(id, change, now, options);
     const { from, to } = resolveChange(change, options.to);
     const patch = options.patch ?? {};
     const result = await this.db
@@ -156,6 +185,11 @@ export class KyselyRepos implements Repos {
 
   async flag(id: string, reason: string, now: number): Promise<void> {
     // Keep the first reason: it is usually the root cause; later ones are echoes of it.
+    const hot = this.hot();
+    if (hot !== undefined) {
+      hot.flag(id, reason, now);
+      return;
+    }
     await this.db.updateTable('orders').set({ review_reason: reason, updated_at: now }).where('id', '=', id).where('review_reason', 'is', null).execute();
   }
 
@@ -165,6 +199,7 @@ export class KyselyRepos implements Repos {
       .insertInto('payment_attempts')
       .values({
         id: a.id,
+        merchant_id: a.merchantId ?? DEFAULT_MERCHANT,
         order_id: a.orderId,
         out_trade_no: a.outTradeNo,
         amount_fen: a.amountFen,
@@ -186,6 +221,8 @@ export class KyselyRepos implements Repos {
   }
 
   async getAttemptByOutTradeNo(outTradeNo: string): Promise<PaymentAttempt | undefined> {
+    const hot = this.hot();
+    if (hot !== undefined) return hot.getAttemptByOutTradeNo(outTradeNo);
     const row = await this.db.selectFrom('payment_attempts').selectAll().where('out_trade_no', '=', outTradeNo).executeTakeFirst();
     return row === undefined ? undefined : toAttempt(row);
   }
@@ -217,6 +254,8 @@ export class KyselyRepos implements Repos {
   }
 
   async recordTransaction(attemptId: string, transactionId: string): Promise<'recorded' | 'same' | 'conflict'> {
+    const hot = this.hot();
+    if (hot !== undefined) return hot.recordTransaction(attemptId, transactionId);
     const result = await this.db
       .updateTable('payment_attempts')
       .set({ transaction_id: transactionId, status: 'PAID' })
@@ -328,6 +367,11 @@ export class KyselyRepos implements Repos {
 
   // ---- notifications -----------------------------------------------------------------------------------------
   async logNotification(e: NotificationLogEntry): Promise<void> {
+    const hot = this.hot();
+    if (hot !== undefined) {
+      hot.logNotification(e);
+      return;
+    }
     await this.db
       .insertInto('notification_log')
       .values({
@@ -387,6 +431,8 @@ export class KyselyRepos implements Repos {
   }
 
   async recordEvent(eventKey: string, kind: 'payment' | 'refund', outTradeNo: string, outcome: string, now: number): Promise<boolean> {
+    const hot = this.hot();
+    if (hot !== undefined) return hot.recordEvent(eventKey, kind, outTradeNo, outcome, now);
     const result = await this.db
       .insertInto('notification_events')
       .values({ event_key: eventKey, kind, out_trade_no: outTradeNo, outcome, created_at: now })
@@ -395,13 +441,74 @@ export class KyselyRepos implements Repos {
     return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
   }
 
+  async addRefusalSample(key: Omit<RefusalCount, 'count'>, sample: RefusalSample, max: number): Promise<void> {
+    const where = { minute: key.minute, kind: key.kind, source: key.source, reason: key.reason };
+    const created = await this.db
+      .insertInto('notification_refusals')
+      .values({ ...where, count: 0, samples_json: JSON.stringify([{ ...sample, seq: ++sampleSeq }]), samples: 1 })
+      .onConflict((oc) => oc.columns(['minute', 'kind', 'source', 'reason']).doNothing())
+      .executeTakeFirst();
+    if (Number(created.numInsertedOrUpdatedRows ?? 0n) === 1) return;
+    const row = await this.db
+      .selectFrom('notification_refusals')
+      .select(['samples_json', 'samples'])
+      .where('minute', '=', key.minute).where('kind', '=', key.kind).where('source', '=', key.source).where('reason', '=', key.reason)
+      .executeTakeFirst();
+    if (row === undefined || Number(row.samples) >= max) return;
+    const samples = [...(JSON.parse(row.samples_json) as StoredSample[]), { ...sample, seq: ++sampleSeq }];
+    // Conditional on the count read: of two instances appending at once, one wins and the other's sample is dropped
+    // (a sample, not a count: the counts are added separately and never lost this way).
+    await this.db
+      .updateTable('notification_refusals')
+      .set({ samples_json: JSON.stringify(samples), samples: samples.length })
+      .where('minute', '=', key.minute).where('kind', '=', key.kind).where('source', '=', key.source).where('reason', '=', key.reason)
+      .where('samples', '=', Number(row.samples))
+      .execute();
+  }
+
   async listNotifications(limit: number): Promise<NotificationLogEntry[]> {
     const rows = await this.db.selectFrom('notification_log').selectAll().orderBy('received_at', 'desc').limit(limit).execute();
-    return rows.map(toNotification);
+    // Refused deliveries are samples inside their counter rows (migration 0007); older ones may still be log rows.
+    // Every row of the minutes that may hold the newest `limit` samples: the limit-th newest row's minute and after
+    // (rows of one minute are in no particular order; the samples per minute are bounded by the sampling).
+    const oldest = await this.db
+      .selectFrom('notification_refusals')
+      .select('minute')
+      .where('samples', '>', 0)
+      .orderBy('minute', 'desc')
+      .limit(1)
+      .offset(Math.max(limit - 1, 0))
+      .executeTakeFirst();
+    const counters = await this.db
+      .selectFrom('notification_refusals')
+      .selectAll()
+      .where('samples', '>', 0)
+      .where('minute', '>=', oldest === undefined ? 0 : Number(oldest.minute))
+      .execute();
+    const refused = counters.flatMap((c) => (JSON.parse(c.samples_json) as StoredSample[]).map((sample, i) => ({
+      seq: sample.seq ?? 0,
+      entry: {
+        id: `refusal:${Number(c.minute)}:${c.kind}:${c.source}:${c.reason}:${i}`,
+        kind: c.kind as NotificationLogEntry['kind'],
+        apiVersion: sample.apiVersion,
+        receivedAt: sample.receivedAt,
+        headers: sample.headers,
+        rawBody: sample.rawBody,
+        authentic: false,
+        outcome: `rejected:${c.reason}`,
+        eventKey: undefined,
+        outTradeNo: undefined,
+      } satisfies NotificationLogEntry,
+    })));
+    refused.sort((a, b) => b.entry.receivedAt - a.entry.receivedAt || b.seq - a.seq);
+    // Newest first (a stable sort: within one millisecond the log rows' own order, then the samples').
+    return [...rows.map(toNotification), ...refused.map((r) => r.entry)].sort((a, b) => b.receivedAt - a.receivedAt).slice(0, limit);
   }
 
   // ---- outbox ------------------------------------------------------------------------------------------------
   async addEvent(event: { id: string; topic: string; orderId: string; payload: Record<string, unknown>; now: number }): Promise<boolean> {
+    const hot = this.hot();
+    if (hot !== undefined) return hot.addEvent(event);
     const result = await this.db
       .insertInto('outbox')
       .values({
@@ -473,32 +580,33 @@ export class KyselyRepos implements Repos {
   async insertSession(s: Session): Promise<void> {
     await this.db
       .insertInto('sessions')
-      .values({ token_hash: s.tokenHash, openid: s.openid, session_key_enc: s.sessionKeyEnc, created_at: s.createdAt, expires_at: s.expiresAt })
+      .values({ token_hash: s.tokenHash, merchant_id: s.merchantId ?? DEFAULT_MERCHANT, openid: s.openid, session_key_enc: s.sessionKeyEnc, created_at: s.createdAt, expires_at: s.expiresAt })
       .execute();
   }
 
   async findSession(tokenHash: string, now: number): Promise<Session | undefined> {
     const row = await this.db.selectFrom('sessions').selectAll().where('token_hash', '=', tokenHash).where('expires_at', '>', now).executeTakeFirst();
     if (row === undefined) return undefined;
-    return { tokenHash: row.token_hash, openid: row.openid, sessionKeyEnc: row.session_key_enc, createdAt: Number(row.created_at), expiresAt: Number(row.expires_at) };
+    return { tokenHash: row.token_hash, ...merchantField(row.merchant_id), openid: row.openid, sessionKeyEnc: row.session_key_enc, createdAt: Number(row.created_at), expiresAt: Number(row.expires_at) };
   }
 
   // ---- products ----------------------------------------------------------------------------------------------
-  async listProducts(): Promise<Product[]> {
-    const rows = await this.db.selectFrom('products').selectAll().where('active', '=', 1).orderBy('sku').execute();
+  async listProducts(merchantId: string = DEFAULT_MERCHANT): Promise<Product[]> {
+    const rows = await this.db.selectFrom('products').selectAll().where('merchant_id', '=', merchantId).where('active', '=', 1).orderBy('sku').execute();
     return rows.map((r) => ({ sku: r.sku, name: r.name, priceFen: Number(r.price_fen), active: true }));
   }
 
-  async productsBySku(skus: readonly string[]): Promise<Map<string, Product>> {
+  async productsBySku(skus: readonly string[], merchantId: string = DEFAULT_MERCHANT): Promise<Map<string, Product>> {
     const map = new Map<string, Product>();
     if (skus.length === 0) return map;
-    const rows = await this.db.selectFrom('products').selectAll().where('sku', 'in', [...skus]).execute();
+    // Another merchant's sku is not in this merchant's catalogue: an unknown sku, never its price.
+    const rows = await this.db.selectFrom('products').selectAll().where('merchant_id', '=', merchantId).where('sku', 'in', [...skus]).execute();
     for (const r of rows) map.set(r.sku, { sku: r.sku, name: r.name, priceFen: Number(r.price_fen), active: Number(r.active) === 1 });
     return map;
   }
 
   async seedProductsIfEmpty(products: readonly Product[], now: number): Promise<boolean> {
-    const row = await this.db.selectFrom('products').select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
+    const row = await this.db.selectFrom('products').select((eb) => eb.fn.countAll().as('n')).where('merchant_id', '=', DEFAULT_MERCHANT).executeTakeFirst();
     if (Number(row?.n ?? 0) > 0 || products.length === 0) return false;
     await this.db
       .insertInto('products')
@@ -513,16 +621,24 @@ export class KyselyStore extends KyselyRepos implements Store {
   constructor(
     private readonly kysely: Kysely<Database>,
     readonly dialect: 'sqlite' | 'postgres',
+    /** SQLite: the hot path's compiled statements on the same connection (store/sqlite-hot.ts). */
+    private readonly statements?: SqliteHotStatements,
   ) {
-    super(kysely, dialect);
-    this.committer = dialect === 'sqlite' ? new GroupCommitter(kysely, (trx) => new KyselyRepos(trx, dialect)) : undefined;
+    // The store itself runs a compiled statement only while no transaction is open on the connection.
+    super(kysely, dialect, statements === undefined ? undefined : { statements, ready: () => !statements.db.inTransaction });
+    this.committer = dialect === 'sqlite' ? new GroupCommitter(kysely, (conn) => new KyselyRepos(conn, dialect, this.inTransaction()), statements) : undefined;
   }
 
   /** SQLite: concurrent shared transactions commit together (store/group-commit.ts). */
   private readonly committer: GroupCommitter | undefined;
 
+  /** Inside a transaction the connection is ours: the compiled statements always may run (they join it). */
+  private inTransaction(): HotPath | undefined {
+    return this.statements === undefined ? undefined : { statements: this.statements, ready: () => true };
+  }
+
   transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T> {
-    return this.kysely.transaction().execute((trx) => fn(new KyselyRepos(trx, this.dialect)));
+    return this.kysely.transaction().execute((trx) => fn(new KyselyRepos(trx, this.dialect, this.inTransaction())));
   }
 
   sharedTransaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T> {

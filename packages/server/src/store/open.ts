@@ -11,6 +11,7 @@ import type { DatabaseConfig } from '../config.js';
 import { KyselyStore } from './kysely-store.js';
 import { migrationProvider } from './migrations/index.js';
 import { openPostgres, preparePostgres } from './postgres.js';
+import { SqliteHotStatements } from './sqlite-hot.js';
 import type { Database } from './schema.js';
 
 /**
@@ -85,6 +86,11 @@ export function withStatementCache(sqlite: BetterSqlite3.Database, size = STATEM
 }
 
 export function openSqlite(path: string): Kysely<Database> {
+  return openSqliteConnection(path).db;
+}
+
+/** The database through Kysely, and the better-sqlite3 connection under it (for the compiled hot-path statements). */
+export function openSqliteConnection(path: string): { db: Kysely<Database>; sqlite: BetterSqlite3.Database } {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const sqlite = new BetterSqlite3(path);
   if (path !== ':memory:') sqlite.pragma('journal_mode = WAL');
@@ -92,7 +98,7 @@ export function openSqlite(path: string): Kysely<Database> {
   sqlite.pragma('foreign_keys = ON');
   // FULL: a payment is on disk before we answer WeChat SUCCESS. NORMAL (WAL) could lose the last commits on power loss.
   sqlite.pragma('synchronous = FULL');
-  return new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
+  return { db: new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) }), sqlite };
 }
 
 export async function openStore(database: DatabaseConfig): Promise<KyselyStore> {
@@ -106,12 +112,13 @@ export async function openStore(database: DatabaseConfig): Promise<KyselyStore> 
     }
     return new KyselyStore(pgdb, 'postgres');
   }
-  const db = openSqlite(database.path);
+  const { db, sqlite } = openSqliteConnection(database.path);
   try {
     await migrate(db);
   } catch (error) {
     await db.destroy();
     throw error;
   }
-  return new KyselyStore(db, 'sqlite');
+  // Compiled after the migrations: the statements name the tables they created.
+  return new KyselyStore(db, 'sqlite', new SqliteHotStatements(sqlite));
 }

@@ -4,11 +4,14 @@
  * be mapped one way by the order store and another by the admin view.
  */
 import type { Selectable } from 'kysely';
+import { DEFAULT_MERCHANT_ID } from '../domain/merchant-identity.js';
 import type { AttemptStatus, PaymentAttempt } from '../domain/order.js';
 import type { NotificationLogEntry, OutboxEvent, Refund } from '../ports/store.js';
 import type { NotificationLogTable, OutboxTable, PaymentAttemptsTable, RefundsTable } from './schema.js';
 
 export const undef = <T>(value: T | null): T | undefined => (value === null ? undefined : value);
+/** A row's merchant_id as the domain holds it: the default merchant is undefined, as before merchants existed. */
+export const merchantField = (value: string): { merchantId?: string } => (value === DEFAULT_MERCHANT_ID ? {} : { merchantId: value });
 export const num = (value: number | null): number | undefined => (value === null ? undefined : Number(value));
 
 /** Rows changed by an UPDATE (or inserted by an INSERT … ON CONFLICT): how a conditional write tells it won. */
@@ -20,6 +23,7 @@ export function affected(result: { numUpdatedRows?: bigint; numInsertedOrUpdated
 export function toAttempt(row: Selectable<PaymentAttemptsTable>): PaymentAttempt {
   return {
     id: row.id,
+    ...merchantField(row.merchant_id),
     orderId: row.order_id,
     outTradeNo: row.out_trade_no,
     amountFen: Number(row.amount_fen),

@@ -1,3 +1,4 @@
+import type { ColumnType } from 'kysely';
 /**
  * Kysely table types. Times are bigint milliseconds since the epoch (the PostgreSQL driver must parse int8 as
  * number: see store/README note in docs/adr/0002). Booleans are 0/1 integers so both dialects share the same SQL.
@@ -5,10 +6,11 @@
 import type { Generated } from 'kysely';
 
 /** `virtual`: 0/1 (migration 0006, default 0); optional on insert so older code paths need not name it. */
-export type ProductsTable = { sku: string; name: string; price_fen: number; active: number; created_at: number; virtual: Generated<number> };
+export type ProductsTable = { sku: string; name: string; price_fen: number; active: number; created_at: number; merchant_id: ColumnType<string, string | undefined, string>; virtual: Generated<number> };
 
 export type OrdersTable = {
   id: string;
+  merchant_id: ColumnType<string, string | undefined, string>;
   openid: string;
   status: string;
   amount_fen: number;
@@ -27,6 +29,7 @@ export type OrderItemsTable = { order_id: string; line: number; sku: string; nam
 
 export type PaymentAttemptsTable = {
   id: string;
+  merchant_id: ColumnType<string, string | undefined, string>;
   order_id: string;
   out_trade_no: string;
   amount_fen: number;
@@ -65,7 +68,16 @@ export type NotificationLogTable = {
   out_trade_no: string | null;
 };
 
-export type NotificationRefusalsTable = { minute: number; kind: string; source: string; reason: string; count: number };
+export type NotificationRefusalsTable = {
+  minute: number;
+  kind: string;
+  source: string;
+  reason: string;
+  count: number;
+  /** JSON array of RefusalSample (migration 0007); `samples` is its length. */
+  samples_json: Generated<string>;
+  samples: Generated<number>;
+};
 
 export type NotificationEventsTable = { event_key: string; kind: string; out_trade_no: string; outcome: string; created_at: number };
 
@@ -82,7 +94,7 @@ export type OutboxTable = {
   last_error: string | null;
 };
 
-export type SessionsTable = { token_hash: string; openid: string; session_key_enc: string; created_at: number; expires_at: number };
+export type SessionsTable = { token_hash: string; merchant_id: ColumnType<string, string | undefined, string>; openid: string; session_key_enc: string; created_at: number; expires_at: number };
 
 export type JobLeasesTable = { name: string; holder: string | null; lease_until: number };
 
@@ -106,7 +118,23 @@ export type MessagePushCountsTable = { event: string; count: number; last_at: nu
 
 export type ShippingChecksTable = { check_date: string; status: string; finished_at: number; examined: number; differences: number; error: string | null };
 
+/** A merchant (issue 16): public columns, the non-secret settings as JSON, every secret in one sealed column. */
+export type MerchantsTable = {
+  id: string;
+  name: string;
+  appid: string;
+  mchid: string;
+  api_version: string;
+  pay_mode: string;
+  sub_mchid: string | null;
+  sub_appid: string | null;
+  settings_json: string;
+  secrets_enc: string;
+  created_at: number;
+};
+
 export type Database = {
+  merchants: MerchantsTable;
   products: ProductsTable;
   orders: OrdersTable;
   order_items: OrderItemsTable;

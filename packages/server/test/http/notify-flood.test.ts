@@ -1,15 +1,16 @@
 /**
  * The notification endpoints under a flood of forged deliveries: refusals are counted and sampled (never one row
- * each), authentic notifications keep flowing (no throttle of any kind before verification), and the retention job
- * prunes the log by class and age.
+ * each: one counter row per source, reason and minute, which holds the samples), authentic notifications keep
+ * flowing (no throttle of any kind before verification), and the retention job prunes the log by class and age.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { build, loginAs } from '../helpers/build.js';
 import type { Built } from '../helpers/build.js';
 import { fakeNotification } from '../helpers/fake-gateway.js';
-import { DEFAULT_REFUSAL_SAMPLING } from '../../src/domain/notification-intake.js';
-import type { NotificationLogEntry } from '../../src/ports/store.js';
+import { DEFAULT_REFUSAL_SAMPLING, SAMPLE_BODY_MAX } from '../../src/domain/notification-intake.js';
+import type { NotificationLogEntry, RefusalSample } from '../../src/ports/store.js';
+import type { KyselyStore } from '../../src/store/kysely-store.js';
 
 const DAY = 86_400_000;
 
@@ -114,4 +115,41 @@ test('retention periods come from the configuration', async (t) => {
   await store.logNotification({ ...base, id: 'r2', receivedAt: now - 2 * DAY, authentic: false, outcome: 'rejected:x' });
   await app.wx.jobs.pruneNotifications();
   assert.deepEqual((await store.listNotifications(100)).map((e) => e.id), ['a29']);
+});
+
+test('a flood from one source in one minute adds one row: the counter, holding a bounded sample of what was refused', async (t) => {
+  const { app, clock } = await build(t);
+  const db = (app.wx.store as KyselyStore).database;
+  const rows = async () => ({
+    counters: await db.selectFrom('notification_refusals').selectAll().execute(),
+    log: await db.selectFrom('notification_log').select('id').execute(),
+  });
+  const before = await rows();
+  const long = `<xml><sign>x</sign>${'<a>1</a>'.repeat(1_000)}</xml>`;
+  const forge = (i: number) => app.inject({
+    method: 'POST', url: '/wxpay/notify/payment', remoteAddress: '203.0.113.77', headers: { 'content-type': 'text/xml' },
+    payload: i === 0 ? long : `<xml><sign>guess-${i}</sign></xml>`,
+  });
+  for (let i = 0; i < 40; i++) assert.equal((await forge(i)).statusCode, 500);
+  await app.wx.notifications.flushRefusals();
+  const after = await rows();
+  assert.equal(after.log.length, before.log.length, 'no log row for a refusal');
+  assert.equal(after.counters.length, before.counters.length + 1, 'one row for the source in this minute');
+  const row = after.counters[after.counters.length - 1];
+  assert.equal(Number(row?.count), 40, 'the row counts every refusal');
+  const samples = JSON.parse(row?.samples_json ?? '[]') as RefusalSample[];
+  assert.equal(samples.length, DEFAULT_REFUSAL_SAMPLING.perKey, 'and keeps the first few as samples');
+  assert.equal(Number(row?.samples), samples.length);
+  assert.equal(samples[0]?.rawBody.length, SAMPLE_BODY_MAX, 'a sample body is cut to its bound');
+  assert.equal(samples[1]?.rawBody, '<xml><sign>guess-1</sign></xml>');
+  assert.equal(samples[0]?.headers['content-type'], 'text/xml');
+  // The audit view lists the samples as refused deliveries, newest first.
+  const listed = (await app.wx.store.listNotifications(100)).filter((e) => !e.authentic);
+  assert.deepEqual(listed.map((e) => e.outcome), samples.map(() => 'rejected:bad_signature'));
+  assert.equal(listed[0]?.rawBody, '<xml><sign>guess-4</sign></xml>');
+  // The next minute is the next row, with a sample of its own.
+  clock.advance(60_000);
+  await forge(41);
+  await app.wx.notifications.flushRefusals();
+  assert.equal((await rows()).counters.length, before.counters.length + 2);
 });

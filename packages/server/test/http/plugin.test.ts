@@ -68,10 +68,12 @@ test('the routes live under the prefix; notify URLs sent to WeChat name it; a no
   assert.equal((await app.wxpay.store.getOrder(order.orderId))?.status, 'PAID');
   // Nothing of ours at the root.
   assert.equal((await app.inject({ method: 'GET', url: '/api/products' })).statusCode, 404);
-  // The OpenAPI document lists the prefixed paths; the page fetches it relatively, so it works under the prefix.
+  // The OpenAPI document lists the prefixed paths; the page's assets are named under the prefix and served there.
   const doc = (await app.inject({ method: 'GET', url: '/pay/docs/json' })).json() as { paths: Record<string, unknown> };
   assert.ok('/pay/api/orders' in doc.paths, Object.keys(doc.paths).join(' '));
-  assert.match((await app.inject({ method: 'GET', url: '/pay/docs' })).body, /fetch\('docs\/json'\)/);
+  const page = (await app.inject({ method: 'GET', url: '/pay/docs' })).body;
+  assert.match(page, /src="\/pay\/docs\/static\/swagger-ui-bundle\.js"/);
+  assert.equal((await app.inject({ method: 'GET', url: '/pay/docs/static/swagger-ui-bundle.js' })).statusCode, 200);
 });
 
 test("the host's routes keep the host's validator, error handler and 404; ours keep theirs", async (t) => {

@@ -30,10 +30,9 @@ export type BuildXmlOptions = { root?: string };
 
 export const DEFAULT_XML_MAX_BYTES = 256 * 1024;
 
-// Characters XML 1.0 cannot carry (C0 controls except tab/LF/CR, U+FFFE/U+FFFF) and lone surrogates.
-const FORBIDDEN_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|\p{Cs}/u;
-// The same check split in two for parsing, where it runs on every document: a code-unit class (no /u, so no
-// code-point iteration) and String.prototype.isWellFormed for lone surrogates (native; ES2024, Node ≥ 20).
+// Characters XML 1.0 cannot carry (C0 controls except tab/LF/CR, U+FFFE/U+FFFF) and lone surrogates, checked in two
+// parts because this runs on every document and every built field: a code-unit class (no /u, so no code-point
+// iteration) and String.prototype.isWellFormed for lone surrogates (native; ES2024, Node ≥ 20).
 const FORBIDDEN_UNIT = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
 const isWellFormed = (text: string): boolean => (text as string & { isWellFormed(): boolean }).isWellFormed();
 // Element names as WeChat uses them (ASCII, no namespaces). `__proto__` is refused separately.
@@ -258,21 +257,33 @@ export function buildXml(
   options: BuildXmlOptions = {},
 ): string {
   const root = options.root ?? 'xml';
-  if (!NAME.test(root)) throw new WxPayValidationError('root', 'not a valid element name');
-  const parts: string[] = [`<${root}>`];
+  if (!validName(root)) throw new WxPayValidationError('root', 'not a valid element name');
+  let out = `<${root}>`;
   for (const name of Object.keys(fields)) {
     const value = fields[name];
     if (value === undefined) continue;
-    if (!NAME.test(name) || name === '__proto__') throw new WxPayValidationError(name, 'not a valid element name');
+    if (!validName(name)) throw new WxPayValidationError(name, 'not a valid element name');
     if (typeof value === 'number') {
       // Every numeric field in v2 is an integer (fen, counts); a fraction here is a bug upstream.
       if (!Number.isSafeInteger(value)) throw new WxPayValidationError(name, 'numbers must be safe integers');
-      parts.push(`<${name}>${value}</${name}>`);
+      out += `<${name}>${value}</${name}>`;
     } else {
-      if (FORBIDDEN_CHAR.test(value)) throw new WxPayValidationError(name, 'contains a character XML cannot carry');
-      parts.push(`<${name}><![CDATA[${value.replaceAll(']]>', ']]]]><![CDATA[>')}]]></${name}>`);
+      if (FORBIDDEN_UNIT.test(value) || !isWellFormed(value)) throw new WxPayValidationError(name, 'contains a character XML cannot carry');
+      out += `<${name}><![CDATA[${value.includes(']]>') ? value.replaceAll(']]>', ']]]]><![CDATA[>') : value}]]></${name}>`;
     }
   }
-  parts.push(`</${root}>`);
-  return parts.join('');
+  return `${out}</${root}>`;
+}
+
+/**
+ * Element names already checked (a request uses the same few dozen): a set lookup instead of a regexp per field.
+ * Bounded, so names from untrusted input cannot grow it without limit; past the bound every name is checked anew.
+ */
+const checkedNames = new Set<string>();
+const CHECKED_NAMES_MAX = 512;
+function validName(name: string): boolean {
+  if (checkedNames.has(name)) return true;
+  if (!NAME.test(name) || name === '__proto__') return false;
+  if (checkedNames.size < CHECKED_NAMES_MAX) checkedNames.add(name);
+  return true;
 }

@@ -149,6 +149,16 @@ test('build: CDATA for strings, text for integers, undefined skipped, ]]> split'
   assert.throws(() => buildXml({ 'bad name': 'x' }), WxPayValidationError);
   assert.throws(() => buildXml({ a: 1.5 }), WxPayValidationError);
   assert.throws(() => buildXml({ a: '\u0000' }), WxPayValidationError);
+  // Lone surrogates and U+FFFE are refused too; a paired surrogate (an astral character) is carried.
+  assert.throws(() => buildXml({ a: 'x\uD800y' }), WxPayValidationError);
+  assert.throws(() => buildXml({ a: '\uDC00' }), WxPayValidationError);
+  assert.throws(() => buildXml({ a: '\uFFFE' }), WxPayValidationError);
+  assert.equal(buildXml({ a: '😀' }), '<xml><a><![CDATA[😀]]></a></xml>');
+  // Names are checked every time, whatever was built before (checked names are remembered, refused ones never).
+  for (let i = 0; i < 2; i++) {
+    assert.throws(() => buildXml({ ok: 'x', '1bad': 'y' }), WxPayValidationError);
+    assert.throws(() => buildXml(JSON.parse('{"__proto__": "x"}') as Record<string, string>), WxPayValidationError);
+  }
 });
 
 // Characters XML can carry, including astral ones; lone surrogates and C0 controls excluded.

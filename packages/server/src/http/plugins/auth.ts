@@ -6,6 +6,8 @@ import { AppError } from '../errors.js';
 declare module 'fastify' {
   interface FastifyRequest {
     openid: string;
+    /** The merchant (mini program) the session logged in to (issue 16). */
+    merchantId: string;
   }
 }
 
@@ -22,5 +24,6 @@ export function requireUser(sessions: SessionService) {
     const user = token === undefined ? undefined : await sessions.authenticate(token);
     if (user === undefined) throw new AppError(401, 'unauthorized', 'a valid bearer token is required (POST /api/login)');
     request.openid = user.openid;
+    request.merchantId = user.merchantId;
   };
 }

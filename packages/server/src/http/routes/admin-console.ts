@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { Order } from '../../domain/order.js';
 import type { BillReconciler } from '../../jobs/bill-reconciliation.js';
-import { chinaDate } from '../../jobs/bill-reconciliation.js';
+import { billDateProblem } from '../../jobs/bill-reconciliation.js';
 import type { AdminOrderSummary, AdminStore, ReconciliationRun } from '../../ports/admin-store.js';
 import { AppError } from '../errors.js';
 import {
@@ -18,11 +18,13 @@ import {
   reconciliationDetail,
   reconciliationList,
   reconciliationParams,
+  reconciliationQuery,
   reconciliationsQuery,
 } from '../schemas/admin-console.js';
 import { errorSchema } from '../schemas/common.js';
 import { orderParams } from '../schemas/orders.js';
 import type { Services } from '../services.js';
+import { merchantOf } from '../../domain/merchant-identity.js';
 import { ADMIN_OFF_PAGE, ADMIN_PAGE } from './admin-page.js';
 import { presentShipping } from '../presenters.js';
 import type { Fulfilment } from '../../domain/fulfilment.js';
@@ -44,6 +46,7 @@ function presentSummary(o: AdminOrderSummary) {
     updatedAt: iso(o.updatedAt),
     paidAt: isoOpt(o.paidAt),
     reviewReason: o.reviewReason,
+    merchantId: o.merchantId,
   };
 }
 
@@ -131,7 +134,7 @@ function registerOrders(app: FastifyInstance, services: Services, admin: AdminSt
       const q = request.query;
       let page;
       try {
-        page = await admin.listOrders({ status: q.status, flagged: q.flagged === undefined ? undefined : q.flagged === 'true', limit: q.limit ?? 50, cursor: q.cursor });
+        page = await admin.listOrders({ merchantId: q.merchantId, status: q.status, flagged: q.flagged === undefined ? undefined : q.flagged === 'true', limit: q.limit ?? 50, cursor: q.cursor });
       } catch (error) {
         if (error instanceof RangeError) throw new AppError(400, 'invalid_request', 'cursor: not a cursor from this API');
         throw error;
@@ -164,7 +167,7 @@ function registerOrders(app: FastifyInstance, services: Services, admin: AdminSt
           shipping: presentShipping(fulfilment),
           ...presentSummary({
             orderId: order.id, outTradeNo: attempts[attempts.length - 1]?.outTradeNo, status: order.status, amountFen: order.amountFen, refundedFen: order.refundedFen,
-            createdAt: order.createdAt, updatedAt: order.updatedAt, paidAt: order.paidAt, reviewReason: order.reviewReason,
+            createdAt: order.createdAt, updatedAt: order.updatedAt, paidAt: order.paidAt, reviewReason: order.reviewReason, merchantId: merchantOf(order),
           }),
           openid: order.openid,
           description: order.description,
@@ -186,6 +189,14 @@ function registerOrders(app: FastifyInstance, services: Services, admin: AdminSt
 }
 
 function registerReconciliations(app: FastifyInstance, services: Services, admin: AdminStore, bills: BillReconciler, guard: (request: FastifyRequest) => Promise<void>): void {
+  // Each merchant has its own bill and runs (issue 16); without merchantId, the first merchant's, as before.
+  const merchant = async (merchantId: string) => {
+    const found = await services.merchants.get(merchantId);
+    if (found === undefined) throw new AppError(404, 'not_found', 'no such merchant');
+    return found;
+  };
+  const billsOf = async (merchantId: string | undefined): Promise<BillReconciler> => (merchantId === undefined ? bills : ((await merchant(merchantId)).bills ?? bills));
+  const adminOf = async (merchantId: string | undefined): Promise<AdminStore> => (merchantId === undefined ? admin : admin.forMerchant((await merchant(merchantId)).id));
   app.post<{ Body: z.infer<typeof reconcileBody> }>(
     '/admin/reconciliations',
     {
@@ -201,8 +212,9 @@ function registerReconciliations(app: FastifyInstance, services: Services, admin
     },
     async (request) => {
       const date = request.body.date;
-      if (date > chinaDate(services.clock.now())) throw new AppError(400, 'invalid_request', 'date: a day that has not begun has no bill');
-      const result = await bills.reconcileBill(date);
+      const problem = billDateProblem(date, services.clock.now());
+      if (problem !== undefined) throw new AppError(400, 'invalid_request', `date: ${problem}`);
+      const result = await (await billsOf(request.body.merchantId)).reconcileBill(date);
       if (!result.ok) throw new AppError(409, 'reconciliation_running', 'another reconciliation is running; try again shortly');
       return presentRun(result.run);
     },
@@ -221,12 +233,12 @@ function registerReconciliations(app: FastifyInstance, services: Services, admin
       },
     },
     async (request) => {
-      const runs = await admin.listReconciliations(request.query.limit ?? 30, request.query.before);
+      const runs = await (await adminOf(request.query.merchantId)).listReconciliations(request.query.limit ?? 30, request.query.before);
       return { reconciliations: runs.map(presentRunSummary) };
     },
   );
 
-  app.get<{ Params: z.infer<typeof reconciliationParams> }>(
+  app.get<{ Params: z.infer<typeof reconciliationParams>; Querystring: z.infer<typeof reconciliationQuery> }>(
     '/admin/reconciliations/:date',
     {
       onRequest: guard,
@@ -235,11 +247,12 @@ function registerReconciliations(app: FastifyInstance, services: Services, admin
         summary: 'The reconciliation of one China day, with its differences. Needs ADMIN_TOKEN.',
         security: [{ bearer: [] }],
         params: reconciliationParams,
+        querystring: reconciliationQuery,
         response: { 200: reconciliationDetail, 400: errorSchema, 401: errorSchema, 404: errorSchema },
       },
     },
     async (request) => {
-      const run = await admin.getReconciliation(request.params.date);
+      const run = await (await adminOf(request.query.merchantId)).getReconciliation(request.params.date);
       if (run === undefined) throw new AppError(404, 'not_found', 'no reconciliation for that date');
       return presentRun(run);
     },

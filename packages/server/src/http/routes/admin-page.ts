@@ -28,12 +28,15 @@ button{cursor:pointer;background:var(--ok);color:#fff;border-color:var(--ok)}but
 <button id="save">Use token</button><button id="forget" class="plain">Forget</button></header>
 <main>
 <div id="msg" role="status"></div>
+<section><h2>Merchants</h2>
+<table><thead><tr><th>Id</th><th>Name</th><th>Mini program</th><th>mchid</th><th>Sub-merchant</th><th>API</th></tr></thead><tbody id="merchants"></tbody></table></section>
 <section><h2>Orders
+<select id="merchant"><option value="">all merchants</option></select>
 <select id="filter"><option value="flagged=true">flagged for review</option><option value="">all</option>
 <option value="status=PAID">paid</option><option value="status=PAYING">paying</option><option value="status=CLOSED">closed</option>
 <option value="status=REFUNDING">refunding</option><option value="status=REFUNDED">refunded</option></select>
 <button id="reload" class="plain">Reload</button></h2>
-<table><thead><tr><th>Order</th><th>Status</th><th>Shipping</th><th class="num">Amount (¥)</th><th>Created</th><th>Paid</th><th>Review reason</th></tr></thead>
+<table><thead><tr><th>Order</th><th>Merchant</th><th>Status</th><th>Shipping</th><th class="num">Amount (¥)</th><th>Created</th><th>Paid</th><th>Review reason</th></tr></thead>
 <tbody id="orders"></tbody></table><button id="more" class="plain" hidden>More</button></section>
 <section id="detail" hidden><h2>Order <span id="detailId"></span><button id="closeDetail" class="plain">Close</button></h2>
 <form id="shipForm"><b>Ship</b> <select id="shipType"><option value="express">express</option><option value="same_city">same-city</option><option value="pickup">pick-up</option><option value="virtual">virtual</option></select>
@@ -69,14 +72,15 @@ async function api(method, path, body) {
 async function loadOrders(append) {
   if (!append) { cursor = undefined; $('orders').textContent = ''; }
   const params = new URLSearchParams($('filter').value); params.set('limit', '50'); if (cursor) params.set('cursor', cursor);
+  if ($('merchant').value) params.set('merchantId', $('merchant').value);
   const data = await api('GET', '/admin/orders?' + params);
   for (const o of data.orders) {
     const tr = document.createElement('tr'); tr.className = 'click';
-    cell(tr, o.orderId); cell(tr, o.status); cell(tr, shippingText(o.shipping)); cell(tr, yuan(o.amount), 'num'); cell(tr, when(o.createdAt)); cell(tr, when(o.paidAt)); cell(tr, o.reviewReason);
+    cell(tr, o.orderId); cell(tr, o.merchantId); cell(tr, o.status); cell(tr, shippingText(o.shipping)); cell(tr, yuan(o.amount), 'num'); cell(tr, when(o.createdAt)); cell(tr, when(o.paidAt)); cell(tr, o.reviewReason);
     tr.addEventListener('click', () => showOrder(o.orderId).catch(() => {}));
     $('orders').append(tr);
   }
-  if (data.orders.length === 0 && !append) { const tr = document.createElement('tr'); cell(tr, 'No orders.').colSpan = 7; $('orders').append(tr); }
+  if (data.orders.length === 0 && !append) { const tr = document.createElement('tr'); cell(tr, 'No orders.').colSpan = 8; $('orders').append(tr); }
   cursor = data.nextCursor; $('more').hidden = !cursor;
 }
 function block(title, value) { const h = document.createElement('h3'); h.textContent = title; const pre = document.createElement('pre'); pre.textContent = JSON.stringify(value, null, 2); $('detailBody').append(h, pre); }
@@ -128,10 +132,23 @@ async function shipOrder() {
   try { await api('POST', '/admin/orders/' + encodeURIComponent(id) + '/shipments', body); await showOrder(id); await loadOrders(false); }
   finally { $('ship').disabled = false; }
 }
-function refresh() { loadOrders(false).then(loadRuns).catch(() => {}); }
+async function loadMerchants() {
+  const data = await api('GET', '/admin/merchants');
+  $('merchants').textContent = ''; const chosen = $('merchant').value;
+  $('merchant').textContent = ''; const all = document.createElement('option'); all.value = ''; all.textContent = 'all merchants'; $('merchant').append(all);
+  for (const m of data.merchants) {
+    const tr = document.createElement('tr');
+    cell(tr, m.id); cell(tr, m.name); cell(tr, m.appid); cell(tr, m.mchid); cell(tr, m.subMchid); cell(tr, m.apiVersion + (m.payMode === 'partner' ? ' partner' : ''));
+    $('merchants').append(tr);
+    const opt = document.createElement('option'); opt.value = m.id; opt.textContent = m.id; $('merchant').append(opt);
+  }
+  $('merchant').value = chosen;
+}
+function refresh() { loadMerchants().then(() => loadOrders(false)).then(loadRuns).catch(() => {}); }
 $('save').addEventListener('click', () => { const v = $('token').value.trim(); if (v) sessionStorage.setItem(KEY, v); $('token').value = ''; refresh(); });
 $('forget').addEventListener('click', () => { sessionStorage.removeItem(KEY); $('orders').textContent = ''; $('runs').textContent = ''; $('detail').hidden = true; $('runDetail').hidden = true; say('Token forgotten.'); });
 $('filter').addEventListener('change', () => loadOrders(false).catch(() => {}));
+$('merchant').addEventListener('change', () => loadOrders(false).catch(() => {}));
 $('reload').addEventListener('click', refresh);
 $('more').addEventListener('click', () => loadOrders(true).catch(() => {}));
 $('shipForm').addEventListener('submit', (e) => { e.preventDefault(); shipOrder().catch(() => {}); });

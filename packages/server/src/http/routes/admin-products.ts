@@ -14,7 +14,7 @@ import { errorSchema } from '../schemas/common.js';
 import type { Services } from '../services.js';
 
 function present(p: Product) {
-  return { sku: p.sku, name: p.name, price: p.priceFen, active: p.active, virtual: p.virtual === true };
+  return { sku: p.sku, name: p.name, price: p.priceFen, active: p.active, ...(p.merchantId === undefined ? {} : { merchantId: p.merchantId }), virtual: p.virtual === true };
 }
 
 export function adminProductRoutes(app: FastifyInstance, services: Services, admin: AdminStore, guard: (request: FastifyRequest) => Promise<void>): void {
@@ -45,7 +45,9 @@ export function adminProductRoutes(app: FastifyInstance, services: Services, adm
       },
     },
     async (request, reply) => {
-      const product: Product = { sku: request.body.sku, name: request.body.name, priceFen: request.body.price, active: true, virtual: request.body.virtual === true };
+      const merchantId = request.body.merchantId;
+      if (merchantId !== undefined && (await services.merchants.get(merchantId)) === undefined) throw new AppError(404, 'not_found', 'no such merchant');
+      const product: Product = { sku: request.body.sku, name: request.body.name, priceFen: request.body.price, active: true, merchantId, virtual: request.body.virtual === true };
       if (!(await admin.insertProduct(product, services.clock.now()))) {
         throw new AppError(409, 'product_exists', `a product with sku ${product.sku} exists; change it with PATCH /admin/products/${product.sku}`);
       }

@@ -13,9 +13,11 @@ import { errorBody } from '../errors.js';
 import { errorSchema } from '../schemas/common.js';
 import { orderParams } from '../schemas/orders.js';
 import type { Services } from '../services.js';
+import { merchantOf } from '../../domain/merchant-identity.js';
 import { adminConsoleRoutes } from './admin-console.js';
 import { adminProductRoutes } from './admin-products.js';
 import { adminShippingRoutes } from './admin-shipping.js';
+import { adminMerchantRoutes } from './admin-merchants.js';
 
 function sameSecret(a: string, b: string): boolean {
   const ha = createHash('sha256').update(a).digest();
@@ -40,6 +42,8 @@ export function adminRoutes(app: FastifyInstance, services: Services): void {
   if (services.adminStore !== undefined) adminProductRoutes(app, services, services.adminStore, guard);
   // Fulfilment: shipments, reminders, the comparison with WeChat (admin-shipping.ts), behind the same guard.
   adminShippingRoutes(app, services, guard);
+  // Merchants (admin-merchants.ts), behind the same guard.
+  adminMerchantRoutes(app, services, guard);
 
   app.post<{ Params: z.infer<typeof orderParams>; Body: z.infer<typeof refundBody> }>(
     '/admin/orders/:orderId/refunds',
@@ -57,7 +61,11 @@ export function adminRoutes(app: FastifyInstance, services: Services): void {
       },
     },
     async (request, reply) => {
-      const result = await services.refunds.requestRefund({ orderId: request.params.orderId, amountFen: request.body.amount, reason: request.body.reason });
+      // The refund goes through the order's merchant: its keys, its notify URL (issue 16).
+      const order = await services.store.getOrder(request.params.orderId);
+      const merchant = order === undefined ? undefined : await services.merchants.get(merchantOf(order));
+      if (merchant === undefined) throw new AppError(404, 'not_found', 'no such order');
+      const result = await merchant.refunds.requestRefund({ orderId: request.params.orderId, amountFen: request.body.amount, reason: request.body.reason });
       if (!result.ok) {
         if (result.reason === 'refund_in_progress') {
           void reply.status(409);

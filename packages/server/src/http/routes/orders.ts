@@ -9,6 +9,8 @@ import { presentOrder } from '../presenters.js';
 import { errorSchema } from '../schemas/common.js';
 import { createdOrderSchema, createOrderBody, idempotencyKey, orderListSchema, orderParams, orderSchema, paymentSchema } from '../schemas/orders.js';
 import type { RateLimits, Services } from '../services.js';
+import type { PaymentService } from '../../domain/payment-service.js';
+import { merchantOf } from '../../domain/merchant-identity.js';
 
 const REFUSALS: Record<PaymentRefused['reason'], [number, string]> = {
   already_paid: [409, 'the order is already paid'],
@@ -41,7 +43,13 @@ function seconds(ms: number): string {
 
 export function orderRoutes(app: FastifyInstance, services: Services, limits: RateLimits): void {
   const auth = requireUser(services.sessions);
-  const { store, payments, config } = services;
+  const { store, config } = services;
+  /** The payment service of the merchant the caller's session belongs to (issue 16). */
+  async function paymentsOf(request: FastifyRequest): Promise<PaymentService> {
+    const merchant = await services.merchants.get(request.merchantId);
+    if (merchant === undefined) throw new AppError(401, 'unauthorized', 'a valid bearer token is required (POST /api/login)');
+    return merchant.payments;
+  }
   const misses = new MissLimiter(limits.orderMisses, () => services.clock.now());
   // Each order creation is a unifiedorder call to WeChat: limited per user (the bearer token's openid), not per
   // address, so one user cannot flood WeChat and users behind one carrier NAT do not share a budget.
@@ -59,7 +67,7 @@ export function orderRoutes(app: FastifyInstance, services: Services, limits: Ra
     }
     const order = await store.getOrder(orderId);
     // Someone else's order is indistinguishable from a missing one: no probing of ids.
-    if (order === undefined || order.openid !== request.openid) {
+    if (order === undefined || order.openid !== request.openid || merchantOf(order) !== request.merchantId) {
       misses.miss(request.openid);
       throw new AppError(404, 'not_found', 'no such order');
     }
@@ -76,7 +84,7 @@ export function orderRoutes(app: FastifyInstance, services: Services, limits: Ra
   }
 
   async function outTradeNoOf(order: Order): Promise<string> {
-    return (await payments.attemptToShow(order))?.outTradeNo ?? '';
+    return (await services.payments.attemptToShow(order))?.outTradeNo ?? '';
   }
 
   app.post<{ Body: z.infer<typeof createOrderBody> }>(
@@ -103,7 +111,7 @@ export function orderRoutes(app: FastifyInstance, services: Services, limits: Ra
         key = parsed.data;
       }
       await refuseTooManyOpen(request.openid, key);
-      const result = await payments.createOrder({ openid: request.openid, lines: request.body.items, idempotencyKey: key, clientIp: clientIp(request) });
+      const result = await (await paymentsOf(request)).createOrder({ openid: request.openid, lines: request.body.items, idempotencyKey: key, clientIp: clientIp(request) });
       if (!result.ok) {
         if ('order' in result) throw refusal(result.reason);
         const reason = result.reason;
@@ -125,7 +133,7 @@ export function orderRoutes(app: FastifyInstance, services: Services, limits: Ra
     '/api/orders',
     { onRequest: auth, schema: { tags: ['orders'], summary: "The caller's orders, newest first", security: [{ bearer: [] }], response: { 200: orderListSchema, 401: errorSchema } } },
     async (request) => {
-      const orders = await store.listByOpenid(request.openid, 100);
+      const orders = (await store.listByOpenid(request.openid, 100)).filter((o) => merchantOf(o) === request.merchantId);
       const shipping = await services.shipping.fulfilments(orders.map((o) => o.id));
       return { orders: await Promise.all(orders.map(async (o) => presentOrder(o, await outTradeNoOf(o), shipping.get(o.id)))) };
     },
@@ -144,7 +152,7 @@ export function orderRoutes(app: FastifyInstance, services: Services, limits: Ra
       },
     },
     async (request) => {
-      const order = await payments.refreshIfLate(await ownedOrder(request, request.params.orderId));
+      const order = await (await paymentsOf(request)).refreshIfLate(await ownedOrder(request, request.params.orderId));
       return presentOrder(order, await outTradeNoOf(order), await services.shipping.fulfilment(order.id));
     },
   );
@@ -188,7 +196,7 @@ export function orderRoutes(app: FastifyInstance, services: Services, limits: Ra
     },
     async (request) => {
       const order = await ownedOrder(request, request.params.orderId);
-      const result: PaymentReady | PaymentRefused = await payments.preparePayment(order, clientIp(request));
+      const result: PaymentReady | PaymentRefused = await (await paymentsOf(request)).preparePayment(order, clientIp(request));
       if (!result.ok) throw refusal(result.reason);
       return { orderId: result.order.id, outTradeNo: result.attempt.outTradeNo, payParams: result.payParams };
     },

@@ -7,6 +7,7 @@ const isoTime = z.string().describe('ISO 8601');
 const fen = z.number().int().describe('fen');
 
 export const adminOrdersQuery = z.strictObject({
+  merchantId: z.string().min(1).max(32).optional().describe('one merchant\'s orders (GET /admin/merchants)'),
   status: z.enum(ORDER_STATUSES).optional(),
   flagged: z.enum(['true', 'false']).optional().describe('true: only orders with a review reason; false: only without'),
   limit: z.coerce.number().int().min(1).max(200).optional().describe('default 50'),
@@ -24,6 +25,7 @@ export const adminOrderSummary = z.object({
   paidAt: isoTime.optional(),
   reviewReason: z.string().optional().describe('why a person should look at it'),
   shipping: shippingSchema.optional().describe('fulfilment (issue 14); absent only where it was not looked up'),
+  merchantId: z.string().optional(),
 });
 
 export const adminOrdersResponse = z.object({ orders: z.array(adminOrderSummary), nextCursor: z.string().optional() });
@@ -71,9 +73,12 @@ export const billDate = z
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'a China date YYYY-MM-DD')
   .refine((v) => !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) && new Date(`${v}T00:00:00Z`).toISOString().slice(0, 10) === v, 'not a calendar date');
 
-export const reconcileBody = z.strictObject({ date: billDate.describe('the China day whose bill to reconcile') });
+const merchantId = z.string().min(1).max(32).optional().describe("whose bill (GET /admin/merchants); default: the first merchant's");
+export const reconcileBody = z.strictObject({ date: billDate.describe('the China day whose bill to reconcile'), merchantId });
 export const reconciliationParams = z.strictObject({ date: billDate });
+export const reconciliationQuery = z.strictObject({ merchantId });
 export const reconciliationsQuery = z.strictObject({
+  merchantId,
   limit: z.coerce.number().int().min(1).max(200).optional().describe('default 30'),
   before: billDate.optional().describe('only dates before this one (paging)'),
 });

@@ -6,6 +6,8 @@ import { oneOpenAttempt } from './0003-one-open-attempt.js';
 import { reconciliation } from './0004-reconciliation.js';
 import { notificationRetention } from './0005-notification-retention.js';
 import { shipping } from './0006-shipping.js';
+import { refusalSamples } from './0007-refusal-samples.js';
+import { merchants } from './0009-merchants.js';
 
 export const migrations: Record<string, Migration> = {
   '0001-initial': initial,
@@ -14,6 +16,8 @@ export const migrations: Record<string, Migration> = {
   '0004-reconciliation': reconciliation,
   '0005-notification-retention': notificationRetention,
   '0006-shipping': shipping,
+  '0007-refusal-samples': refusalSamples,
+  '0009-merchants': merchants,
 };
 
 export const migrationProvider: MigrationProvider = {
