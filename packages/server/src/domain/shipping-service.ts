@@ -7,6 +7,7 @@ import { sameShipment, shipmentProblem, shippable } from './fulfilment.js';
 import type { Fulfilment, Shipment } from './fulfilment.js';
 import type { DomainLogger } from './logger.js';
 import type { Order } from './order.js';
+import { DEFAULT_MERCHANT_ID, merchantOf } from './merchant-identity.js';
 import type { Clock, IdSource } from '../ports/clock.js';
 import type { PaymentKey, ShippingGateway, WechatTradeOrder } from '../ports/shipping-gateway.js';
 import type { ShippingStore } from '../ports/shipping-store.js';
@@ -31,7 +32,7 @@ export class RetryLater extends Error {
   }
 }
 
-export type ShipRefusal = 'not_found' | 'not_paid' | 'bad_shipment' | 'reship_used' | 'already_received' | 'conflict';
+export type ShipRefusal = 'not_found' | 'not_paid' | 'bad_shipment' | 'reship_used' | 'already_received' | 'conflict' | 'merchant_not_supported';
 export type ShipResult = { ok: true; fulfilment: Fulfilment; duplicate: boolean } | { ok: false; reason: ShipRefusal; message: string };
 
 export type ConfirmResult =
@@ -75,6 +76,9 @@ export class ShippingService {
     const order = await this.d.store.getOrder(orderId);
     if (order === undefined) return { ok: false, reason: 'not_found', message: 'no such order' };
     if (!shippable(order.status)) return { ok: false, reason: 'not_paid', message: `only a PAID order ships (this one is ${order.status})` };
+    // Uploads use the first merchant's access token and merchant number (ADR 0010); another merchant's order would be
+    // uploaded under the wrong account.
+    if (merchantOf(order) !== DEFAULT_MERCHANT_ID) return { ok: false, reason: 'merchant_not_supported', message: 'shipping is managed for the first (environment) merchant only, so far' };
     const now = this.d.clock.now();
     const current = await this.d.shipping.getFulfilment(orderId, now);
     if (current.shipment !== undefined && sameShipment(current.shipment, shipment)) {

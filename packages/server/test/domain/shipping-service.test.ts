@@ -186,3 +186,10 @@ test('a shipment recorded without its outbox event (a crash between the writes) 
   await service.requeueStalled();
   assert.equal((await uploadEvents(store, 'o1')).length, 1, 'one event, however often the sweep runs');
 });
+
+test('an order of another merchant is not shipped under the first merchant’s account', async (t) => {
+  const { store, service } = await setup(t);
+  await store.insertOrder(order('m2', { status: 'PAID', paidAt: NOW, paidAttemptId: 'am2', merchantId: 'shop-two' }));
+  assert.deepEqual(await service.ship('m2', EXPRESS).then((r) => !r.ok && r.reason), 'merchant_not_supported');
+  assert.equal((await uploadEvents(store, 'm2')).length, 0);
+});

@@ -12,7 +12,7 @@ import { orderParams } from '../schemas/orders.js';
 import { shipmentBody, shipmentResponse } from '../schemas/shipping.js';
 import type { Services } from '../services.js';
 
-const REFUSALS: Record<ShipRefusal, number> = { not_found: 404, not_paid: 409, bad_shipment: 400, reship_used: 409, already_received: 409, conflict: 409 };
+const REFUSALS: Record<ShipRefusal, number> = { not_found: 404, not_paid: 409, bad_shipment: 400, reship_used: 409, already_received: 409, conflict: 409, merchant_not_supported: 409 };
 
 const shippingOverview = z.object({
   reminders: z.array(z.object({ event: z.string(), count: z.number().int(), lastAt: z.string() })),
