@@ -70,6 +70,8 @@ const ORDER = { orderId: 'ord_7NQ2cW4x', outTradeNo: 'T20261126K7M2QX9A', amount
 const ADMIN_SUMMARY = { orderId: 'ord_7NQ2cW4x', outTradeNo: 'T20261126K7M2QX9A', status: 'PAID', amount: 9600, refunded: 0, createdAt: ISO, updatedAt: '2026-11-26T04:00:31.000Z', paidAt: '2026-11-26T04:00:31.000Z' };
 const RUN = { date: '2026-11-25', status: 'differences', runs: 1, startedAt: '2026-11-26T02:05:00.000Z', finishedAt: '2026-11-26T02:05:02.000Z', billPayments: 41, billRefunds: 2, matched: 42, ignored: 0, applied: 1, billPaid: 396_800, billRefunded: 9600, differenceCount: 1 };
 const DIFFERENCE = { kind: 'missing_payment', outTradeNo: 'T20261125Q3ZP8M1B', orderId: 'ord_3kLm9pQa', transactionId: '4200002871202611254412345678', billAmount: 1200, detail: 'paid at WeChat, never recorded here', resolution: 'applied:paid', firstSeenAt: '2026-11-26T02:05:01.000Z' };
+const MERCHANT_DEFAULT = { id: 'default', name: 'default', appid: 'wxd930ea5d5a258f4f', mchid: '10000100', apiVersion: 'v3', payMode: 'direct', notifyPaths: { payment: '/wxpay/notify/payment', refund: '/wxpay/notify/refund' }, isDefault: true };
+const MERCHANT = { id: 'brand-b', name: 'Brand B', appid: 'wx2b3c4d5e6f7a8b9c', mchid: '1900000109', apiVersion: 'v2', payMode: 'direct', notifyPaths: { payment: '/wxpay/notify/brand-b/payment', refund: '/wxpay/notify/brand-b/refund' }, isDefault: false };
 const PRODUCT = { sku: 'tea-green', name: 'Green tea, 100 g', price: 2600, active: true };
 
 /** By `METHOD path` as the route is declared (without wxpayKit's mount prefix). */
@@ -81,13 +83,13 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     errors: { 503: ['not_ready', 'database unreachable'] },
   },
   'POST /api/login': {
-    description: 'The mini program sends the one-time code of `wx.login()`; the server exchanges it with WeChat (code2Session), keeps the session_key encrypted and answers a bearer token for the rest of `/api`. Rate-limited per client address.',
+    description: 'The mini program sends the one-time code of `wx.login()`; the server exchanges it with WeChat (code2Session), keeps the session_key encrypted and answers a bearer token for the rest of `/api`. With several merchants, the optional `appid` names the mini program (default: the first merchant\'s); the token then acts for that merchant only. Rate-limited per client address.',
     request: { code: '0a3Xk2Ga1mQW0K0vJ5Ha1t0QkT0Xk2GJ' },
     responses: { 200: { token: 'wxk_8cT1vQpZ0bN4mW7yR2sL5dF9hJ3kX6aE', expiresAt: '2026-12-03T04:00:00.000Z' } },
     errors: { 401: ['invalid_code', 'the login code is invalid, expired or used'], 503: ['payment_unavailable', 'WeChat Pay is unavailable right now; retry shortly'] },
   },
   'GET /api/products': {
-    description: 'The products on sale (inactive ones are hidden). Prices are integer fen; the client shows them, the server charges them.',
+    description: 'The products on sale (inactive ones are hidden). Prices are integer fen; the client shows them, the server charges them. `?appid=` picks a merchant\'s catalogue (default: the first merchant\'s).',
     responses: { 200: { products: [{ sku: 'tea-oolong', name: 'Oolong tea, 100 g', price: 4800 }, { sku: 'sticker', name: 'Sticker', price: 1 }] } },
   },
   'POST /api/orders': {
@@ -161,6 +163,22 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     request: { amount: 4800, reason: 'one box arrived damaged' },
     responses: { 202: { refund: { outRefundNo: 'R20261126W4X8P2LK', amount: 4800, status: 'PROCESSING', refundId: '50300608022026112612345678901' } }, 409: { error: { code: 'refund_in_progress', message: 'a refund of this order is under way; it is returned here (repeat it with the same amount, or wait for it)' }, refund: { outRefundNo: 'R20261126W4X8P2LK', amount: 4800, status: 'PROCESSING' } } },
     errors: { 400: ['bad_amount', 'amount must be positive and at most what is left to refund'], 404: ['not_found', 'no such order'], 502: ['refund_rejected', 'refund refused (NOTENOUGH)'], 503: ['payment_unavailable', 'WeChat Pay is unavailable right now; retry shortly'] },
+  },
+  'GET /admin/merchants': {
+    description: 'Every merchant this server serves, the environment\'s own (`default`) first: its appid, mchid, API version, pay mode (direct, or partner with the sub-merchant) and the notify paths WeChat must be given. Credentials are never returned.',
+    responses: { 200: { merchants: [MERCHANT_DEFAULT, MERCHANT] } },
+  },
+  'POST /admin/merchants': {
+    description: 'Adds a merchant (issue 16). Its credentials are tried against WeChat (or the sandbox) before anything is saved: a made-up login code must be refused as an invalid code, and a query for a made-up order must be answered "does not exist" under its keys — otherwise 422 and nothing is saved. Secrets are stored encrypted (the session_key scheme) and never come back. v2: `apiKey`; v3: `apiV3Key`, `privateKeyPem`, `certSerial` and `publicKeyId` + `publicKeyPem` (or `platformCertificates: true`); partner: `payMode: "partner"` with the provider\'s `mchid`/`spAppid` and the `subMchid`.',
+    request: { id: 'brand-b', name: 'Brand B', appid: 'wx2b3c4d5e6f7a8b9c', appSecret: 'd3c4b5a6f7e8d9c0b1a2f3e4d5c6b7a8', mchid: '1900000109', apiVersion: 'v2', apiKey: '192006250b4c09247ec02edce69f6a2d' },
+    responses: { 201: { merchant: MERCHANT } },
+    errors: { 409: ['merchant_exists', 'a merchant with this id or appid exists'], 422: ['invalid_credentials', 'payment keys: a query for a made-up order was refused; check mchid and the v2 keys'] },
+  },
+  'POST /wxpay/notify/:merchantId/payment': {
+    description: 'One merchant\'s payment notifications (the notify_url its prepays name). Verified with that merchant\'s keys only; an authentic notification naming another merchant or sub-merchant is recorded as `wrong_merchant`, counted with the refusals and never applied. Answered like `/wxpay/notify/payment`.',
+  },
+  'POST /wxpay/notify/:merchantId/refund': {
+    description: 'One merchant\'s refund notifications, verified with its keys; answered like `/wxpay/notify/refund`.',
   },
   'POST /wxpay/notify/payment': {
     description: 'WeChat Pay posts the payment result here (the notify_url of each prepay). v2: signed XML, answered `<xml><return_code>SUCCESS</return_code></xml>` once recorded, FAIL when not authentic. v3: a signed JSON envelope (headers Wechatpay-Signature, -Timestamp, -Nonce, -Serial), answered 204 once recorded, 401 when not authentic, 500 when authentic but not recorded (WeChat retries). Authentic deliveries are answered success whatever the verdict (duplicate, wrong amount → flagged): a retry could not change it.',
