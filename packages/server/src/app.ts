@@ -19,6 +19,7 @@ import { NotificationService } from './domain/notification-service.js';
 import { PaymentService } from './domain/payment-service.js';
 import { RefundService } from './domain/refund-service.js';
 import { ShippingService, isShippingTopic } from './domain/shipping-service.js';
+import type { MerchantShipping } from './domain/shipping-service.js';
 import { createShippingGateway } from './gateway/shipping-gateway.js';
 import { ShippingCheck } from './jobs/shipping-check.js';
 import type { ShippingGateway } from './ports/shipping-gateway.js';
@@ -72,6 +73,7 @@ const NO_WORK: JobReport = { examined: 0, changed: 0, failed: 0 };
 const sumReports = (reports: readonly JobReport[]): JobReport =>
   reports.reduce((a, b) => ({ examined: a.examined + b.examined, changed: a.changed + b.changed, failed: a.failed + b.failed }), NO_WORK);
 import { createSharedTokenStore } from './token-store/create.js';
+import type { SharedTokenStore } from './token-store/create.js';
 
 // The package's entry point is this file: embedders need the configuration loader and the ports next to buildApp.
 export { loadConfig, ConfigError } from './config.js';
@@ -262,11 +264,37 @@ async function wxpayKitPlugin(app: FastifyInstance, options: WxPayKitOptions): P
     const leases = store instanceof KyselyStore ? new SqlJobLeases(store.database) : undefined;
     const adminStore = store instanceof KyselyStore ? new KyselyAdminStore(store.database) : undefined;
     const sessionCipher = new SessionCipher(secret);
+    // One access token per mini program for every instance (keyed by appid in the shared store): WeChat invalidates
+    // the old one whenever anyone fetches anew. Opened on first use: a server without credentials needs none.
+    let sharedTokens: SharedTokenStore | undefined;
+    app.addHook('onClose', async () => sharedTokens?.close());
+    const accessTokensFor = (appid: string, appSecret: string): AccessTokenManager => {
+      sharedTokens ??= createSharedTokenStore(config, store, clock);
+      return createAccessTokenManager({
+        appid,
+        secret: appSecret,
+        ...(config.wechatApiBase === undefined ? {} : { baseUrl: config.wechatApiBase }),
+        store: sharedTokens.tokenStore,
+        clock: clock.now,
+      });
+    };
+    /** A merchant's 发货信息管理 side: its own mini program's token; partner pushes may name either merchant number. */
+    const shippingOf = (summary: MerchantSummary, tokens: AccessTokenManager | undefined, injected?: ShippingGateway): MerchantShipping => ({
+      merchantId: summary.id,
+      gateway:
+        injected ??
+        (tokens === undefined
+          ? undefined
+          : createShippingGateway({ appid: summary.appid, accessTokens: tokens, clock: clock.now, ...(config.wechatApiBase === undefined ? {} : { baseUrl: config.wechatApiBase }) })),
+      mchid: summary.mchid,
+      mchids: summary.subMchid === undefined ? [summary.mchid] : [summary.mchid, summary.subMchid],
+    });
+    const accessTokens = deps.accessTokens ?? (config.merchant === undefined ? undefined : accessTokensFor(config.merchant.appid, config.merchant.secret));
     /**
      * One merchant's services over its own gateway (issue 16): orders, notify URLs, sessions and bills all carry its
      * id. The first merchant (the environment's) keeps the one-merchant notify paths.
      */
-    const merchantServices = (summary: MerchantSummary, merchantGateway: PaymentGateway, merchantLogin: LoginGateway): MerchantServices => {
+    const merchantServices = (summary: MerchantSummary, merchantGateway: PaymentGateway, merchantLogin: LoginGateway, shipping: MerchantShipping): MerchantServices => {
       const merchantId = summary.id;
       const paths = summary.notifyPaths;
       const base = { store, gateway: merchantGateway, clock, ids, logger: domainLogger, merchantId };
@@ -285,10 +313,10 @@ async function wxpayKitPlugin(app: FastifyInstance, options: WxPayKitOptions): P
       const bills = adminStore === undefined
         ? undefined
         : new BillReconciler({ store, admin: adminStore.forMerchant(merchantId), gateway: merchantGateway, payments, clock, ids, logger: domainLogger, paidAfterClose: config.paidAfterClose, leases, merchantId });
-      return { id: merchantId, summary, gateway: merchantGateway, payments, refunds, notifications, sessions, bills };
+      return { id: merchantId, summary, gateway: merchantGateway, payments, refunds, notifications, sessions, bills, shipping };
     };
     const firstSummary = summarize({ id: DEFAULT_MERCHANT_ID, name: 'default', appid: gateway.appid, mchid: gateway.mchid, apiVersion: gateway.apiVersion, payMode: 'direct', subMchid: undefined, settings: {} }, true);
-    const first = merchantServices(firstSummary, gateway, login);
+    const first = merchantServices(firstSummary, gateway, login, shippingOf(firstSummary, accessTokens, deps.shippingGateway));
     const { payments, refunds, notifications, sessions, bills } = first;
     const merchants = new MerchantRegistry({
       first,
@@ -296,7 +324,8 @@ async function wxpayKitPlugin(app: FastifyInstance, options: WxPayKitOptions): P
       vault: new MerchantVault(secret),
       build: (m) => {
         const made = createMerchantGateways(m, { wechatApiBase: config.wechatApiBase, wxpayApiBase: config.wxpayApiBase }, deps.gatewayExtras);
-        return merchantServices(summarize(m, false), made.gateway, made.login);
+        const summary = summarize(m, false);
+        return merchantServices(summary, made.gateway, made.login, shippingOf(summary, accessTokensFor(m.appid, m.secrets.appSecret)));
       },
       logger: domainLogger,
     });
@@ -314,27 +343,17 @@ async function wxpayKitPlugin(app: FastifyInstance, options: WxPayKitOptions): P
     // Every event says whether money moved: a receiver can refuse sandbox events (docs/adr/0007).
     const livemode = config.mode === 'live';
     const deliver = (event: OutboxEvent, signal?: AbortSignal) => hooks({ ...event, livemode }, signal);
-    // One access token for every instance of this appid: WeChat invalidates the old one whenever anyone fetches anew.
-    let accessTokens = deps.accessTokens;
-    if (accessTokens === undefined && config.merchant !== undefined) {
-      const shared = createSharedTokenStore(config, store, clock);
-      accessTokens = createAccessTokenManager({
-        appid: config.merchant.appid,
-        secret: config.merchant.secret,
-        ...(config.wechatApiBase === undefined ? {} : { baseUrl: config.wechatApiBase }),
-        store: shared.tokenStore,
-        clock: clock.now,
-      });
-      app.addHook('onClose', async () => shared.close());
-    }
     const shippingStore = deps.shippingStore ?? (store instanceof KyselyStore ? new KyselyShippingStore(store.database) : undefined);
     if (shippingStore === undefined) throw new Error('an injected store needs an injected shippingStore as well');
-    const shippingGateway =
-      deps.shippingGateway ??
-      (accessTokens === undefined || config.merchant === undefined
-        ? undefined
-        : createShippingGateway({ appid: config.merchant.appid, accessTokens, clock: clock.now, ...(config.wechatApiBase === undefined ? {} : { baseUrl: config.wechatApiBase }) }));
-    const shipping = new ShippingService({ store, shipping: shippingStore, gateway: shippingGateway, clock, ids, logger: domainLogger, mchid: gateway.mchid });
+    const shipping = new ShippingService({
+      store,
+      shipping: shippingStore,
+      clock,
+      ids,
+      logger: domainLogger,
+      merchant: async (merchantId) => (await merchants.get(merchantId))?.shipping,
+      merchants: async () => (await merchants.all()).map((m) => m.shipping),
+    });
     const shippingCheck = new ShippingCheck({ service: shipping, store: shippingStore, clock, logger: domainLogger, leases });
     // Shipping uploads ride the outbox for its retries and leases, but are ours, not the merchant's hook's. A paid
     // order of only virtual goods ships itself before the hook hears of the payment.

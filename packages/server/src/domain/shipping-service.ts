@@ -7,7 +7,7 @@ import { sameShipment, shipmentProblem, shippable } from './fulfilment.js';
 import type { Fulfilment, Shipment } from './fulfilment.js';
 import type { DomainLogger } from './logger.js';
 import type { Order } from './order.js';
-import { DEFAULT_MERCHANT_ID, merchantOf } from './merchant-identity.js';
+import { merchantOf } from './merchant-identity.js';
 import type { Clock, IdSource } from '../ports/clock.js';
 import type { PaymentKey, ShippingGateway, WechatTradeOrder } from '../ports/shipping-gateway.js';
 import type { ShippingStore } from '../ports/shipping-store.js';
@@ -44,15 +44,31 @@ export type SettlementPush = { merchantId: string; outTradeNo: string; transacti
 
 export type ShippingDifference = { orderId: string; outTradeNo: string; local: string; wechatOrderState: number };
 
+/**
+ * One merchant's side of 发货信息管理: its mini program's client (its own appid and access token) and the merchant
+ * numbers that identify its payments there (partner mode: the provider's number the payment was placed under, and
+ * the sub-merchant's, which a push may name).
+ */
+export type MerchantShipping = {
+  merchantId: string;
+  /** Undefined without merchant credentials: shipments are recorded and wait in the outbox. */
+  gateway: ShippingGateway | undefined;
+  /** The order_key mchid when no transaction id is known (partner: the provider's sp_mchid). */
+  mchid: string;
+  /** Every merchant number a push about this merchant's payments may name. */
+  mchids: readonly string[];
+};
+
 export type ShippingServiceDeps = {
   store: Store;
   shipping: ShippingStore;
-  /** Undefined without merchant credentials: shipments are recorded and wait in the outbox. */
-  gateway: ShippingGateway | undefined;
   clock: Clock;
   ids: IdSource;
   logger: DomainLogger;
-  mchid: string;
+  /** The merchant of this id's shipping side; undefined when no such merchant loads. */
+  merchant: (merchantId: string) => Promise<MerchantShipping | undefined>;
+  /** Every merchant (the daily comparison runs for each). */
+  merchants: () => Promise<MerchantShipping[]>;
 };
 
 export class ShippingService {
@@ -76,9 +92,9 @@ export class ShippingService {
     const order = await this.d.store.getOrder(orderId);
     if (order === undefined) return { ok: false, reason: 'not_found', message: 'no such order' };
     if (!shippable(order.status)) return { ok: false, reason: 'not_paid', message: `only a PAID order ships (this one is ${order.status})` };
-    // Uploads use the first merchant's access token and merchant number (ADR 0010); another merchant's order would be
-    // uploaded under the wrong account.
-    if (merchantOf(order) !== DEFAULT_MERCHANT_ID) return { ok: false, reason: 'merchant_not_supported', message: 'shipping is managed for the first (environment) merchant only, so far' };
+    // Uploads go out under the order's own merchant (its mini program's access token, ADR 0015): one that no longer
+    // loads could never be uploaded.
+    if ((await this.d.merchant(merchantOf(order))) === undefined) return { ok: false, reason: 'merchant_not_supported', message: 'the merchant of this order is not available' };
     const now = this.d.clock.now();
     const current = await this.d.shipping.getFulfilment(orderId, now);
     if (current.shipment !== undefined && sameShipment(current.shipment, shipment)) {
@@ -127,11 +143,11 @@ export class ShippingService {
     return result.ok;
   }
 
-  private async paymentKey(order: Order): Promise<PaymentKey | undefined> {
+  private async paymentKey(order: Order, merchant: MerchantShipping): Promise<PaymentKey | undefined> {
     if (order.paidAttemptId === undefined) return undefined;
     const attempt = await this.d.store.getAttempt(order.paidAttemptId);
     if (attempt === undefined) return undefined;
-    return { transactionId: attempt.transactionId, mchid: this.d.mchid, outTradeNo: attempt.outTradeNo };
+    return { transactionId: attempt.transactionId, mchid: merchant.mchid, outTradeNo: attempt.outTradeNo };
   }
 
   /**
@@ -145,12 +161,15 @@ export class ShippingService {
     // A newer revision has its own event; an upload already done is not done again.
     if (f.revision !== revision || f.uploadStatus !== 'PENDING' || f.shipment === undefined) return;
     const order = await this.d.store.getOrder(event.orderId);
-    const payment = order === undefined ? undefined : await this.paymentKey(order);
+    const merchant = order === undefined ? undefined : await this.d.merchant(merchantOf(order));
+    // A merchant that does not load now (its keys, the database) may load later: retried, not failed.
+    if (order !== undefined && merchant === undefined) throw new RetryLater('merchant_unavailable');
+    const payment = order === undefined || merchant === undefined ? undefined : await this.paymentKey(order, merchant);
     if (order === undefined || payment === undefined) {
       await this.fail(event.orderId, revision, 'no_payment', 'the order has no paying attempt');
       return;
     }
-    const gateway = this.d.gateway;
+    const gateway = merchant?.gateway;
     if (gateway === undefined) throw new RetryLater('no_credentials');
     if (revision === 1 && event.attempts > 1) {
       // A retry: an earlier try may have landed with its answer lost. Uploading again would spend the re-shipment.
@@ -187,9 +206,11 @@ export class ShippingService {
     const f = await this.d.shipping.getFulfilment(order.id, now);
     if (f.status === 'CONFIRMED' || f.status === 'SETTLED') return { ok: true, fulfilment: f };
     if (f.status !== 'SHIPPED') return { ok: false, reason: 'not_shipped', message: 'the order has not shipped' };
-    const payment = await this.paymentKey(order);
-    if (payment === undefined || this.d.gateway === undefined) return { ok: false, reason: 'unavailable', message: 'cannot ask WeChat about this order' };
-    const seen = await this.d.gateway.getOrder(payment);
+    const merchant = await this.d.merchant(merchantOf(order));
+    const payment = merchant === undefined ? undefined : await this.paymentKey(order, merchant);
+    const gateway = merchant?.gateway;
+    if (payment === undefined || gateway === undefined) return { ok: false, reason: 'unavailable', message: 'cannot ask WeChat about this order' };
+    const seen = await gateway.getOrder(payment);
     if (!seen.ok) {
       this.d.logger.warn({ orderId: order.id, code: seen.code }, 'get_order failed while confirming receipt');
       return { ok: false, reason: 'unavailable', message: `WeChat could not be asked (${seen.code}); try again` };
@@ -201,12 +222,19 @@ export class ShippingService {
     return { ok: true, fulfilment: await this.d.shipping.getFulfilment(order.id, now) };
   }
 
-  /** A verified trade_manage_order_settlement push. The on-ship push (no settlement_time yet) changes nothing. */
-  async applySettlement(push: SettlementPush): Promise<'settled' | 'duplicate' | 'not_settled_yet' | 'unknown_order'> {
+  /**
+   * A verified trade_manage_order_settlement push, received at the URL of `receiver` (the merchant whose mini program
+   * it was pushed for). The on-ship push (no settlement_time yet) changes nothing. Only that merchant's orders match:
+   * a push verified for merchant A never touches B's order, whatever out_trade_no it names.
+   */
+  async applySettlement(push: SettlementPush, receiver: MerchantShipping): Promise<'settled' | 'duplicate' | 'not_settled_yet' | 'unknown_order'> {
     // One mini program may be linked to several merchant numbers: another one's out_trade_no is not ours to match.
-    const attempt = push.merchantId !== '' && push.merchantId !== this.d.mchid ? undefined : await this.d.store.getAttemptByOutTradeNo(push.outTradeNo);
+    const foreignMchid = push.merchantId !== '' && !receiver.mchids.includes(push.merchantId);
+    const found = foreignMchid ? undefined : await this.d.store.getAttemptByOutTradeNo(push.outTradeNo);
+    const owner = found === undefined ? undefined : await this.d.store.getOrder(found.orderId);
+    const attempt = owner !== undefined && merchantOf(owner) === receiver.merchantId ? found : undefined;
     if (attempt === undefined) {
-      this.d.logger.warn({ outTradeNo: push.outTradeNo }, 'settlement push for an unknown order');
+      this.d.logger.warn({ outTradeNo: push.outTradeNo, merchantId: receiver.merchantId }, 'settlement push for an unknown order');
       return 'unknown_order';
     }
     if (push.settlementTime === undefined) return 'not_settled_yet';
@@ -235,27 +263,40 @@ export class ShippingService {
    * differs. A shipment still waiting in the outbox is not a difference.
    */
   async compareWithWechat(range: { beginMs: number; endMs: number }): Promise<{ examined: number; differences: ShippingDifference[] }> {
-    const gateway = this.d.gateway;
+    const differences: ShippingDifference[] = [];
+    let examined = 0;
+    for (const merchant of await this.d.merchants()) {
+      const found = await this.compareMerchant(merchant, range);
+      examined += found.examined;
+      differences.push(...found.differences);
+    }
+    return { examined, differences };
+  }
+
+  /** One merchant's get_order_list, each mini program asked with its own access token. */
+  private async compareMerchant(merchant: MerchantShipping, range: { beginMs: number; endMs: number }): Promise<{ examined: number; differences: ShippingDifference[] }> {
+    const gateway = merchant.gateway;
     if (gateway === undefined) return { examined: 0, differences: [] };
     const differences: ShippingDifference[] = [];
     let examined = 0;
     const now = this.d.clock.now();
     for await (const remote of gateway.listOrders(range)) {
       examined++;
-      const difference = await this.compareOne(remote, now);
+      const difference = await this.compareOne(remote, merchant.merchantId, now);
       if (difference === undefined) continue;
       differences.push(difference);
       await this.d.store.flag(difference.orderId, `shipping differs from WeChat: ours ${difference.local}, WeChat order_state ${difference.wechatOrderState}`, now);
     }
-    if (differences.length > 0) this.d.logger.warn({ differences: differences.length, examined }, 'shipping state differs from WeChat; orders flagged');
+    if (differences.length > 0) this.d.logger.warn({ merchantId: merchant.merchantId, differences: differences.length, examined }, 'shipping state differs from WeChat; orders flagged');
     return { examined, differences };
   }
 
-  private async compareOne(remote: WechatTradeOrder, now: number): Promise<ShippingDifference | undefined> {
+  private async compareOne(remote: WechatTradeOrder, merchantId: string, now: number): Promise<ShippingDifference | undefined> {
     const attempt = await this.d.store.getAttemptByOutTradeNo(remote.outTradeNo);
     if (attempt === undefined) return undefined;
     const order = await this.d.store.getOrder(attempt.orderId);
-    if (order === undefined) return undefined;
+    // Another merchant's order is not compared with this mini program's list.
+    if (order === undefined || merchantOf(order) !== merchantId) return undefined;
     const f = await this.d.shipping.getFulfilment(order.id, now);
     const local = f.status === 'SHIPPED' && f.uploadStatus !== 'UPLOADED' ? `SHIPPED/${f.uploadStatus ?? 'NONE'}` : f.status;
     if (expectedStates(order, f).includes(remote.orderState)) return undefined;

@@ -8,6 +8,7 @@ import { DEFAULT_MERCHANT_ID } from '../domain/merchant-identity.js';
 import type { NotificationService } from '../domain/notification-service.js';
 import type { PaymentService } from '../domain/payment-service.js';
 import type { RefundService } from '../domain/refund-service.js';
+import type { MerchantShipping } from '../domain/shipping-service.js';
 import type { SessionService } from '../auth/session-service.js';
 import type { BillReconciler } from '../jobs/bill-reconciliation.js';
 import type { PaymentGateway } from '../ports/gateway.js';
@@ -26,6 +27,8 @@ export type MerchantServices = {
   notifications: NotificationService;
   sessions: SessionService;
   bills: BillReconciler | undefined;
+  /** Its mini program's 发货信息管理 (own access token) and the merchant numbers its payments carry. */
+  shipping: MerchantShipping;
 };
 
 export type MerchantRegistryOptions = {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import type { Shipment } from '../../src/domain/fulfilment.js';
 import { RetryLater, ShippingService, UPLOAD_TOPIC } from '../../src/domain/shipping-service.js';
+import type { MerchantShipping } from '../../src/domain/shipping-service.js';
 import { ShippingCheck } from '../../src/jobs/shipping-check.js';
 import { cryptoIds } from '../../src/ids.js';
 import type { ShippingCallFailure, ShippingGateway, UploadShipmentInput, WechatTradeOrder } from '../../src/ports/shipping-gateway.js';
@@ -46,9 +47,18 @@ async function setup(t: TestContext) {
   const warnings: Record<string, unknown>[] = [];
   const logger = { info: () => {}, warn: (obj: Record<string, unknown>) => warnings.push(obj), error: () => {} };
   const gateway = new ScriptedGateway();
+  const otherGateway = new ScriptedGateway();
   const shippingStore = new KyselyShippingStore(store.database);
-  const service = new ShippingService({ store, shipping: shippingStore, gateway, clock, ids: cryptoIds, logger, mchid: '1900000001' });
-  return { store, clock, gateway, service, shippingStore, warnings };
+  // Two merchants, each with its own mini program's gateway; 'shop-two' is a partner sub-merchant (two numbers).
+  const first: MerchantShipping = { merchantId: 'default', gateway, mchid: '1900000001', mchids: ['1900000001'] };
+  const other: MerchantShipping = { merchantId: 'shop-two', gateway: otherGateway, mchid: '1900000500', mchids: ['1900000500', '1900000002'] };
+  const byId = new Map([first, other].map((m) => [m.merchantId, m]));
+  const service = new ShippingService({
+    store, shipping: shippingStore, clock, ids: cryptoIds, logger,
+    merchant: async (id) => byId.get(id),
+    merchants: async () => [first, other],
+  });
+  return { store, clock, gateway, otherGateway, first, other, service, shippingStore, warnings };
 }
 
 async function paid(store: Store, id: string, paidAt = NOW): Promise<void> {
@@ -131,7 +141,7 @@ test('a permanent refusal (10060031 not the payer) is FAILED and flagged at once
 });
 
 test('confirmReceipt: only when get_order says 3 or 4; settlement push: applied once, flagged when never shipped here', async (t) => {
-  const { store, service, gateway } = await setup(t);
+  const { store, service, gateway, first } = await setup(t);
   await paid(store, 'o1');
   await paid(store, 'o2');
   const o1 = await store.getOrder('o1');
@@ -144,12 +154,12 @@ test('confirmReceipt: only when get_order says 3 or 4; settlement push: applied 
   assert.equal(await service.confirmReceipt(o1).then((r) => r.ok && r.fulfilment.status), 'CONFIRMED');
 
   const push = { merchantId: '1900000001', outTradeNo: 'OTNao1', transactionId: 'txo1', confirmReceiveTime: NOW + 1000, settlementTime: NOW + 2000 };
-  assert.equal(await service.applySettlement({ ...push, settlementTime: undefined }), 'not_settled_yet');
-  assert.equal(await service.applySettlement(push), 'settled');
-  assert.equal(await service.applySettlement(push), 'duplicate');
-  assert.equal(await service.applySettlement({ ...push, outTradeNo: 'unknown' }), 'unknown_order');
-  assert.equal(await service.applySettlement({ ...push, outTradeNo: 'OTNao2', merchantId: '1900000999' }), 'unknown_order', 'another merchant number’s order');
-  assert.equal(await service.applySettlement({ ...push, outTradeNo: 'OTNao2' }), 'settled');
+  assert.equal(await service.applySettlement({ ...push, settlementTime: undefined }, first), 'not_settled_yet');
+  assert.equal(await service.applySettlement(push, first), 'settled');
+  assert.equal(await service.applySettlement(push, first), 'duplicate');
+  assert.equal(await service.applySettlement({ ...push, outTradeNo: 'unknown' }, first), 'unknown_order');
+  assert.equal(await service.applySettlement({ ...push, outTradeNo: 'OTNao2', merchantId: '1900000999' }, first), 'unknown_order', 'another merchant number’s order');
+  assert.equal(await service.applySettlement({ ...push, outTradeNo: 'OTNao2' }, first), 'settled');
   assert.match((await store.getOrder('o2'))?.reviewReason ?? '', /without a shipment/);
   assert.equal((await store.getOrder('o1'))?.reviewReason, undefined);
 });
@@ -187,9 +197,30 @@ test('a shipment recorded without its outbox event (a crash between the writes) 
   assert.equal((await uploadEvents(store, 'o1')).length, 1, 'one event, however often the sweep runs');
 });
 
-test('an order of another merchant is not shipped under the first merchant’s account', async (t) => {
-  const { store, service } = await setup(t);
+test('each merchant ships under its own mini program, and a push received for one merchant never touches another’s order', async (t) => {
+  const { store, service, gateway, otherGateway, first, other } = await setup(t);
   await store.insertOrder(order('m2', { status: 'PAID', paidAt: NOW, paidAttemptId: 'am2', merchantId: 'shop-two' }));
-  assert.deepEqual(await service.ship('m2', EXPRESS).then((r) => !r.ok && r.reason), 'merchant_not_supported');
-  assert.equal((await uploadEvents(store, 'm2')).length, 0);
+  await store.insertAttempt(attempt('am2', 'm2', { status: 'PAID', transactionId: 'txm2' }));
+  assert.equal((await service.ship('m2', EXPRESS)).ok, true);
+  const [event] = await uploadEvents(store, 'm2');
+  assert.ok(event !== undefined);
+  await service.deliverUpload(event);
+  assert.equal(gateway.uploads.length, 0, 'nothing through the first merchant’s mini program');
+  assert.deepEqual(otherGateway.uploads.map((u) => u.payment), [{ transactionId: 'txm2', mchid: '1900000500', outTradeNo: 'OTNam2' }]);
+
+  const push = { merchantId: '1900000002', outTradeNo: 'OTNam2', transactionId: 'txm2', confirmReceiveTime: NOW + 1000, settlementTime: NOW + 2000 };
+  assert.equal(await service.applySettlement({ ...push, merchantId: '' }, first), 'unknown_order', 'received at the first merchant’s URL: not its order');
+  assert.equal((await service.fulfilment('m2')).status, 'SHIPPED');
+  assert.equal(await service.applySettlement(push, other), 'settled', 'the sub-merchant’s number names the partner merchant');
+
+  // The daily comparison asks each mini program about its own orders only.
+  gateway.states.set('OTNam2', 1);
+  otherGateway.states.set('OTNam2', 4);
+  const compared = await service.compareWithWechat({ beginMs: NOW - 1000, endMs: NOW + 1000 });
+  assert.deepEqual(compared.differences, []);
+  assert.equal(compared.examined, 2);
+
+  await store.insertOrder(order('m3', { status: 'PAID', paidAt: NOW, paidAttemptId: 'am3', merchantId: 'gone' }));
+  assert.deepEqual(await service.ship('m3', EXPRESS).then((r) => !r.ok && r.reason), 'merchant_not_supported');
+  assert.equal((await uploadEvents(store, 'm3')).length, 0);
 });
