@@ -35,7 +35,7 @@ const SHOP_V3: SandboxMerchant = {
   merchantPublicKey: V3_IDENTITY.publicKeyPem,
 };
 
-type Shop = { id: string; appid: string; mchid: string; version: 'v2' | 'v3'; sku: string; price: number; subMchid?: string; spAppid?: string; apiV3Key?: string };
+type Shop = { id: string; appid: string; mchid: string; version: 'v2' | 'v3'; sku: string; price: number; subMchid?: string; spAppid?: string; apiV3Key?: string; apiKey?: string };
 type Buyer = { token: string; openid: string; shop: Shop };
 
 async function post(url: string, body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }): Promise<Response> {
@@ -83,7 +83,7 @@ async function addMerchants(s: Stack): Promise<void> {
   }
 }
 
-type Listed = { id: string; appid: string; secret: string; mchid: string; apiV3Key: string; merchantCertSerial: string; merchantPrivateKey: string };
+type Listed = { id: string; appid: string; secret: string; mchid: string; apiKey: string; apiV3Key: string; merchantCertSerial: string; merchantPrivateKey: string };
 
 /** A v3 service provider and two sub-merchants in the sandbox (its control API), added to the server as merchants. */
 async function addSubMerchants(s: Stack): Promise<Shop[]> {
@@ -109,9 +109,34 @@ async function addSubMerchants(s: Stack): Promise<Shop[]> {
   return shops;
 }
 
+/**
+ * A v2 service provider and its sub-merchant (sandbox control API), added as a v2 partner merchant: the provider's
+ * appid, mch_id and API key sign everything; the sub-merchant's sub_mch_id and mini program (sub_appid) are sent
+ * with every call, and the payer is its sub_openid.
+ */
+async function addV2SubMerchant(s: Stack): Promise<Shop> {
+  const sandboxPost = async (body: unknown) => {
+    const res = await post(`${s.sandbox.url}/sandbox/merchants`, body);
+    assert.equal(res.status, 201, await res.clone().text());
+    return (await res.json()) as Listed;
+  };
+  const provider = await sandboxPost({ kind: 'provider', name: 'v2 provider', apiVersions: ['v2'] });
+  const sub = await sandboxPost({ kind: 'sub', name: 'sub-v2', providerId: provider.id });
+  const input = { id: 'sub-v2', name: 'sub-v2', appid: sub.appid, appSecret: sub.secret, mchid: provider.mchid, apiVersion: 'v2', payMode: 'partner', spAppid: provider.appid, subMchid: sub.mchid };
+  // Another provider's key is refused before anything is saved.
+  const wrong = await post(`${s.url}/admin/merchants`, { ...input, apiKey: 'y'.repeat(32) }, ADMIN);
+  assert.equal(wrong.status, 422, await wrong.clone().text());
+  const res = await post(`${s.url}/admin/merchants`, { ...input, apiKey: provider.apiKey }, ADMIN);
+  const body = await res.text();
+  assert.equal(res.status, 201, body);
+  assert.ok(!body.includes(provider.apiKey) && !body.includes(sub.secret), 'credentials in, never out');
+  assert.equal((await post(`${s.url}/admin/products`, { sku: 'sub-v2-rice', name: 'rice', price: 800, merchantId: 'sub-v2' }, ADMIN)).status, 201);
+  return { id: 'sub-v2', appid: sub.appid, mchid: provider.mchid, subMchid: sub.mchid, spAppid: provider.appid, version: 'v2', sku: 'sub-v2-rice', price: 800, apiKey: provider.apiKey };
+}
+
 for (const version of API_VERSIONS) {
   describe(`many merchants on one server (first merchant ${version})`, () => {
-    test('direct v2 and v3 merchants and two sub-merchants of one v3 provider pay, are notified, refund and reconcile independently; cross-merchant forgeries change nothing', async (t) => {
+    test('direct v2 and v3 merchants, two sub-merchants of one v3 provider and a v2 sub-merchant pay, are notified, refund and reconcile independently; cross-merchant forgeries change nothing', async (t) => {
       // Everything the server logs, at its most verbose, is kept: no merchant secret may appear in it.
       const logLines: string[] = [];
       const sink = new Writable({ write(chunk, _enc, done) { logLines.push(String(chunk)); done(); } });
@@ -123,6 +148,7 @@ for (const version of API_VERSIONS) {
         { id: 'shop-v2', appid: SHOP_V2.appid, mchid: SHOP_V2.mchid, version: 'v2', sku: 'v2-bun', price: 300 },
         { id: 'shop-v3', appid: SHOP_V3.appid, mchid: SHOP_V3.mchid, version: 'v3', sku: 'v3-cake', price: 700 },
         ...(await addSubMerchants(s)),
+        await addV2SubMerchant(s),
       ];
 
       const login = async (shop: Shop, user: string): Promise<Buyer> => {
@@ -166,6 +192,11 @@ for (const version of API_VERSIONS) {
         const notes = await s.sandboxNotifications(created.outTradeNo);
         assert.equal(notes.length, 1);
       }
+      // The v2 sub-merchant's order went out under the provider with its sub_mch_id, and was paid to it.
+      const subV2 = placed.find((p) => p.buyer.shop.id === 'sub-v2');
+      assert.ok(subV2 !== undefined);
+      const atSandbox = (await (await fetch(`${s.sandbox.url}/sandbox/orders?outTradeNo=${subV2.created.outTradeNo}`)).json()) as { orders: Record<string, unknown>[] };
+      assert.equal(atSandbox.orders[0]?.mchid, subV2.buyer.shop.subMchid, JSON.stringify(atSandbox.orders[0]));
       const filtered = (await (await fetch(`${s.url}/admin/orders?merchantId=shop-v3`, { headers: ADMIN })).json()) as { orders: { orderId: string; merchantId: string }[] };
       assert.deepEqual(filtered.orders.map((o) => [o.orderId, o.merchantId]), [[placed[2]?.created.orderId, 'shop-v3']]);
 
@@ -269,13 +300,30 @@ for (const version of API_VERSIONS) {
       assert.equal(await s.pay(v2Buyer, v2Target.payParams, 'pay', SHOP_V2.appid), 'requestPayment:ok');
       assert.equal(await statusOf(v2Target.orderId), 'PAID');
 
+      // The v2 sub-merchant: a notification validly signed with the provider's key but naming a sibling sub-merchant
+      // (another sub_mch_id) is authentic and recorded as wrong_merchant; nothing is applied. Its own then pays.
+      const subV2Shop = shops.find((shop) => shop.id === 'sub-v2') as Shop;
+      const subV2Buyer = buyers.find((b) => b.shop.id === 'sub-v2') as Buyer;
+      const subV2Target = (await order(subV2Buyer)).body;
+      const subV2Fields = (subMchid: string, transactionId: string) => ({
+        ...v2Fields(subV2Shop.spAppid ?? '', subV2Shop.mchid, subV2Target.outTradeNo, subV2Target.amount, transactionId),
+        openid: 'o-provider-openid', sub_appid: subV2Shop.appid, sub_mch_id: subMchid, sub_openid: subV2Buyer.openid, sub_is_subscribe: 'N',
+      });
+      const sibling = signV2Notification(subV2Fields('1999999999', '4200000000000000000000000009'), subV2Shop.apiKey ?? '', 'HMAC-SHA256');
+      assert.ok((await (await postXml('/wxpay/notify/sub-v2/payment', sibling)).text()).includes('SUCCESS'), 'authentic with the provider key: recorded');
+      assert.equal(await statusOf(subV2Target.orderId), 'PAYING');
+      const siblingLog = (await s.app.wx.store.listNotifications(1000)).filter((n) => n.rawBody === sibling);
+      assert.deepEqual(siblingLog.map((n) => n.outcome), ['wrong_merchant']);
+      assert.equal(await s.pay(subV2Buyer, subV2Target.payParams, 'pay', subV2Shop.appid), 'requestPayment:ok');
+      assert.equal(await statusOf(subV2Target.orderId), 'PAID');
+
       // Each merchant's bill holds its own payment and refund, and nothing of the others'.
       const paidAt = (await s.app.wx.store.getOrder(placed[0]?.created.orderId ?? ''))?.paidAt ?? 0;
       const date = chinaDate(paidAt);
       for (const shop of shops) {
         const res = await post(`${s.url}/admin/reconciliations`, shop.id === 'default' ? { date } : { date, merchantId: shop.id }, ADMIN);
         const run = ((await res.json()) as { reconciliation: { status: string; billPayments: number; billRefunds: number; differences: unknown[] } }).reconciliation;
-        const payments = shop.id === 'shop-v2' ? 2 : 1;
+        const payments = shop.id === 'shop-v2' || shop.id === 'sub-v2' ? 2 : 1;
         assert.deepEqual([run.status, run.billPayments, run.billRefunds], ['matched', payments, 1], `${shop.id}: ${JSON.stringify(run.differences)}`);
       }
       const runs = (await (await fetch(`${s.url}/admin/reconciliations?merchantId=shop-v3`, { headers: ADMIN })).json()) as { reconciliations: { date: string }[] };
@@ -283,7 +331,7 @@ for (const version of API_VERSIONS) {
 
       const logText = logLines.join('');
       assert.ok(logText.includes('merchant added') && logText.includes('merchant credentials refused'), 'the log says what happened');
-      const subSecrets = shops.flatMap((shop) => (shop.apiV3Key === undefined ? [] : [shop.apiV3Key]));
+      const subSecrets = shops.flatMap((shop) => [shop.apiV3Key, shop.apiKey].filter((k): k is string => k !== undefined));
       for (const secret of [SHOP_V2.apiKey, SHOP_V2.secret, SHOP_V3.apiV3Key, SHOP_V3.secret, 'PRIVATE KEY', 'x'.repeat(32), ...subSecrets]) assert.ok(!logText.includes(secret), 'no merchant secret is logged');
     });
   });

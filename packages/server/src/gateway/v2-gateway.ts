@@ -35,9 +35,16 @@ import { paidAt, queryResult, refusedRefund, toBillRows, toPayParams } from './c
 import { toGatewayError } from './errors.js';
 
 export type V2GatewayOptions = {
+  /** Direct: the mini program's appid; partner: the provider's appid. */
   appid: string;
+  /** Direct: the merchant's mch_id; partner: the provider's (its API key signs everything). */
   mchid: string;
   apiKey: string;
+  /**
+   * Partner (服务商) mode: the sub-merchant (sub_mch_id) and its mini program (sub_appid), sent with every call; the
+   * payer is then named by sub_openid (wx.login runs in the sub-merchant's mini program) and the paySign uses sub_appid.
+   */
+  partner?: { subMchid: string; subAppid: string } | undefined;
   baseUrl?: string | undefined;
   clientCert?: V2ClientCert | undefined;
   /** Default HMAC-SHA256. */
@@ -65,6 +72,9 @@ export class V2Gateway implements PaymentGateway {
   readonly apiVersion = 'v2' as const;
   readonly appid: string;
   readonly mchid: string;
+  /** Partner mode: the sub-merchant; notifications and answers must name it (merchant-identity.ts). */
+  readonly subMchid: string | undefined;
+  private readonly partner: boolean;
   private readonly client: V2Client;
   /** Bound to the API key once: the refund notification's AES key is derived here, not per notification. */
   private readonly notifications: V2NotificationVerifier;
@@ -76,6 +86,8 @@ export class V2Gateway implements PaymentGateway {
   constructor(options: V2GatewayOptions) {
     this.appid = options.appid;
     this.mchid = options.mchid;
+    this.subMchid = options.partner?.subMchid;
+    this.partner = options.partner !== undefined;
     this.now = options.clock ?? Date.now;
     this.signType = options.signType ?? 'HMAC-SHA256';
     this.maxNotificationBytes = options.maxNotificationBytes ?? 64 * 1024;
@@ -86,6 +98,7 @@ export class V2Gateway implements PaymentGateway {
         appid: options.appid,
         mchid: options.mchid,
         apiKey: options.apiKey,
+        ...(options.partner === undefined ? {} : { subMchId: options.partner.subMchid, subAppid: options.partner.subAppid }),
         signType: this.signType,
         ...(options.baseUrl === undefined ? {} : { baseUrl: options.baseUrl }),
         ...(options.clientCert === undefined ? {} : { clientCert: options.clientCert }),
@@ -102,7 +115,7 @@ export class V2Gateway implements PaymentGateway {
         total_fee: request.amountFen,
         spbill_create_ip: request.clientIp,
         notify_url: request.notifyUrl,
-        openid: request.openid,
+        ...(this.partner ? { sub_openid: request.openid } : { openid: request.openid }),
         trade_type: 'JSAPI',
         time_expire: request.timeExpire,
       });
@@ -139,6 +152,7 @@ export class V2Gateway implements PaymentGateway {
               // The client has checked the answer's appid / mch_id against ours and its signature.
               appid: answer.raw.appid ?? this.appid,
               mchid: answer.raw.mch_id ?? this.mchid,
+              ...(this.partner ? { subMchid: answer.raw.sub_mch_id } : {}),
               outTradeNo: answer.out_trade_no,
               transactionId,
               amountFen,
@@ -217,6 +231,8 @@ export class V2Gateway implements PaymentGateway {
         signatureBound: expected !== undefined,
         appid: n.appid,
         mchid: n.mch_id,
+        // Partner: the sub-merchant it was paid to, checked against ours (a sibling sub-merchant's is refused).
+        subMchid: n.sub_mch_id,
         outTradeNo: n.out_trade_no,
         transactionId: n.transaction_id ?? '',
         amountFen: n.total_fee,
@@ -240,6 +256,7 @@ export class V2Gateway implements PaymentGateway {
         eventKey: `v2:refund:${n.refund_id}:${n.refund_status}`,
         appid: n.appid,
         mchid: n.mch_id,
+        subMchid: n.sub_mch_id,
         outTradeNo: n.out_trade_no,
         outRefundNo: n.out_refund_no,
         refundId: n.refund_id,

@@ -24,9 +24,18 @@ export function createMerchantGateways(m: Merchant, hosts: MerchantHosts, extras
     ...(extras.sleep === undefined ? {} : { sleep: extras.sleep }),
   };
   if (m.apiVersion === 'v2') {
-    if (m.payMode === 'partner') throw new ConfigError('merchants', `merchant ${m.id}: partner mode is served on API v3 only (v2 partner: not yet)`);
     if (m.secrets.apiKey === undefined) throw new ConfigError('merchants', `merchant ${m.id}: v2 needs apiKey`);
     const clientCert = m.secrets.clientCertPem !== undefined && m.secrets.clientKeyPem !== undefined ? { cert: m.secrets.clientCertPem, key: m.secrets.clientKeyPem } : extras.clientCert;
+    if (m.payMode === 'partner') {
+      // The provider's appid, mch_id, API key and client certificate; the sub-merchant's number and mini program.
+      const { spAppid } = m.settings;
+      if (spAppid === undefined || m.subMchid === undefined) throw new ConfigError('merchants', `merchant ${m.id}: partner mode needs spAppid and subMchid`);
+      try {
+        return { gateway: new V2Gateway({ ...common, appid: spAppid, apiKey: m.secrets.apiKey, clientCert, partner: { subMchid: m.subMchid, subAppid: m.appid } }), login };
+      } catch (error) {
+        throw new ConfigError('merchants', `merchant ${m.id}: invalid ${(error as { field?: string }).field ?? 'key material'}`);
+      }
+    }
     return { gateway: new V2Gateway({ ...common, apiKey: m.secrets.apiKey, clientCert }), login };
   }
   const { apiV3Key, privateKeyPem } = m.secrets;
