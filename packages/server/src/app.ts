@@ -379,7 +379,7 @@ async function wxpayKitPlugin(app: FastifyInstance, options: WxPayKitOptions): P
       bills: bills === undefined ? undefined : { runDaily: async () => sumReports(await Promise.all((await merchants.all()).map((m) => m.bills?.runDaily() ?? NO_WORK))) },
       // Each merchant's notification service counts its own refusals: all are written.
       notifications: { flushRefusals: async () => (await Promise.all(merchants.loadedNow().map((m) => m.notifications.flushRefusals()))).reduce((a, b) => a + b, 0) },
-      // Shipping (issue 14): the default merchant's comparison with get_order_list, and stalled uploads re-queued.
+      // Shipping (issue 14): every merchant's comparison with its own get_order_list, and stalled uploads re-queued.
       shippingCheck,
       notificationRetention: {
         authenticMs: config.notificationRetentionDays.authentic * 86_400_000,
