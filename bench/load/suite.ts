@@ -2,7 +2,8 @@
 // where the machine allows), the load generator in this one. For each storage: order creation, valid unique
 // notifications, duplicates, order reads; the seed-style handler with the same notifications; then a sustained run
 // for memory. Targets are checked here and profiles taken for the missed ones.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { build as esbuild } from 'esbuild';
 import BetterSqlite3 from 'better-sqlite3';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,6 +82,9 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
   // condition), not from a dist/ that may be older than the tree: one copy of the code in the server process.
   const tsx = ['--conditions=@wxpay-kit/source', '--import', 'tsx'];
   const script = (name: string) => join(opts.root, 'bench/load', name);
+  // The server child alone runs the built packages, as production does (`npm start` runs packages/server/dist): under
+  // tsx it carried the TypeScript loader and the whole source graph, ~65 MiB of RSS production does not have.
+  const serverChild = await compileServerChild(opts.root);
 
   log('load: starting the sandbox');
   const sandbox = await startTarget({ script: script('sandbox-child.ts'), nodeArgs: tsx, log, ...(loadCpus === undefined ? {} : { cpus: loadCpus }) });
@@ -119,7 +123,7 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
         schema = { DATABASE_SCHEMA: name };
       }
       return startTarget({
-        script: script('server-child.ts'), nodeArgs: [...(extra.nodeArgs ?? []), ...tsx], log,
+        script: serverChild, nodeArgs: extra.nodeArgs ?? [], log,
         env: { BENCH_SANDBOX_URL: sandbox.url, DATABASE_URL: databaseUrl, WXPAY_API_VERSION: extra.api ?? 'v2', ...schema, ...extra.env },
         ...(serverCpus === undefined ? {} : { cpus: serverCpus }),
       });
@@ -551,4 +555,21 @@ async function profiled(root: string, start: (nodeArgs: string[]) => Promise<Chi
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * bench/load/server-child.ts compiled alone (its imports left as they are) to an .mjs under node_modules/.cache, so that
+ * plain node runs it and `@wxpay-kit/server` resolves to packages/server/dist. A missing dist is an error that says
+ * what to run, never a silent fallback to the source.
+ */
+async function compileServerChild(root: string): Promise<string> {
+  if (!existsSync(join(root, 'packages/server/dist/sandbox-mode.js'))) {
+    throw new Error('packages/server/dist is missing or stale (no sandbox-mode.js): run `npm run build` first');
+  }
+  const outfile = join(root, 'node_modules/.cache/wxpay-bench/server-child.mjs');
+  await esbuild({
+    entryPoints: [join(root, 'bench/load/server-child.ts')], outfile, bundle: true, packages: 'external',
+    platform: 'node', format: 'esm', target: 'node20.18', logLevel: 'warning',
+  });
+  return outfile;
 }
