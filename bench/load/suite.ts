@@ -2,7 +2,7 @@
 // where the machine allows), the load generator in this one. For each storage: order creation, valid unique
 // notifications, duplicates, order reads; the seed-style handler with the same notifications; then a sustained run
 // for memory. Targets are checked here and profiles taken for the missed ones.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { build as esbuild } from 'esbuild';
 import BetterSqlite3 from 'better-sqlite3';
 import { cpus, tmpdir } from 'node:os';
@@ -85,6 +85,7 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
   // The server child alone runs the built packages, as production does (`npm start` runs packages/server/dist): under
   // tsx it carried the TypeScript loader and the whole source graph, ~65 MiB of RSS production does not have.
   const serverChild = await compileServerChild(opts.root);
+  const productionFlags = productionNodeFlags(opts.root);
 
   log('load: starting the sandbox');
   const sandbox = await startTarget({ script: script('sandbox-child.ts'), nodeArgs: tsx, log, ...(loadCpus === undefined ? {} : { cpus: loadCpus }) });
@@ -123,7 +124,7 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
         schema = { DATABASE_SCHEMA: name };
       }
       return startTarget({
-        script: serverChild, nodeArgs: extra.nodeArgs ?? [], log,
+        script: serverChild, nodeArgs: [...productionFlags, ...(extra.nodeArgs ?? [])], log,
         env: { BENCH_SANDBOX_URL: sandbox.url, DATABASE_URL: databaseUrl, WXPAY_API_VERSION: extra.api ?? 'v2', ...schema, ...extra.env },
         ...(serverCpus === undefined ? {} : { cpus: serverCpus }),
       });
@@ -579,4 +580,15 @@ async function compileServerChild(root: string): Promise<string> {
     platform: 'node', format: 'esm', target: 'node20.18', logLevel: 'warning',
   });
   return outfile;
+}
+
+/**
+ * The node flags `npm start` gives the server (the root package.json's `start` script, the one place they are set):
+ * the benchmark's server runs with the same heap settings production does.
+ */
+export function productionNodeFlags(root: string): string[] {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
+  const words = (pkg.scripts?.start ?? '').split(/\s+/);
+  if (words[0] !== 'node') return [];
+  return words.slice(1).filter((w) => w.startsWith('--'));
 }
