@@ -6,9 +6,9 @@
 //     `import`; it is built as ESM and CommonJS with declarations for both;
 //   - every `bin` (./dist/<name>.js) is built from ./src/<name>.ts, ESM only (a process, not a library).
 // A new subpath (say `./koa`) therefore needs only its exports entry.
-//   node scripts/build.mjs                 every package, then the web demo
+//   node scripts/build.mjs                 every package (the server with its console), then the web demo
 //   node scripts/build.mjs wechat server   only these packages (by directory name)
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build as esbuild } from 'esbuild';
@@ -74,8 +74,35 @@ async function buildWebDemo() {
   });
 }
 
+/**
+ * The operator console (packages/server/console) into the server package's dist/console: its page, stylesheet and
+ * one script with Chart.js bundled in, so /admin needs nothing from outside the package (no CDN).
+ */
+async function buildConsole() {
+  const src = join(ROOT, 'packages', 'server', 'console');
+  const out = join(ROOT, 'packages', 'server', 'dist', 'console');
+  mkdirSync(out, { recursive: true });
+  await esbuild({
+    entryPoints: [join(src, 'src', 'main.ts')],
+    outfile: join(out, 'console.js'),
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    target: 'es2020',
+    platform: 'browser',
+    sourcemap: 'linked',
+    conditions: [SOURCE_CONDITION],
+    legalComments: 'linked',
+    logLevel: 'warning',
+  });
+  copyFileSync(join(src, 'index.html'), join(out, 'index.html'));
+  copyFileSync(join(src, 'console.css'), join(out, 'console.css'));
+}
+
 const wanted = process.argv.slice(2);
 const started = Date.now();
 for (const dir of wanted.length > 0 ? wanted : PACKAGES) await buildPackage(dir);
+// The server's dist/ was just emptied: its console goes back in.
+if (wanted.length === 0 || wanted.includes('server')) await buildConsole();
 if (wanted.length === 0) await buildWebDemo();
 console.log(`built ${wanted.length > 0 ? wanted.join(', ') : [...PACKAGES, 'web-demo'].join(', ')} in ${Date.now() - started} ms (${relative(process.cwd(), ROOT) || '.'})`);

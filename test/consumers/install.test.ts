@@ -31,9 +31,13 @@ after(() => {
   rmSync(project, { recursive: true, force: true });
 });
 
-/** A published file: dist/ output, the README, the LICENSE or package.json — never sources, tests or keys. */
+/**
+ * A published file: dist/ output, the README, the LICENSE or package.json — never sources, tests or keys. The server's
+ * operator console is built output too: its page, stylesheet and the licences of what its bundle contains (Chart.js).
+ */
 function isPublishable(path: string): boolean {
   if (['package.json', 'README.md', 'LICENSE'].includes(path)) return true;
+  if (/^dist\/console\/(index\.html|console\.css|console\.js\.LEGAL\.txt)$/.test(path)) return true;
   return path.startsWith('dist/') && /\.(c?js|d\.c?ts|c?js\.map)$/.test(path);
 }
 

@@ -14,15 +14,19 @@ import type { ApiVersion } from './helpers/stack.js';
 
 const DEMO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'web-demo');
 
-export type DemoServer = { url: string; close: () => Promise<void> };
+export type DemoServer = { url: string; /** The SQLite database file the server writes. */ database: string; close: () => Promise<void> };
 
-export async function startDemoServer(apiVersion: ApiVersion = 'v2'): Promise<DemoServer> {
+/** With an admin token (ADMIN_TOKEN) and the built console, /admin is the operator console (test/e2e/console.test.ts). */
+export type DemoServerOptions = { adminToken?: string; consoleRoot?: string };
+
+export async function startDemoServer(apiVersion: ApiVersion = 'v2', options: DemoServerOptions = {}): Promise<DemoServer> {
   const dir = mkdtempSync(join(tmpdir(), 'wxpay-web-demo-'));
   const config = loadConfig({
     WXPAY_MODE: 'sandbox',
     WXPAY_API_VERSION: apiVersion,
     // The sandbox keeps its state next to the database (dir/sandbox.db).
     DATABASE_URL: `sqlite:${join(dir, 'wxpay-kit.db')}`,
+    ...(options.adminToken === undefined ? {} : { ADMIN_TOKEN: options.adminToken }),
     SESSION_SECRET: 'w'.repeat(40),
     LOG_LEVEL: 'silent',
   });
@@ -33,12 +37,14 @@ export async function startDemoServer(apiVersion: ApiVersion = 'v2'): Promise<De
       logger: pino({ level: 'silent' }),
       sandboxUrl: runtime.sandboxUrl,
       demoRoot: DEMO_ROOT,
+      ...(options.consoleRoot === undefined ? {} : { consoleRoot: options.consoleRoot }),
       publicUrl: () => url,
       gatewayExtras: { clientCert: runtime.clientCert },
     });
     url = (await app.listen({ port: 0, host: '127.0.0.1' })).replace('localhost', '127.0.0.1');
     return {
       url,
+      database: join(dir, 'wxpay-kit.db'),
       close: async () => {
         await app.close();
         await runtime.sandbox?.close();

@@ -22,6 +22,7 @@ import { createGateways } from './gateway/create.js';
 import type { GatewayExtras } from './gateway/create.js';
 import { AppError, installErrorHandling } from './http/errors.js';
 import { adminRoutes } from './http/routes/admin.js';
+import { loadConsoleAssets } from './http/routes/admin-console.js';
 import { authRoutes } from './http/routes/auth.js';
 import { demoRoutes } from './http/routes/demo.js';
 import { docsRoutes } from './http/routes/docs.js';
@@ -89,6 +90,11 @@ export type AppDeps = {
   sandboxUrl?: string;
   /** Sandbox mode: examples/web-demo, served at / and /demo/. */
   demoRoot?: string;
+  /**
+   * The built operator console (packages/server/dist/console: index.html, console.js, console.css), served at /admin
+   * when ADMIN_TOKEN is set; server.ts passes it. Without it /admin is a small self-contained page.
+   */
+  consoleRoot?: string;
   rateLimits?: Partial<RateLimits>;
   lateQueryAfterMs?: number;
   queryGapMs?: number;
@@ -371,7 +377,7 @@ async function wxpayKitPlugin(app: FastifyInstance, options: WxPayKitOptions): P
       healthRoutes(app, services);
       authRoutes(app, services, limits);
       orderRoutes(app, services, limits);
-      adminRoutes(app, services);
+      adminRoutes(app, services, await loadConsoleAssets(deps.consoleRoot));
       await docsRoutes(app, mount);
       await app.register(notifyRoutes, { services, bodyLimit: Math.min(config.bodyLimitBytes, 64 * 1024) });
       if (deps.sandboxUrl !== undefined) await app.register(sandboxProxy, { target: deps.sandboxUrl, expose: config.sandboxExpose });

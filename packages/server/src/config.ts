@@ -72,6 +72,8 @@ export type AppConfig = {
   readonly sessionSecret: string | undefined;
   readonly sessionTtlSeconds: number;
   readonly adminToken: string | undefined;
+  /** Who the admin token is, in the console's audit trail (ADMIN_TOKEN_LABEL; default "admin"). */
+  readonly adminLabel: string;
   /** time_expire of each prepay (WeChat v2 wants more than 5 minutes). */
   readonly payExpireMinutes: number;
   /** An unpaid order is closed this long after it was created. */
@@ -367,6 +369,11 @@ export function loadConfig(env: Env): AppConfig {
     throw new ConfigError('SESSION_SECRET', 'must be at least 32 characters (e.g. `openssl rand -hex 32`)');
   }
   const adminToken = opt(env, 'ADMIN_TOKEN');
+  const adminLabel = (e: Env): string => {
+    const label = opt(e, 'ADMIN_TOKEN_LABEL') ?? 'admin';
+    if (!/^[\p{L}\p{N} ._@-]{1,40}$/u.test(label)) throw new ConfigError('ADMIN_TOKEN_LABEL', '1 to 40 letters, digits, spaces or . _ @ -');
+    return label;
+  };
   if (adminToken !== undefined && adminToken.length < 16) throw new ConfigError('ADMIN_TOKEN', 'must be at least 16 characters');
   const config: AppConfig = {
     port,
@@ -381,6 +388,7 @@ export function loadConfig(env: Env): AppConfig {
     sessionSecret,
     sessionTtlSeconds: int(env, 'SESSION_TTL_SECONDS', 7 * 24 * 3600, 60, 90 * 24 * 3600),
     adminToken,
+    adminLabel: adminLabel(env),
     payExpireMinutes: int(env, 'PAY_EXPIRE_MINUTES', 30, 6, 7 * 24 * 60),
     orderExpireMinutes: int(env, 'ORDER_EXPIRE_MINUTES', 24 * 60, 6, 30 * 24 * 60),
     paidAfterClose: oneOf(env, 'PAID_AFTER_CLOSE', ['refund', 'accept'], 'refund'),

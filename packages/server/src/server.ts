@@ -18,6 +18,8 @@ import type { SandboxRuntime } from './sandbox-mode.js';
 import type * as SandboxModeModule from './sandbox-mode.js';
 
 const DEMO_ROOT = fileURLToPath(new URL('../../../examples/web-demo', import.meta.url));
+/** The operator console the build bundles next to this file (dist/console); from source (tsx), the built one. */
+const CONSOLE_ROOT = [new URL('./console', import.meta.url), new URL('../dist/console', import.meta.url)].map((u) => fileURLToPath(u)).find((dir) => existsSync(dir));
 
 /** Sandbox mode says so before anything else: the cashier there marks orders PAID with no money moving. */
 function sandboxWarning(config: AppConfig): string[] {
@@ -86,6 +88,8 @@ async function main(): Promise<void> {
   let runtime: SandboxRuntime | undefined;
   // Pretty lines for a person at a terminal, JSON otherwise (logging.ts); secrets redacted either way.
   const deps: AppDeps = { logger: createLogger(chooseLogFormat(process.stdout), config.logLevel, REDACT_PATHS) };
+  if (CONSOLE_ROOT !== undefined) deps.consoleRoot = CONSOLE_ROOT;
+  else if (config.adminToken !== undefined) deps.logger?.warn('operator console not built (no dist/console): /admin serves the minimal page; run npm run build');
   if (config.mode === 'sandbox') {
     let sandboxMode;
     try {

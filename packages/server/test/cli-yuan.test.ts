@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatFen, parseYuan } from '../src/cli/yuan.js';
+import { formatFen, parseYuan } from '../src/domain/yuan.js';
 
 test('parseYuan: yuan as people write them → integer fen; anything else is refused', () => {
   assert.equal(parseYuan('12.50'), 1250);

@@ -4,7 +4,7 @@
  */
 import { importProducts } from './import-products.js';
 import type { Operator } from './operate.js';
-import { formatFen, parseYuan } from './yuan.js';
+import { formatFen, parseYuan } from '../domain/yuan.js';
 
 export class UsageError extends Error {}
 export class CommandFailed extends Error {}

@@ -15,7 +15,7 @@ import { createProductBody } from '../http/schemas/admin-products.js';
 import { CommandFailed, UsageError } from './commands.js';
 import type { CommandOptions } from './commands.js';
 import type { Operator } from './operate.js';
-import { formatFen, parseYuan } from './yuan.js';
+import { formatFen, parseYuan } from '../domain/yuan.js';
 
 type Out = (text: string) => void;
 

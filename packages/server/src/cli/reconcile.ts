@@ -9,7 +9,7 @@ import { billDate } from '../http/schemas/admin-console.js';
 import { CommandFailed, UsageError } from './commands.js';
 import type { CommandOptions } from './commands.js';
 import type { Operator } from './operate.js';
-import { formatFen } from './yuan.js';
+import { formatFen } from '../domain/yuan.js';
 
 type Out = (text: string) => void;
 type Json = Record<string, unknown>;

@@ -20,6 +20,8 @@ const CHANGES = {
   /** Only under PAID_AFTER_CLOSE=accept: a payment raced the close and the merchant keeps it. */
   paidAfterClose: { from: ['CLOSED'], to: ['PAID'] },
   expired: { from: UNPAID_STATUSES, to: ['CLOSED'] },
+  /** A person closed an unpaid order from the console (after its open attempt was closed at WeChat). */
+  closedByOperator: { from: UNPAID_STATUSES, to: ['CLOSED'] },
   /** One refund at a time; a partly refunded order may be refunded again. */
   refundStarted: { from: ['PAID', 'PARTIALLY_REFUNDED'], to: ['REFUNDING'] },
   /** The refund notification said SUCCESS: all of the order refunded, or part of it. */

@@ -129,6 +129,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
         refunds: [],
         notifications: [{ id: 'ntf_5Jq8Lw2e', kind: 'payment', apiVersion: 'v2', receivedAt: '2026-11-26T04:00:31.000Z', authentic: true, outcome: 'paid', outTradeNo: 'T20261126K7M2QX9A', headers: { 'content-type': 'text/xml' }, rawBody: '<xml><return_code><![CDATA[SUCCESS]]></return_code>…</xml>' }],
         events: [{ id: 'evt_9Hc2Vb7n', topic: 'order.paid', createdAt: '2026-11-26T04:00:31.000Z', attempts: 1, deliveredAt: '2026-11-26T04:00:32.000Z' }],
+        actions: [],
       },
     },
     errors: { 404: ['not_found', 'no such order'] },
@@ -179,6 +180,39 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   },
   'POST /wxpay/notify/:merchantId/refund': {
     description: 'One merchant\'s refund notifications, verified with its keys; answered like `/wxpay/notify/refund`.',
+  },
+  'GET /admin/stats': {
+    description: 'The console dashboard\'s numbers over the last `days` China days (Asia/Shanghai, default 30), computed from the database: orders created and paid and revenue per day, orders by status now, conversion (created → paid), notification health (deliveries, authentic, rejected, retried, outcomes, time from payment to the first notification), refunds by status and flagged orders.',
+    responses: {
+      200: {
+        window: { from: '2026-10-28', to: '2026-11-26', days: 30, timeZone: 'Asia/Shanghai', generatedAt: ISO },
+        days: [{ date: '2026-11-26', created: 12, paid: 9, revenue: 43_200, refunded: 4800 }],
+        totals: { created: 12, paid: 9, revenue: 43_200, refunded: 4800 },
+        byStatus: { CREATED: 0, PAYING: 0, PAID: 8, REFUNDING: 0, PARTIALLY_REFUNDED: 0, REFUNDED: 1, CLOSED: 3 },
+        conversion: { created: 12, paid: 9, rate: 0.75 },
+        notifications: { deliveries: 11, authentic: 10, rejected: 1, retried: 1, outcomes: { paid: 9, 'redelivery:duplicate': 1 }, paymentToNotification: { count: 9, medianMs: 800, p90Ms: 2100, maxMs: 15_200 } },
+        refunds: { count: 1, amount: 4800, byStatus: { SUCCESS: { count: 1, amount: 4800 } } },
+        flagged: { open: 0, reviewed: 1 },
+      },
+    },
+  },
+  'POST /admin/orders/:orderId/query': {
+    description: 'Asks WeChat about the order now (orderquery of the attempt that paid it, else its latest) and applies the answer through the usual rules, as the late-notification path does. The `reason` is required and audited with who asked (ADMIN_TOKEN_LABEL).',
+    request: { reason: 'buyer says they paid' },
+    responses: { 200: { action: { id: 'act_1', action: 'query', actor: 'admin', reason: 'buyer says they paid', result: 'ok', detail: { outTradeNo: 'T20261126K7M2QX9A', answer: 'paid' }, createdAt: ISO }, order: { orderId: 'ord_7NQ2cW4x', status: 'PAID' } } },
+    errors: { 404: ['not_found', 'no such order'], 409: ['no_attempt', 'the order has no payment attempt to ask WeChat about'], 503: ['payment_unavailable', 'WeChat Pay is unavailable right now; retry shortly'] },
+  },
+  'POST /admin/orders/:orderId/close': {
+    description: 'Closes an unpaid order: its open attempt is closed at WeChat first; a payment that raced the close is applied and the answer is 409 `order_paid`. Audited with the reason.',
+    request: { reason: 'customer asked to cancel' },
+    responses: { 200: { action: { id: 'act_2', action: 'close', actor: 'admin', reason: 'customer asked to cancel', result: 'ok', detail: { from: 'PAYING', outTradeNo: 'T20261126K7M2QX9A' }, createdAt: ISO }, order: { orderId: 'ord_7NQ2cW4x', status: 'CLOSED' } } },
+    errors: { 404: ['not_found', 'no such order'], 409: ['not_closable', 'only an unpaid order can be closed (this one is PAID)'], 503: ['payment_unavailable', 'WeChat Pay is unavailable right now; retry shortly'] },
+  },
+  'POST /admin/orders/:orderId/review': {
+    description: 'Marks a flagged order reviewed: it leaves `flagged=true`; its review reason stays on record. Audited with the reason.',
+    request: { reason: 'refunded the double payment by hand' },
+    responses: { 200: { action: { id: 'act_3', action: 'mark_reviewed', actor: 'admin', reason: 'refunded the double payment by hand', result: 'ok', detail: { reviewReason: 'double_payment' }, createdAt: ISO }, order: { orderId: 'ord_7NQ2cW4x', status: 'PAID' } } },
+    errors: { 404: ['not_found', 'no such order'], 409: ['not_flagged', 'the order is not flagged for review'] },
   },
   'POST /wxpay/notify/payment': {
     description: 'WeChat Pay posts the payment result here (the notify_url of each prepay). v2: signed XML, answered `<xml><return_code>SUCCESS</return_code></xml>` once recorded, FAIL when not authentic. v3: a signed JSON envelope (headers Wechatpay-Signature, -Timestamp, -Nonce, -Serial), answered 204 once recorded, 401 when not authentic, 500 when authentic but not recorded (WeChat retries). Authentic deliveries are answered success whatever the verdict (duplicate, wrong amount → flagged): a retry could not change it.',

@@ -50,9 +50,78 @@ export type AdminOrderSummary = {
   merchantId: string;
   /** The latest attempt's out_trade_no. */
   outTradeNo: string | undefined;
+  /** When a person marked the flagged order reviewed (its latest mark_reviewed action). */
+  reviewedAt?: number | undefined;
 };
 
-export type AdminOrderQuery = { merchantId?: string | undefined; status?: OrderStatus | undefined; flagged?: boolean | undefined; limit: number; cursor?: string | undefined };
+export type AdminOrderQuery = {
+  merchantId?: string | undefined;
+  status?: OrderStatus | undefined;
+  /** true: flagged and not yet marked reviewed; false: never flagged or reviewed. */
+  flagged?: boolean | undefined;
+  /** Exact order id, out_trade_no (of any attempt), transaction_id or openid. */
+  search?: string | undefined;
+  /** created_at in [createdFrom, createdTo), ms. */
+  createdFrom?: number | undefined;
+  createdTo?: number | undefined;
+  limit: number;
+  cursor?: string | undefined;
+};
+
+/** What a person did to an order from the console or the API. */
+export const ADMIN_ACTIONS = ['refund', 'query', 'close', 'mark_reviewed'] as const;
+export type AdminActionKind = (typeof ADMIN_ACTIONS)[number];
+
+/** One audit row: who did what to which order, why, and what came of it. Never a secret. */
+export type AdminAction = {
+  id: string;
+  orderId: string;
+  action: AdminActionKind;
+  /** The admin token's label ("admin" unless ADMIN_TOKEN_LABEL names it). */
+  actor: string;
+  reason: string;
+  /** ok, or the refusal's code (the attempt is audited too). */
+  result: string;
+  /** Small facts of the action: amount and out_refund_no of a refund, the answer of a query. */
+  detail: Record<string, string | number | boolean | null>;
+  createdAt: number;
+};
+
+/** The dashboard's window: China calendar days [start, end) in ms, bucketed with this UTC offset. */
+export type StatsWindow = { start: number; end: number; utcOffsetMs: number };
+
+export type DayStats = {
+  /** Index of the China day: floor((ms + utcOffsetMs) / 86 400 000). */
+  day: number;
+  created: number;
+  paid: number;
+  revenueFen: number;
+  refundedFen: number;
+};
+
+export type AdminStats = {
+  /** Only days that have something; the caller fills the gaps. */
+  days: DayStats[];
+  /** Orders created in the window, by their status now. */
+  byStatus: Partial<Record<OrderStatus, number>>;
+  /** Of the orders created in the window, how many were paid (paid_at set, whatever happened after). */
+  conversion: { created: number; paid: number };
+  notifications: {
+    /** Logged deliveries in the window (authentic or not). */
+    deliveries: number;
+    authentic: number;
+    /** Refused: not authentic, plus the refusals only counted (floods, unreadable bodies). */
+    rejected: number;
+    /** Events WeChat delivered more than once (it had to retry). */
+    retried: number;
+    /** Deliveries by their recorded outcome. */
+    outcomes: Record<string, number>;
+    /** For orders paid in the window: ms from the payment (paid_at) to the first authentic payment notification. */
+    paymentToNotificationMs: number[];
+  };
+  refunds: Record<string, { count: number; amountFen: number }>;
+  flagged: { open: number; reviewed: number };
+};
 
 export interface AdminStore {
   /** The same store over another merchant's reconciliation runs and bill records (issue 16). */
@@ -74,6 +143,13 @@ export interface AdminStore {
   notificationsFor(outTradeNos: readonly string[], limit: number): Promise<NotificationLogEntry[]>;
   /** One logged delivery by its id (`wxpay-kit notifications replay <id>`). */
   getNotification(id: string): Promise<NotificationLogEntry | undefined>;
+
+  /** Audit: one row per action taken on an order (only ever inserted). */
+  recordAction(action: AdminAction): Promise<void>;
+  /** The order's actions, oldest first. */
+  listActions(orderId: string): Promise<AdminAction[]>;
+  /** The dashboard's numbers over one window (see AdminStats). */
+  stats(window: StatsWindow): Promise<AdminStats>;
 
   /** The whole catalogue, inactive products too, by sku. */
   listAllProducts(): Promise<Product[]>;

@@ -4,14 +4,26 @@
  * limit).
  */
 import { sql } from 'kysely';
-import type { Kysely } from 'kysely';
+import type { ExpressionBuilder, Kysely } from 'kysely';
 import type { AttemptRecord, RefundRecord } from '../domain/reconcile-bill.js';
 import type { OrderStatus, PaymentAttempt } from '../domain/order.js';
 import type { Product } from '../domain/pricing.js';
-import type { AdminOrderQuery, AdminOrderSummary, AdminStore, ProductPatch, ReconciliationRun, ReconciliationStatus, RecordedDifference } from '../ports/admin-store.js';
+import type {
+  AdminAction,
+  AdminActionKind,
+  AdminOrderQuery,
+  AdminOrderSummary,
+  AdminStats,
+  AdminStore,
+  ProductPatch,
+  ReconciliationRun,
+  ReconciliationStatus,
+  RecordedDifference,
+  StatsWindow,
+} from '../ports/admin-store.js';
 import type { NotificationLogEntry } from '../ports/store.js';
 import { merchantField, num, toAttempt, toNotification, undef } from './rows.js';
-import type { Database } from './schema.js';
+import type { Database, OrdersTable } from './schema.js';
 import { DEFAULT_MERCHANT_ID } from '../domain/merchant-identity.js';
 
 export type ReconciliationRunsTable = {
@@ -33,7 +45,27 @@ export type ReconciliationRunsTable = {
   error: string | null;
 };
 
-type AdminDatabase = Database & { reconciliation_runs: ReconciliationRunsTable };
+export type AdminActionsTable = {
+  id: string;
+  order_id: string;
+  action: string;
+  actor: string;
+  reason: string;
+  result: string;
+  detail_json: string;
+  created_at: number;
+};
+
+type AdminDatabase = Database & { reconciliation_runs: ReconciliationRunsTable; admin_actions: AdminActionsTable };
+
+const DAY_MS = 86_400_000;
+
+/** The order `o` was marked reviewed by a person (a flagged order stays flagged in the row; the audit says it was seen). */
+function reviewedExists(eb: ExpressionBuilder<AdminDatabase & { o: OrdersTable }, 'o'>) {
+  return eb.exists(
+    eb.selectFrom('admin_actions as r').select('r.id').whereRef('r.order_id', '=', 'o.id').where('r.action', '=', 'mark_reviewed').where('r.result', '=', 'ok'),
+  );
+}
 
 /** SQLite allows 32 766 bound parameters; bills can name tens of thousands of orders. */
 const CHUNK = 500;
@@ -81,7 +113,7 @@ export class KyselyAdminStore implements AdminStore {
 
   /** `merchantId`: whose reconciliation runs and bill records this store reads and writes (issue 16). */
   constructor(db: Kysely<Database>, private readonly merchantId: string = DEFAULT_MERCHANT_ID) {
-    this.db = db.withTables<{ reconciliation_runs: ReconciliationRunsTable }>();
+    this.db = db.withTables<{ reconciliation_runs: ReconciliationRunsTable; admin_actions: AdminActionsTable }>();
     this.base = db;
   }
 
@@ -179,27 +211,49 @@ export class KyselyAdminStore implements AdminStore {
   }
 
   async listOrders(query: AdminOrderQuery): Promise<{ orders: AdminOrderSummary[]; nextCursor: string | undefined }> {
-    let q = this.db.selectFrom('orders').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(query.limit + 1);
-    if (query.status !== undefined) q = q.where('status', '=', query.status);
-    if (query.merchantId !== undefined) q = q.where('merchant_id', '=', query.merchantId);
-    if (query.flagged === true) q = q.where('review_reason', 'is not', null);
-    if (query.flagged === false) q = q.where('review_reason', 'is', null);
+    let q = this.db.selectFrom('orders as o').selectAll('o').orderBy('o.created_at', 'desc').orderBy('o.id', 'desc').limit(query.limit + 1);
+    if (query.status !== undefined) q = q.where('o.status', '=', query.status);
+    if (query.merchantId !== undefined) q = q.where('o.merchant_id', '=', query.merchantId);
+    if (query.flagged === true) q = q.where('o.review_reason', 'is not', null).where((eb) => eb.not(reviewedExists(eb)));
+    if (query.flagged === false) q = q.where((eb) => eb.or([eb('o.review_reason', 'is', null), reviewedExists(eb)]));
+    if (query.createdFrom !== undefined) q = q.where('o.created_at', '>=', query.createdFrom);
+    if (query.createdTo !== undefined) q = q.where('o.created_at', '<', query.createdTo);
+    const search = query.search;
+    if (search !== undefined) {
+      // Exact matches only: each is an indexed (unique or leading) column, so a search never scans the table.
+      const byAttempt = this.db
+        .selectFrom('payment_attempts as a')
+        .select('a.order_id')
+        .where((eb) => eb.or([eb('a.out_trade_no', '=', search), eb('a.transaction_id', '=', search)]));
+      q = q.where((eb) => eb.or([eb('o.id', '=', search), eb('o.openid', '=', search), eb('o.id', 'in', byAttempt)]));
+    }
     if (query.cursor !== undefined) {
       const c = decodeCursor(query.cursor);
       if (c === undefined) throw new RangeError('bad cursor');
-      q = q.where((eb) => eb.or([eb('created_at', '<', c.createdAt), eb.and([eb('created_at', '=', c.createdAt), eb('id', '<', c.id)])]));
+      q = q.where((eb) => eb.or([eb('o.created_at', '<', c.createdAt), eb.and([eb('o.created_at', '=', c.createdAt), eb('o.id', '<', c.id)])]));
     }
     const rows = await q.execute();
     const page = rows.slice(0, query.limit);
     const latest = new Map<string, string>();
+    const reviewedAt = new Map<string, number>();
     if (page.length > 0) {
+      const ids = page.map((r) => r.id);
       const attempts = await this.db
         .selectFrom('payment_attempts')
         .select(['order_id', 'out_trade_no', 'created_at'])
-        .where('order_id', 'in', page.map((r) => r.id))
+        .where('order_id', 'in', ids)
         .orderBy('created_at', 'asc')
         .execute();
       for (const a of attempts) latest.set(a.order_id, a.out_trade_no);
+      const marks = await this.db
+        .selectFrom('admin_actions')
+        .select(['order_id', 'created_at'])
+        .where('order_id', 'in', ids)
+        .where('action', '=', 'mark_reviewed')
+        .where('result', '=', 'ok')
+        .orderBy('created_at', 'asc')
+        .execute();
+      for (const m of marks) reviewedAt.set(m.order_id, Number(m.created_at));
     }
     const last = page[page.length - 1];
     return {
@@ -214,8 +268,180 @@ export class KyselyAdminStore implements AdminStore {
         reviewReason: undef(r.review_reason),
         merchantId: r.merchant_id,
         outTradeNo: latest.get(r.id),
+        reviewedAt: reviewedAt.get(r.id),
       })),
       nextCursor: rows.length > query.limit && last !== undefined ? encodeCursor(Number(last.created_at), last.id) : undefined,
+    };
+  }
+
+  // ---- the console's audit trail and dashboard -------------------------------------------------------------
+  async recordAction(action: AdminAction): Promise<void> {
+    await this.db
+      .insertInto('admin_actions')
+      .values({
+        id: action.id,
+        order_id: action.orderId,
+        action: action.action,
+        actor: action.actor,
+        reason: action.reason,
+        result: action.result,
+        detail_json: JSON.stringify(action.detail),
+        created_at: action.createdAt,
+      })
+      .execute();
+  }
+
+  async listActions(orderId: string): Promise<AdminAction[]> {
+    const rows = await this.db.selectFrom('admin_actions').selectAll().where('order_id', '=', orderId).orderBy('created_at', 'asc').orderBy('id', 'asc').execute();
+    return rows.map((r) => ({
+      id: r.id,
+      orderId: r.order_id,
+      action: r.action as AdminActionKind,
+      actor: r.actor,
+      reason: r.reason,
+      result: r.result,
+      detail: JSON.parse(r.detail_json) as AdminAction['detail'],
+      createdAt: Number(r.created_at),
+    }));
+  }
+
+  async stats(window: StatsWindow): Promise<AdminStats> {
+    const { start, end, utcOffsetMs } = window;
+    // Integer division on both dialects (bigint / bigint): the China day of an instant, computed in the database so
+    // a month of orders is a few dozen rows, not every order.
+    const dayOf = (column: string) => sql<number>`(${sql.ref(column)} + ${sql.lit(utcOffsetMs)}) / ${sql.lit(DAY_MS)}`;
+    const createdRows = await this.db
+      .selectFrom('orders')
+      .select([dayOf('created_at').as('day'), (eb) => eb.fn.countAll<number>().as('n')])
+      .where('created_at', '>=', start)
+      .where('created_at', '<', end)
+      .groupBy(dayOf('created_at'))
+      .execute();
+    const paidRows = await this.db
+      .selectFrom('orders')
+      .select([dayOf('paid_at').as('day'), (eb) => eb.fn.countAll<number>().as('n'), (eb) => eb.fn.sum<number>('amount_fen').as('fen')])
+      .where('paid_at', '>=', start)
+      .where('paid_at', '<', end)
+      .groupBy(dayOf('paid_at'))
+      .execute();
+    const refundDays = await this.db
+      .selectFrom('refunds')
+      .select([dayOf('updated_at').as('day'), (eb) => eb.fn.sum<number>('amount_fen').as('fen')])
+      .where('status', '=', 'SUCCESS')
+      .where('updated_at', '>=', start)
+      .where('updated_at', '<', end)
+      .groupBy(dayOf('updated_at'))
+      .execute();
+    const days = new Map<number, AdminStats['days'][number]>();
+    const day = (d: unknown) => {
+      const key = Number(d);
+      let entry = days.get(key);
+      if (entry === undefined) days.set(key, (entry = { day: key, created: 0, paid: 0, revenueFen: 0, refundedFen: 0 }));
+      return entry;
+    };
+    for (const r of createdRows) day(r.day).created = Number(r.n);
+    for (const r of paidRows) Object.assign(day(r.day), { paid: Number(r.n), revenueFen: Number(r.fen) });
+    for (const r of refundDays) day(r.day).refundedFen = Number(r.fen);
+
+    const statusRows = await this.db
+      .selectFrom('orders')
+      .select(['status', (eb) => eb.fn.countAll<number>().as('n'), (eb) => eb.fn.count<number>('paid_at').as('paid')])
+      .where('created_at', '>=', start)
+      .where('created_at', '<', end)
+      .groupBy('status')
+      .execute();
+    const byStatus: AdminStats['byStatus'] = {};
+    let created = 0;
+    let paid = 0;
+    for (const r of statusRows) {
+      byStatus[r.status as OrderStatus] = Number(r.n);
+      created += Number(r.n);
+      paid += Number(r.paid);
+    }
+
+    const outcomeRows = await this.db
+      .selectFrom('notification_log')
+      .select(['outcome', 'authentic', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('received_at', '>=', start)
+      .where('received_at', '<', end)
+      .groupBy(['outcome', 'authentic'])
+      .execute();
+    const outcomes: Record<string, number> = {};
+    let deliveries = 0;
+    let authentic = 0;
+    for (const r of outcomeRows) {
+      const n = Number(r.n);
+      deliveries += n;
+      if (Number(r.authentic) === 1) authentic += n;
+      outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + n;
+    }
+    const counted = await this.db
+      .selectFrom('notification_refusals')
+      .select((eb) => eb.fn.sum<number>('count').as('n'))
+      .where('minute', '>=', start) // the minute's start, epoch ms
+      .where('minute', '<', end)
+      .executeTakeFirst();
+    const retried = await this.db
+      .selectFrom((eb) =>
+        eb
+          .selectFrom('notification_log')
+          .select('event_key')
+          .where('event_key', 'is not', null)
+          .where('received_at', '>=', start)
+          .where('received_at', '<', end)
+          .groupBy('event_key')
+          .having((h) => h.fn.countAll(), '>', 1)
+          .as('repeated'),
+      )
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirst();
+    const latency = await this.db
+      .selectFrom('orders as o')
+      .innerJoin('payment_attempts as a', 'a.id', 'o.paid_attempt_id')
+      .innerJoin('notification_log as n', 'n.out_trade_no', 'a.out_trade_no')
+      .select(['o.id', 'o.paid_at', (eb) => eb.fn.min<number>('n.received_at').as('first')])
+      .where('n.kind', '=', 'payment')
+      .where('n.authentic', '=', 1)
+      .where('o.paid_at', '>=', start)
+      .where('o.paid_at', '<', end)
+      .groupBy(['o.id', 'o.paid_at'])
+      .execute();
+
+    const refundRows = await this.db
+      .selectFrom('refunds')
+      .select(['status', (eb) => eb.fn.countAll<number>().as('n'), (eb) => eb.fn.sum<number>('amount_fen').as('fen')])
+      .where('created_at', '>=', start)
+      .where('created_at', '<', end)
+      .groupBy('status')
+      .execute();
+    const refunds: AdminStats['refunds'] = {};
+    for (const r of refundRows) refunds[r.status] = { count: Number(r.n), amountFen: Number(r.fen) };
+
+    const flaggedCount = async (reviewed: boolean) => {
+      const row = await this.db
+        .selectFrom('orders as o')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('o.review_reason', 'is not', null)
+        .where((eb) => (reviewed ? reviewedExists(eb) : eb.not(reviewedExists(eb))))
+        .executeTakeFirst();
+      return Number(row?.n ?? 0);
+    };
+    const flagged = { open: await flaggedCount(false), reviewed: await flaggedCount(true) };
+
+    return {
+      days: [...days.values()].sort((a, b) => a.day - b.day),
+      byStatus,
+      conversion: { created, paid },
+      notifications: {
+        deliveries,
+        authentic,
+        rejected: deliveries - authentic + Number(counted?.n ?? 0),
+        retried: Number(retried?.n ?? 0),
+        outcomes,
+        paymentToNotificationMs: latency.map((r) => Math.max(0, Number(r.first) - Number(r.paid_at))).sort((a, b) => a - b),
+      },
+      refunds,
+      flagged,
     };
   }
 

@@ -18,6 +18,8 @@ const ALLOWED: [OrderChange, OrderStatus, OrderStatus][] = [
   ['paidAfterClose', 'CLOSED', 'PAID'],
   ['expired', 'CREATED', 'CLOSED'],
   ['expired', 'PAYING', 'CLOSED'],
+  ['closedByOperator', 'CREATED', 'CLOSED'],
+  ['closedByOperator', 'PAYING', 'CLOSED'],
   ['refundStarted', 'PAID', 'REFUNDING'],
   ['refundStarted', 'PARTIALLY_REFUNDED', 'REFUNDING'],
   ['refundSettled', 'REFUNDING', 'PARTIALLY_REFUNDED'],

@@ -3,11 +3,13 @@
  * orders (filter by status / review flag, cursor paging), one order with its attempts, refunds, notification log and
  * outbox events, reconciliation runs (list, one date, run one now), and the HTML page at GET /admin.
  */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { Order } from '../../domain/order.js';
 import type { BillReconciler } from '../../jobs/bill-reconciliation.js';
-import { billDateProblem } from '../../jobs/bill-reconciliation.js';
+import { billDateProblem, chinaDayRange } from '../../jobs/bill-reconciliation.js';
 import type { AdminOrderSummary, AdminStore, ReconciliationRun } from '../../ports/admin-store.js';
 import { AppError } from '../errors.js';
 import {
@@ -25,6 +27,7 @@ import { errorSchema } from '../schemas/common.js';
 import { orderParams } from '../schemas/orders.js';
 import type { Services } from '../services.js';
 import { merchantOf } from '../../domain/merchant-identity.js';
+import { presentAction } from './admin-actions.js';
 import { ADMIN_OFF_PAGE, ADMIN_PAGE } from './admin-page.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -44,6 +47,7 @@ function presentSummary(o: AdminOrderSummary) {
     paidAt: isoOpt(o.paidAt),
     reviewReason: o.reviewReason,
     merchantId: o.merchantId,
+    reviewedAt: o.reviewedAt === undefined ? undefined : iso(o.reviewedAt),
   };
 }
 
@@ -86,7 +90,24 @@ function presentRun(r: ReconciliationRun) {
   };
 }
 
-export function adminConsoleRoutes(app: FastifyInstance, services: Services, guard: (request: FastifyRequest) => Promise<void>): void {
+/** The console as scripts/build.mjs wrote it (packages/server/dist/console), read once at start-up. */
+export type ConsoleAssets = { html: string; script: string; style: string };
+
+export async function loadConsoleAssets(root: string | undefined): Promise<ConsoleAssets | undefined> {
+  if (root === undefined) return undefined;
+  try {
+    const [html, script, style] = await Promise.all(['index.html', 'console.js', 'console.css'].map((f) => readFile(join(root, f), 'utf8')));
+    if (html === undefined || script === undefined || style === undefined) return undefined;
+    return { html, script, style };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Everything the console needs comes from this server: no CDN, no inline script, no third-party origin. */
+const CONSOLE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+export function adminConsoleRoutes(app: FastifyInstance, services: Services, guard: (request: FastifyRequest) => Promise<void>, assets?: ConsoleAssets): void {
   // Without ADMIN_TOKEN the admin API does not exist (404, like the refund route); the page itself still answers (404
   // too) with a few lines on how to turn it on, for the person who opened it in a browser.
   app.get('/admin', { schema: { hide: true } }, async (_request, reply) => {
@@ -95,12 +116,25 @@ export function adminConsoleRoutes(app: FastifyInstance, services: Services, gua
         .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
         .send(ADMIN_OFF_PAGE);
     }
+    // The built console (server.ts passes it); an app assembled without it (a host mounting the plugin) keeps the
+    // small self-contained page.
+    if (assets !== undefined) return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').header('content-security-policy', CONSOLE_CSP).send(assets.html);
     return reply
       .type('text/html; charset=utf-8')
       .header('cache-control', 'no-store')
       .header('content-security-policy', "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
       .send(ADMIN_PAGE);
   });
+  if (assets !== undefined) {
+    // Static and secret-free (the token is typed in by the person), so not behind the guard; absent while admin is off.
+    const asset = (path: string, type: string, body: string) =>
+      app.get(path, { schema: { hide: true } }, async (_request, reply) => {
+        if (services.config.adminToken === undefined) throw new AppError(404, 'not_found', 'no such resource');
+        return reply.type(type).header('cache-control', 'no-cache').header('x-content-type-options', 'nosniff').send(body);
+      });
+    asset('/admin/assets/console.js', 'text/javascript; charset=utf-8', assets.script);
+    asset('/admin/assets/console.css', 'text/css; charset=utf-8', assets.style);
+  }
 
   const admin = services.adminStore;
   const bills = services.bills;
@@ -116,7 +150,7 @@ function registerOrders(app: FastifyInstance, services: Services, admin: AdminSt
       onRequest: guard,
       schema: {
         tags: ['admin'],
-        summary: 'Orders, newest first: filter by status and review flag (flagged=true), page with cursor. Needs ADMIN_TOKEN.',
+        summary: 'Orders, newest first: search (q: order id, out_trade_no, transaction_id or openid), filter by status, review flag (flagged=true) and China creation dates (from, to), page with cursor. Needs ADMIN_TOKEN.',
         security: [{ bearer: [] }],
         querystring: adminOrdersQuery,
         response: { 200: adminOrdersResponse, 400: errorSchema, 401: errorSchema, 404: errorSchema },
@@ -126,7 +160,16 @@ function registerOrders(app: FastifyInstance, services: Services, admin: AdminSt
       const q = request.query;
       let page;
       try {
-        page = await admin.listOrders({ merchantId: q.merchantId, status: q.status, flagged: q.flagged === undefined ? undefined : q.flagged === 'true', limit: q.limit ?? 50, cursor: q.cursor });
+        page = await admin.listOrders({
+          merchantId: q.merchantId,
+          status: q.status,
+          flagged: q.flagged === undefined ? undefined : q.flagged === 'true',
+          search: q.q,
+          createdFrom: q.from === undefined ? undefined : chinaDayRange(q.from).start,
+          createdTo: q.to === undefined ? undefined : chinaDayRange(q.to).end,
+          limit: q.limit ?? 50,
+          cursor: q.cursor,
+        });
       } catch (error) {
         if (error instanceof RangeError) throw new AppError(400, 'invalid_request', 'cursor: not a cursor from this API');
         throw error;
@@ -150,13 +193,14 @@ function registerOrders(app: FastifyInstance, services: Services, admin: AdminSt
     async (request) => {
       const order: Order | undefined = await services.store.getOrder(request.params.orderId);
       if (order === undefined) throw new AppError(404, 'not_found', 'no such order');
-      const [attempts, refunds, events] = await Promise.all([admin.listAttempts(order.id), services.store.listRefunds(order.id), services.store.listEvents(order.id)]);
+      const [attempts, refunds, events, actions] = await Promise.all([admin.listAttempts(order.id), services.store.listRefunds(order.id), services.store.listEvents(order.id), admin.listActions(order.id)]);
+      const reviewed = actions.filter((a) => a.action === 'mark_reviewed' && a.result === 'ok').pop();
       const notifications = await admin.notificationsFor(attempts.map((a) => a.outTradeNo), 100);
       return {
         order: {
           ...presentSummary({
             orderId: order.id, outTradeNo: attempts[attempts.length - 1]?.outTradeNo, status: order.status, amountFen: order.amountFen, refundedFen: order.refundedFen,
-            createdAt: order.createdAt, updatedAt: order.updatedAt, paidAt: order.paidAt, reviewReason: order.reviewReason, merchantId: merchantOf(order),
+            createdAt: order.createdAt, updatedAt: order.updatedAt, paidAt: order.paidAt, reviewReason: order.reviewReason, merchantId: merchantOf(order), reviewedAt: reviewed?.createdAt,
           }),
           openid: order.openid,
           description: order.description,
@@ -172,6 +216,7 @@ function registerOrders(app: FastifyInstance, services: Services, admin: AdminSt
           outTradeNo: n.outTradeNo, eventKey: n.eventKey, headers: n.headers, rawBody: n.rawBody.slice(0, RAW_BODY_CHARS),
         })),
         events: events.map((e) => ({ id: e.id, topic: e.topic, createdAt: iso(e.createdAt), attempts: e.attempts, deliveredAt: isoOpt(e.deliveredAt) })),
+        actions: actions.map(presentAction),
       };
     },
   );

@@ -15,6 +15,8 @@ import { orderParams } from '../schemas/orders.js';
 import type { Services } from '../services.js';
 import { merchantOf } from '../../domain/merchant-identity.js';
 import { adminConsoleRoutes } from './admin-console.js';
+import type { ConsoleAssets } from './admin-console.js';
+import { adminActionRoutes, audit } from './admin-actions.js';
 import { adminProductRoutes } from './admin-products.js';
 import { adminMerchantRoutes } from './admin-merchants.js';
 
@@ -28,7 +30,7 @@ function presentRefund(r: Refund) {
   return { outRefundNo: r.outRefundNo, amount: r.amountFen, status: r.status, ...(r.refundId === undefined ? {} : { refundId: r.refundId }) };
 }
 
-export function adminRoutes(app: FastifyInstance, services: Services): void {
+export function adminRoutes(app: FastifyInstance, services: Services, consoleAssets?: ConsoleAssets): void {
   const adminToken = services.config.adminToken;
   const guard = async (request: FastifyRequest): Promise<void> => {
     const token = bearerToken(request);
@@ -36,11 +38,14 @@ export function adminRoutes(app: FastifyInstance, services: Services): void {
     if (token === undefined || !sameSecret(token, adminToken)) throw new AppError(401, 'unauthorized', 'admin token required');
   };
   // Orders, reconciliation and the admin page (admin-console.ts), behind the same guard.
-  adminConsoleRoutes(app, services, guard);
+  adminConsoleRoutes(app, services, guard, consoleAssets);
   // The catalogue (admin-products.ts), behind the same guard.
   if (services.adminStore !== undefined) adminProductRoutes(app, services, services.adminStore, guard);
   // Merchants (admin-merchants.ts), behind the same guard.
   adminMerchantRoutes(app, services, guard);
+  // The console's dashboard and order actions (admin-actions.ts), behind the same guard.
+  if (services.adminStore !== undefined) adminActionRoutes(app, services, services.adminStore, guard);
+  const adminStore = services.adminStore;
 
   app.post<{ Params: z.infer<typeof orderParams>; Body: z.infer<typeof refundBody> }>(
     '/admin/orders/:orderId/refunds',
@@ -63,6 +68,17 @@ export function adminRoutes(app: FastifyInstance, services: Services): void {
       const merchant = order === undefined ? undefined : await services.merchants.get(merchantOf(order));
       if (merchant === undefined) throw new AppError(404, 'not_found', 'no such order');
       const result = await merchant.refunds.requestRefund({ orderId: request.params.orderId, amountFen: request.body.amount, reason: request.body.reason });
+      // Audited like the console's other actions (who, why, what came of it); the console always sends a reason.
+      if (adminStore !== undefined && (result.ok || result.reason !== 'not_found')) {
+        const refund = result.ok || result.reason === 'refund_in_progress' ? result.refund : undefined;
+        await audit(services, adminStore, request, {
+          orderId: request.params.orderId,
+          action: 'refund',
+          reason: request.body.reason ?? '',
+          result: result.ok ? 'ok' : result.reason,
+          detail: refund === undefined ? { requested: request.body.amount ?? null } : { amount: refund.amountFen, outRefundNo: refund.outRefundNo },
+        });
+      }
       if (!result.ok) {
         if (result.reason === 'refund_in_progress') {
           void reply.status(409);

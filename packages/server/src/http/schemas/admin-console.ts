@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ORDER_STATUSES } from '../../domain/order.js';
 import { DIFFERENCE_KINDS } from '../../domain/reconcile-bill.js';
+import { adminActionShape } from './admin-actions.js';
 
 const isoTime = z.string().describe('ISO 8601');
 const fen = z.number().int().describe('fen');
@@ -8,7 +9,10 @@ const fen = z.number().int().describe('fen');
 export const adminOrdersQuery = z.strictObject({
   merchantId: z.string().min(1).max(32).optional().describe('one merchant\'s orders (GET /admin/merchants)'),
   status: z.enum(ORDER_STATUSES).optional(),
-  flagged: z.enum(['true', 'false']).optional().describe('true: only orders with a review reason; false: only without'),
+  flagged: z.enum(['true', 'false']).optional().describe('true: only orders with a review reason not yet marked reviewed; false: the others'),
+  q: z.string().trim().min(1).max(64).optional().describe('exact order id, out_trade_no, transaction_id or openid'),
+  from: billDateField().optional().describe('created on or after this China date (YYYY-MM-DD)'),
+  to: billDateField().optional().describe('created on or before this China date (YYYY-MM-DD)'),
   limit: z.coerce.number().int().min(1).max(200).optional().describe('default 50'),
   cursor: z.string().min(1).max(200).regex(/^[A-Za-z0-9_-]+$/).optional().describe('nextCursor of the previous page'),
 });
@@ -24,6 +28,7 @@ export const adminOrderSummary = z.object({
   paidAt: isoTime.optional(),
   reviewReason: z.string().optional().describe('why a person should look at it'),
   merchantId: z.string().optional(),
+  reviewedAt: isoTime.optional().describe('when a person marked it reviewed'),
 });
 
 export const adminOrdersResponse = z.object({ orders: z.array(adminOrderSummary), nextCursor: z.string().optional() });
@@ -64,7 +69,15 @@ export const adminOrderDetail = z.object({
     )
     .describe('every delivery naming one of its out_trade_nos, newest first'),
   events: z.array(z.object({ id: z.string(), topic: z.string(), createdAt: isoTime, attempts: z.number().int(), deliveredAt: isoTime.optional() })),
+  actions: z.array(adminActionShape).describe('what people did to the order (refund, query, close, mark_reviewed), oldest first'),
 });
+
+function billDateField() {
+  return z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, 'a China date YYYY-MM-DD')
+    .refine((v) => !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) && new Date(`${v}T00:00:00Z`).toISOString().slice(0, 10) === v, 'not a calendar date');
+}
 
 export const billDate = z
   .string()

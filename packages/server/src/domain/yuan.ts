@@ -1,4 +1,4 @@
-/** Prices on the command line are yuan as people write them (`12.50`); the store keeps integer fen. */
+/** Prices as people write them (`12.50` yuan, on the command line and in the console); the store keeps integer fen. Browser-safe: no Node APIs. */
 
 const YUAN = /^(\d{1,13})(?:\.(\d{1,2}))?$/;
 
