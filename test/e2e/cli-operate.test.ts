@@ -101,7 +101,7 @@ test('orders, products, refund and sandbox pay from the command line, on the run
   const publicList = async () => ((await (await fetch(`${url}/api/products`)).json()) as { products: { sku: string; price: number }[] }).products;
   assert.deepEqual((await publicList()).find((p) => p.sku === 'cup')?.price, 1305);
   const off = await cli('products', 'deactivate', 'cup', '--json');
-  assert.deepEqual(JSON.parse(off.stdout), { product: { sku: 'cup', name: 'A cup', price: 1305, active: false } });
+  assert.deepEqual(JSON.parse(off.stdout), { product: { sku: 'cup', name: 'A cup', price: 1305, active: false, virtual: false } });
   assert.equal((await publicList()).find((p) => p.sku === 'cup'), undefined, 'off sale');
   const products = await cli('products', 'list');
   assert.match(products.stdout, /cup\s+13\.05 yuan\s+inactive\s+A cup/);

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
+import type { WxPayApp } from '../../packages/server/src/app.js';
 import { buildApp } from '../../packages/server/src/app.js';
 import { loadConfig } from '../../packages/server/src/config.js';
 import { startSandboxMode } from '../../packages/server/src/sandbox-mode.js';
@@ -14,7 +15,9 @@ import type { ApiVersion } from './helpers/stack.js';
 
 const DEMO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'web-demo');
 
-export type DemoServer = { url: string; /** The SQLite database file the server writes. */ database: string; close: () => Promise<void> };
+export type DemoServer = { url: string; /** The SQLite database file the server writes. */ database: string; app: WxPayApp; sandboxUrl: string; close: () => Promise<void> };
+
+export const DEMO_ADMIN_TOKEN = 'demo-admin-token-0123456789';
 
 /** With an admin token (ADMIN_TOKEN) and the built console, /admin is the operator console (test/e2e/console.test.ts). */
 export type DemoServerOptions = { adminToken?: string; consoleRoot?: string };
@@ -26,9 +29,11 @@ export async function startDemoServer(apiVersion: ApiVersion = 'v2', options: De
     WXPAY_API_VERSION: apiVersion,
     // The sandbox keeps its state next to the database (dir/sandbox.db).
     DATABASE_URL: `sqlite:${join(dir, 'wxpay-kit.db')}`,
-    ...(options.adminToken === undefined ? {} : { ADMIN_TOKEN: options.adminToken }),
     SESSION_SECRET: 'w'.repeat(40),
     LOG_LEVEL: 'silent',
+    // The operator ships orders through the admin API; a failed upload (the index race) is retried soon.
+    ADMIN_TOKEN: options.adminToken ?? DEMO_ADMIN_TOKEN,
+    JOBS_RETRY_BASE_MS: '100',
   });
   const runtime = await startSandboxMode(config, {});
   let url = '';
@@ -42,9 +47,13 @@ export async function startDemoServer(apiVersion: ApiVersion = 'v2', options: De
       gatewayExtras: { clientCert: runtime.clientCert },
     });
     url = (await app.listen({ port: 0, host: '127.0.0.1' })).replace('localhost', '127.0.0.1');
+    // As server.ts: the sandbox learns where to push trade-management events.
+    await app.wx.announceMessagePush();
     return {
       url,
       database: join(dir, 'wxpay-kit.db'),
+      app,
+      sandboxUrl: runtime.sandboxUrl,
       close: async () => {
         await app.close();
         await runtime.sandbox?.close();

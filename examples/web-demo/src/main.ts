@@ -4,11 +4,13 @@ import { createClient } from '@wxpay-kit/miniprogram';
 import type { Order, OrderStatus, PayOutcome, PayOptions, Product } from '@wxpay-kit/miniprogram';
 import { openCashier } from './cashier.js';
 import { byTestId, h, yuan } from './dom.js';
+import { SHIPPING_LABEL, confirmReceipt, fetchShipping } from './shipping.js';
+import type { Shipping } from './shipping.js';
 import { createBrowserWx } from './wx-shim.js';
 
 const MERCHANT = 'wxpay-kit demo shop';
 
-type UiState = 'loading' | 'logging-in' | 'ready' | 'creating' | 'paying' | 'confirming' | 'paid' | 'cancelled' | 'failed' | 'pending' | 'error';
+type UiState = 'loading' | 'logging-in' | 'ready' | 'creating' | 'paying' | 'confirming' | 'paid' | 'cancelled' | 'failed' | 'pending' | 'received' | 'error';
 
 /** The amount the cashier shows: the server's, reported by the client just before the cashier opens. */
 let cashierAmount: number | undefined;
@@ -108,7 +110,7 @@ function changeQty(sku: string, delta: number): void {
   renderProducts();
 }
 
-function renderOrders(orders: Order[]): void {
+function renderOrders(orders: Order[], shipping: Map<string, Shipping> = new Map()): void {
   byTestId('orders-empty').hidden = orders.length > 0;
   byTestId('orders').replaceChildren(
     ...orders.map((o) => {
@@ -117,6 +119,7 @@ function renderOrders(orders: Order[]): void {
       const payable = o.status === 'CREATED' || o.status === 'PAYING';
       const repay = payable ? h('button', { class: 'btn btn-small', type: 'button', 'data-testid': 'repay', disabled: busy }, 'Pay') : null;
       repay?.addEventListener('click', () => void runPayment((opts) => client.repay(o.orderId, opts), { knownAmount: o.amount }));
+      const shipped = o.status === 'PAID' ? shipping.get(o.orderId) : undefined;
       return h(
         'li',
         { class: 'order', 'data-testid': 'order', 'data-order-id': o.orderId, 'data-status': o.status },
@@ -126,6 +129,7 @@ function renderOrders(orders: Order[]): void {
           h('div', { class: 'order-what' }, what === '' ? 'Order' : what),
           h('div', { class: 'order-meta' }, when),
           h('div', { class: 'order-no', title: 'out_trade_no' }, o.outTradeNo),
+          shipped === undefined ? null : shippingLine(o, shipped),
         ),
         h(
           'div',
@@ -139,9 +143,38 @@ function renderOrders(orders: Order[]): void {
   );
 }
 
+/** The order's shipping progress, and the Confirm receipt button while it is on its way. */
+function shippingLine(o: Order, s: Shipping): HTMLElement {
+  const parcel = s.packages[0];
+  const text = `${SHIPPING_LABEL[s.status]}${parcel === undefined ? '' : ` · ${parcel.expressCompany} ${parcel.trackingNo}`}`;
+  const button = s.status === 'SHIPPED' ? h('button', { class: 'btn btn-small', type: 'button', 'data-testid': 'confirm-receipt', disabled: busy }, 'Confirm receipt') : null;
+  button?.addEventListener('click', () => void runConfirm(o));
+  return h('div', { class: 'order-shipping', 'data-testid': 'shipping', 'data-shipping': s.status }, text, button);
+}
+
+async function runConfirm(o: Order): Promise<void> {
+  if (busy) return;
+  busy = true;
+  disableRepayButtons();
+  try {
+    const result = await confirmReceipt(wx, o);
+    setStatus(result.ok ? 'received' : 'error', result.message);
+  } catch (err) {
+    setStatus('error', `Something went wrong: ${messageOf(err)}`);
+  } finally {
+    busy = false;
+    await refreshOrders();
+  }
+}
+
+async function loadOrders(): Promise<void> {
+  const orders = await client.orders();
+  renderOrders(orders, await fetchShipping(wx).catch(() => new Map<string, Shipping>()));
+}
+
 async function refreshOrders(): Promise<void> {
   try {
-    renderOrders(await client.orders());
+    await loadOrders();
   } catch (err) {
     setStatus('error', `Could not load your orders: ${messageOf(err)}`);
   }
@@ -197,7 +230,7 @@ async function runPayment(run: (opts: PayOptions) => Promise<PayOutcome>, option
 
 /** One payment at a time: the history's Pay buttons wait until this one is settled. */
 function disableRepayButtons(): void {
-  document.querySelectorAll<HTMLButtonElement>('[data-testid="repay"]').forEach((b) => (b.disabled = true));
+  document.querySelectorAll<HTMLButtonElement>('[data-testid="repay"], [data-testid="confirm-receipt"]').forEach((b) => (b.disabled = true));
 }
 
 async function start(): Promise<void> {
@@ -218,7 +251,7 @@ async function start(): Promise<void> {
     await client.login();
     products = await client.products();
     renderProducts();
-    renderOrders(await client.orders());
+    await loadOrders();
     setStatus('ready', 'Pick something and pay — the sandbox plays WeChat Pay.');
   } catch (err) {
     setStatus('error', `Could not start: ${messageOf(err)}`);

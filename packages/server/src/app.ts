@@ -18,6 +18,13 @@ import { DEMO_PRODUCTS } from './demo-products.js';
 import { NotificationService } from './domain/notification-service.js';
 import { PaymentService } from './domain/payment-service.js';
 import { RefundService } from './domain/refund-service.js';
+import { ShippingService, isShippingTopic } from './domain/shipping-service.js';
+import { createShippingGateway } from './gateway/shipping-gateway.js';
+import { ShippingCheck } from './jobs/shipping-check.js';
+import type { ShippingGateway } from './ports/shipping-gateway.js';
+import type { ShippingStore } from './ports/shipping-store.js';
+import { KyselyShippingStore } from './store/shipping-store.js';
+import { wechatMessageRoutes } from './http/routes/wechat-message.js';
 import { createGateways } from './gateway/create.js';
 import type { GatewayExtras } from './gateway/create.js';
 import { AppError, installErrorHandling } from './http/errors.js';
@@ -104,6 +111,10 @@ export type AppDeps = {
   gatewayExtras?: GatewayExtras;
   /** Seed the demo catalogue into an empty products table (default: in sandbox mode). */
   seedDemoProducts?: boolean;
+  /** Fulfilment storage; default: over the Kysely store. */
+  shippingStore?: ShippingStore;
+  /** WeChat's 发货信息管理; default: over the access tokens and WECHAT_API_BASE. */
+  shippingGateway?: ShippingGateway;
 };
 
 export type WxPayApp = FastifyInstance & { wx: Services };
@@ -140,6 +151,10 @@ export const REDACT_PATHS = [
   '*.token',
   '*.sessionSecret',
   '*.adminToken',
+  // The 消息推送 Token and EncodingAESKey (config.messagePush), wherever an object carrying them is logged.
+  '*.aesKey',
+  '*.encodingAesKey',
+  '*.messagePush',
   // Merchant credentials (POST /admin/merchants): never logged, whatever logs an object holding them.
   '*.appSecret',
   '*.apiKey',
@@ -299,28 +314,6 @@ async function wxpayKitPlugin(app: FastifyInstance, options: WxPayKitOptions): P
     // Every event says whether money moved: a receiver can refuse sandbox events (docs/adr/0007).
     const livemode = config.mode === 'live';
     const deliver = (event: OutboxEvent, signal?: AbortSignal) => hooks({ ...event, livemode }, signal);
-    const jobs = new Jobs({
-      store,
-      payments,
-      paymentsFor: async (merchantId) => (await merchants.get(merchantId))?.payments,
-      clock,
-      logger: domainLogger,
-      onEvent: deliver,
-      leaseMs: config.jobsLeaseMs,
-      retryBaseMs: config.jobsRetryBaseMs,
-      deliveryConcurrency: config.outboxConcurrency,
-      deliveryTimeoutMs,
-      reconcileAfterMs: config.reconcileAfterSeconds * 1000,
-      ...(leases === undefined ? {} : { leases }),
-      // Every merchant's bill, each under its own lease and its own run rows.
-      bills: bills === undefined ? undefined : { runDaily: async () => sumReports(await Promise.all((await merchants.all()).map((m) => m.bills?.runDaily() ?? NO_WORK))) },
-      // Each merchant's notification service counts its own refusals: all are written.
-      notifications: { flushRefusals: async () => (await Promise.all(merchants.loadedNow().map((m) => m.notifications.flushRefusals()))).reduce((a, b) => a + b, 0) },
-      notificationRetention: {
-        authenticMs: config.notificationRetentionDays.authentic * 86_400_000,
-        refusedMs: config.notificationRetentionDays.refused * 86_400_000,
-      },
-    });
     // One access token for every instance of this appid: WeChat invalidates the old one whenever anyone fetches anew.
     let accessTokens = deps.accessTokens;
     if (accessTokens === undefined && config.merchant !== undefined) {
@@ -334,7 +327,53 @@ async function wxpayKitPlugin(app: FastifyInstance, options: WxPayKitOptions): P
       });
       app.addHook('onClose', async () => shared.close());
     }
-    const services: Services = { config, store, gateway, payments, notifications, refunds, sessions, jobs, bills, adminStore, clock, accessTokens, merchants };
+    const shippingStore = deps.shippingStore ?? (store instanceof KyselyStore ? new KyselyShippingStore(store.database) : undefined);
+    if (shippingStore === undefined) throw new Error('an injected store needs an injected shippingStore as well');
+    const shippingGateway =
+      deps.shippingGateway ??
+      (accessTokens === undefined || config.merchant === undefined
+        ? undefined
+        : createShippingGateway({ appid: config.merchant.appid, accessTokens, clock: clock.now, ...(config.wechatApiBase === undefined ? {} : { baseUrl: config.wechatApiBase }) }));
+    const shipping = new ShippingService({ store, shipping: shippingStore, gateway: shippingGateway, clock, ids, logger: domainLogger, mchid: gateway.mchid });
+    const shippingCheck = new ShippingCheck({ service: shipping, store: shippingStore, clock, logger: domainLogger, leases });
+    // Shipping uploads ride the outbox for its retries and leases, but are ours, not the merchant's hook's. A paid
+    // order of only virtual goods ships itself before the hook hears of the payment.
+    const deliverAll = async (event: OutboxEvent, signal?: AbortSignal): Promise<void> => {
+      if (isShippingTopic(event.topic)) return shipping.deliverUpload(event);
+      if (event.topic === 'order.paid') await shipping.shipIfVirtual(event.orderId);
+      return deliver(event, signal);
+    };
+    const jobs = new Jobs({
+      store,
+      payments,
+      paymentsFor: async (merchantId) => (await merchants.get(merchantId))?.payments,
+      clock,
+      logger: domainLogger,
+      onEvent: deliverAll,
+      leaseMs: config.jobsLeaseMs,
+      retryBaseMs: config.jobsRetryBaseMs,
+      deliveryConcurrency: config.outboxConcurrency,
+      deliveryTimeoutMs,
+      reconcileAfterMs: config.reconcileAfterSeconds * 1000,
+      ...(leases === undefined ? {} : { leases }),
+      // Every merchant's bill, each under its own lease and its own run rows.
+      bills: bills === undefined ? undefined : { runDaily: async () => sumReports(await Promise.all((await merchants.all()).map((m) => m.bills?.runDaily() ?? NO_WORK))) },
+      // Each merchant's notification service counts its own refusals: all are written.
+      notifications: { flushRefusals: async () => (await Promise.all(merchants.loadedNow().map((m) => m.notifications.flushRefusals()))).reduce((a, b) => a + b, 0) },
+      // Shipping (issue 14): the default merchant's comparison with get_order_list, and stalled uploads re-queued.
+      shippingCheck,
+      notificationRetention: {
+        authenticMs: config.notificationRetentionDays.authentic * 86_400_000,
+        refusedMs: config.notificationRetentionDays.refused * 86_400_000,
+      },
+    });
+    const sandboxUrl = deps.sandboxUrl;
+    const announceMessagePush = async (): Promise<void> => {
+      if (config.mode !== 'sandbox' || sandboxUrl === undefined || config.messagePush === undefined) return;
+      const { announceMessagePush: announce } = await import('./sandbox-mode.js');
+      await announce(sandboxUrl, gateway.appid, `${publicUrl()}${mount}/wechat/message`, config.messagePush);
+    };
+    const services: Services = { config, store, gateway, payments, notifications, refunds, sessions, jobs, bills, adminStore, clock, accessTokens, merchants, shipping, shippingCheck, announceMessagePush };
 
     if (deps.seedDemoProducts ?? config.mode === 'sandbox') {
       if (await store.seedProductsIfEmpty(DEMO_PRODUCTS, clock.now())) logger.info('seeded the demo catalogue');
@@ -380,6 +419,7 @@ async function wxpayKitPlugin(app: FastifyInstance, options: WxPayKitOptions): P
       adminRoutes(app, services, await loadConsoleAssets(deps.consoleRoot));
       await docsRoutes(app, mount);
       await app.register(notifyRoutes, { services, bodyLimit: Math.min(config.bodyLimitBytes, 64 * 1024) });
+      await app.register(wechatMessageRoutes, { services, shipping });
       if (deps.sandboxUrl !== undefined) await app.register(sandboxProxy, { target: deps.sandboxUrl, expose: config.sandboxExpose });
       if (deps.demoRoot !== undefined) await app.register(demoRoutes, { root: deps.demoRoot, appid: gateway.appid });
     }, { prefix });

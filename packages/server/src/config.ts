@@ -112,6 +112,12 @@ export type AppConfig = {
   readonly reconcileAfterSeconds: number;
   /** WEBHOOK_URL: fulfilment events are also POSTed here, signed with WEBHOOK_SECRET. */
   readonly webhook: { readonly url: string; readonly secret: string } | undefined;
+  /**
+   * The mini program's 消息推送 (message push) receiver at /wechat/message: WECHAT_MESSAGE_TOKEN (the console's Token,
+   * 3-32 letters and digits) and, for safe mode, WECHAT_MESSAGE_AES_KEY (the 43-character EncodingAESKey). Without a
+   * token the route answers 404. Sandbox mode generates both when unset and tells the sandbox.
+   */
+  readonly messagePush: { readonly token: string; readonly aesKey: string | undefined } | undefined;
   /** REDIS_URL: share the WeChat access token through Redis instead of the database. */
   readonly redisUrl: string | undefined;
   /**
@@ -353,6 +359,19 @@ function parseTrustProxy(env: Env): false | number | readonly string[] {
   return Object.freeze(entries);
 }
 
+/** WECHAT_MESSAGE_TOKEN and WECHAT_MESSAGE_AES_KEY: checked as the console shows them; a key without a token is a mistake. */
+function parseMessagePush(env: Env): AppConfig['messagePush'] {
+  const token = opt(env, 'WECHAT_MESSAGE_TOKEN');
+  const aesKey = opt(env, 'WECHAT_MESSAGE_AES_KEY');
+  if (token === undefined) {
+    if (aesKey !== undefined) throw new ConfigError('WECHAT_MESSAGE_AES_KEY', 'needs WECHAT_MESSAGE_TOKEN as well (both come from the console\'s 消息推送配置)');
+    return undefined;
+  }
+  if (!/^[A-Za-z0-9]{3,32}$/.test(token)) throw new ConfigError('WECHAT_MESSAGE_TOKEN', 'must be the 3-32 letters and digits set in the console');
+  if (aesKey !== undefined && !/^[A-Za-z0-9]{43}$/.test(aesKey)) throw new ConfigError('WECHAT_MESSAGE_AES_KEY', 'must be the 43 letters and digits (EncodingAESKey) shown in the console');
+  return Object.freeze({ token, aesKey });
+}
+
 /** Reads the environment once. Throws ConfigError naming the first bad variable. */
 export function loadConfig(env: Env): AppConfig {
   const port = int(env, 'PORT', 3000, 0, 65535);
@@ -407,6 +426,7 @@ export function loadConfig(env: Env): AppConfig {
     outboxTimeoutMs: int(env, 'OUTBOX_TIMEOUT_MS', 10_000, 100, 3_600_000),
     reconcileAfterSeconds: int(env, 'RECONCILE_AFTER_SECONDS', 60, 1, 24 * 3600),
     webhook: parseWebhook(env),
+    messagePush: parseMessagePush(env),
     redisUrl: redisUrl(env),
     notificationRetentionDays: Object.freeze({
       authentic: int(env, 'NOTIFICATION_LOG_RETENTION_DAYS', 90, 1, 3650),

@@ -3,6 +3,7 @@
  * state in ./data; with WXPAY_API_BASE set, an already running sandbox there is used (several servers can share one)
  * and its merchant credentials are read from its control API.
  */
+import { randomInt } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createSandbox, DEMO_MERCHANT } from '@wxpay-kit/sandbox';
@@ -27,6 +28,30 @@ export type SandboxRuntime = {
   /** The in-process sandbox, when we started it. */
   sandbox: Sandbox | undefined;
 };
+
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/** Letters and digits only: the console's alphabet for the Token and the EncodingAESKey. */
+function randomAlnum(length: number): string {
+  return Array.from({ length }, () => ALNUM[randomInt(ALNUM.length)]).join('');
+}
+
+/**
+ * Tells the sandbox where the mini program's 消息推送 URL is and its Token / EncodingAESKey (safe mode, JSON), as an
+ * operator does in the console; the sandbox then pushes trade-management events there. A sandbox that refuses is
+ * a configuration problem worth stopping for.
+ */
+export async function announceMessagePush(sandboxUrl: string, appid: string, url: string, push: { token: string; aesKey: string | undefined }): Promise<void> {
+  const messagePush = { url, token: push.token, mode: push.aesKey === undefined ? 'plain' : 'safe', format: 'json', ...(push.aesKey === undefined ? {} : { encodingAesKey: push.aesKey }) };
+  const res = await fetch(`${sandboxUrl}/sandbox/messagePush`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ appid, messagePush }),
+    signal: AbortSignal.timeout(5000),
+  });
+  await res.body?.cancel().catch(() => {});
+  if (res.status !== 200) throw new ConfigError('WXPAY_API_BASE', `the sandbox refused the message push configuration (HTTP ${res.status})`);
+}
 
 export function dataDirOf(config: AppConfig): string {
   return config.database.kind === 'sqlite' && config.database.path !== ':memory:' ? dirname(config.database.path) : './data';
@@ -82,7 +107,14 @@ export async function startSandboxMode(config: AppConfig, env: Readonly<Record<s
     ...v3Material(config, merchant, merchantPrivateKey),
   };
   return {
-    config: Object.freeze({ ...config, merchant: merchantConfig, wechatApiBase: config.wechatApiBase ?? sandboxUrl, wxpayApiBase: sandboxUrl }),
+    config: Object.freeze({
+      ...config,
+      merchant: merchantConfig,
+      wechatApiBase: config.wechatApiBase ?? sandboxUrl,
+      wxpayApiBase: sandboxUrl,
+      // The message push loop runs out of the box: a Token and EncodingAESKey of this run, unless configured.
+      messagePush: config.messagePush ?? Object.freeze({ token: randomAlnum(32), aesKey: randomAlnum(43) }),
+    }),
     sandboxUrl,
     merchant,
     clientCert: { cert: SANDBOX_PLATFORM_CERTIFICATE_PEM, key: SANDBOX_PLATFORM_PRIVATE_KEY_PEM },

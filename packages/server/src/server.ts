@@ -126,6 +126,8 @@ async function main(): Promise<void> {
   }
   const url = await app.listen({ port: config.port, host: config.host });
   listening = url;
+  // Sandbox mode: the sandbox learns our 消息推送 URL, Token and EncodingAESKey, so its settlement pushes reach us.
+  await app.wx.announceMessagePush();
   const jobs = config.jobs ? scheduleJobs(app.wx.jobs, app.log, config.jobsIntervalMs) : undefined;
   process.stdout.write(`${banner(config, url.replace('[::1]', '127.0.0.1'), runtime)}\n`);
 

@@ -122,6 +122,8 @@ export async function startStack(t: TestContext, version: ApiVersion, options: {
   });
   t.after(() => app.close());
   url = (await app.listen({ port: 0, host: '127.0.0.1' })).replace('localhost', '127.0.0.1');
+  // As server.ts does once it listens: the sandbox learns the message push URL, Token and EncodingAESKey.
+  await app.wx.announceMessagePush();
 
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
     fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });

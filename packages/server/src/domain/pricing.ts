@@ -2,8 +2,11 @@
 import { multiplyFen, sumFen } from './money.js';
 import type { OrderItem } from './order.js';
 
-/** `merchantId`: whose catalogue (issue 16); undefined means 'default'. A sku is unique across merchants. */
-export type Product = { sku: string; name: string; priceFen: number; active: boolean; merchantId?: string | undefined };
+/**
+ * `merchantId`: whose catalogue (issue 16); undefined means 'default'. A sku is unique across merchants.
+ * `virtual`: goods with no delivery (top-ups, codes); an order of only these ships itself once paid (default false).
+ */
+export type Product = { sku: string; name: string; priceFen: number; active: boolean; merchantId?: string | undefined; virtual?: boolean | undefined };
 export type CartLine = { sku: string; quantity: number };
 
 export const MAX_QUANTITY = 99;

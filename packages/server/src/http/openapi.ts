@@ -66,16 +66,36 @@ export type RouteDoc = {
 
 const ISO = '2026-11-26T04:00:00.000Z';
 const PAY_PARAMS = { timeStamp: '1764129600', nonceStr: '5K8264ILTKCH16CQ2502SI8ZNMTM67VS', package: 'prepay_id=wx2611215250188e9f3a8c2f0b1dd2f1e0000', signType: 'HMAC-SHA256', paySign: 'C380BEC2BFD727A4B6845133519F3AD6' };
-const ORDER = { orderId: 'ord_7NQ2cW4x', outTradeNo: 'T20261126K7M2QX9A', amount: 9600, status: 'PAID', items: [{ sku: 'tea-oolong', name: 'Oolong tea, 100 g', price: 4800, quantity: 2 }], createdAt: ISO, paidAt: '2026-11-26T04:00:31.000Z' };
+const SHIPPING = { status: 'SHIPPED', logisticsType: 'express', packages: [{ expressCompany: 'YTO', trackingNo: 'YT9876543210' }], upload: 'UPLOADED', shippedAt: '2026-11-26T06:00:00.000Z' };
+const ORDER = { orderId: 'ord_7NQ2cW4x', outTradeNo: 'T20261126K7M2QX9A', amount: 9600, status: 'PAID', items: [{ sku: 'tea-oolong', name: 'Oolong tea, 100 g', price: 4800, quantity: 2 }], createdAt: ISO, paidAt: '2026-11-26T04:00:31.000Z' , shipping: SHIPPING};
 const ADMIN_SUMMARY = { orderId: 'ord_7NQ2cW4x', outTradeNo: 'T20261126K7M2QX9A', status: 'PAID', amount: 9600, refunded: 0, createdAt: ISO, updatedAt: '2026-11-26T04:00:31.000Z', paidAt: '2026-11-26T04:00:31.000Z' };
 const RUN = { date: '2026-11-25', status: 'differences', runs: 1, startedAt: '2026-11-26T02:05:00.000Z', finishedAt: '2026-11-26T02:05:02.000Z', billPayments: 41, billRefunds: 2, matched: 42, ignored: 0, applied: 1, billPaid: 396_800, billRefunded: 9600, differenceCount: 1 };
 const DIFFERENCE = { kind: 'missing_payment', outTradeNo: 'T20261125Q3ZP8M1B', orderId: 'ord_3kLm9pQa', transactionId: '4200002871202611254412345678', billAmount: 1200, detail: 'paid at WeChat, never recorded here', resolution: 'applied:paid', firstSeenAt: '2026-11-26T02:05:01.000Z' };
 const MERCHANT_DEFAULT = { id: 'default', name: 'default', appid: 'wxd930ea5d5a258f4f', mchid: '10000100', apiVersion: 'v3', payMode: 'direct', notifyPaths: { payment: '/wxpay/notify/payment', refund: '/wxpay/notify/refund' }, isDefault: true };
 const MERCHANT = { id: 'brand-b', name: 'Brand B', appid: 'wx2b3c4d5e6f7a8b9c', mchid: '1900000109', apiVersion: 'v2', payMode: 'direct', notifyPaths: { payment: '/wxpay/notify/brand-b/payment', refund: '/wxpay/notify/brand-b/refund' }, isDefault: false };
-const PRODUCT = { sku: 'tea-green', name: 'Green tea, 100 g', price: 2600, active: true };
+const PRODUCT = { sku: 'tea-green', name: 'Green tea, 100 g', price: 2600, active: true, virtual: false };
 
 /** By `METHOD path` as the route is declared (without wxpayKit's mount prefix). */
 export const ROUTE_DOCS: Record<string, RouteDoc> = {
+  'POST /api/orders/:orderId/confirm-receipt': {
+    description: 'Called after the confirm-receipt component (wx.openBusinessView weappOrderConfirm) said success: the server asks WeChat (get_order) and records CONFIRMED only when WeChat shows order_state 3 or 4 (issue 14). Confirming twice is harmless.',
+    responses: { 200: { ...ORDER, shipping: { ...SHIPPING, status: 'CONFIRMED', confirmedAt: '2026-11-28T09:00:00.000Z' } } },
+    errors: { 404: ['not_found', 'no such order'], 409: ['not_confirmed', 'WeChat does not show the receipt confirmed (order_state 2)'], 503: ['wechat_unavailable', 'WeChat could not be asked (-1); try again'] },
+  },
+  'POST /admin/orders/:orderId/shipments': {
+    description: 'Ships a PAID order (issue 14): recorded at once (upload PENDING), then uploaded to WeChat (upload_shipping_info) by the outbox with retries; 10060001 right after payment is retried with backoff. The same shipment again is not uploaded twice (`duplicate: true`); a different one is WeChat\'s single re-shipment.',
+    request: { logisticsType: 'express', packages: [{ expressCompany: 'YTO', trackingNo: 'YT9876543210' }] },
+    responses: { 202: { orderId: 'ord_7NQ2cW4x', shipping: { ...SHIPPING, upload: 'PENDING' }, duplicate: false } },
+    errors: { 404: ['not_found', 'no such order'], 409: ['not_paid', 'only a PAID order ships (this one is PAYING)'] },
+  },
+  'GET /admin/shipping': {
+    description: 'WeChat\'s shipping reminders received at /wechat/message (trade_manage_remind_shipping, trade_manage_remind_access_api), counted by event.',
+    responses: { 200: { reminders: [{ event: 'trade_manage_remind_shipping', count: 2, lastAt: ISO }] } },
+  },
+  'POST /admin/shipping/check': {
+    description: 'Compares our shipping state with WeChat\'s get_order_list (orders paid in the last 30 days) now; orders that differ are flagged for review. The jobs do it once a China day.',
+    responses: { 200: { examined: 12, differences: 1, failed: 0 } },
+  },
   'GET /healthz': { description: 'Answers 200 while the process runs; it does not touch the database (use /readyz for that).', responses: { 200: { status: 'ok' } } },
   'GET /readyz': {
     description: 'Answers 200 when the database answers a ping, 503 otherwise: take the instance out of the load balancer while it is 503.',

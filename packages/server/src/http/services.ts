@@ -6,6 +6,8 @@ import type { AppConfig } from '../config.js';
 import type { NotificationService } from '../domain/notification-service.js';
 import type { PaymentService } from '../domain/payment-service.js';
 import type { RefundService } from '../domain/refund-service.js';
+import type { ShippingService } from '../domain/shipping-service.js';
+import type { ShippingCheck } from '../jobs/shipping-check.js';
 import type { AccessTokenManager } from '@wxpay-kit/wechat';
 import type { BillReconciler } from '../jobs/bill-reconciliation.js';
 import type { Jobs } from '../jobs/jobs.js';
@@ -29,6 +31,15 @@ export type Services = {
   bills: BillReconciler | undefined;
   adminStore: AdminStore | undefined;
   clock: Clock;
+  /** Fulfilment after payment (shipments, receipt, settlement pushes). */
+  shipping: ShippingService;
+  /** The comparison with WeChat's get_order_list (daily, or on demand from the admin API). */
+  shippingCheck: ShippingCheck;
+  /**
+   * Sandbox mode: tell the sandbox our 消息推送 URL, Token and EncodingAESKey (as an operator does in the console).
+   * Call once the public URL is known (after listen); a no-op outside sandbox mode.
+   */
+  announceMessagePush(): Promise<void>;
   /** WeChat's access token, shared across instances (Redis or the database); undefined without merchant credentials. */
   accessTokens: AccessTokenManager | undefined;
   /**

@@ -51,6 +51,8 @@ export type JobsOptions = {
   deliveryTimeoutMs?: number;
   /** The daily bill reconciliation (jobs/bill-reconciliation.ts), run last on each tick; it decides itself when it is due. */
   bills?: { runDaily(): Promise<JobReport> } | undefined;
+  /** The daily comparison of fulfilment with WeChat's get_order_list (jobs/shipping-check.ts), run after the bills. */
+  shippingCheck?: { runDaily(): Promise<JobReport> } | undefined;
   /** The notification service: its in-memory refusal counts are written on every tick, by every instance. */
   notifications?: { flushRefusals(): Promise<number> } | undefined;
   /** Notification log retention (ms): authentic deliveries, and refused ones with their counters. */
@@ -219,9 +221,14 @@ export class Jobs {
       await store.markDelivered(event.id, clock.now());
       report.changed++;
     } catch (error) {
-      report.failed++;
       const delay = Math.min(3_600_000, (this.o.retryBaseMs ?? 5_000) * 2 ** Math.min(event.attempts, 20));
       await store.markFailed(event.id, errorSummary(error), clock.now() + delay);
+      if (isQuietRetry(error)) {
+        // An expected wait (WeChat has not indexed a payment made seconds ago): retried with the backoff, not a failure.
+        this.o.logger.info({ eventId: event.id, topic: event.topic, attempts: event.attempts, err: errorSummary(error) }, 'outbox event deferred; will retry');
+        return;
+      }
+      report.failed++;
       this.o.logger.warn({ eventId: event.id, attempts: event.attempts, err: errorSummary(error) }, 'fulfilment hook failed; will retry');
     } finally {
       clearTimeout(timer);
@@ -235,7 +242,13 @@ export class Jobs {
     await this.o.notifications?.flushRefusals();
     await this.pruneNotifications();
     await this.o.bills?.runDaily();
+    await this.o.shippingCheck?.runDaily();
   }
+}
+
+/** An error that asks to be retried without counting as a failure (domain/shipping-service.ts RetryLater). */
+function isQuietRetry(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { quiet?: unknown }).quiet === true;
 }
 
 /** Runs the jobs on intervals (unref'd timers); `stop()` waits for a run in progress. */

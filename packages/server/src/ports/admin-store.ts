@@ -164,4 +164,4 @@ export interface AdminStore {
   importProducts(products: readonly Product[], now: number): Promise<{ created: string[]; updated: string[] }>;
 }
 
-export type ProductPatch = { name?: string | undefined; priceFen?: number | undefined; active?: boolean | undefined };
+export type ProductPatch = { name?: string | undefined; priceFen?: number | undefined; active?: boolean | undefined; virtual?: boolean | undefined };

@@ -476,7 +476,7 @@ export class KyselyAdminStore implements AdminStore {
   async insertProduct(product: Product, now: number): Promise<boolean> {
     const row = await this.db
       .insertInto('products')
-      .values({ sku: product.sku, merchant_id: product.merchantId ?? DEFAULT_MERCHANT_ID, name: product.name, price_fen: product.priceFen, active: product.active ? 1 : 0, created_at: now })
+      .values({ sku: product.sku, merchant_id: product.merchantId ?? DEFAULT_MERCHANT_ID, name: product.name, price_fen: product.priceFen, active: product.active ? 1 : 0, virtual: product.virtual === true ? 1 : 0, created_at: now })
       .onConflict((oc) => oc.column('sku').doNothing())
       .returning('sku')
       .executeTakeFirst();
@@ -510,6 +510,7 @@ export class KyselyAdminStore implements AdminStore {
       ...(patch.name === undefined ? {} : { name: patch.name }),
       ...(patch.priceFen === undefined ? {} : { price_fen: patch.priceFen }),
       ...(patch.active === undefined ? {} : { active: patch.active ? 1 : 0 }),
+      ...(patch.virtual === undefined ? {} : { virtual: patch.virtual ? 1 : 0 }),
     };
     if (Object.keys(set).length === 0) {
       const row = await this.db.selectFrom('products').selectAll().where('sku', '=', sku).executeTakeFirst();
@@ -520,6 +521,6 @@ export class KyselyAdminStore implements AdminStore {
   }
 }
 
-function toProduct(row: { sku: string; name: string; price_fen: number; active: number; merchant_id: string }): Product {
-  return { sku: row.sku, name: row.name, priceFen: Number(row.price_fen), active: Number(row.active) === 1, ...merchantField(row.merchant_id) };
+function toProduct(row: { sku: string; name: string; price_fen: number; active: number; merchant_id: string; virtual: number }): Product {
+  return { sku: row.sku, name: row.name, priceFen: Number(row.price_fen), active: Number(row.active) === 1, ...merchantField(row.merchant_id), virtual: Number(row.virtual) === 1 };
 }

@@ -4,7 +4,9 @@ import type { ColumnType } from 'kysely';
  * number: see store/README note in docs/adr/0002). Booleans are 0/1 integers so both dialects share the same SQL.
  */
 import type { Generated } from 'kysely';
-export type ProductsTable = { sku: string; name: string; price_fen: number; active: number; created_at: number; merchant_id: ColumnType<string, string | undefined, string> };
+
+/** `virtual`: 0/1 (migration 0006, default 0); optional on insert so older code paths need not name it. */
+export type ProductsTable = { sku: string; name: string; price_fen: number; active: number; created_at: number; merchant_id: ColumnType<string, string | undefined, string>; virtual: Generated<number> };
 
 export type OrdersTable = {
   id: string;
@@ -98,6 +100,24 @@ export type JobLeasesTable = { name: string; holder: string | null; lease_until:
 
 export type TokenStoreTable = { key: string; value_json: string | null; value_until: number | null; lock_owner: string | null; lock_until: number | null };
 
+export type OrderShippingTable = {
+  order_id: string;
+  status: string;
+  revision: number;
+  shipment_json: string | null;
+  upload_status: string | null;
+  upload_error: string | null;
+  shipped_at: number | null;
+  uploaded_at: number | null;
+  confirmed_at: number | null;
+  settled_at: number | null;
+  updated_at: number;
+};
+
+export type MessagePushCountsTable = { event: string; count: number; last_at: number };
+
+export type ShippingChecksTable = { check_date: string; status: string; finished_at: number; examined: number; differences: number; error: string | null };
+
 /** A merchant (issue 16): public columns, the non-secret settings as JSON, every secret in one sealed column. */
 export type MerchantsTable = {
   id: string;
@@ -127,4 +147,7 @@ export type Database = {
   sessions: SessionsTable;
   job_leases: JobLeasesTable;
   token_store: TokenStoreTable;
+  order_shipping: OrderShippingTable;
+  message_push_counts: MessagePushCountsTable;
+  shipping_checks: ShippingChecksTable;
 };

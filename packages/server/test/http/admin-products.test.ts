@@ -54,12 +54,12 @@ test('POST /admin/products: bad bodies are 400 with nothing changed; a duplicate
 
   const created = await app.inject({ method: 'POST', url: '/admin/products', headers: ADMIN, payload: { sku: 'tea-green', name: 'Green tea, 100 g', price: 2600 } });
   assert.equal(created.statusCode, 201, created.body);
-  assert.deepEqual(created.json(), { product: { sku: 'tea-green', name: 'Green tea, 100 g', price: 2600, active: true } });
+  assert.deepEqual(created.json(), { product: { sku: 'tea-green', name: 'Green tea, 100 g', price: 2600, active: true, virtual: false } });
   const again = await app.inject({ method: 'POST', url: '/admin/products', headers: ADMIN, payload: { sku: 'tea-green', name: 'Other', price: 1 } });
   assert.equal(again.statusCode, 409);
   assert.equal(again.json().error.code, 'product_exists');
   const list = (await app.inject({ method: 'GET', url: '/admin/products', headers: ADMIN })).json().products;
-  assert.deepEqual(list.find((p: { sku: string }) => p.sku === 'tea-green'), { sku: 'tea-green', name: 'Green tea, 100 g', price: 2600, active: true }, 'the first one stands');
+  assert.deepEqual(list.find((p: { sku: string }) => p.sku === 'tea-green'), { sku: 'tea-green', name: 'Green tea, 100 g', price: 2600, active: true, virtual: false }, 'the first one stands');
   const shop = (await app.inject({ method: 'GET', url: '/api/products' })).json();
   assert.ok(JSON.stringify(shop).includes('tea-green'), 'on sale at once');
 });
@@ -85,7 +85,7 @@ test('a price change reaches new orders only; a deactivated product is hidden, r
 
   const renamed = await app.inject({ method: 'PATCH', url: '/admin/products/tea-oolong', headers: ADMIN, payload: { name: 'Oolong tea, 500 g', price: 9000 } });
   assert.equal(renamed.statusCode, 200, renamed.body);
-  assert.deepEqual(renamed.json(), { product: { sku: 'tea-oolong', name: 'Oolong tea, 500 g', price: 9000, active: true } });
+  assert.deepEqual(renamed.json(), { product: { sku: 'tea-oolong', name: 'Oolong tea, 500 g', price: 9000, active: true, virtual: false } });
   const second = await app.inject({ method: 'POST', url: '/api/orders', headers: user, payload: { items: [{ sku: 'tea-oolong', quantity: 1 }] } });
   assert.equal(second.statusCode, 201, second.body);
   assert.equal(second.json().amount, 9000);
@@ -96,7 +96,7 @@ test('a price change reaches new orders only; a deactivated product is hidden, r
   const shop = (await app.inject({ method: 'GET', url: '/api/products' })).json();
   assert.ok(!JSON.stringify(shop).includes('tea-oolong'), 'hidden from the shop');
   const admin = (await app.inject({ method: 'GET', url: '/admin/products', headers: ADMIN })).json().products;
-  assert.deepEqual(admin.find((p: { sku: string }) => p.sku === 'tea-oolong'), { sku: 'tea-oolong', name: 'Oolong tea, 500 g', price: 9000, active: false }, 'still in the catalogue');
+  assert.deepEqual(admin.find((p: { sku: string }) => p.sku === 'tea-oolong'), { sku: 'tea-oolong', name: 'Oolong tea, 500 g', price: 9000, active: false, virtual: false }, 'still in the catalogue');
 
   const refused = await app.inject({ method: 'POST', url: '/api/orders', headers: user, payload: { items: [{ sku: 'tea-oolong', quantity: 1 }] } });
   assert.equal(refused.statusCode, 400);
@@ -124,4 +124,17 @@ test('each catalogue change is one audit log line (who: admin, what), without th
   assert.deepEqual(audit.map((l) => [l.what, l.sku]), [['product.created', 'cup'], ['product.updated', 'cup']]);
   assert.deepEqual((audit[1] as { changes: unknown }).changes, { active: false });
   assert.ok(!lines.join('').includes('admin-token-0123456789'));
+});
+
+test('a product can be marked virtual and back (PATCH virtual); the flag is stored and shown', async (t) => {
+  const { app } = await build(t);
+  const on = await app.inject({ method: 'PATCH', url: '/admin/products/sticker', headers: ADMIN, payload: { virtual: true } });
+  assert.equal(on.statusCode, 200, on.body);
+  assert.equal(on.json().product.virtual, true);
+  const listed = (await app.inject({ method: 'GET', url: '/admin/products', headers: ADMIN })).json().products as { sku: string; virtual: boolean }[];
+  assert.deepEqual(listed.filter((p) => p.virtual).map((p) => p.sku), ['sticker']);
+  const bad = await app.inject({ method: 'PATCH', url: '/admin/products/sticker', headers: ADMIN, payload: { virtual: 'yes' } });
+  assert.equal(bad.statusCode, 400);
+  const off = await app.inject({ method: 'PATCH', url: '/admin/products/sticker', headers: ADMIN, payload: { virtual: false } });
+  assert.equal(off.json().product.virtual, false);
 });

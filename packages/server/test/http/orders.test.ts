@@ -256,7 +256,9 @@ test('a paid order: GET shows paidAt, repay is 409 already_paid', async (t) => {
   const order = (await app.inject({ method: 'GET', url: `/api/orders/${created.orderId}`, headers: auth(token) })).json() as Record<string, unknown>;
   assert.equal(order.status, 'PAID');
   assert.equal(typeof order.paidAt, 'string');
-  assert.deepEqual(Object.keys(order).sort(), ['amount', 'createdAt', 'items', 'orderId', 'outTradeNo', 'paidAt', 'status']);
+  assert.deepEqual(Object.keys(order).sort(), ['amount', 'createdAt', 'items', 'orderId', 'outTradeNo', 'paidAt', 'shipping', 'status']);
+  // Fulfilment stands apart from the payment status (issue 14): paid, not shipped yet.
+  assert.deepEqual(order.shipping, { status: 'NOT_SHIPPED', packages: [] });
   const repay = await app.inject({ method: 'POST', url: `/api/orders/${created.orderId}/payment`, headers: auth(token) });
   assert.equal(repay.statusCode, 409);
   assert.equal((repay.json() as { error: { code: string } }).error.code, 'already_paid');

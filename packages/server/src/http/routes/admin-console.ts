@@ -29,6 +29,9 @@ import type { Services } from '../services.js';
 import { merchantOf } from '../../domain/merchant-identity.js';
 import { presentAction } from './admin-actions.js';
 import { ADMIN_OFF_PAGE, ADMIN_PAGE } from './admin-page.js';
+import { presentShipping } from '../presenters.js';
+import type { Fulfilment } from '../../domain/fulfilment.js';
+import { notShipped } from '../../domain/fulfilment.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 const isoOpt = (ms: number | undefined) => (ms === undefined ? undefined : iso(ms));
@@ -49,6 +52,11 @@ function presentSummary(o: AdminOrderSummary) {
     merchantId: o.merchantId,
     reviewedAt: o.reviewedAt === undefined ? undefined : iso(o.reviewedAt),
   };
+}
+
+/** The fulfilment beside an order summary (kept apart so the console rebuild can place it where it likes). */
+function withShipping<T extends object>(summary: T, orderId: string, f: Fulfilment | undefined): T & { shipping: ReturnType<typeof presentShipping> } {
+  return { ...summary, shipping: presentShipping(f ?? notShipped(orderId, 0)) };
 }
 
 function presentRunSummary(r: ReconciliationRun) {
@@ -174,7 +182,8 @@ function registerOrders(app: FastifyInstance, services: Services, admin: AdminSt
         if (error instanceof RangeError) throw new AppError(400, 'invalid_request', 'cursor: not a cursor from this API');
         throw error;
       }
-      return { orders: page.orders.map(presentSummary), ...(page.nextCursor === undefined ? {} : { nextCursor: page.nextCursor }) };
+      const shipping = await services.shipping.fulfilments(page.orders.map((o) => o.orderId));
+      return { orders: page.orders.map((o) => withShipping(presentSummary(o), o.orderId, shipping.get(o.orderId))), ...(page.nextCursor === undefined ? {} : { nextCursor: page.nextCursor }) };
     },
   );
 
@@ -196,8 +205,10 @@ function registerOrders(app: FastifyInstance, services: Services, admin: AdminSt
       const [attempts, refunds, events, actions] = await Promise.all([admin.listAttempts(order.id), services.store.listRefunds(order.id), services.store.listEvents(order.id), admin.listActions(order.id)]);
       const reviewed = actions.filter((a) => a.action === 'mark_reviewed' && a.result === 'ok').pop();
       const notifications = await admin.notificationsFor(attempts.map((a) => a.outTradeNo), 100);
+      const fulfilment = await services.shipping.fulfilment(order.id);
       return {
         order: {
+          shipping: presentShipping(fulfilment),
           ...presentSummary({
             orderId: order.id, outTradeNo: attempts[attempts.length - 1]?.outTradeNo, status: order.status, amountFen: order.amountFen, refundedFen: order.refundedFen,
             createdAt: order.createdAt, updatedAt: order.updatedAt, paidAt: order.paidAt, reviewReason: order.reviewReason, merchantId: merchantOf(order), reviewedAt: reviewed?.createdAt,

@@ -36,9 +36,12 @@ button{cursor:pointer;background:var(--ok);color:#fff;border-color:var(--ok)}but
 <option value="status=PAID">paid</option><option value="status=PAYING">paying</option><option value="status=CLOSED">closed</option>
 <option value="status=REFUNDING">refunding</option><option value="status=REFUNDED">refunded</option></select>
 <button id="reload" class="plain">Reload</button></h2>
-<table><thead><tr><th>Order</th><th>Merchant</th><th>Status</th><th class="num">Amount (¥)</th><th>Created</th><th>Paid</th><th>Review reason</th></tr></thead>
+<table><thead><tr><th>Order</th><th>Merchant</th><th>Status</th><th>Shipping</th><th class="num">Amount (¥)</th><th>Created</th><th>Paid</th><th>Review reason</th></tr></thead>
 <tbody id="orders"></tbody></table><button id="more" class="plain" hidden>More</button></section>
-<section id="detail" hidden><h2>Order <span id="detailId"></span><button id="closeDetail" class="plain">Close</button></h2><div id="detailBody"></div></section>
+<section id="detail" hidden><h2>Order <span id="detailId"></span><button id="closeDetail" class="plain">Close</button></h2>
+<form id="shipForm"><b>Ship</b> <select id="shipType"><option value="express">express</option><option value="same_city">same-city</option><option value="pickup">pick-up</option><option value="virtual">virtual</option></select>
+<input id="shipCompany" placeholder="carrier code (YTO, SF…)" size="16"> <input id="shipTracking" placeholder="tracking no" size="20"> <input id="shipContact" placeholder="SF: 189****1234" size="14">
+<button id="ship" type="submit">Ship order</button> <span id="shipState" class="muted"></span></form><div id="detailBody"></div></section>
 <section><h2>Bill reconciliation <input id="date" type="date"> <button id="run">Reconcile this day</button></h2>
 <table><thead><tr><th>Bill date (China)</th><th>Status</th><th class="num">Payments</th><th class="num">Refunds</th><th class="num">Matched</th>
 <th class="num">Applied</th><th class="num">Differences</th><th class="num">Paid (¥)</th><th>Finished</th><th>Runs</th></tr></thead>
@@ -73,17 +76,18 @@ async function loadOrders(append) {
   const data = await api('GET', '/admin/orders?' + params);
   for (const o of data.orders) {
     const tr = document.createElement('tr'); tr.className = 'click';
-    cell(tr, o.orderId); cell(tr, o.merchantId); cell(tr, o.status); cell(tr, yuan(o.amount), 'num'); cell(tr, when(o.createdAt)); cell(tr, when(o.paidAt)); cell(tr, o.reviewReason);
+    cell(tr, o.orderId); cell(tr, o.merchantId); cell(tr, o.status); cell(tr, shippingText(o.shipping)); cell(tr, yuan(o.amount), 'num'); cell(tr, when(o.createdAt)); cell(tr, when(o.paidAt)); cell(tr, o.reviewReason);
     tr.addEventListener('click', () => showOrder(o.orderId).catch(() => {}));
     $('orders').append(tr);
   }
-  if (data.orders.length === 0 && !append) { const tr = document.createElement('tr'); cell(tr, 'No orders.').colSpan = 7; $('orders').append(tr); }
+  if (data.orders.length === 0 && !append) { const tr = document.createElement('tr'); cell(tr, 'No orders.').colSpan = 8; $('orders').append(tr); }
   cursor = data.nextCursor; $('more').hidden = !cursor;
 }
 function block(title, value) { const h = document.createElement('h3'); h.textContent = title; const pre = document.createElement('pre'); pre.textContent = JSON.stringify(value, null, 2); $('detailBody').append(h, pre); }
 async function showOrder(id) {
   const d = await api('GET', '/admin/orders/' + encodeURIComponent(id));
   $('detailId').textContent = id; $('detailBody').textContent = '';
+  $('shipState').textContent = 'shipping: ' + shippingText(d.order.shipping); $('shipForm').hidden = d.order.status !== 'PAID';
   block('Order', d.order); block('Payment attempts', d.attempts); block('Refunds', d.refunds); block('Outbox events', d.events); block('Notifications (newest first)', d.notifications);
   $('detail').hidden = false; $('detail').scrollIntoView({ behavior: 'smooth' });
 }
@@ -118,6 +122,16 @@ async function runNow() {
   try { const data = await api('POST', '/admin/reconciliations', { date }); showRunData(data.reconciliation); await loadRuns(); await loadOrders(false); }
   finally { $('run').disabled = false; }
 }
+function shippingText(s) { return s ? s.status + (s.upload && s.upload !== 'UPLOADED' ? ' (upload ' + s.upload + ')' : '') : ''; }
+async function shipOrder() {
+  const id = $('detailId').textContent; const type = $('shipType').value;
+  const pkg = { expressCompany: $('shipCompany').value.trim(), trackingNo: $('shipTracking').value.trim() };
+  if ($('shipContact').value.trim()) pkg.contact = $('shipContact').value.trim();
+  const body = type === 'express' ? { logisticsType: type, packages: [pkg] } : { logisticsType: type };
+  $('ship').disabled = true;
+  try { await api('POST', '/admin/orders/' + encodeURIComponent(id) + '/shipments', body); await showOrder(id); await loadOrders(false); }
+  finally { $('ship').disabled = false; }
+}
 async function loadMerchants() {
   const data = await api('GET', '/admin/merchants');
   $('merchants').textContent = ''; const chosen = $('merchant').value;
@@ -137,6 +151,7 @@ $('filter').addEventListener('change', () => loadOrders(false).catch(() => {}));
 $('merchant').addEventListener('change', () => loadOrders(false).catch(() => {}));
 $('reload').addEventListener('click', refresh);
 $('more').addEventListener('click', () => loadOrders(true).catch(() => {}));
+$('shipForm').addEventListener('submit', (e) => { e.preventDefault(); shipOrder().catch(() => {}); });
 $('closeDetail').addEventListener('click', () => { $('detail').hidden = true; });
 $('run').addEventListener('click', () => runNow().catch(() => {}));
 $('date').value = new Date(Date.now() + 8 * 3600e3 - 864e5).toISOString().slice(0, 10);

@@ -14,7 +14,7 @@ import { errorSchema } from '../schemas/common.js';
 import type { Services } from '../services.js';
 
 function present(p: Product) {
-  return { sku: p.sku, name: p.name, price: p.priceFen, active: p.active, ...(p.merchantId === undefined ? {} : { merchantId: p.merchantId }) };
+  return { sku: p.sku, name: p.name, price: p.priceFen, active: p.active, ...(p.merchantId === undefined ? {} : { merchantId: p.merchantId }), virtual: p.virtual === true };
 }
 
 export function adminProductRoutes(app: FastifyInstance, services: Services, admin: AdminStore, guard: (request: FastifyRequest) => Promise<void>): void {
@@ -47,7 +47,7 @@ export function adminProductRoutes(app: FastifyInstance, services: Services, adm
     async (request, reply) => {
       const merchantId = request.body.merchantId;
       if (merchantId !== undefined && (await services.merchants.get(merchantId)) === undefined) throw new AppError(404, 'not_found', 'no such merchant');
-      const product: Product = { sku: request.body.sku, name: request.body.name, priceFen: request.body.price, active: true, merchantId };
+      const product: Product = { sku: request.body.sku, name: request.body.name, priceFen: request.body.price, active: true, merchantId, virtual: request.body.virtual === true };
       if (!(await admin.insertProduct(product, services.clock.now()))) {
         throw new AppError(409, 'product_exists', `a product with sku ${product.sku} exists; change it with PATCH /admin/products/${product.sku}`);
       }
@@ -72,7 +72,7 @@ export function adminProductRoutes(app: FastifyInstance, services: Services, adm
     },
     async (request) => {
       const { sku } = request.params;
-      const updated = await admin.updateProduct(sku, { name: request.body.name, priceFen: request.body.price, active: request.body.active });
+      const updated = await admin.updateProduct(sku, { name: request.body.name, priceFen: request.body.price, active: request.body.active, virtual: request.body.virtual });
       if (updated === undefined) throw new AppError(404, 'not_found', `no product with sku ${sku}`);
       request.log.info({ who: 'admin', what: 'product.updated', sku, changes: request.body }, 'admin: product updated');
       return { product: present(updated) };

@@ -18,6 +18,7 @@ import { adminConsoleRoutes } from './admin-console.js';
 import type { ConsoleAssets } from './admin-console.js';
 import { adminActionRoutes, audit } from './admin-actions.js';
 import { adminProductRoutes } from './admin-products.js';
+import { adminShippingRoutes } from './admin-shipping.js';
 import { adminMerchantRoutes } from './admin-merchants.js';
 
 function sameSecret(a: string, b: string): boolean {
@@ -41,6 +42,8 @@ export function adminRoutes(app: FastifyInstance, services: Services, consoleAss
   adminConsoleRoutes(app, services, guard, consoleAssets);
   // The catalogue (admin-products.ts), behind the same guard.
   if (services.adminStore !== undefined) adminProductRoutes(app, services, services.adminStore, guard);
+  // Fulfilment: shipments, reminders, the comparison with WeChat (admin-shipping.ts), behind the same guard.
+  adminShippingRoutes(app, services, guard);
   // Merchants (admin-merchants.ts), behind the same guard.
   adminMerchantRoutes(app, services, guard);
   // The console's dashboard and order actions (admin-actions.ts), behind the same guard.

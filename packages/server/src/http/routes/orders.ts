@@ -134,7 +134,8 @@ export function orderRoutes(app: FastifyInstance, services: Services, limits: Ra
     { onRequest: auth, schema: { tags: ['orders'], summary: "The caller's orders, newest first", security: [{ bearer: [] }], response: { 200: orderListSchema, 401: errorSchema } } },
     async (request) => {
       const orders = (await store.listByOpenid(request.openid, 100)).filter((o) => merchantOf(o) === request.merchantId);
-      return { orders: await Promise.all(orders.map(async (o) => presentOrder(o, await outTradeNoOf(o)))) };
+      const shipping = await services.shipping.fulfilments(orders.map((o) => o.id));
+      return { orders: await Promise.all(orders.map(async (o) => presentOrder(o, await outTradeNoOf(o), shipping.get(o.id)))) };
     },
   );
 
@@ -152,7 +153,31 @@ export function orderRoutes(app: FastifyInstance, services: Services, limits: Ra
     },
     async (request) => {
       const order = await (await paymentsOf(request)).refreshIfLate(await ownedOrder(request, request.params.orderId));
-      return presentOrder(order, await outTradeNoOf(order));
+      return presentOrder(order, await outTradeNoOf(order), await services.shipping.fulfilment(order.id));
+    },
+  );
+
+  app.post<{ Params: z.infer<typeof orderParams> }>(
+    '/api/orders/:orderId/confirm-receipt',
+    {
+      onRequest: auth,
+      config: { rateLimit: perUser },
+      schema: {
+        tags: ['orders'],
+        summary: 'After the confirm-receipt component said success: the server asks WeChat (get_order) and records CONFIRMED only if WeChat shows it',
+        security: [{ bearer: [] }],
+        params: orderParams,
+        response: { 200: orderSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema, 429: errorSchema, 503: errorSchema },
+      },
+    },
+    async (request) => {
+      const order = await ownedOrder(request, request.params.orderId);
+      const result = await services.shipping.confirmReceipt(order);
+      if (!result.ok) {
+        if (result.reason === 'unavailable') throw new AppError(503, 'wechat_unavailable', result.message);
+        throw new AppError(409, result.reason, result.message);
+      }
+      return presentOrder(order, await outTradeNoOf(order), result.fulfilment);
     },
   );
 

@@ -8,18 +8,21 @@ const priceFen = z.number().int().positive().max(Number.MAX_SAFE_INTEGER).descri
 
 export const productParams = z.strictObject({ sku: productSku });
 
+const virtualFlag = z.boolean().optional().describe('true: goods with no delivery; an order of only virtual goods is shipped to WeChat by itself (logistics_type 3) once paid');
+
 export const createProductBody = z.strictObject({
   sku: productSku,
   name: productName,
   price: priceFen,
+  virtual: virtualFlag,
   merchantId: z.string().min(1).max(64).optional().describe("whose catalogue (GET /admin/merchants); default: the first merchant's"),
 });
 
 export const patchProductBody = z
-  .strictObject({ name: productName.optional(), price: priceFen.optional(), active: z.boolean().optional().describe('false: hidden from GET /api/products and no longer orderable') })
-  .refine((b) => b.name !== undefined || b.price !== undefined || b.active !== undefined, 'name, price or active: at least one');
+  .strictObject({ name: productName.optional(), price: priceFen.optional(), active: z.boolean().optional().describe('false: hidden from GET /api/products and no longer orderable'), virtual: virtualFlag })
+  .refine((b) => b.name !== undefined || b.price !== undefined || b.active !== undefined || b.virtual !== undefined, 'name, price, active or virtual: at least one');
 
-const adminProduct = z.object({ sku: z.string(), name: z.string(), price: z.number().int().describe('fen'), active: z.boolean(), merchantId: z.string().optional() }).describe('AdminProduct');
+const adminProduct = z.object({ sku: z.string(), name: z.string(), price: z.number().int().describe('fen'), active: z.boolean(), merchantId: z.string().optional(), virtual: z.boolean() }).describe('AdminProduct');
 
 export const adminProductResponse = z.object({ product: adminProduct });
 export const adminProductList = z.object({ products: z.array(adminProduct) });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ORDER_STATUSES } from '../../domain/order.js';
 import { MAX_LINES, MAX_QUANTITY } from '../../domain/pricing.js';
 import { payParamsSchema } from './common.js';
+import { shippingSchema } from './shipping.js';
 
 /**
  * The client sends what it wants, never what it costs: unknown keys (price, amount, total_fee…) are refused outright
@@ -32,6 +33,7 @@ export const orderSchema = z
     items: z.array(z.object({ sku: z.string(), name: z.string(), price: z.number().int(), quantity: z.number().int() })),
     createdAt: z.string(),
     paidAt: z.string().optional(),
+    shipping: shippingSchema.describe('fulfilment, apart from the payment status: NOT_SHIPPED, SHIPPED, CONFIRMED, SETTLED'),
   })
   .describe('Order');
 

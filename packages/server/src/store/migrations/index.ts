@@ -5,6 +5,7 @@ import { leasesAndTokens } from './0002-leases-and-tokens.js';
 import { oneOpenAttempt } from './0003-one-open-attempt.js';
 import { reconciliation } from './0004-reconciliation.js';
 import { notificationRetention } from './0005-notification-retention.js';
+import { shipping } from './0006-shipping.js';
 import { refusalSamples } from './0007-refusal-samples.js';
 import { adminActions } from './0008-admin-actions.js';
 import { merchants } from './0009-merchants.js';
@@ -15,6 +16,7 @@ export const migrations: Record<string, Migration> = {
   '0003-one-open-attempt': oneOpenAttempt,
   '0004-reconciliation': reconciliation,
   '0005-notification-retention': notificationRetention,
+  '0006-shipping': shipping,
   '0007-refusal-samples': refusalSamples,
   '0008-admin-actions': adminActions,
   '0009-merchants': merchants,
