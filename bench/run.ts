@@ -4,6 +4,7 @@
 //   --micro-only / --load-only   one half
 //   --out FILE  where to write the report (default: BENCHMARKS.md at the repository root)
 //   --memory-only [--memory-seconds N]   only the sustained memory run (for investigating a slope)
+//   --heap-snapshots   the memory run writes heap snapshots and reports what the live heap gained (inflates its RSS)
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -144,7 +145,7 @@ async function main(): Promise<void> {
     const secondsIndex = args.indexOf('--memory-seconds');
     const onlyIndex = args.indexOf('--only');
     const load = await runLoadSuite({
-      root: ROOT, mode, log, memoryOnly: args.includes('--memory-only'),
+      root: ROOT, mode, log, memoryOnly: args.includes('--memory-only'), heapSnapshots: args.includes('--heap-snapshots'),
       ...(onlyIndex >= 0 ? { only: (args[onlyIndex + 1] ?? '').split(',') } : {}),
       ...(secondsIndex >= 0 ? { memorySeconds: Number(args[secondsIndex + 1]) } : {}),
     });

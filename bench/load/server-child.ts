@@ -1,4 +1,6 @@
-// Our server for the load benchmark, in its own (pinned) process, assembled as server.ts does in sandbox mode with an
+// Our server for the load benchmark, in its own (pinned) process, running the BUILT package (packages/server/dist, as
+// `npm start` does: the suite compiles this file alone with esbuild and runs it with plain node, no tsx, so neither the
+// TypeScript loader nor the source's module graph inflates the memory measured), assembled as server.ts does in sandbox mode with an
 // external sandbox (WXPAY_MODE=sandbox, WXPAY_API_BASE = the sandbox's URL): loadConfig, startSandboxMode (which reads
 // the demo merchant's credentials, v2 and v3, from the sandbox's control API), then buildApp. The sandbox runs in
 // another process so this core does only the server's work. The one addition is measurement: the payment gateway is
@@ -11,9 +13,8 @@ import { writeHeapSnapshot } from 'node:v8';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { buildApp, loadConfig } from '@wxpay-kit/server';
-import { createGateways } from '../../packages/server/src/gateway/create.js';
-import { startSandboxMode } from '../../packages/server/src/sandbox-mode.js';
-import type { PaymentGateway } from '../../packages/server/src/ports/gateway.js';
+import type { PaymentGateway } from '@wxpay-kit/server';
+import { createGateways, startSandboxMode } from '@wxpay-kit/server/sandbox-mode';
 
 type Timing = { upstreamMs: number };
 const als = new AsyncLocalStorage<Timing>();

@@ -2,7 +2,8 @@
 // where the machine allows), the load generator in this one. For each storage: order creation, valid unique
 // notifications, duplicates, order reads; the seed-style handler with the same notifications; then a sustained run
 // for memory. Targets are checked here and profiles taken for the missed ones.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { build as esbuild } from 'esbuild';
 import BetterSqlite3 from 'better-sqlite3';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +27,7 @@ import { postgresFloor, sqliteFloor } from './storage-probe.js';
 import { benchSchemaName, dropSchema, findPostgres } from './postgres.js';
 
 export type SuiteOptions = {
-  root: string; mode: RunResults['mode']; log: (line: string) => void; memoryOnly?: boolean; memorySeconds?: number;
+  root: string; mode: RunResults['mode']; log: (line: string) => void; memoryOnly?: boolean; memorySeconds?: number; heapSnapshots?: boolean;
   /**
    * Only these runs (while developing, on a shared machine): names like `sqlite-disk-v2`, `sqlite-tmpfs-v2`,
    * `postgresql-v2`, `sqlite-disk-v3`, `postgresql-v3`. With a filter there is no memory run and no profiling.
@@ -81,6 +82,10 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
   // condition), not from a dist/ that may be older than the tree: one copy of the code in the server process.
   const tsx = ['--conditions=@wxpay-kit/source', '--import', 'tsx'];
   const script = (name: string) => join(opts.root, 'bench/load', name);
+  // The server child alone runs the built packages, as production does (`npm start` runs packages/server/dist): under
+  // tsx it carried the TypeScript loader and the whole source graph, ~65 MiB of RSS production does not have.
+  const serverChild = await compileServerChild(opts.root);
+  const productionFlags = productionNodeFlags(opts.root);
 
   log('load: starting the sandbox');
   const sandbox = await startTarget({ script: script('sandbox-child.ts'), nodeArgs: tsx, log, ...(loadCpus === undefined ? {} : { cpus: loadCpus }) });
@@ -119,7 +124,7 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
         schema = { DATABASE_SCHEMA: name };
       }
       return startTarget({
-        script: script('server-child.ts'), nodeArgs: [...(extra.nodeArgs ?? []), ...tsx], log,
+        script: serverChild, nodeArgs: [...productionFlags, ...(extra.nodeArgs ?? [])], log,
         env: { BENCH_SANDBOX_URL: sandbox.url, DATABASE_URL: databaseUrl, WXPAY_API_VERSION: extra.api ?? 'v2', ...schema, ...extra.env },
         ...(serverCpus === undefined ? {} : { cpus: serverCpus }),
       });
@@ -270,8 +275,11 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
           scratch.push(snapDir);
           const before = join(snapDir, 'before.heapsnapshot');
           const after = join(snapDir, 'after.heapsnapshot');
-          // Heap snapshots outside the measured window, each after a full GC: read only if the target is missed.
-          await server.request({ cmd: 'snapshot', path: before });
+          // Heap snapshots (each after a full GC) only when asked for (--heap-snapshots): writing one inside the server
+          // process allocates far more than the heap itself, so it raised the kernel's high-water mark (VmHWM, the
+          // peak RSS judged here) to ~250 MiB before the measured window began, and glibc kept most of it mapped.
+          const snapshots = opts.heapSnapshots === true;
+          if (snapshots) await server.request({ cmd: 'snapshot', path: before });
           await takeLive();
           let tick = 0;
           const timer = setInterval(() => {
@@ -305,7 +313,7 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
           }
           peakRss = server.peakRssBytes() / 2 ** 20;
           await takeLive();
-          await server.request({ cmd: 'snapshot', path: after });
+          if (snapshots) await server.request({ cmd: 'snapshot', path: after });
           const fit = linearFit(rss.map((_, i) => i), rss);
           const liveFit = linearFit(live.map((p) => p.atSecond), live.map((p) => p.MiB));
           out.memory = {
@@ -315,7 +323,11 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
             samplesMiB: rss, slopeMiBPerMin: fit.slope * 60, r2: fit.r2,
             heapMiB: heap, liveHeap: live, liveSlopeMiBPerMin: liveFit.slope * 60, liveSlopeStdErrMiBPerMin: liveFit.slopeStdErr * 60,
           };
-          if (!memoryFlat(out.memory)) out.memory.growth = heapGrowth(before, after);
+          if (!memoryFlat(out.memory)) {
+            if (snapshots) out.memory.growth = heapGrowth(before, after);
+            else out.notes.push('The live heap was not flat: run `npm run bench -- --load-only --memory-only --heap-snapshots` for what it gained by type (snapshots inflate the RSS figures of that run).');
+          }
+          if (snapshots) out.notes.push('This memory run wrote heap snapshots in the server process (--heap-snapshots): its RSS figures include what writing them allocated.');
         } finally {
           await server.stop();
         }
@@ -340,7 +352,7 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
       }
     }
 
-    if (opts.mode !== 'smoke') await checkTargets(out, opts.root, startServer, storages, sandbox, merchant, sizes, log, opts.only === undefined);
+    if (opts.mode !== 'smoke') await checkTargets(out, opts.root, startServer, storages, sandbox, merchant, sizes, log, opts.only === undefined || process.env.BENCH_PROFILE === '1');
   } finally {
     await sandbox.stop();
     for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
@@ -551,4 +563,32 @@ async function profiled(root: string, start: (nodeArgs: string[]) => Promise<Chi
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * bench/load/server-child.ts compiled alone (its imports left as they are) to an .mjs under node_modules/.cache, so that
+ * plain node runs it and `@wxpay-kit/server` resolves to packages/server/dist. A missing dist is an error that says
+ * what to run, never a silent fallback to the source.
+ */
+async function compileServerChild(root: string): Promise<string> {
+  if (!existsSync(join(root, 'packages/server/dist/sandbox-mode.js'))) {
+    throw new Error('packages/server/dist is missing or stale (no sandbox-mode.js): run `npm run build` first');
+  }
+  const outfile = join(root, 'node_modules/.cache/wxpay-bench/server-child.mjs');
+  await esbuild({
+    entryPoints: [join(root, 'bench/load/server-child.ts')], outfile, bundle: true, packages: 'external',
+    platform: 'node', format: 'esm', target: 'node20.18', logLevel: 'warning',
+  });
+  return outfile;
+}
+
+/**
+ * The node flags `npm start` gives the server (the root package.json's `start` script, the one place they are set):
+ * the benchmark's server runs with the same heap settings production does.
+ */
+export function productionNodeFlags(root: string): string[] {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
+  const words = (pkg.scripts?.start ?? '').split(/\s+/);
+  if (words[0] !== 'node') return [];
+  return words.slice(1).filter((w) => w.startsWith('--'));
 }
