@@ -2,7 +2,8 @@
 // console (packages/server/dist/console, written by `npm run build`), data seeded by real payments through the
 // sandbox cashier (one notified twice, one forged), then: sign in with the token, the charts render and the dashboard
 // shows what the database holds, find an order by its transaction_id, refund part of it with a reason and see the
-// refund and the audit in its timeline, add a product in the catalogue and buy it in the web demo, reprice it and take
+// refund and the audit in its timeline, ship a paid order (form checks, SHIPPED, the upload, the server's refusal of
+// a second re-shipment), add a product in the catalogue and buy it in the web demo, reprice it and take
 // it off sale.
 // Screenshots land in test-output/console/ (git-ignored).
 import { test } from 'node:test';
@@ -74,8 +75,13 @@ test('console: sign in, charts from real data, find by transaction_id, refund wi
   t.after(() => db.close());
   const one = <T>(sql: string, ...args: unknown[]) => db.prepare(sql).get(...args) as T;
   const paidAttempt = one<{ transaction_id: string }>('SELECT a.transaction_id FROM payment_attempts a JOIN orders o ON o.paid_attempt_id = a.id WHERE o.id = ?', first.orderId);
-  // The forged notification is logged as refused once it arrived; wait for it (the sandbox delivers it at once).
-  for (let i = 0; i < 100 && one<{ n: number }>('SELECT count(*) AS n FROM notification_log WHERE authentic = 0').n === 0; i++) await new Promise((r) => setTimeout(r, 100));
+  // The forged notification is refused and counted in memory, written by the jobs' flush (as the jobs do every run);
+  // flush until it is there (the sandbox delivers it at once).
+  const refusalsCounted = () => one<{ n: number | null }>('SELECT sum(count) AS n FROM notification_refusals').n ?? 0;
+  for (let i = 0; i < 100 && refusalsCounted() === 0; i++) {
+    await server.app.wx.jobs.flushRefusals();
+    if (refusalsCounted() === 0) await new Promise((r) => setTimeout(r, 100));
+  }
   const stats = (await (await fetch(`${base}/admin/stats`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as {
     totals: { created: number; paid: number; revenue: number };
     conversion: { created: number; paid: number; rate?: number };
@@ -166,6 +172,62 @@ test('console: sign in, charts from real data, find by transaction_id, refund wi
   const auditRow = one<{ actor: string; reason: string; result: string }>("SELECT actor, reason, result FROM admin_actions WHERE order_id = ? AND action = 'refund'", first.orderId);
   assert.deepEqual({ ...auditRow }, { actor: 'admin', reason: 'customer returned one item', result: 'ok' });
   await shot('03-refunded');
+
+  // ---- ship the second (paid) order: the form checks as the server does, the timeline shows SHIPPED, then the upload
+  await page.getByTestId('order-search').fill(second.orderId);
+  await page.getByTestId('order-search-submit').click();
+  await page.locator(`[data-testid="order-detail"][data-order-id="${second.orderId}"]`).waitFor({ timeout: 30_000 });
+  assert.equal(await page.locator(`[data-testid="order-row"][data-order-id="${second.orderId}"] [data-testid="order-shipping"]`).innerText(), 'NOT_SHIPPED');
+  await page.getByTestId('action-ship').click();
+  await page.getByTestId('dialog').waitFor();
+  // Client-side: an express shipment needs a tracking number, and SF's contact is masked; nothing is sent.
+  await page.getByTestId('ship-expressCompany').fill('SF');
+  await page.getByTestId('dialog-confirm').click();
+  await page.locator('[data-testid="ship-problem"]', { hasText: /package 1, trackingNo/ }).waitFor();
+  await page.getByTestId('ship-trackingNo').fill('SF1234567890');
+  await page.getByTestId('ship-contact').fill('18912341234');
+  await page.getByTestId('dialog-confirm').click();
+  await page.locator('[data-testid="ship-problem"]', { hasText: /contact: a masked phone number/ }).waitFor();
+  assert.equal(one<{ n: number }>('SELECT count(*) AS n FROM order_shipping WHERE order_id = ?', second.orderId).n, 0, 'nothing recorded while the form refuses');
+  await page.getByTestId('ship-contact').fill('189****1234');
+  await page.getByTestId('dialog-confirm').click();
+  const shippedItem = page.locator('[data-testid="timeline-item"][data-kind="shipped"]');
+  await shippedItem.waitFor({ timeout: 30_000 });
+  assert.match(await shippedItem.innerText(), /Shipped \(express\)[\s\S]*SF SF1234567890/);
+  assert.match(await page.getByTestId('detail-shipping').innerText(), /SHIPPED/);
+  await page.locator(`[data-testid="order-row"][data-order-id="${second.orderId}"] [data-testid="order-shipping"][data-shipping="SHIPPED"]`).waitFor();
+  // The outbox uploads it to the sandbox's upload_shipping_info: seconds after the payment WeChat has not indexed the
+  // order yet (10060001, retried, still PENDING); once the sandbox's clock moves on it is accepted. Opening the order
+  // again shows where the upload stands.
+  const uploadStatus = () => one<{ s: string | null }>('SELECT upload_status AS s FROM order_shipping WHERE order_id = ?', second.orderId).s;
+  await server.app.wx.jobs.deliverOutbox();
+  assert.equal(uploadStatus(), 'PENDING');
+  await page.locator(`[data-testid="order-row"][data-order-id="${second.orderId}"]`).click();
+  await page.locator('[data-testid="timeline-item"][data-kind="shipped"]', { hasText: 'upload to WeChat PENDING' }).waitFor({ timeout: 30_000 });
+  const advanced = await fetch(`${server.sandboxUrl}/sandbox/clock/advance`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ seconds: 10 }) });
+  assert.equal(advanced.status, 200, await advanced.text());
+  for (let i = 0; i < 100 && uploadStatus() !== 'UPLOADED'; i++) {
+    await server.app.wx.jobs.deliverOutbox();
+    if (uploadStatus() !== 'UPLOADED') await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(uploadStatus(), 'UPLOADED');
+  await page.locator(`[data-testid="order-row"][data-order-id="${second.orderId}"]`).click();
+  await page.locator('[data-testid="timeline-item"][data-kind="shipped"]', { hasText: 'upload to WeChat UPLOADED' }).waitFor({ timeout: 30_000 });
+  assert.equal(await page.getByTestId('detail-shipping').innerText(), 'Shipping: SHIPPED');
+  await page.locator(`[data-testid="order-row"][data-order-id="${second.orderId}"] [data-testid="order-shipping"][data-upload="UPLOADED"]`).waitFor();
+  await shot('03b-shipped');
+  // WeChat allows one re-shipment; the second one is refused by the server and the console shows its 409 message.
+  for (const tracking of ['YT0000000001', 'YT0000000002']) {
+    await page.getByTestId('action-ship').click();
+    await page.getByTestId('dialog').waitFor();
+    await page.getByTestId('ship-expressCompany').fill('YTO');
+    await page.getByTestId('ship-trackingNo').fill(tracking);
+    await page.getByTestId('dialog-confirm').click();
+    await page.getByTestId('dialog').waitFor({ state: 'detached' });
+  }
+  await page.locator('[data-testid="message"]', { hasText: 'reship_used: WeChat allows one re-shipment per payment, and it was used' }).waitFor();
+  assert.match(await page.locator('[data-testid="timeline-item"][data-kind="shipped"]').innerText(), /YTO YT0000000001/);
+  pageErrors.splice(0, pageErrors.length, ...pageErrors.filter((e) => !/status of 409/.test(e)));
 
   // ---- the catalogue: add a product in yuan; it is stored in fen and sold in the demo ------------------------------
   await page.getByTestId('nav-catalogue').click();

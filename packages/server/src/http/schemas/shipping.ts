@@ -35,4 +35,9 @@ export const shippingSchema = z
   })
   .describe('Shipping');
 
+/** The operator's view adds why an upload failed (WeChat's error code); the buyer's order JSON does not carry it. */
+export const adminShippingSchema = shippingSchema
+  .extend({ uploadError: z.string().optional().describe('upload FAILED: WeChat’s error code (the order is flagged for review)') })
+  .describe('Shipping (operator view)');
+
 export const shipmentResponse = z.object({ orderId: z.string(), shipping: shippingSchema, duplicate: z.boolean() });
