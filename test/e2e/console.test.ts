@@ -14,6 +14,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { formatFen } from '../../packages/server/src/domain/yuan.js';
+import { KyselyStore } from '../../packages/server/src/store/kysely-store.js';
+import { KyselyShippingStore } from '../../packages/server/src/store/shipping-store.js';
 import { launchChromium } from './helpers/browser.js';
 import { startDemoServer } from './web-demo-server.js';
 
@@ -31,7 +33,7 @@ test('the console type-checks as browser code', () => {
   assert.equal(run.status, 0, run.stdout + run.stderr);
 });
 
-test('console: sign in, charts from real data, find by transaction_id, refund with a reason, catalogue → buy in the demo', { timeout: 180_000 }, async (t) => {
+test('console: sign in, charts from real data, find by transaction_id, refund with a reason, ship a paid order, catalogue → buy in the demo', { timeout: 180_000 }, async (t) => {
   assert.ok(existsSync(join(CONSOLE_ROOT, 'console.js')), 'the console is built (npm run build writes packages/server/dist/console)');
   mkdirSync(SHOTS, { recursive: true });
   const server = await startDemoServer('v2', { adminToken: TOKEN, consoleRoot: CONSOLE_ROOT });
@@ -139,6 +141,7 @@ test('console: sign in, charts from real data, find by transaction_id, refund wi
   assert.equal(await page.getByTestId('kpi-orders-value').innerText(), String(dbTotals.created));
   assert.equal(await page.getByTestId('kpi-conversion-value').innerText(), '50.0%');
   assert.equal(await page.getByTestId('nh-deliveries').innerText(), String(dbLog.n));
+  assert.equal(await page.getByTestId('kpi-shipping-value').innerText(), '2', 'both paid orders are to ship');
   await shot('01-dashboard');
 
   // ---- find the first order by its transaction_id; refund part of it with a reason ----------------------------------
@@ -196,14 +199,11 @@ test('console: sign in, charts from real data, find by transaction_id, refund wi
   assert.match(await shippedItem.innerText(), /Shipped \(express\)[\s\S]*SF SF1234567890/);
   assert.match(await page.getByTestId('detail-shipping').innerText(), /SHIPPED/);
   await page.locator(`[data-testid="order-row"][data-order-id="${second.orderId}"] [data-testid="order-shipping"][data-shipping="SHIPPED"]`).waitFor();
-  // The outbox uploads it to the sandbox's upload_shipping_info: seconds after the payment WeChat has not indexed the
-  // order yet (10060001, retried, still PENDING); once the sandbox's clock moves on it is accepted. Opening the order
-  // again shows where the upload stands.
+  // The answer to the POST: recorded, the upload queued.
+  assert.equal(await page.getByTestId('message').innerText(), 'Shipped: SHIPPED, upload to WeChat PENDING');
+  // The outbox uploads it to the sandbox's upload_shipping_info (WeChat indexes a payment after a few seconds: the
+  // sandbox's clock moves on, so the retried upload is accepted). Opening the order again shows where it stands.
   const uploadStatus = () => one<{ s: string | null }>('SELECT upload_status AS s FROM order_shipping WHERE order_id = ?', second.orderId).s;
-  await server.app.wx.jobs.deliverOutbox();
-  assert.equal(uploadStatus(), 'PENDING');
-  await page.locator(`[data-testid="order-row"][data-order-id="${second.orderId}"]`).click();
-  await page.locator('[data-testid="timeline-item"][data-kind="shipped"]', { hasText: 'upload to WeChat PENDING' }).waitFor({ timeout: 30_000 });
   const advanced = await fetch(`${server.sandboxUrl}/sandbox/clock/advance`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ seconds: 10 }) });
   assert.equal(advanced.status, 200, await advanced.text());
   for (let i = 0; i < 100 && uploadStatus() !== 'UPLOADED'; i++) {
@@ -228,6 +228,19 @@ test('console: sign in, charts from real data, find by transaction_id, refund wi
   await page.locator('[data-testid="message"]', { hasText: 'reship_used: WeChat allows one re-shipment per payment, and it was used' }).waitFor();
   assert.match(await page.locator('[data-testid="timeline-item"][data-kind="shipped"]').innerText(), /YTO YT0000000001/);
   pageErrors.splice(0, pageErrors.length, ...pageErrors.filter((e) => !/status of 409/.test(e)));
+  // Had WeChat refused the re-shipment's upload for good, the operator would see it with WeChat's error code. (Once the
+  // re-shipment is uploaded, so that no upload in flight overwrites the refusal written here.)
+  for (let i = 0; i < 100 && uploadStatus() !== 'UPLOADED'; i++) {
+    await server.app.wx.jobs.deliverOutbox();
+    if (uploadStatus() !== 'UPLOADED') await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(uploadStatus(), 'UPLOADED');
+  assert.ok(server.app.wx.store instanceof KyselyStore);
+  await new KyselyShippingStore(server.app.wx.store.database).setUpload(second.orderId, 2, 'FAILED', '10060003', Date.now());
+  await page.locator(`[data-testid="order-row"][data-order-id="${second.orderId}"]`).click();
+  await page.locator('[data-testid="timeline-item"][data-kind="shipped"].bad', { hasText: 'YTO YT0000000001 · upload to WeChat FAILED: 10060003' }).waitFor({ timeout: 30_000 });
+  assert.equal(await page.locator(`[data-testid="order-row"][data-order-id="${second.orderId}"] [data-testid="order-shipping"]`).innerText(), 'SHIPPED · upload FAILED (10060003)');
+  await shot('03c-upload-failed');
 
   // ---- the catalogue: add a product in yuan; it is stored in fen and sold in the demo ------------------------------
   await page.getByTestId('nav-catalogue').click();
@@ -269,6 +282,12 @@ test('console: sign in, charts from real data, find by transaction_id, refund wi
   const onSale = ((await (await fetch(`${base}/api/products`)).json()) as { products: { sku: string }[] }).products.map((p) => p.sku);
   assert.ok(!onSale.includes('console-mug'), 'off sale');
   assert.equal(one<{ amount_fen: number }>("SELECT o.amount_fen FROM orders o JOIN order_items i ON i.order_id = o.id WHERE i.sku = 'console-mug'").amount_fen, 1234);
+
+  // The dashboard's shipping tile follows: the mug order is to ship; the second order is shipped, its upload done.
+  await page.getByTestId('nav-dashboard').click();
+  await ready('dashboard');
+  assert.equal(await page.getByTestId('kpi-shipping-value').innerText(), '1');
+  assert.match(await page.getByTestId('kpi-shipping').innerText(), /shipped 1 · received 0 · settled 0/);
 
   // Everything the console loaded came from this server (no CDN).
   const foreign = requests.filter((u) => !u.startsWith(base) && !u.startsWith('data:'));
