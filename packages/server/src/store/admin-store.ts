@@ -377,7 +377,9 @@ export class KyselyAdminStore implements AdminStore {
     }
     const counted = await this.db
       .selectFrom('notification_refusals')
-      .select((eb) => eb.fn.sum<number>('count').as('n'))
+      // A refusal's row is written at once with its first sample; its count is added when the counts in memory are
+      // flushed (every jobs tick). Until then the samples it holds are the lower bound of what was refused.
+      .select((eb) => eb.fn.sum<number>(eb.case().when('count', '>', eb.ref('samples')).then(eb.ref('count')).else(eb.ref('samples')).end()).as('n'))
       .where('minute', '>=', start) // the minute's start, epoch ms
       .where('minute', '<', end)
       .executeTakeFirst();
