@@ -2,7 +2,8 @@
 // console (packages/server/dist/console, written by `npm run build`), data seeded by real payments through the
 // sandbox cashier (one notified twice, one forged), then: sign in with the token, the charts render and the dashboard
 // shows what the database holds, find an order by its transaction_id, refund part of it with a reason and see the
-// refund and the audit in its timeline, add a product in the catalogue and buy it in the web demo, reprice it and take
+// refund and the audit in its timeline, ship a paid order (form checks, SHIPPED, the upload, the server's refusal of
+// a second re-shipment), add a product in the catalogue and buy it in the web demo, reprice it and take
 // it off sale.
 // Screenshots land in test-output/console/ (git-ignored).
 import { test } from 'node:test';
@@ -13,6 +14,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { formatFen } from '../../packages/server/src/domain/yuan.js';
+import { KyselyStore } from '../../packages/server/src/store/kysely-store.js';
+import { KyselyShippingStore } from '../../packages/server/src/store/shipping-store.js';
 import { launchChromium } from './helpers/browser.js';
 import { startDemoServer } from './web-demo-server.js';
 
@@ -30,7 +33,7 @@ test('the console type-checks as browser code', () => {
   assert.equal(run.status, 0, run.stdout + run.stderr);
 });
 
-test('console: sign in, charts from real data, find by transaction_id, refund with a reason, catalogue → buy in the demo', { timeout: 180_000 }, async (t) => {
+test('console: sign in, charts from real data, find by transaction_id, refund with a reason, ship a paid order, catalogue → buy in the demo', { timeout: 180_000 }, async (t) => {
   assert.ok(existsSync(join(CONSOLE_ROOT, 'console.js')), 'the console is built (npm run build writes packages/server/dist/console)');
   mkdirSync(SHOTS, { recursive: true });
   const server = await startDemoServer('v2', { adminToken: TOKEN, consoleRoot: CONSOLE_ROOT });
@@ -134,6 +137,7 @@ test('console: sign in, charts from real data, find by transaction_id, refund wi
   assert.equal(await page.getByTestId('kpi-orders-value').innerText(), String(dbTotals.created));
   assert.equal(await page.getByTestId('kpi-conversion-value').innerText(), '50.0%');
   assert.equal(await page.getByTestId('nh-deliveries').innerText(), String(dbLog.n));
+  assert.equal(await page.getByTestId('kpi-shipping-value').innerText(), '2', 'both paid orders are to ship');
   await shot('01-dashboard');
 
   // ---- find the first order by its transaction_id; refund part of it with a reason ----------------------------------
@@ -167,6 +171,72 @@ test('console: sign in, charts from real data, find by transaction_id, refund wi
   const auditRow = one<{ actor: string; reason: string; result: string }>("SELECT actor, reason, result FROM admin_actions WHERE order_id = ? AND action = 'refund'", first.orderId);
   assert.deepEqual({ ...auditRow }, { actor: 'admin', reason: 'customer returned one item', result: 'ok' });
   await shot('03-refunded');
+
+  // ---- ship the second (paid) order: the form checks as the server does, the timeline shows SHIPPED, then the upload
+  await page.getByTestId('order-search').fill(second.orderId);
+  await page.getByTestId('order-search-submit').click();
+  await page.locator(`[data-testid="order-detail"][data-order-id="${second.orderId}"]`).waitFor({ timeout: 30_000 });
+  assert.equal(await page.locator(`[data-testid="order-row"][data-order-id="${second.orderId}"] [data-testid="order-shipping"]`).innerText(), 'NOT_SHIPPED');
+  await page.getByTestId('action-ship').click();
+  await page.getByTestId('dialog').waitFor();
+  // Client-side: an express shipment needs a tracking number, and SF's contact is masked; nothing is sent.
+  await page.getByTestId('ship-expressCompany').fill('SF');
+  await page.getByTestId('dialog-confirm').click();
+  await page.locator('[data-testid="ship-problem"]', { hasText: /package 1, trackingNo/ }).waitFor();
+  await page.getByTestId('ship-trackingNo').fill('SF1234567890');
+  await page.getByTestId('ship-contact').fill('18912341234');
+  await page.getByTestId('dialog-confirm').click();
+  await page.locator('[data-testid="ship-problem"]', { hasText: /contact: a masked phone number/ }).waitFor();
+  assert.equal(one<{ n: number }>('SELECT count(*) AS n FROM order_shipping WHERE order_id = ?', second.orderId).n, 0, 'nothing recorded while the form refuses');
+  await page.getByTestId('ship-contact').fill('189****1234');
+  await page.getByTestId('dialog-confirm').click();
+  const shippedItem = page.locator('[data-testid="timeline-item"][data-kind="shipped"]');
+  await shippedItem.waitFor({ timeout: 30_000 });
+  assert.match(await shippedItem.innerText(), /Shipped \(express\)[\s\S]*SF SF1234567890/);
+  assert.match(await page.getByTestId('detail-shipping').innerText(), /SHIPPED/);
+  await page.locator(`[data-testid="order-row"][data-order-id="${second.orderId}"] [data-testid="order-shipping"][data-shipping="SHIPPED"]`).waitFor();
+  // The answer to the POST: recorded, the upload queued.
+  assert.equal(await page.getByTestId('message').innerText(), 'Shipped: SHIPPED, upload to WeChat PENDING');
+  // The outbox uploads it to the sandbox's upload_shipping_info (WeChat indexes a payment after a few seconds: the
+  // sandbox's clock moves on, so the retried upload is accepted). Opening the order again shows where it stands.
+  const uploadStatus = () => one<{ s: string | null }>('SELECT upload_status AS s FROM order_shipping WHERE order_id = ?', second.orderId).s;
+  const advanced = await fetch(`${server.sandboxUrl}/sandbox/clock/advance`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ seconds: 10 }) });
+  assert.equal(advanced.status, 200, await advanced.text());
+  for (let i = 0; i < 100 && uploadStatus() !== 'UPLOADED'; i++) {
+    await server.app.wx.jobs.deliverOutbox();
+    if (uploadStatus() !== 'UPLOADED') await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(uploadStatus(), 'UPLOADED');
+  await page.locator(`[data-testid="order-row"][data-order-id="${second.orderId}"]`).click();
+  await page.locator('[data-testid="timeline-item"][data-kind="shipped"]', { hasText: 'upload to WeChat UPLOADED' }).waitFor({ timeout: 30_000 });
+  assert.equal(await page.getByTestId('detail-shipping').innerText(), 'Shipping: SHIPPED');
+  await page.locator(`[data-testid="order-row"][data-order-id="${second.orderId}"] [data-testid="order-shipping"][data-upload="UPLOADED"]`).waitFor();
+  await shot('03b-shipped');
+  // WeChat allows one re-shipment; the second one is refused by the server and the console shows its 409 message.
+  for (const tracking of ['YT0000000001', 'YT0000000002']) {
+    await page.getByTestId('action-ship').click();
+    await page.getByTestId('dialog').waitFor();
+    await page.getByTestId('ship-expressCompany').fill('YTO');
+    await page.getByTestId('ship-trackingNo').fill(tracking);
+    await page.getByTestId('dialog-confirm').click();
+    await page.getByTestId('dialog').waitFor({ state: 'detached' });
+  }
+  await page.locator('[data-testid="message"]', { hasText: 'reship_used: WeChat allows one re-shipment per payment, and it was used' }).waitFor();
+  assert.match(await page.locator('[data-testid="timeline-item"][data-kind="shipped"]').innerText(), /YTO YT0000000001/);
+  pageErrors.splice(0, pageErrors.length, ...pageErrors.filter((e) => !/status of 409/.test(e)));
+  // Had WeChat refused the re-shipment's upload for good, the operator would see it with WeChat's error code. (Once the
+  // re-shipment is uploaded, so that no upload in flight overwrites the refusal written here.)
+  for (let i = 0; i < 100 && uploadStatus() !== 'UPLOADED'; i++) {
+    await server.app.wx.jobs.deliverOutbox();
+    if (uploadStatus() !== 'UPLOADED') await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(uploadStatus(), 'UPLOADED');
+  assert.ok(server.app.wx.store instanceof KyselyStore);
+  await new KyselyShippingStore(server.app.wx.store.database).setUpload(second.orderId, 2, 'FAILED', '10060003', Date.now());
+  await page.locator(`[data-testid="order-row"][data-order-id="${second.orderId}"]`).click();
+  await page.locator('[data-testid="timeline-item"][data-kind="shipped"].bad', { hasText: 'YTO YT0000000001 · upload to WeChat FAILED: 10060003' }).waitFor({ timeout: 30_000 });
+  assert.equal(await page.locator(`[data-testid="order-row"][data-order-id="${second.orderId}"] [data-testid="order-shipping"]`).innerText(), 'SHIPPED · upload FAILED (10060003)');
+  await shot('03c-upload-failed');
 
   // ---- the catalogue: add a product in yuan; it is stored in fen and sold in the demo ------------------------------
   await page.getByTestId('nav-catalogue').click();
@@ -208,6 +278,12 @@ test('console: sign in, charts from real data, find by transaction_id, refund wi
   const onSale = ((await (await fetch(`${base}/api/products`)).json()) as { products: { sku: string }[] }).products.map((p) => p.sku);
   assert.ok(!onSale.includes('console-mug'), 'off sale');
   assert.equal(one<{ amount_fen: number }>("SELECT o.amount_fen FROM orders o JOIN order_items i ON i.order_id = o.id WHERE i.sku = 'console-mug'").amount_fen, 1234);
+
+  // The dashboard's shipping tile follows: the mug order is to ship; the second order is shipped, its upload done.
+  await page.getByTestId('nav-dashboard').click();
+  await ready('dashboard');
+  assert.equal(await page.getByTestId('kpi-shipping-value').innerText(), '1');
+  assert.match(await page.getByTestId('kpi-shipping').innerText(), /shipped 1 · received 0 · settled 0/);
 
   // Everything the console loaded came from this server (no CDN).
   const foreign = requests.filter((u) => !u.startsWith(base) && !u.startsWith('data:'));

@@ -7,6 +7,7 @@ import type { actionResponse, statsResponse } from '../../src/http/schemas/admin
 import type { adminOrderDetail, adminOrdersResponse, reconciliationDetail, reconciliationList } from '../../src/http/schemas/admin-console.js';
 import type { adminProductList, adminProductResponse } from '../../src/http/schemas/admin-products.js';
 import type { refundResponse } from '../../src/http/schemas/admin.js';
+import type { shipmentResponse, shippingOverview } from '../../src/http/schemas/shipping.js';
 
 export type Stats = z.infer<typeof statsResponse>;
 export type OrderList = z.infer<typeof adminOrdersResponse>;
@@ -17,6 +18,8 @@ export type Products = z.infer<typeof adminProductList>;
 export type Product = Products['products'][number];
 export type ProductResult = z.infer<typeof adminProductResponse>;
 export type RefundResult = z.infer<typeof refundResponse>;
+export type ShippingOverview = z.infer<typeof shippingOverview>;
+export type ShipmentResult = z.infer<typeof shipmentResponse>;
 export type Reconciliations = z.infer<typeof reconciliationList>;
 export type Reconciliation = z.infer<typeof reconciliationDetail>;
 

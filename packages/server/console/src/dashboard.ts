@@ -5,7 +5,7 @@
 import { ArcElement, BarController, BarElement, CategoryScale, Chart, DoughnutController, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip } from 'chart.js';
 import { formatFen } from '../../src/domain/yuan.js';
 import { api } from './api.js';
-import type { Stats } from './api.js';
+import type { ShippingOverview, Stats } from './api.js';
 import { duration, h } from './dom.js';
 import { card } from './ui.js';
 
@@ -27,8 +27,21 @@ function percent(rate: number | undefined): string {
   return rate === undefined ? '–' : `${(rate * 100).toFixed(1)}%`;
 }
 
+/** All orders, not the 30 days: what is still to ship does not age out of the window. */
+function shippingTile(s: ShippingOverview): HTMLElement {
+  const c = s.counts;
+  const reminders = s.reminders.reduce((n, r) => n + r.count, 0);
+  const uploads = [c.uploadPending > 0 ? `${c.uploadPending} uploading` : '', c.uploadFailed > 0 ? `${c.uploadFailed} upload failed` : ''].filter((x) => x !== '').join(', ');
+  const el = tile('To ship (paid)', String(c.toShip), 'kpi-shipping', `shipped ${c.shipped} · received ${c.confirmed} · settled ${c.settled}`);
+  el.append(
+    h('div', { class: c.uploadFailed > 0 ? 'bad small' : 'muted small', 'data-testid': 'kpi-shipping-uploads' }, uploads),
+    reminders === 0 ? '' : h('div', { class: 'bad small', 'data-testid': 'kpi-shipping-reminders' }, `WeChat reminded us ${reminders}× (${s.reminders.map((r) => r.event.replace('trade_manage_', '')).join(', ')})`),
+  );
+  return el;
+}
+
 export async function showDashboard(view: HTMLElement): Promise<void> {
-  const stats = await api<Stats>('GET', '/admin/stats?days=30');
+  const [stats, shipping] = await Promise.all([api<Stats>('GET', '/admin/stats?days=30'), api<ShippingOverview>('GET', '/admin/shipping')]);
   for (const c of charts) c.destroy();
   charts = [];
   const n = stats.notifications;
@@ -41,6 +54,7 @@ export async function showDashboard(view: HTMLElement): Promise<void> {
     tile('Conversion (created → paid)', percent(stats.conversion.rate), 'kpi-conversion', `${stats.conversion.paid} of ${stats.conversion.created}`),
     tile('Refunds', refundedLine, 'kpi-refunds', `¥${formatFen(stats.totals.refunded)} refunded`),
     tile('Flagged for review', String(stats.flagged.open), 'kpi-flagged', `${stats.flagged.reviewed} reviewed`),
+    shippingTile(shipping),
   );
   const revenue = h('canvas', { 'data-testid': 'chart-revenue', role: 'img', 'aria-label': 'Revenue and orders per China day' });
   const status = h('canvas', { 'data-testid': 'chart-status', role: 'img', 'aria-label': 'Orders by status' });

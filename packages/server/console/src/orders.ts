@@ -4,8 +4,9 @@
  */
 import { formatFen, parseYuan } from '../../src/domain/yuan.js';
 import { api } from './api.js';
-import type { ActionResult, OrderDetail, OrderList, OrderSummary, RefundResult } from './api.js';
+import type { ActionResult, OrderDetail, OrderList, OrderSummary, RefundResult, ShipmentResult } from './api.js';
 import { byTestId, h, on, when } from './dom.js';
+import { shipDialog, shippingText, shippingTone } from './ship.js';
 import { renderTimeline, timelineOf } from './timeline.js';
 import { confirmDialog, report, say } from './ui.js';
 
@@ -25,7 +26,7 @@ export async function showOrders(view: HTMLElement, initial: { q?: string } = {}
   const form = h('form', { class: 'filters' }, q, status, flagged, h('label', {}, 'from ', from), h('label', {}, 'to ', to), search);
   view.replaceChildren(
     h('section', { class: 'card' }, h('h2', {}, 'Orders'), form,
-      h('table', {}, h('thead', {}, h('tr', {}, ...['Order', 'out_trade_no', 'Status', 'Amount', 'Created (China)', 'Paid', 'Review'].map((t) => h('th', {}, t)))), rows), more),
+      h('table', {}, h('thead', {}, h('tr', {}, ...['Order', 'out_trade_no', 'Status', 'Shipping', 'Amount', 'Created (China)', 'Paid', 'Review'].map((t) => h('th', {}, t)))), rows), more),
     detail,
   );
   let cursor: string | undefined;
@@ -33,7 +34,11 @@ export async function showOrders(view: HTMLElement, initial: { q?: string } = {}
   const refreshRow = async (orderId: string) => {
     const row = rows.querySelector(`[data-order-id="${CSS.escape(orderId)}"]`);
     const fresh = (await api<OrderList>('GET', `/admin/orders?${new URLSearchParams({ q: orderId, limit: '1' })}`)).orders[0];
-    if (row !== null && fresh !== undefined) row.replaceWith(orderRow(fresh, () => showDetail(detail, fresh.orderId, refreshRow)));
+    if (row !== null && fresh !== undefined) row.replaceWith(orderRow(fresh, opener(fresh.orderId)));
+  };
+  // Opening an order also refreshes its row: shipping moves on without the console (the upload, WeChat's pushes).
+  const opener = (orderId: string) => async () => {
+    await Promise.all([showDetail(detail, orderId, refreshRow), refreshRow(orderId)]);
   };
 
   const load = async (append: boolean) => {
@@ -46,8 +51,8 @@ export async function showOrders(view: HTMLElement, initial: { q?: string } = {}
     if (append && cursor !== undefined) params.set('cursor', cursor);
     const list = await api<OrderList>('GET', `/admin/orders?${params}`);
     if (!append) rows.replaceChildren();
-    for (const o of list.orders) rows.append(orderRow(o, () => showDetail(detail, o.orderId, refreshRow)));
-    if (rows.childElementCount === 0) rows.append(h('tr', {}, h('td', { colspan: 7, class: 'muted' }, 'No orders match.')));
+    for (const o of list.orders) rows.append(orderRow(o, opener(o.orderId)));
+    if (rows.childElementCount === 0) rows.append(h('tr', {}, h('td', { colspan: 8, class: 'muted' }, 'No orders match.')));
     cursor = list.nextCursor;
     more.hidden = cursor === undefined;
     view.dataset.ready = 'orders';
@@ -74,6 +79,7 @@ function orderRow(o: OrderSummary, open: () => Promise<void>): HTMLTableRowEleme
     h('td', { class: 'mono' }, o.orderId),
     h('td', { class: 'mono' }, o.outTradeNo ?? ''),
     h('td', {}, h('span', { class: `tag s-${o.status}` }, o.status)),
+    h('td', { class: shippingTone(o.shipping), 'data-testid': 'order-shipping', 'data-shipping': o.shipping?.status, 'data-upload': o.shipping?.upload }, shippingText(o.shipping)),
     h('td', { class: 'num' }, yuan(o.amount), o.refunded > 0 ? h('div', { class: 'muted small' }, `refunded ${yuan(o.refunded)}`) : null),
     h('td', {}, when(o.createdAt)),
     h('td', {}, when(o.paidAt)),
@@ -124,6 +130,15 @@ export async function showDetail(section: HTMLElement, orderId: string, changed?
     say(`Refund ${r.refund.outRefundNo} of ${yuan(r.refund.amount)}: ${r.refund.status}`, 'ok');
     await refresh();
   });
+  // WeChat takes one re-shipment of a shipped order not yet received; the server says when that is used up (409).
+  const ship = o.shipping?.status === 'NOT_SHIPPED' ? 'Ship…' : 'Ship again…';
+  act(ship, 'action-ship', o.status === 'PAID' && (o.shipping?.status === 'NOT_SHIPPED' || o.shipping?.status === 'SHIPPED'), async () => {
+    const body = await shipDialog(o.orderId, o.description);
+    if (body === undefined) return;
+    const r = await api<ShipmentResult>('POST', `/admin/orders/${encodeURIComponent(o.orderId)}/shipments`, body);
+    say(r.duplicate ? `Already shipped exactly so: nothing sent twice (${r.shipping.status})` : `Shipped: ${r.shipping.status}, upload to WeChat ${r.shipping.upload ?? 'queued'}`, 'ok');
+    await refresh();
+  });
   const simple = (label: string, testid: string, path: string, enabled: boolean, text: string) =>
     act(label, testid, enabled, async () => {
       const values = await confirmDialog(`${label.replace('…', '')}: ${o.orderId}`, text, [{ name: 'reason', label: 'Reason (required)', testid: 'dialog-reason', required: true }], label.replace('…', ''));
@@ -142,6 +157,7 @@ export async function showDetail(section: HTMLElement, orderId: string, changed?
   section.replaceChildren(
     h('h2', {}, `Order ${o.orderId} `, h('span', { class: `tag s-${o.status}`, 'data-testid': 'detail-status' }, o.status), close),
     h('p', { class: 'muted' }, `${yuan(o.amount)}${o.refunded > 0 ? `, refunded ${yuan(o.refunded)}` : ''} · ${o.items.map((i) => `${i.quantity} × ${i.name} (${i.sku}) @ ${yuan(i.price)}`).join(', ')}`),
+    h('p', { class: shippingTone(o.shipping) || 'muted', 'data-testid': 'detail-shipping' }, `Shipping: ${shippingText(o.shipping)}`),
     o.reviewReason === undefined ? '' : h('p', { class: o.reviewedAt === undefined ? 'bad' : 'muted' }, o.reviewedAt === undefined ? `Flagged for review: ${o.reviewReason}` : `Reviewed ${when(o.reviewedAt)}: ${o.reviewReason}`),
     actions,
     renderTimeline(timelineOf(d)),

@@ -1,6 +1,6 @@
 /**
  * An order's story, oldest first: created, each payment attempt and its prepay, every notification with its verdict,
- * paid, refunds, outbox deliveries, what people did (the audit trail), and shipping once orders carry it. Each item
+ * paid, refunds, outbox deliveries, what people did (the audit trail), and shipping (shipped with its upload to WeChat, confirmed, settled). Each item
  * keeps the raw JSON it came from one click away.
  */
 import { formatFen } from '../../src/domain/yuan.js';
@@ -10,9 +10,6 @@ import { h, when } from './dom.js';
 export type TimelineItem = { at: string; kind: string; title: string; detail?: string; tone?: 'ok' | 'warn' | 'bad'; raw: unknown };
 
 const yuan = (fen: number) => `¥${formatFen(fen)}`;
-
-/** Shipping is another part of the order (POST /admin/orders/:orderId/shipments); shown when the API includes it. */
-type WithShipping = OrderDetail & { shipping?: { events?: { at?: string; status?: string; detail?: string }[] } };
 
 export function timelineOf(d: OrderDetail): TimelineItem[] {
   const o = d.order;
@@ -39,11 +36,33 @@ export function timelineOf(d: OrderDetail): TimelineItem[] {
   for (const a of d.actions) {
     items.push({ at: a.createdAt, kind: 'action', title: `${a.actor}: ${a.action.replace('_', ' ')} — ${a.result}`, detail: `why: ${a.reason}`, tone: a.result === 'ok' ? undefined : 'warn', raw: a });
   }
-  for (const s of (d as WithShipping).shipping?.events ?? []) {
-    if (s.at !== undefined) items.push({ at: s.at, kind: 'shipping', title: `Shipping: ${s.status ?? ''}`, detail: s.detail ?? '', raw: s });
-  }
+  items.push(...shippingItems(o.shipping));
   // Stable: equal instants keep the order above (created before its attempt, paid before its event).
   return items.map((item, i) => ({ item, i })).sort((a, b) => Date.parse(a.item.at) - Date.parse(b.item.at) || a.i - b.i).map((x) => x.item);
+}
+
+/**
+ * Shipping (POST /admin/orders/:orderId/shipments, then WeChat): shipped with its packages and where the upload
+ * stands (a FAILED upload with WeChat's error), the buyer's confirmation, the settlement.
+ */
+function shippingItems(s: OrderDetail['order']['shipping']): TimelineItem[] {
+  if (s === undefined) return [];
+  const items: TimelineItem[] = [];
+  if (s.shippedAt !== undefined) {
+    const packages = s.packages.map((p) => `${p.expressCompany} ${p.trackingNo}${p.itemDesc === undefined ? '' : ` (${p.itemDesc})`}`).join('; ');
+    const upload = s.upload === undefined ? '' : `upload to WeChat ${s.upload}${s.uploadError === undefined ? '' : `: ${s.uploadError}`}`;
+    items.push({
+      at: s.shippedAt,
+      kind: 'shipped',
+      title: `Shipped${s.logisticsType === undefined ? '' : ` (${s.logisticsType.replace('_', '-')})`}`,
+      detail: [packages, upload].filter((x) => x !== '').join(' · '),
+      tone: s.upload === 'FAILED' ? 'bad' : s.upload === 'UPLOADED' ? 'ok' : 'warn',
+      raw: s,
+    });
+  }
+  if (s.confirmedAt !== undefined) items.push({ at: s.confirmedAt, kind: 'confirmed', title: 'Receipt confirmed by the buyer (WeChat)', tone: 'ok', raw: s });
+  if (s.settledAt !== undefined) items.push({ at: s.settledAt, kind: 'settled', title: 'Settled by WeChat', tone: 'ok', raw: s });
+  return items;
 }
 
 export function renderTimeline(items: TimelineItem[]): HTMLElement {

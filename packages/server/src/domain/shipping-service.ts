@@ -10,7 +10,7 @@ import type { Order } from './order.js';
 import { merchantOf } from './merchant-identity.js';
 import type { Clock, IdSource } from '../ports/clock.js';
 import type { PaymentKey, ShippingGateway, WechatTradeOrder } from '../ports/shipping-gateway.js';
-import type { ShippingStore } from '../ports/shipping-store.js';
+import type { ShippingCounts, ShippingStore } from '../ports/shipping-store.js';
 import type { OutboxEvent, Store } from '../ports/store.js';
 
 /** Outbox topic of an upload; the revision is part of it because the outbox keeps one event per (topic, order). */
@@ -256,6 +256,10 @@ export class ShippingService {
 
   async reminderCounts(): Promise<{ event: string; count: number; lastAt: number }[]> {
     return this.d.shipping.pushEventCounts();
+  }
+
+  async counts(): Promise<ShippingCounts> {
+    return this.d.shipping.shippingCounts();
   }
 
   /**

@@ -89,8 +89,8 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     errors: { 404: ['not_found', 'no such order'], 409: ['not_paid', 'only a PAID order ships (this one is PAYING)'] },
   },
   'GET /admin/shipping': {
-    description: 'WeChat\'s shipping reminders received at /wechat/message (trade_manage_remind_shipping, trade_manage_remind_access_api), counted by event.',
-    responses: { 200: { reminders: [{ event: 'trade_manage_remind_shipping', count: 2, lastAt: ISO }] } },
+    description: 'Orders by shipping status (toShip: PAID, not shipped yet) and WeChat\'s shipping reminders received at /wechat/message (trade_manage_remind_shipping, trade_manage_remind_access_api), counted by event.',
+    responses: { 200: { counts: { toShip: 3, shipped: 5, confirmed: 2, settled: 40, uploadPending: 1, uploadFailed: 0 }, reminders: [{ event: 'trade_manage_remind_shipping', count: 2, lastAt: ISO }] } },
   },
   'POST /admin/shipping/check': {
     description: 'Compares our shipping state with WeChat\'s get_order_list (orders paid in the last 30 days) now; orders that differ are flagged for review. The jobs do it once a China day.',

@@ -21,6 +21,11 @@ export function presentShipping(f: Fulfilment) {
   };
 }
 
+/** For the admin API only: WeChat's reason for a FAILED upload is the operator's business, not the buyer's. */
+export function presentAdminShipping(f: Fulfilment) {
+  return { ...presentShipping(f), ...(f.uploadError === undefined ? {} : { uploadError: f.uploadError }) };
+}
+
 export function presentOrder(order: Order, outTradeNo: string, fulfilment?: Fulfilment) {
   return {
     orderId: order.id,

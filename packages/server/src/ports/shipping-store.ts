@@ -26,8 +26,12 @@ export interface ShippingStore {
   /** Counts one trade-management reminder push (by event name). */
   countPushEvent(event: string, now: number): Promise<void>;
   pushEventCounts(): Promise<{ event: string; count: number; lastAt: number }[]>;
+  /** The console's overview: PAID orders not shipped yet, shipped orders by status, uploads waiting or refused. */
+  shippingCounts(): Promise<ShippingCounts>;
   getShippingCheck(checkDate: string): Promise<ShippingCheck | undefined>;
   saveShippingCheck(check: ShippingCheck): Promise<void>;
   /** Products marked virtual among `skus`. */
   virtualSkus(skus: readonly string[]): Promise<Set<string>>;
 }
+
+export type ShippingCounts = { toShip: number; shipped: number; confirmed: number; settled: number; uploadPending: number; uploadFailed: number };

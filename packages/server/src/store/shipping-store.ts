@@ -2,7 +2,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import { fulfilmentChange, notShipped } from '../domain/fulfilment.js';
 import type { Fulfilment, FulfilmentStatus, Shipment, UploadStatus } from '../domain/fulfilment.js';
-import type { ShippingCheck, ShippingStore } from '../ports/shipping-store.js';
+import type { ShippingCheck, ShippingCounts, ShippingStore } from '../ports/shipping-store.js';
 import { affected, num, undef } from './rows.js';
 import type { Database, OrderShippingTable } from './schema.js';
 
@@ -132,6 +132,26 @@ export class KyselyShippingStore implements ShippingStore {
   async pushEventCounts(): Promise<{ event: string; count: number; lastAt: number }[]> {
     const rows = await this.db.selectFrom('message_push_counts').selectAll().orderBy('event').execute();
     return rows.map((r) => ({ event: r.event, count: Number(r.count), lastAt: Number(r.last_at) }));
+  }
+
+  async shippingCounts(): Promise<ShippingCounts> {
+    const rows = await this.db.selectFrom('order_shipping').select(['status', 'upload_status']).select((eb) => eb.fn.countAll<number>().as('n')).groupBy(['status', 'upload_status']).execute();
+    const sum = (match: (r: (typeof rows)[number]) => boolean) => rows.filter(match).reduce((total, r) => total + Number(r.n), 0);
+    // A PAID order has no shipping row until something happens to its shipping: both mean "to ship".
+    const toShip = await this.db
+      .selectFrom('orders')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('orders.status', '=', 'PAID')
+      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('order_shipping').select('order_shipping.order_id').whereRef('order_shipping.order_id', '=', 'orders.id').where('order_shipping.status', '!=', 'NOT_SHIPPED'))))
+      .executeTakeFirst();
+    return {
+      toShip: Number(toShip?.n ?? 0),
+      shipped: sum((r) => r.status === 'SHIPPED'),
+      confirmed: sum((r) => r.status === 'CONFIRMED'),
+      settled: sum((r) => r.status === 'SETTLED'),
+      uploadPending: sum((r) => r.upload_status === 'PENDING'),
+      uploadFailed: sum((r) => r.upload_status === 'FAILED'),
+    };
   }
 
   async getShippingCheck(checkDate: string): Promise<ShippingCheck | undefined> {

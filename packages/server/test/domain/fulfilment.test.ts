@@ -12,7 +12,7 @@ import { ORDER_STATUSES } from '../../src/domain/order.js';
 import { KyselyShippingStore } from '../../src/store/shipping-store.js';
 import { KyselyStore } from '../../src/store/kysely-store.js';
 import { DIALECTS } from '../store/dialects.js';
-import { NOW } from '../store/sample-rows.js';
+import { NOW, order } from '../store/sample-rows.js';
 
 const ALLOWED: [FulfilmentChange, FulfilmentStatus, FulfilmentStatus][] = [
   ['shipped', 'NOT_SHIPPED', 'SHIPPED'],
@@ -111,6 +111,23 @@ for (const dialect of DIALECTS) {
       assert.equal(done.uploadedAt, NOW + 7);
       assert.deepEqual(done.shipment, OTHER);
       assert.equal((await s.getFulfilments(['o1', 'nope'])).size, 1);
+    });
+
+    test('counts for the console: PAID orders not shipped (with or without a row), shipped orders by status, uploads waiting or refused', async (t) => {
+      const store = await dialect.open();
+      t.after(() => store.close());
+      assert.ok(store instanceof KyselyStore);
+      const s = new KyselyShippingStore(store.database);
+      for (const [id, status] of [['p1', 'PAID'], ['p2', 'PAID'], ['p3', 'PAID'], ['p4', 'PAID'], ['c1', 'CREATED'], ['r1', 'REFUNDED']] as const) await store.insertOrder(order(id, { status }));
+      await reach(s, 'p2', 'SHIPPED');
+      await s.setUpload('p2', 1, 'FAILED', '10060001', NOW + 1);
+      await reach(s, 'p3', 'CONFIRMED');
+      await s.setUpload('p3', 1, 'UPLOADED', undefined, NOW + 1);
+      await reach(s, 'r1', 'SETTLED');
+      await s.getFulfilment('p4', NOW); // read only: p4 stays to ship
+      assert.deepEqual(await s.shippingCounts(), { toShip: 2, shipped: 1, confirmed: 1, settled: 1, uploadPending: 0, uploadFailed: 1 });
+      await reach(s, 'p1', 'SHIPPED');
+      assert.deepEqual(await s.shippingCounts(), { toShip: 1, shipped: 2, confirmed: 1, settled: 1, uploadPending: 1, uploadFailed: 1 });
     });
 
     test('settled twice is applied once; counters and daily checks are one row each', async (t) => {

@@ -3,6 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { build, loginAs } from '../helpers/build.js';
 import { fakeNotification } from '../helpers/fake-gateway.js';
+import { KyselyShippingStore } from '../../src/store/shipping-store.js';
+import { KyselyStore } from '../../src/store/kysely-store.js';
 
 const ADMIN = { authorization: 'Bearer admin-token-0123456789' };
 
@@ -37,4 +39,19 @@ test('shipments: guarded, validated, only for PAID orders; the admin list, detai
   assert.ok(detail.events.some((e) => e.topic === 'shipping.upload'), 'the upload waits in the outbox');
   const page = await app.inject({ method: 'GET', url: '/admin' });
   assert.match(page.body, /id="shipForm"/);
+
+  // The console's tile: nothing left to ship (the unpaid order is not), one shipped, its upload waiting.
+  const overview = await app.inject({ method: 'GET', url: '/admin/shipping', headers: ADMIN });
+  assert.deepEqual(overview.json().counts, { toShip: 0, shipped: 1, confirmed: 0, settled: 0, uploadPending: 1, uploadFailed: 0 });
+  // WeChat refused the upload for good: the operator sees its error code, the buyer's order JSON does not carry it.
+  assert.ok(app.wx.store instanceof KyselyStore);
+  await new KyselyShippingStore(app.wx.store.database).setUpload(paid.orderId, 1, 'FAILED', '10060003', Date.now());
+  const failed = (await app.inject({ method: 'GET', url: `/admin/orders/${paid.orderId}`, headers: ADMIN })).json() as { order: { shipping: { upload: string; uploadError?: string } } };
+  assert.deepEqual([failed.order.shipping.upload, failed.order.shipping.uploadError], ['FAILED', '10060003']);
+  const listed = (await app.inject({ method: 'GET', url: `/admin/orders?q=${paid.orderId}`, headers: ADMIN })).json() as { orders: { shipping: { uploadError?: string } }[] };
+  assert.equal(listed.orders[0]?.shipping.uploadError, '10060003');
+  const buyers = (await app.inject({ method: 'GET', url: `/api/orders/${paid.orderId}`, headers: { authorization: `Bearer ${token}` } })).json() as { shipping: Record<string, unknown> };
+  assert.equal(buyers.shipping.upload, 'FAILED');
+  assert.equal('uploadError' in buyers.shipping, false);
+  assert.equal((await app.inject({ method: 'GET', url: '/admin/shipping', headers: ADMIN })).json().counts.uploadFailed, 1);
 });

@@ -29,7 +29,7 @@ import type { Services } from '../services.js';
 import { merchantOf } from '../../domain/merchant-identity.js';
 import { presentAction } from './admin-actions.js';
 import { ADMIN_OFF_PAGE, ADMIN_PAGE } from './admin-page.js';
-import { presentShipping } from '../presenters.js';
+import { presentAdminShipping } from '../presenters.js';
 import type { Fulfilment } from '../../domain/fulfilment.js';
 import { notShipped } from '../../domain/fulfilment.js';
 
@@ -55,8 +55,8 @@ function presentSummary(o: AdminOrderSummary) {
 }
 
 /** The fulfilment beside an order summary (kept apart so the console rebuild can place it where it likes). */
-function withShipping<T extends object>(summary: T, orderId: string, f: Fulfilment | undefined): T & { shipping: ReturnType<typeof presentShipping> } {
-  return { ...summary, shipping: presentShipping(f ?? notShipped(orderId, 0)) };
+function withShipping<T extends object>(summary: T, orderId: string, f: Fulfilment | undefined): T & { shipping: ReturnType<typeof presentAdminShipping> } {
+  return { ...summary, shipping: presentAdminShipping(f ?? notShipped(orderId, 0)) };
 }
 
 function presentRunSummary(r: ReconciliationRun) {
@@ -208,7 +208,7 @@ function registerOrders(app: FastifyInstance, services: Services, admin: AdminSt
       const fulfilment = await services.shipping.fulfilment(order.id);
       return {
         order: {
-          shipping: presentShipping(fulfilment),
+          shipping: presentAdminShipping(fulfilment),
           ...presentSummary({
             orderId: order.id, outTradeNo: attempts[attempts.length - 1]?.outTradeNo, status: order.status, amountFen: order.amountFen, refundedFen: order.refundedFen,
             createdAt: order.createdAt, updatedAt: order.updatedAt, paidAt: order.paidAt, reviewReason: order.reviewReason, merchantId: merchantOf(order), reviewedAt: reviewed?.createdAt,

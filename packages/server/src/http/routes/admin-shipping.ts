@@ -9,14 +9,11 @@ import { AppError } from '../errors.js';
 import { presentShipping } from '../presenters.js';
 import { errorSchema } from '../schemas/common.js';
 import { orderParams } from '../schemas/orders.js';
-import { shipmentBody, shipmentResponse } from '../schemas/shipping.js';
+import { shipmentBody, shipmentResponse, shippingOverview } from '../schemas/shipping.js';
 import type { Services } from '../services.js';
 
 const REFUSALS: Record<ShipRefusal, number> = { not_found: 404, not_paid: 409, bad_shipment: 400, reship_used: 409, already_received: 409, conflict: 409, merchant_not_supported: 409 };
 
-const shippingOverview = z.object({
-  reminders: z.array(z.object({ event: z.string(), count: z.number().int(), lastAt: z.string() })),
-});
 const checkResponse = z.object({ examined: z.number().int(), differences: z.number().int(), failed: z.number().int() });
 
 export function adminShippingRoutes(app: FastifyInstance, services: Services, guard: (request: FastifyRequest) => Promise<void>): void {
@@ -53,11 +50,11 @@ export function adminShippingRoutes(app: FastifyInstance, services: Services, gu
     '/admin/shipping',
     {
       onRequest: guard,
-      schema: { tags: ['admin'], summary: 'WeChat’s shipping reminders received (trade_manage_remind_*), by event. Needs ADMIN_TOKEN.', security: [{ bearer: [] }], response: { 200: shippingOverview, 401: errorSchema, 404: errorSchema } },
+      schema: { tags: ['admin'], summary: 'Orders by shipping status and WeChat’s shipping reminders received (trade_manage_remind_*), by event. Needs ADMIN_TOKEN.', security: [{ bearer: [] }], response: { 200: shippingOverview, 401: errorSchema, 404: errorSchema } },
     },
     async () => {
-      const counts = await services.shipping.reminderCounts();
-      return { reminders: counts.map((c) => ({ event: c.event, count: c.count, lastAt: new Date(c.lastAt).toISOString() })) };
+      const [counts, reminders] = await Promise.all([services.shipping.counts(), services.shipping.reminderCounts()]);
+      return { counts, reminders: reminders.map((c) => ({ event: c.event, count: c.count, lastAt: new Date(c.lastAt).toISOString() })) };
     },
   );
 

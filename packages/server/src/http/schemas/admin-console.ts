@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ORDER_STATUSES } from '../../domain/order.js';
 import { DIFFERENCE_KINDS } from '../../domain/reconcile-bill.js';
 import { adminActionShape } from './admin-actions.js';
-import { shippingSchema } from './shipping.js';
+import { adminShippingSchema } from './shipping.js';
 
 const isoTime = z.string().describe('ISO 8601');
 const fen = z.number().int().describe('fen');
@@ -28,7 +28,7 @@ export const adminOrderSummary = z.object({
   updatedAt: isoTime,
   paidAt: isoTime.optional(),
   reviewReason: z.string().optional().describe('why a person should look at it'),
-  shipping: shippingSchema.optional().describe('fulfilment (issue 14); absent only where it was not looked up'),
+  shipping: adminShippingSchema.optional().describe('fulfilment (issue 14); absent only where it was not looked up'),
   merchantId: z.string().optional(),
   reviewedAt: isoTime.optional().describe('when a person marked it reviewed'),
 });

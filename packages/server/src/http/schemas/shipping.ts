@@ -35,4 +35,17 @@ export const shippingSchema = z
   })
   .describe('Shipping');
 
+/** The operator's view adds why an upload failed (WeChat's error code); the buyer's order JSON does not carry it. */
+export const adminShippingSchema = shippingSchema
+  .extend({ uploadError: z.string().optional().describe('upload FAILED: WeChat’s error code (the order is flagged for review)') })
+  .describe('Shipping (operator view)');
+
 export const shipmentResponse = z.object({ orderId: z.string(), shipping: shippingSchema, duplicate: z.boolean() });
+
+/** GET /admin/shipping: the console's shipping tile. */
+export const shippingOverview = z.object({
+  counts: z
+    .object({ toShip: z.number().int(), shipped: z.number().int(), confirmed: z.number().int(), settled: z.number().int(), uploadPending: z.number().int(), uploadFailed: z.number().int() })
+    .describe('toShip: PAID orders not shipped yet; shipped/confirmed/settled: orders by shipping status; uploads to WeChat waiting or refused'),
+  reminders: z.array(z.object({ event: z.string(), count: z.number().int(), lastAt: z.string() })),
+});
