@@ -159,43 +159,15 @@ export class V3Gateway implements PaymentGateway {
   }
 
   async queryPayment(outTradeNo: string): Promise<PaymentQueryResult> {
-    let tx: V3Transaction;
-    try {
-      tx = await this.client.queryByOutTradeNo(outTradeNo);
-    } catch (error) {
-      if (isCode(error, 'ORDER_NOT_EXIST', 'ORDERNOTEXIST')) return { state: 'NOT_FOUND' };
-      throw toGatewayError(error, 'query');
-    }
-    return this.facts(tx);
+    return v3Query(() => this.client.queryByOutTradeNo(outTradeNo), (tx) => this.facts(tx), 'query');
   }
 
   async closePayment(outTradeNo: string): Promise<'closed' | 'already_paid'> {
-    try {
-      await this.client.close(outTradeNo);
-      return 'closed';
-    } catch (error) {
-      if (isCode(error, 'ORDERPAID', 'ORDER_PAID')) return 'already_paid';
-      // Already closed or never created at WeChat: nothing there can be paid.
-      if (isCode(error, 'ORDER_CLOSED', 'ORDERCLOSED', 'ORDER_NOT_EXIST', 'ORDERNOTEXIST')) return 'closed';
-      throw toGatewayError(error, 'close');
-    }
+    return v3Close(() => this.client.close(outTradeNo), 'close');
   }
 
   async refund(request: RefundRequest): Promise<RefundResult> {
-    try {
-      const result = await this.client.refund({
-        out_trade_no: request.outTradeNo,
-        out_refund_no: request.outRefundNo,
-        notify_url: request.notifyUrl,
-        ...(request.reason === undefined ? {} : { reason: request.reason }),
-        amount: { refund: request.refundFen, total: request.totalFen, currency: 'CNY' },
-      });
-      return { kind: 'accepted', refundId: result.refund_id, status: result.status };
-    } catch (error) {
-      const refused = refusedRefund(error, ['SIGN_ERROR']);
-      if (refused !== undefined) return refused;
-      throw toGatewayError(error, 'refund');
-    }
+    return v3Refund((body) => this.client.refund(body), request, 'refund');
   }
 
   async verifyPaymentNotification(input: InboundNotification): Promise<Verified<PaymentNotice>> {
@@ -278,6 +250,57 @@ export class V3Gateway implements PaymentGateway {
 }
 
 /** The v3 answer to a notification (V3Gateway.answer); the partner gateway answers the same way. */
+/** WeChat's answer to a v3 query, direct or partner: an order it does not know is NOT_FOUND, other errors are ours. */
+export async function v3Query<T>(call: () => Promise<T>, facts: (tx: T) => PaymentQueryResult, what: string): Promise<PaymentQueryResult> {
+  let tx: T;
+  try {
+    tx = await call();
+  } catch (error) {
+    if (isCode(error, 'ORDER_NOT_EXIST', 'ORDERNOTEXIST')) return { state: 'NOT_FOUND' };
+    throw toGatewayError(error, what);
+  }
+  return facts(tx);
+}
+
+/** WeChat's answer to a v3 close, direct or partner. */
+export async function v3Close(call: () => Promise<unknown>, what: string): Promise<'closed' | 'already_paid'> {
+  try {
+    await call();
+    return 'closed';
+  } catch (error) {
+    if (isCode(error, 'ORDERPAID', 'ORDER_PAID')) return 'already_paid';
+    // Already closed or never created at WeChat: nothing there can be paid.
+    if (isCode(error, 'ORDER_CLOSED', 'ORDERCLOSED', 'ORDER_NOT_EXIST', 'ORDERNOTEXIST')) return 'closed';
+    throw toGatewayError(error, what);
+  }
+}
+
+/** The body of a v3 refund both clients send (the partner client adds its sub_mchid) and the answer's meaning. */
+export type V3RefundBody = {
+  out_trade_no: string;
+  out_refund_no: string;
+  notify_url: string;
+  reason?: string;
+  amount: { refund: number; total: number; currency: 'CNY' };
+};
+
+export async function v3Refund(call: (body: V3RefundBody) => Promise<{ refund_id: string; status: RefundStatus }>, request: RefundRequest, what: string): Promise<RefundResult> {
+  try {
+    const result = await call({
+      out_trade_no: request.outTradeNo,
+      out_refund_no: request.outRefundNo,
+      notify_url: request.notifyUrl,
+      ...(request.reason === undefined ? {} : { reason: request.reason }),
+      amount: { refund: request.refundFen, total: request.totalFen, currency: 'CNY' },
+    });
+    return { kind: 'accepted', refundId: result.refund_id, status: result.status };
+  } catch (error) {
+    const refused = refusedRefund(error, ['SIGN_ERROR']);
+    if (refused !== undefined) return refused;
+    throw toGatewayError(error, what);
+  }
+}
+
 export function v3Answer(ok: boolean, failure?: NotificationFailure): NotificationAnswer {
   if (ok) return { status: 204, contentType: 'application/json', body: '' };
   const reason = failure ?? 'not_authentic';

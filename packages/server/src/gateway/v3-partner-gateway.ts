@@ -25,9 +25,9 @@ import type {
   Verified,
 } from '../ports/gateway.js';
 import { toBillRow } from './bill-rows.js';
-import { paidAt, queryResult, refusedRefund, toBillRows, toPayParams } from './common.js';
+import { paidAt, queryResult, toBillRows, toPayParams } from './common.js';
 import { toGatewayError } from './errors.js';
-import { isCode, v3Answer, v3FailureReason } from './v3-gateway.js';
+import { isCode, v3Answer, v3Close, v3FailureReason, v3Query, v3Refund } from './v3-gateway.js';
 
 export type V3PartnerGatewayOptions = {
   /** The provider: its appid and mchid, APIv3 key, private key and serial. */
@@ -120,42 +120,15 @@ export class V3PartnerGateway implements PaymentGateway {
   }
 
   async queryPayment(outTradeNo: string): Promise<PaymentQueryResult> {
-    let tx: V3PartnerTransaction;
-    try {
-      tx = await this.client.queryByOutTradeNo(outTradeNo);
-    } catch (error) {
-      if (isCode(error, 'ORDER_NOT_EXIST', 'ORDERNOTEXIST')) return { state: 'NOT_FOUND' };
-      throw toGatewayError(error, 'partner query');
-    }
-    return this.facts(tx);
+    return v3Query(() => this.client.queryByOutTradeNo(outTradeNo), (tx) => this.facts(tx), 'partner query');
   }
 
   async closePayment(outTradeNo: string): Promise<'closed' | 'already_paid'> {
-    try {
-      await this.client.close(outTradeNo);
-      return 'closed';
-    } catch (error) {
-      if (isCode(error, 'ORDERPAID', 'ORDER_PAID')) return 'already_paid';
-      if (isCode(error, 'ORDER_CLOSED', 'ORDERCLOSED', 'ORDER_NOT_EXIST', 'ORDERNOTEXIST')) return 'closed';
-      throw toGatewayError(error, 'partner close');
-    }
+    return v3Close(() => this.client.close(outTradeNo), 'partner close');
   }
 
   async refund(request: RefundRequest): Promise<RefundResult> {
-    try {
-      const result = await this.client.refund({
-        out_trade_no: request.outTradeNo,
-        out_refund_no: request.outRefundNo,
-        notify_url: request.notifyUrl,
-        ...(request.reason === undefined ? {} : { reason: request.reason }),
-        amount: { refund: request.refundFen, total: request.totalFen, currency: 'CNY' },
-      });
-      return { kind: 'accepted', refundId: result.refund_id, status: result.status };
-    } catch (error) {
-      const refused = refusedRefund(error, ['SIGN_ERROR']);
-      if (refused !== undefined) return refused;
-      throw toGatewayError(error, 'partner refund');
-    }
+    return v3Refund((body) => this.client.refund(body), request, 'partner refund');
   }
 
   async verifyPaymentNotification(input: InboundNotification): Promise<Verified<PaymentNotice>> {
