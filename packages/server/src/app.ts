@@ -41,7 +41,7 @@ import { orderRoutes } from './http/routes/orders.js';
 import { sandboxProxy } from './http/routes/sandbox-proxy.js';
 import type { RateLimits, Services } from './http/services.js';
 import { swaggerTransform, installZod } from './http/zod.js';
-import { cryptoIds } from './ids.js';
+import { cryptoIdsFor } from './ids.js';
 import { logEachRequestOnce, quietRequestLogging } from './logging.js';
 import { BillReconciler } from './jobs/bill-reconciliation.js';
 import { Jobs, scheduleJobs } from './jobs/jobs.js';
@@ -230,7 +230,7 @@ async function wxpayKitPlugin(app: FastifyInstance, options: WxPayKitOptions): P
   // The host's own prefix (when it registers us inside a prefixed context) is part of every URL too.
   const mount = `${app.prefix}${prefix}`;
   const clock = deps.clock ?? systemClock;
-  const ids = deps.ids ?? cryptoIds;
+  const ids = deps.ids ?? cryptoIdsFor(clock);
   const store = deps.store ?? (await openStore(config.database));
   const ownsStore = deps.store === undefined;
   try {

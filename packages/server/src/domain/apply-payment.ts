@@ -9,6 +9,7 @@ import type { IdSource } from '../ports/clock.js';
 import type { ServiceDeps } from './service-deps.js';
 import { merchantOf, sameMerchant } from './merchant-identity.js';
 import { isPaidOrLater, isUnpaid } from './order.js';
+import type { PaymentAttempt } from './order.js';
 
 export type PaymentOutcome =
   | 'paid'
@@ -66,9 +67,14 @@ async function markPaid(tx: Repos, ctx: ApplyContext, orderId: string, facts: Pa
   return true;
 }
 
-export async function applyPayment(tx: Repos, ctx: ApplyContext, facts: PaymentFacts): Promise<PaymentOutcome> {
+/**
+ * `known`: the attempt of facts.outTradeNo as the caller already read it (a notification reads it to learn the sign
+ * type before verifying). Only fields that never change after the attempt is made are used from it (id, order,
+ * amount, merchant); everything that changes is decided by the conditional writes below, inside this transaction.
+ */
+export async function applyPayment(tx: Repos, ctx: ApplyContext, facts: PaymentFacts, known?: PaymentAttempt): Promise<PaymentOutcome> {
   if (!sameMerchant(ctx, facts)) return 'wrong_merchant';
-  const attempt = await tx.getAttemptByOutTradeNo(facts.outTradeNo);
+  const attempt = known?.outTradeNo === facts.outTradeNo ? known : await tx.getAttemptByOutTradeNo(facts.outTradeNo);
   if (attempt === undefined) return 'unknown_order';
   // Another merchant's order is never touched, even by a payment its own merchant's keys vouch for.
   if (merchantOf(attempt) !== (ctx.merchantId ?? merchantOf({}))) return 'wrong_merchant';

@@ -10,6 +10,7 @@ import { applyContextOf, applyPayment } from './apply-payment.js';
 import { DEFAULT_REFUSAL_SAMPLING, MINUTE_MS, RefusalSampler, SAMPLE_BODY_MAX, contentTypeRefusal } from './notification-intake.js';
 import type { RefusalSampling } from './notification-intake.js';
 import type { PaymentOutcome } from './apply-payment.js';
+import type { PaymentAttempt } from './order.js';
 import { errorSummary } from './payment-service.js';
 import { DEFAULT_MERCHANT_ID, merchantOf, sameMerchant } from './merchant-identity.js';
 import type { PaymentService } from './payment-service.js';
@@ -139,12 +140,15 @@ export class NotificationService {
 
   private processPayment(input: InboundNotification): Promise<ProcessResult> {
     const { gateway } = this.o;
+    // The attempt read to learn the sign type is handed to the apply step, which then need not read it again.
+    let bound: PaymentAttempt | undefined;
     return this.handle<PaymentNotice, PaymentOutcome>('payment', input, {
       // Parse, find the attempt, then verify with its sign type (a read, never a write, before verification).
       verify: () => gateway.verifyPaymentNotification(input, async (outTradeNo) => {
         const attempt = await this.o.store.getAttemptByOutTradeNo(outTradeNo);
         // Only this merchant's attempts bind a signature here: another merchant's order is unknown at this URL.
         if (attempt === undefined || merchantOf(attempt) !== (this.o.merchantId ?? DEFAULT_MERCHANT_ID)) return undefined;
+        bound = attempt;
         return { signType: attempt.signType };
       }),
       apply: async (tx, notice) => {
@@ -153,7 +157,7 @@ export class NotificationService {
         if (!sameMerchant(gateway, notice)) return 'wrong_merchant';
         // Verified without knowing the attempt (it did not exist): kept for the audit trail, never applied.
         if (!notice.signatureBound) return 'unknown_order';
-        return applyPayment(tx, applyContextOf(this.o, this.o.paidAfterClose), notice);
+        return applyPayment(tx, applyContextOf(this.o, this.o.paidAfterClose), notice, bound);
       },
       recorded: (outcome, notice) => this.o.payments.report(outcome, notice.outTradeNo, 'notification'),
       subject: (notice) => ({ outTradeNo: notice.outTradeNo }),

@@ -110,3 +110,15 @@ test('a second attempt of an already paid order paying too is a double payment, 
   assert.equal((await store.getOrder('ord_1'))?.reviewReason, 'double_payment');
   assert.equal((await store.listEvents('ord_1')).length, 1);
 });
+
+test('an attempt the caller already read is used for its fixed fields; what changes is still decided in the transaction', async (t) => {
+  const { store, attempt, facts } = await setup(t);
+  // Read before the payment was recorded (as a notification reads it to learn the sign type): still OPEN, no
+  // transaction. The conditional writes, not this copy, decide: paid once, then a duplicate.
+  assert.equal(await store.transaction((tx) => applyPayment(tx, ctx(), facts, attempt)), 'paid');
+  assert.equal(await store.transaction((tx) => applyPayment(tx, ctx(), facts, attempt)), 'duplicate');
+  assert.equal(await store.transaction((tx) => applyPayment(tx, ctx(), { ...facts, transactionId: 'T2' }, attempt)), 'transaction_conflict');
+  assert.equal((await store.listEvents('ord_1')).length, 1);
+  // A copy of another attempt is ignored: the payment's own out_trade_no is read.
+  assert.equal(await store.transaction((tx) => applyPayment(tx, ctx(), { ...facts, outTradeNo: 'OTN9' }, attempt)), 'unknown_order');
+});

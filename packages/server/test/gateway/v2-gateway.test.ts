@@ -63,6 +63,21 @@ test('the sign type is the attempt\'s: an HMAC-SHA256 order refuses an MD5-signe
   assert.ok(unknown.authentic && !unknown.notice.signatureBound);
 });
 
+test('a forged or malformed notification is refused before the order is looked up (a flood costs no query)', async () => {
+  let lookups = 0;
+  const counting = async () => {
+    lookups++;
+    return { signType: 'HMAC-SHA256' };
+  };
+  const good = signV2Notification(fields, KEY, 'HMAC-SHA256');
+  for (const body of [signV2Notification(fields, 'x'.repeat(32), 'HMAC-SHA256'), good.replace('OTN1', 'OTN2'), buildXml(fields), 'not xml']) {
+    assert.equal((await gateway.verifyPaymentNotification(deliver(body), counting)).authentic, false);
+  }
+  assert.equal(lookups, 0);
+  assert.ok((await gateway.verifyPaymentNotification(deliver(good), counting)).authentic);
+  assert.equal(lookups, 1, 'the genuine one is looked up once, by its out_trade_no');
+});
+
 test('a failed attempt lookup (database down) is thrown, never reported as a forgery', async () => {
   const down = async (): Promise<never> => {
     throw new Error('connection refused');

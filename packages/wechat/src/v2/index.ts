@@ -5,6 +5,7 @@ export { buildV2PayParams, type V2PayParams, type V2PayParamsInput } from './pay
 export type { NonceSource } from './nonce.js';
 export {
   parseV2PaymentNotification,
+  verifyV2PaymentFields,
   v2NotificationReply,
   DEFAULT_NOTIFICATION_MAX_BYTES,
   type ParseV2NotificationOptions,

@@ -63,7 +63,18 @@ export function parseV2PaymentNotification(
   body: string | Uint8Array,
   options: ParseV2NotificationOptions,
 ): V2PaymentNotification {
-  const raw = parseXml(body, { maxBytes: options.maxBytes ?? DEFAULT_NOTIFICATION_MAX_BYTES });
+  return verifyV2PaymentFields(parseXml(body, { maxBytes: options.maxBytes ?? DEFAULT_NOTIFICATION_MAX_BYTES }), options);
+}
+
+/**
+ * parseV2PaymentNotification's checks on a document already parsed with parseXml: for a caller that reads a field
+ * (out_trade_no, to find the order and its sign type) before verifying, so the body is scanned once, not twice.
+ * The fields must be parseXml's output for the whole body: the signature covers every field received.
+ */
+export function verifyV2PaymentFields(
+  raw: Readonly<Record<string, string>>,
+  options: Omit<ParseV2NotificationOptions, 'maxBytes'>,
+): V2PaymentNotification {
   const sign = raw.sign;
   if (sign === undefined || sign === '') {
     throw new WxPaySignatureError('missing_signature', 'notification carries no sign');

@@ -6,7 +6,7 @@ import * as testing from '@wxpay-kit/wechat/testing';
 test('the package entry points expose the v2 and login surface others code against', () => {
   for (const name of [
     'signV2', 'verifyV2Sign', 'isV2SignType', 'parseXml', 'buildXml', 'buildV2PayParams',
-    'parseV2PaymentNotification', 'v2NotificationReply', 'parseV2RefundNotification', 'decryptV2RefundReqInfo',
+    'parseV2PaymentNotification', 'verifyV2PaymentFields', 'v2NotificationReply', 'parseV2RefundNotification', 'decryptV2RefundReqInfo',
     'createV2Client', 'parseV2Bill', 'yuanToFen', 'formatChinaTime', 'parseChinaTime',
     'createLoginClient', 'createAccessTokenManager', 'isAccessTokenRejected', 'MemoryTokenStore',
     'WxPayError', 'WxPayApiError', 'WxPaySignatureError', 'WxPayProtocolError',

@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { parseV2PaymentNotification, v2NotificationReply } from '../../src/v2/notify.js';
+import { parseV2PaymentNotification, v2NotificationReply, verifyV2PaymentFields } from '../../src/v2/notify.js';
+import { createV2NotificationVerifier } from '../../src/v2/refund-notify.js';
+import { parseXml } from '../../src/v2/xml.js';
 import { signV2Notification } from '../../src/v2/testing.js';
 import { buildXml } from '../../src/v2/xml.js';
 import { signV2 } from '../../src/v2/sign.js';
@@ -51,6 +53,21 @@ test('accepts MD5 and HMAC-SHA256 notifications, telling them apart by length', 
       () => parseV2PaymentNotification(xml, { apiKey, signType: type === 'MD5' ? 'HMAC-SHA256' : 'MD5' }),
       signatureReason('bad_signature'),
     );
+  }
+});
+
+test('verifyV2PaymentFields on parseXml\'s output is parseV2PaymentNotification, with the same refusals', () => {
+  const verifier = createV2NotificationVerifier({ apiKey });
+  for (const type of ['MD5', 'HMAC-SHA256'] as const) {
+    const xml = signV2Notification(fields, apiKey, type);
+    const whole = parseV2PaymentNotification(xml, { apiKey });
+    assert.deepEqual(verifyV2PaymentFields(parseXml(xml), { apiKey }), whole);
+    assert.deepEqual(verifier.paymentFields(parseXml(xml)), whole);
+    assert.deepEqual(verifier.paymentFields(parseXml(xml), { signType: type }), whole);
+    assert.throws(() => verifier.paymentFields(parseXml(xml), { signType: type === 'MD5' ? 'HMAC-SHA256' : 'MD5' }), signatureReason('bad_signature'));
+    const tampered = parseXml(xml);
+    tampered.total_fee = '1';
+    assert.throws(() => verifier.paymentFields(tampered), signatureReason('bad_signature'));
   }
 });
 
