@@ -14,6 +14,7 @@ import type { Kysely } from 'kysely';
 import type { Repos } from '../ports/store.js';
 import type { Database } from './schema.js';
 import type { SqliteHotStatements } from './sqlite-hot.js';
+import type { DurableSync } from './wal-sync.js';
 
 type Unit = { work: (tx: Repos) => Promise<unknown>; resolve: (value: unknown) => void; reject: (error: unknown) => void };
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -35,12 +36,22 @@ function kyselyControl(conn: Kysely<Database>): Control {
   };
 }
 
-function compiledControl(hot: SqliteHotStatements): Control {
+function compiledControl(hot: SqliteHotStatements, deferSync: boolean): Control {
   return {
-    begin: () => { hot.beginImmediate.run(); },
-    commit: () => { hot.commit.run(); },
+    begin: () => {
+      // The WAL sync is WalSync's, after COMMIT, off the event loop (set outside the transaction, restored after it).
+      if (deferSync) hot.synchronousNormal.run();
+      hot.beginImmediate.run();
+    },
+    commit: () => {
+      hot.commit.run();
+      if (deferSync) hot.synchronousFull.run();
+    },
     // After an error SQLite may already have rolled back by itself (I/O error, full disk): nothing left to undo.
-    rollback: () => { if (hot.db.inTransaction) hot.rollback.run(); },
+    rollback: () => {
+      if (hot.db.inTransaction) hot.rollback.run();
+      if (deferSync) hot.synchronousFull.run();
+    },
     savepoint: () => { hot.savepoint.run(); },
     release: () => { hot.release.run(); },
     rollbackToSavepoint: () => { hot.rollbackTo.run(); },
@@ -58,7 +69,14 @@ export class GroupCommitter {
     /** SQLite's compiled statements (store/sqlite-hot.ts); without them the control statements go through Kysely. */
     private readonly hot?: SqliteHotStatements,
     private readonly maxBatch = GROUP_COMMIT_MAX,
+    /** A file database in WAL mode: batches commit without the fsync, which this then does off the event loop. */
+    private readonly walSync?: DurableSync,
   ) {}
+
+  /** Waits for the WAL syncs in flight (their units are answered) and closes the WAL file. */
+  async close(): Promise<void> {
+    await this.walSync?.close();
+  }
 
   /** Runs `work` in a savepoint of a transaction shared with concurrent callers; resolves after that commit. */
   run<T>(work: (tx: Repos) => Promise<T>): Promise<T> {
@@ -76,6 +94,8 @@ export class GroupCommitter {
     try {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, this.maxBatch);
+        // Not awaited to the end: with a WalSync the batch's fsync runs on the thread pool while the next batch is
+        // built and committed; each unit is still answered only after its own commit is on disk.
         await this.commit(batch);
         // Between batches, let requests that arrived during the commit (an fsync blocks the event loop) reach the
         // queue, so the next batch carries them all rather than one at a time.
@@ -108,10 +128,21 @@ export class GroupCommitter {
         return;
       }
     }
-    batch.forEach((unit, i) => {
-      const outcome = outcomes[i];
-      if (outcome?.ok === true) unit.resolve(outcome.value);
-      else unit.reject(outcome?.error);
+    const settle = (): void => {
+      batch.forEach((unit, i) => {
+        const outcome = outcomes[i];
+        if (outcome?.ok === true) unit.resolve(outcome.value);
+        else unit.reject(outcome?.error);
+      });
+    };
+    if (this.walSync === undefined) {
+      settle();
+      return;
+    }
+    // Committed but not yet known to be on disk: nobody is answered before the sync; if it fails, nobody is told the
+    // work is done (WeChat retries, and the redelivery finds whatever did reach the disk).
+    this.walSync.sync().then(settle, (error: unknown) => {
+      for (const unit of batch) unit.reject(error);
     });
   }
 
@@ -124,7 +155,7 @@ export class GroupCommitter {
     // One connection held for the whole batch (Kysely's connection lock), so nothing else runs inside its
     // transaction; BEGIN IMMEDIATE as every transaction of ours (store/open.ts says why).
     await this.db.connection().execute(async (conn) => {
-      const control = this.hot === undefined ? kyselyControl(conn) : compiledControl(this.hot);
+      const control = this.hot === undefined ? kyselyControl(conn) : compiledControl(this.hot, this.walSync !== undefined);
       const tx = this.repos(conn);
       await control.begin();
       try {

@@ -2,6 +2,7 @@
  * The storage ports over Kysely. The SQL is kept to what SQLite and PostgreSQL both accept (ON CONFLICT DO NOTHING,
  * conditional UPDATE with affected-row counts), so the PostgreSQL dialect is a new connection, not new code.
  */
+import { resolve } from 'node:path';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { UNPAID_STATUSES, resolveChange } from '../domain/order.js';
 import type { AttemptStatus, Order, OrderChange, OrderItem, OrderStatus, PaymentAttempt } from '../domain/order.js';
@@ -19,7 +20,8 @@ import type {
   Store,
 } from '../ports/store.js';
 import { claimDuePostgres } from './claim-postgres.js';
-import { GroupCommitter } from './group-commit.js';
+import { GROUP_COMMIT_MAX, GroupCommitter } from './group-commit.js';
+import { WalSync } from './wal-sync.js';
 import type { SqliteHotStatements } from './sqlite-hot.js';
 import { affected, merchantField, num, toAttempt, toNotification, toOutboxEvent, toRefund, undef } from './rows.js';
 import type { Database, OrdersTable } from './schema.js';
@@ -626,7 +628,9 @@ export class KyselyStore extends KyselyRepos implements Store {
   ) {
     // The store itself runs a compiled statement only while no transaction is open on the connection.
     super(kysely, dialect, statements === undefined ? undefined : { statements, ready: () => !statements.db.inTransaction });
-    this.committer = dialect === 'sqlite' ? new GroupCommitter(kysely, (conn) => new KyselyRepos(conn, dialect, this.inTransaction()), statements) : undefined;
+    this.committer = dialect === 'sqlite'
+      ? new GroupCommitter(kysely, (conn) => new KyselyRepos(conn, dialect, this.inTransaction()), statements, GROUP_COMMIT_MAX, walSyncFor(statements))
+      : undefined;
   }
 
   /** SQLite: concurrent shared transactions commit together (store/group-commit.ts). */
@@ -657,6 +661,14 @@ export class KyselyStore extends KyselyRepos implements Store {
   }
 
   async close(): Promise<void> {
+    await this.committer?.close();
     await this.kysely.destroy();
   }
+}
+
+/** A file database in WAL mode gets its shared commits synced off the event loop; memory and other modes do not. */
+function walSyncFor(statements: SqliteHotStatements | undefined): WalSync | undefined {
+  if (statements === undefined || statements.db.memory) return undefined;
+  const mode = statements.db.pragma('journal_mode', { simple: true });
+  return typeof mode === 'string' && mode.toLowerCase() === 'wal' ? new WalSync(`${resolve(statements.db.name)}-wal`) : undefined;
 }

@@ -43,6 +43,8 @@ export class SqliteHotStatements {
   readonly beginImmediate: Statement;
   readonly commit: Statement;
   readonly rollback: Statement;
+  readonly synchronousNormal: Statement;
+  readonly synchronousFull: Statement;
 
   constructor(readonly db: BetterSqlite3.Database) {
     this.attemptByOutTradeNo = db.prepare('select * from "payment_attempts" where "out_trade_no" = ?');
@@ -69,6 +71,8 @@ export class SqliteHotStatements {
     this.beginImmediate = db.prepare('begin immediate');
     this.commit = db.prepare('commit');
     this.rollback = db.prepare('rollback');
+    this.synchronousNormal = db.prepare('pragma synchronous = NORMAL');
+    this.synchronousFull = db.prepare('pragma synchronous = FULL');
   }
 
   getAttemptByOutTradeNo(outTradeNo: string): PaymentAttempt | undefined {
