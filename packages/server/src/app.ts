@@ -42,7 +42,7 @@ import { sandboxProxy } from './http/routes/sandbox-proxy.js';
 import type { RateLimits, Services } from './http/services.js';
 import { swaggerTransform, installZod } from './http/zod.js';
 import { cryptoIdsFor } from './ids.js';
-import { logEachRequestOnce, quietRequestLogging } from './logging.js';
+import { lazyChildLogger, logEachRequestOnce, quietRequestLogging } from './logging.js';
 import { BillReconciler } from './jobs/bill-reconciliation.js';
 import { Jobs, scheduleJobs } from './jobs/jobs.js';
 import type { FulfilmentHook } from './jobs/jobs.js';
@@ -476,8 +476,9 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<W
       ? { logger: { level: config.logLevel, redact: { paths: REDACT_PATHS, censor: '[redacted]' } } }
       : { loggerInstance: deps.logger }),
     ...serverOptions(config),
-    // One line per request (logging.ts), not Fastify's two.
+    // One line per request (logging.ts), not Fastify's two; a request's child logger only once it writes a line.
     ...quietRequestLogging(),
+    childLoggerFactory: lazyChildLogger,
     // Assembly (opening the database, migrations) was never timed out; Fastify's 10 s plugin timeout must not start now.
     pluginTimeout: 0,
   });

@@ -12,7 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { REDACT_PATHS } from '../src/app.js';
-import { chooseLogFormat, loggerOptions } from '../src/logging.js';
+import { Writable } from 'node:stream';
+import Fastify from 'fastify';
+import { pino } from 'pino';
+import { chooseLogFormat, lazyChildLogger, loggerOptions } from '../src/logging.js';
 
 const SERVER = fileURLToPath(new URL('../src/server.ts', import.meta.url));
 
@@ -76,4 +79,27 @@ test('without ADMIN_TOKEN the banner says how to enable /admin', async (t) => {
   assert.match(out.text, /admin: +off \(set ADMIN_TOKEN/);
   child.kill('SIGTERM');
   await once(child, 'exit');
+});
+
+test('a request\'s logger becomes a pino child only when it writes an enabled line, which keeps the reqId binding', async (t) => {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({ write(chunk: Buffer, _enc, done) { for (const l of chunk.toString().split('\n')) if (l !== '') lines.push(JSON.parse(l) as Record<string, unknown>); done(); } });
+  const parent = pino({ level: 'warn' }, sink);
+  let children = 0;
+  const child = parent.child.bind(parent);
+  parent.child = ((...args: Parameters<typeof parent.child>) => { children++; return child(...args); }) as typeof parent.child;
+  const app = Fastify({ loggerInstance: parent, childLoggerFactory: lazyChildLogger, disableRequestLogging: true });
+  t.after(() => app.close());
+  app.get('/quiet', async (request) => { request.log.info({ secret: 'no' }, 'below the level'); return { ok: true }; });
+  app.get('/loud', async (request) => { request.log.warn({ n: 1 }, 'worth a line'); return { ok: true }; });
+  await app.ready();
+  children = 0;
+  assert.equal((await app.inject('/quiet')).statusCode, 200);
+  assert.equal(children, 0, 'no child logger for a request that wrote nothing enabled');
+  assert.equal(lines.length, 0);
+  assert.equal((await app.inject('/loud')).statusCode, 200);
+  assert.equal(children, 1);
+  const line = lines.find((l) => l.msg === 'worth a line');
+  assert.equal(line?.n, 1);
+  assert.match(String(line?.reqId), /^req-/, 'the request id binding is there');
 });
