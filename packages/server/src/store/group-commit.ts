@@ -94,8 +94,8 @@ export class GroupCommitter {
     try {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, this.maxBatch);
-        // Not awaited to the end: with a WalSync the batch's fsync runs on the thread pool while the next batch is
-        // built and committed; each unit is still answered only after its own commit is on disk.
+        // With a WalSync this waits for the batch's fsync on the thread pool: meanwhile the event loop reads and
+        // verifies the requests that arrive, and they form the next batch, which then shares the next fsync.
         await this.commit(batch);
         // Between batches, let requests that arrived during the commit (an fsync blocks the event loop) reach the
         // queue, so the next batch carries them all rather than one at a time.
@@ -141,9 +141,13 @@ export class GroupCommitter {
     }
     // Committed but not yet known to be on disk: nobody is answered before the sync; if it fails, nobody is told the
     // work is done (WeChat retries, and the redelivery finds whatever did reach the disk).
-    this.walSync.sync().then(settle, (error: unknown) => {
+    try {
+      await this.walSync.sync();
+    } catch (error) {
       for (const unit of batch) unit.reject(error);
-    });
+      return;
+    }
+    settle();
   }
 
   /**

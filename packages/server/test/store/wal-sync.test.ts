@@ -1,6 +1,6 @@
 /**
  * Shared commits synced off the event loop (store/wal-sync.ts, ADR 0017): a unit is answered only after the sync that
- * follows its commit; the next batch commits meanwhile; a failed sync answers no unit as done; the connection is back
+ * follows its commit; units arriving meanwhile form the next batch; a failed sync answers no unit as done; the connection is back
  * to synchronous = FULL for every other transaction.
  */
 import { test } from 'node:test';
@@ -54,7 +54,7 @@ function manualSync(): DurableSync & { asked: number; release(error?: Error): vo
 
 const event = (i: number) => ({ id: `ev${i}`, topic: 'order.paid', orderId: `o${i}`, payload: { i }, now: NOW });
 
-test('a unit is answered only after the sync following its commit, while the next batch commits meanwhile', async (t) => {
+test('a unit is answered only after the sync following its commit; units arriving meanwhile form the next batch', async (t) => {
   if (process.env.TEST_DATABASE === 'postgres') return;
   const { db, hot, path } = await open(t);
   const sync = manualSync();
@@ -67,13 +67,20 @@ test('a unit is answered only after the sync following its commit, while the nex
   await new Promise((resolve) => setTimeout(resolve, 50));
   assert.equal(count(), 1, 'committed');
   assert.equal(answered.length, 0, 'but not answered before its sync');
-  const second = committer.run(async (tx) => tx.addEvent(event(2))).then(() => answered.push(2));
+  assert.equal(sync.asked, 1);
+  // While the first sync runs, the event loop is free: these are taken in, and wait to share the next commit.
+  const later = [2, 3, 4].map((i) => committer.run(async (tx) => tx.addEvent(event(i))).then(() => answered.push(i)));
   await new Promise((resolve) => setTimeout(resolve, 50));
-  assert.equal(count(), 2, 'the next batch committed while the first sync was pending');
-  assert.equal(sync.asked, 2);
+  assert.equal(count(), 1, 'the next batch waits for the sync in flight');
   sync.release();
-  await Promise.all([first, second]);
-  assert.deepEqual([...answered].sort(), [1, 2]);
+  await first;
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(count(), 4, 'then commits all three at once');
+  assert.equal(sync.asked, 2, 'and one sync covers them');
+  assert.deepEqual(answered, [1]);
+  sync.release();
+  await Promise.all(later);
+  assert.deepEqual([...answered].sort(), [1, 2, 3, 4]);
   assert.equal(Number(hot.db.pragma('synchronous', { simple: true })), 2, 'the connection is back to FULL for other transactions');
 });
 
