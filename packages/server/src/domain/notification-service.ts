@@ -87,7 +87,9 @@ export class NotificationService {
     this.o.logger.warn({ kind, reason, source, alert: true }, 'notification rejected');
     try {
       const sample = { receivedAt: entry.receivedAt, apiVersion: entry.apiVersion, headers: entry.headers, rawBody: entry.rawBody.slice(0, SAMPLE_BODY_MAX) };
-      await this.o.store.addRefusalSample(key, sample, this.sampling.perKey);
+      // In the shared transaction: on SQLite it joins the next group commit instead of being a write of its own, whose
+      // fsync would stop the event loop while genuine notifications wait.
+      await this.o.store.sharedTransaction((tx) => tx.addRefusalSample(key, sample, this.sampling.perKey));
     } catch (error) {
       this.o.logger.error({ err: errorSummary(error) }, 'could not keep a sample of a rejected notification');
     }
@@ -109,7 +111,7 @@ export class NotificationService {
     const rows = this.refusals.drain();
     if (rows.length === 0) return 0;
     try {
-      await this.o.store.addRefusalCounts(rows);
+      await this.o.store.sharedTransaction((tx) => tx.addRefusalCounts(rows));
       return rows.length;
     } catch (error) {
       this.refusals.restore(rows);
