@@ -13,7 +13,7 @@ import {
   formatRfc3339Beijing,
   parseRfc3339,
 } from '@wxpay-kit/wechat';
-import type { V3Client, V3NotificationHandler, V3Transaction } from '@wxpay-kit/wechat';
+import type { V3BillDownload, V3Client, V3NotificationEvent, V3NotificationHandler, V3Transaction } from '@wxpay-kit/wechat';
 import type { KeyObject } from 'node:crypto';
 import type {
   BillRow,
@@ -171,13 +171,9 @@ export class V3Gateway implements PaymentGateway {
   }
 
   async verifyPaymentNotification(input: InboundNotification): Promise<Verified<PaymentNotice>> {
-    let event;
-    try {
-      event = await this.notifications.parse(input.headers, input.body);
-    } catch (error) {
-      return { authentic: false, reason: v3FailureReason(error) };
-    }
-    if (event.kind !== 'transaction') return { authentic: false, reason: `unexpected_event:${event.eventType.slice(0, 40)}` };
+    const parsed = await v3EventOf(this.notifications, input, 'transaction');
+    if (!('event' in parsed)) return parsed;
+    const { event } = parsed;
     const tx = event.transaction;
     const success = tx.trade_state === 'SUCCESS' && tx.transaction_id !== undefined;
     return {
@@ -199,14 +195,9 @@ export class V3Gateway implements PaymentGateway {
   }
 
   async verifyRefundNotification(input: InboundNotification): Promise<Verified<RefundNotice>> {
-    let event;
-    try {
-      event = await this.notifications.parse(input.headers, input.body);
-    } catch (error) {
-      return { authentic: false, reason: v3FailureReason(error) };
-    }
-    if (event.kind !== 'refund') return { authentic: false, reason: `unexpected_event:${event.eventType.slice(0, 40)}` };
-    const r = event.refund;
+    const parsed = await v3EventOf(this.notifications, input, 'refund');
+    if (!('event' in parsed)) return parsed;
+    const r = parsed.event.refund;
     // Refund notifications report an outcome; PROCESSING is never one.
     if (r.refund_status === 'PROCESSING') return { authentic: false, reason: 'malformed' };
     const status: Exclude<RefundStatus, 'PROCESSING'> = r.refund_status;
@@ -228,15 +219,7 @@ export class V3Gateway implements PaymentGateway {
   }
 
   async downloadBill(date: string): Promise<BillRow[]> {
-    let download;
-    try {
-      download = await this.client.tradeBill({ bill_date: date, bill_type: 'ALL', tar_type: 'GZIP' });
-    } catch (error) {
-      // NO_STATEMENT_EXIST: nothing was paid or refunded that day. STATEMENT_CREATING and the rest are failures.
-      if (isCode(error, 'NO_STATEMENT_EXIST')) return [];
-      throw toGatewayError(error, 'tradebill');
-    }
-    return toBillRows(download.bill.rows, toBillRow, 'tradebill');
+    return v3Bill(() => this.client.tradeBill({ bill_date: date, bill_type: 'ALL', tar_type: 'GZIP' }), 'tradebill');
   }
 
   /**
@@ -249,7 +232,38 @@ export class V3Gateway implements PaymentGateway {
   }
 }
 
-/** The v3 answer to a notification (V3Gateway.answer); the partner gateway answers the same way. */
+/**
+ * A v3 notification parsed (verified, decrypted) and of the one kind this endpoint takes; otherwise the refusal: a
+ * failed verification by its reason, another kind (a refund at the payment URL, a direct payment at a partner's) as
+ * an unexpected event. Direct and partner gateways alike.
+ */
+export async function v3EventOf<K extends V3NotificationEvent['kind']>(
+  notifications: V3NotificationHandler,
+  input: InboundNotification,
+  kind: K,
+): Promise<{ event: Extract<V3NotificationEvent, { kind: K }> } | { authentic: false; reason: string }> {
+  let event: V3NotificationEvent;
+  try {
+    event = await notifications.parse(input.headers, input.body);
+  } catch (error) {
+    return { authentic: false, reason: v3FailureReason(error) };
+  }
+  if (event.kind !== kind) return { authentic: false, reason: `unexpected_event:${event.eventType.slice(0, 40)}` };
+  return { event: event as Extract<V3NotificationEvent, { kind: K }> };
+}
+
+/** A v3 trade bill, direct or partner. NO_STATEMENT_EXIST: nothing was paid or refunded that day. STATEMENT_CREATING and the rest are failures. */
+export async function v3Bill(call: () => Promise<V3BillDownload>, what: string): Promise<BillRow[]> {
+  let download;
+  try {
+    download = await call();
+  } catch (error) {
+    if (isCode(error, 'NO_STATEMENT_EXIST')) return [];
+    throw toGatewayError(error, what);
+  }
+  return toBillRows(download.bill.rows, toBillRow, what);
+}
+
 /** WeChat's answer to a v3 query, direct or partner: an order it does not know is NOT_FOUND, other errors are ours. */
 export async function v3Query<T>(call: () => Promise<T>, facts: (tx: T) => PaymentQueryResult, what: string): Promise<PaymentQueryResult> {
   let tx: T;
@@ -301,6 +315,7 @@ export async function v3Refund(call: (body: V3RefundBody) => Promise<{ refund_id
   }
 }
 
+/** The v3 answer to a notification (V3Gateway.answer); the partner gateway answers the same way. */
 export function v3Answer(ok: boolean, failure?: NotificationFailure): NotificationAnswer {
   if (ok) return { status: 204, contentType: 'application/json', body: '' };
   const reason = failure ?? 'not_authentic';

@@ -24,10 +24,9 @@ import type {
   RefundResult,
   Verified,
 } from '../ports/gateway.js';
-import { toBillRow } from './bill-rows.js';
-import { paidAt, queryResult, toBillRows, toPayParams } from './common.js';
+import { paidAt, queryResult, toPayParams } from './common.js';
 import { toGatewayError } from './errors.js';
-import { isCode, v3Answer, v3Close, v3FailureReason, v3Query, v3Refund } from './v3-gateway.js';
+import { isCode, v3Answer, v3Bill, v3Close, v3EventOf, v3Query, v3Refund } from './v3-gateway.js';
 
 export type V3PartnerGatewayOptions = {
   /** The provider: its appid and mchid, APIv3 key, private key and serial. */
@@ -132,13 +131,9 @@ export class V3PartnerGateway implements PaymentGateway {
   }
 
   async verifyPaymentNotification(input: InboundNotification): Promise<Verified<PaymentNotice>> {
-    let event;
-    try {
-      event = await this.notifications.parse(input.headers, input.body);
-    } catch (error) {
-      return { authentic: false, reason: v3FailureReason(error) };
-    }
-    if (event.kind !== 'partner_transaction') return { authentic: false, reason: `unexpected_event:${event.eventType.slice(0, 40)}` };
+    const parsed = await v3EventOf(this.notifications, input, 'partner_transaction');
+    if (!('event' in parsed)) return parsed;
+    const { event } = parsed;
     const tx = event.transaction;
     const success = tx.trade_state === 'SUCCESS' && tx.transaction_id !== undefined;
     return {
@@ -159,14 +154,9 @@ export class V3PartnerGateway implements PaymentGateway {
   }
 
   async verifyRefundNotification(input: InboundNotification): Promise<Verified<RefundNotice>> {
-    let event;
-    try {
-      event = await this.notifications.parse(input.headers, input.body);
-    } catch (error) {
-      return { authentic: false, reason: v3FailureReason(error) };
-    }
-    if (event.kind !== 'partner_refund') return { authentic: false, reason: `unexpected_event:${event.eventType.slice(0, 40)}` };
-    const r = event.refund;
+    const parsed = await v3EventOf(this.notifications, input, 'partner_refund');
+    if (!('event' in parsed)) return parsed;
+    const r = parsed.event.refund;
     if (r.refund_status === 'PROCESSING') return { authentic: false, reason: 'malformed' };
     return {
       authentic: true,
@@ -187,14 +177,7 @@ export class V3PartnerGateway implements PaymentGateway {
 
   /** This sub-merchant's bill only (the client's sub_mchid). */
   async downloadBill(date: string): Promise<BillRow[]> {
-    let download;
-    try {
-      download = await this.client.tradeBill({ bill_date: date, bill_type: 'ALL', tar_type: 'GZIP' });
-    } catch (error) {
-      if (isCode(error, 'NO_STATEMENT_EXIST')) return [];
-      throw toGatewayError(error, 'partner tradebill');
-    }
-    return toBillRows(download.bill.rows, toBillRow, 'partner tradebill');
+    return v3Bill(() => this.client.tradeBill({ bill_date: date, bill_type: 'ALL', tar_type: 'GZIP' }), 'partner tradebill');
   }
 
   answer(ok: boolean, failure?: NotificationFailure): NotificationAnswer {
