@@ -9,6 +9,7 @@ import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { bannerUrl } from './helpers/instances.js';
 import { createSandbox } from '@wxpay-kit/sandbox';
 
 type Run = { code: number; stdout: string; stderr: string };
@@ -32,20 +33,7 @@ test('orders, products, refund and sandbox pay from the command line, on the run
 
   const server = spawn(process.execPath, [join(process.cwd(), 'packages/server/dist/server.js')], { env: { PATH: process.env.PATH, ...env, PORT: '0' }, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   t.after(() => server.kill('SIGKILL'));
-  let log = '';
-  server.stderr.on('data', (c: Buffer) => (log += c.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no banner:\n${log}`)), 30_000);
-    server.stdout.on('data', (c: Buffer) => {
-      log += c.toString();
-      const match = /listening on (http:\/\/[^\s]+)/.exec(log);
-      if (match?.[1] !== undefined) {
-        clearTimeout(timer);
-        resolve(match[1].replace('[::1]', '127.0.0.1'));
-      }
-    });
-    server.on('exit', () => reject(new Error(`server exited:\n${log}`)));
-  });
+  const url = await bannerUrl(server);
   const post = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
     const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
     return (await res.json()) as Record<string, unknown>;

@@ -9,6 +9,7 @@ import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { bannerUrl } from './helpers/instances.js';
 
 function walkThrough(): string {
   const readme = readFileSync(join(process.cwd(), 'README.md'), 'utf8');
@@ -35,20 +36,7 @@ test('the README curl walk-through runs twice on the same ./data, paying a fresh
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   t.after(() => server.kill('SIGKILL'));
-  let log = '';
-  server.stderr.on('data', (c: Buffer) => (log += c.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no banner:\n${log}`)), 30_000);
-    server.stdout.on('data', (c: Buffer) => {
-      log += c.toString();
-      const match = /listening on (http:\/\/[^\s]+)/.exec(log);
-      if (match?.[1] !== undefined) {
-        clearTimeout(timer);
-        resolve(match[1].replace('[::1]', '127.0.0.1'));
-      }
-    });
-    server.on('exit', () => reject(new Error(`server exited:\n${log}`)));
-  });
+  const url = await bannerUrl(server);
   const script = walkThrough().replace('B=http://127.0.0.1:3000', `B=${url}`);
 
   const orderIds: string[] = [];

@@ -76,6 +76,27 @@ export function startInstance(name: string, env: Record<string, string>, timeout
   });
 }
 
+/**
+ * The URL a started server process prints in its banner ("listening on …"), with [::1] as 127.0.0.1; rejects with
+ * everything it wrote if it exits first or prints no banner in `timeoutMs`. For tests that spawn the built server.
+ */
+export function bannerUrl(server: ChildProcess, timeoutMs = 30_000): Promise<string> {
+  let log = '';
+  server.stderr?.on('data', (c: Buffer) => (log += c.toString()));
+  return new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no banner:\n${log}`)), timeoutMs);
+    server.stdout?.on('data', (c: Buffer) => {
+      log += c.toString();
+      const match = /listening on (http:\/\/[^\s]+)/.exec(log);
+      if (match?.[1] !== undefined) {
+        clearTimeout(timer);
+        resolve(match[1].replace('[::1]', '127.0.0.1'));
+      }
+    });
+    server.on('exit', () => reject(new Error(`server exited:\n${log}`)));
+  });
+}
+
 /** SIGTERM (graceful), SIGKILL if it takes more than `graceMs`; resolves when the process is gone. */
 export function stopInstance(instance: Instance, graceMs = 8_000): Promise<void> {
   const { child } = instance;
