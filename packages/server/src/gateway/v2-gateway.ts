@@ -207,12 +207,15 @@ export class V2Gateway implements PaymentGateway {
   async verifyPaymentNotification(input: InboundNotification, attemptOf?: AttemptLookup): Promise<Verified<PaymentNotice>> {
     // Scanned once, then verified with the algorithm its own sign_type or signature length names, before anything is
     // read from the database: a forged notification costs a parse and an HMAC, never a query.
-    let n;
+    let checked;
     try {
-      n = this.notifications.paymentFields(parseXml(input.body, { maxBytes: this.maxNotificationBytes }));
+      checked = this.notifications.checkPaymentFields(parseXml(input.body, { maxBytes: this.maxNotificationBytes }));
     } catch (error) {
       return { authentic: false, reason: failureReason(error) };
     }
+    // A signature refusal (what a flood of forgeries gets) is a value: no exception built per forged request.
+    if (!checked.ok) return { authentic: false, reason: checked.reason };
+    const n = checked.notification;
     // A lookup that fails (database down) is thrown, not called a forgery: the caller answers "retry later".
     const attempt = attemptOf === undefined ? undefined : await attemptOf(n.out_trade_no);
     const expected = attempt === undefined ? undefined : signTypeOf(attempt.signType ?? this.signType);

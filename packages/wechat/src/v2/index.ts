@@ -6,10 +6,12 @@ export type { NonceSource } from './nonce.js';
 export {
   parseV2PaymentNotification,
   verifyV2PaymentFields,
+  checkV2PaymentFields,
   v2NotificationReply,
   DEFAULT_NOTIFICATION_MAX_BYTES,
   type ParseV2NotificationOptions,
   type V2PaymentNotification,
+  type V2PaymentCheck,
   type V2NotificationVerdict,
 } from './notify.js';
 export {

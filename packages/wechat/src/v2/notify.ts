@@ -1,4 +1,5 @@
 import { WxPayProtocolError, WxPaySignatureError } from '../errors.js';
+import type { SignatureFailure } from '../errors.js';
 import { buildXml, parseXml } from './xml.js';
 import { isV2SignType, signTypeOfSignature, verifyV2Sign, type V2SignType } from './sign.js';
 import { optionalInt, optionalString, requireInt, requireString } from './fields.js';
@@ -66,6 +67,11 @@ export function parseV2PaymentNotification(
   return verifyV2PaymentFields(parseXml(body, { maxBytes: options.maxBytes ?? DEFAULT_NOTIFICATION_MAX_BYTES }), options);
 }
 
+/** The signature verdict of checkV2PaymentFields: a refusal is a value, not an exception. */
+export type V2PaymentCheck =
+  | { ok: true; notification: V2PaymentNotification }
+  | { ok: false; reason: Extract<SignatureFailure, 'missing_signature' | 'unsupported_sign_type' | 'bad_signature'> };
+
 /**
  * parseV2PaymentNotification's checks on a document already parsed with parseXml: for a caller that reads a field
  * (out_trade_no, to find the order and its sign type) before verifying, so the body is scanned once, not twice.
@@ -75,21 +81,43 @@ export function verifyV2PaymentFields(
   raw: Readonly<Record<string, string>>,
   options: Omit<ParseV2NotificationOptions, 'maxBytes'>,
 ): V2PaymentNotification {
+  const checked = checkV2PaymentFields(raw, options);
+  if (!checked.ok) throw new WxPaySignatureError(checked.reason, SIGNATURE_MESSAGES[checked.reason]);
+  return checked.notification;
+}
+
+const SIGNATURE_MESSAGES = {
+  missing_signature: 'notification carries no sign',
+  unsupported_sign_type: 'notification names an unsupported sign_type',
+  bad_signature: 'notification signature does not verify',
+} as const;
+
+/**
+ * verifyV2PaymentFields with the signature's refusal returned instead of thrown. The notification URL is open to
+ * anyone, so a refusal is what a flood of forgeries costs per request: an exception's stack trace is most of that
+ * cost once the body is parsed and the HMAC computed. A body whose signature verifies but whose fields are wrong (it
+ * came from WeChat, or the key has leaked) still throws WxPayProtocolError.
+ */
+export function checkV2PaymentFields(
+  raw: Readonly<Record<string, string>>,
+  options: Omit<ParseV2NotificationOptions, 'maxBytes'>,
+): V2PaymentCheck {
   const sign = raw.sign;
-  if (sign === undefined || sign === '') {
-    throw new WxPaySignatureError('missing_signature', 'notification carries no sign');
-  }
+  if (sign === undefined || sign === '') return { ok: false, reason: 'missing_signature' };
   let signType: V2SignType | undefined;
   if (raw.sign_type !== undefined) {
-    if (!isV2SignType(raw.sign_type)) throw new WxPaySignatureError('unsupported_sign_type', 'notification names an unsupported sign_type');
+    if (!isV2SignType(raw.sign_type)) return { ok: false, reason: 'unsupported_sign_type' };
     signType = raw.sign_type;
   } else {
     signType = options.signType ?? signTypeOfSignature(sign);
   }
-  if (signType === undefined) throw new WxPaySignatureError('bad_signature', 'signature has neither MD5 nor HMAC-SHA256 length');
-  if (!verifyV2Sign(raw, options.apiKey, signType)) {
-    throw new WxPaySignatureError('bad_signature', 'notification signature does not verify');
-  }
+  // Neither MD5's nor HMAC-SHA256's length, or not verifying under the key: the same verdict.
+  if (signType === undefined || !verifyV2Sign(raw, options.apiKey, signType)) return { ok: false, reason: 'bad_signature' };
+  return { ok: true, notification: verifiedFields(raw, signType) };
+}
+
+/** The fields of a document whose signature verified (by signType). */
+function verifiedFields(raw: Readonly<Record<string, string>>, signType: V2SignType): V2PaymentNotification {
   if (raw.return_code !== 'SUCCESS') throw new WxPayProtocolError('notification return_code is not SUCCESS');
   const resultCode = requireString(raw, 'result_code');
   if (resultCode !== 'SUCCESS' && resultCode !== 'FAIL') throw new WxPayProtocolError('notification result_code is neither SUCCESS nor FAIL');

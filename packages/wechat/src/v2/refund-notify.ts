@@ -2,7 +2,7 @@ import { WxPayConfigError, WxPayProtocolError } from '../errors.js';
 import { parseXml } from './xml.js';
 import { cachedRefundReqInfoKey, decryptRefundReqInfo, refundReqInfoKey } from './refund-crypto.js';
 import { optionalInt, optionalString, requireInt, requireString } from './fields.js';
-import { DEFAULT_NOTIFICATION_MAX_BYTES, parseV2PaymentNotification, verifyV2PaymentFields, type V2PaymentNotification } from './notify.js';
+import { DEFAULT_NOTIFICATION_MAX_BYTES, checkV2PaymentFields, parseV2PaymentNotification, verifyV2PaymentFields, type V2PaymentCheck, type V2PaymentNotification } from './notify.js';
 import type { V2SignType } from './sign.js';
 
 export type V2RefundStatus = 'SUCCESS' | 'CHANGE' | 'REFUNDCLOSE';
@@ -103,6 +103,8 @@ export type V2NotificationVerifier = {
   payment(body: string | Uint8Array, options?: { signType?: V2SignType }): V2PaymentNotification;
   /** verifyV2PaymentFields with this merchant's key: a body already parsed with parseXml, verified without a second scan. */
   paymentFields(raw: Readonly<Record<string, string>>, options?: { signType?: V2SignType }): V2PaymentNotification;
+  /** checkV2PaymentFields with this merchant's key: paymentFields with a signature refusal returned, not thrown. */
+  checkPaymentFields(raw: Readonly<Record<string, string>>, options?: { signType?: V2SignType }): V2PaymentCheck;
   /** parseV2RefundNotification with the req_info key derived once, at construction. */
   refund(body: string | Uint8Array): V2RefundNotification;
 };
@@ -116,6 +118,7 @@ export function createV2NotificationVerifier(options: V2NotificationVerifierOpti
     payment: (body, callOptions = {}) =>
       parseV2PaymentNotification(body, { apiKey, ...(maxBytes === undefined ? {} : { maxBytes }), ...callOptions }),
     paymentFields: (raw, callOptions = {}) => verifyV2PaymentFields(raw, { apiKey, ...callOptions }),
+    checkPaymentFields: (raw, callOptions = {}) => checkV2PaymentFields(raw, { apiKey, ...callOptions }),
     refund: (body) => parseWithKey(body, refundKey, maxBytes),
   };
 }

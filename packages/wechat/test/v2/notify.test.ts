@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { parseV2PaymentNotification, v2NotificationReply, verifyV2PaymentFields } from '../../src/v2/notify.js';
+import { checkV2PaymentFields, parseV2PaymentNotification, v2NotificationReply, verifyV2PaymentFields } from '../../src/v2/notify.js';
 import { createV2NotificationVerifier } from '../../src/v2/refund-notify.js';
 import { parseXml } from '../../src/v2/xml.js';
 import { signV2Notification } from '../../src/v2/testing.js';
@@ -69,6 +69,48 @@ test('verifyV2PaymentFields on parseXml\'s output is parseV2PaymentNotification,
     tampered.total_fee = '1';
     assert.throws(() => verifier.paymentFields(tampered), signatureReason('bad_signature'));
   }
+});
+
+test('checkV2PaymentFields returns the refusals verifyV2PaymentFields throws, as values, and the same notification', () => {
+  const verifier = createV2NotificationVerifier({ apiKey });
+  const signed = signV2Notification(fields, apiKey, 'HMAC-SHA256');
+  const cases: [string, Record<string, string>, 'HMAC-SHA256' | 'MD5' | undefined][] = [
+    ['genuine', parseXml(signed), undefined],
+    ['genuine, its algorithm named', parseXml(signed), 'HMAC-SHA256'],
+    ['the other algorithm named', parseXml(signed), 'MD5'],
+    ['unsigned', parseXml(buildXml(fields)), undefined],
+    ['a signature of neither length', parseXml(buildXml({ ...fields, sign: 'ABC' })), undefined],
+    ['another key', parseXml(signV2Notification(fields, 'another-key', 'MD5')), undefined],
+    ['unsupported sign_type', parseXml(signV2Notification({ ...fields, sign_type: 'SHA1' }, apiKey, 'MD5')), undefined],
+    ['tampered', { ...parseXml(signed), total_fee: '1' }, undefined],
+  ];
+  for (const [name, raw, signType] of cases) {
+    const options = signType === undefined ? { apiKey } : { apiKey, signType };
+    const checked = checkV2PaymentFields(raw, options);
+    const bound = verifier.checkPaymentFields(raw, signType === undefined ? {} : { signType });
+    assert.deepEqual(bound, checked, name);
+    let thrown: unknown;
+    let verified;
+    try {
+      verified = verifyV2PaymentFields(raw, options);
+    } catch (error) {
+      thrown = error;
+    }
+    if (checked.ok) {
+      assert.equal(thrown, undefined, name);
+      assert.deepEqual(checked.notification, verified, name);
+    } else {
+      assert.ok(thrown instanceof WxPaySignatureError, name);
+      assert.equal(checked.reason, thrown.reason, name);
+    }
+  }
+  assert.deepEqual(cases.map(([, raw, signType]) => {
+    const c = checkV2PaymentFields(raw, signType === undefined ? { apiKey } : { apiKey, signType });
+    return c.ok ? 'ok' : c.reason;
+  }), ['ok', 'ok', 'bad_signature', 'missing_signature', 'bad_signature', 'bad_signature', 'unsupported_sign_type', 'bad_signature']);
+  // A signature that verifies over wrong fields is not a forgery to count: it still throws.
+  const authenticButWrong = parseXml(signV2Notification({ ...fields, total_fee: 0 }, apiKey, 'MD5'));
+  assert.throws(() => checkV2PaymentFields(authenticButWrong, { apiKey }), WxPayProtocolError);
 });
 
 test('a sign_type in the notification is honoured (it is signed too)', () => {
