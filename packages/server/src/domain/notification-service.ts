@@ -5,7 +5,7 @@
  * retries become our recovery window. Every delivery is logged raw with its outcome.
  */
 import type { InboundNotification, NotificationAnswer, PaymentNotice, RefundNotice, Verified } from '../ports/gateway.js';
-import type { NotificationLogEntry, Repos } from '../ports/store.js';
+import type { NotificationLogEntry, RefusalSample, Repos } from '../ports/store.js';
 import { applyContextOf, applyPayment } from './apply-payment.js';
 import { DEFAULT_REFUSAL_SAMPLING, MINUTE_MS, RefusalSampler, SAMPLE_BODY_MAX, contentTypeRefusal } from './notification-intake.js';
 import type { RefusalSampling } from './notification-intake.js';
@@ -54,12 +54,13 @@ export class NotificationService {
     this.refusals = new RefusalSampler(this.sampling);
   }
 
-  private entry(kind: 'payment' | 'refund', input: InboundNotification): NotificationLogEntry {
+  /** The log entry of an authentic delivery (made only then: a refusal is counted, and at most sampled). */
+  private entry(kind: 'payment' | 'refund', input: InboundNotification, receivedAt: number): NotificationLogEntry {
     return {
       id: this.o.ids.rowId(),
       kind,
       apiVersion: this.o.gateway.apiVersion,
-      receivedAt: this.o.clock.now(),
+      receivedAt,
       headers: auditHeaders(input.headers),
       rawBody: input.body.toString('utf8'),
       authentic: false,
@@ -74,7 +75,7 @@ export class NotificationService {
    * this minute, as a sample inside that key's counter row, so refusals add at most one row per key and minute. The
    * count itself and a skipped sample cost no database write on the request.
    */
-  private async logRejected(entry: NotificationLogEntry | undefined, kind: 'payment' | 'refund', source: string | undefined, reason: string): Promise<void> {
+  private async logRejected(input: InboundNotification | undefined, receivedAt: number, kind: 'payment' | 'refund', source: string | undefined, reason: string): Promise<void> {
     const now = this.o.clock.now();
     const minute = Math.floor(now / MINUTE_MS) * MINUTE_MS;
     const key = this.refusals.record({ minute, kind, source: source ?? 'unknown', reason });
@@ -83,10 +84,11 @@ export class NotificationService {
       if (this.lastRefusalMinute !== -1 && this.refusals.hasCountsBefore(minute)) void this.flushRefusals();
       this.lastRefusalMinute = minute;
     }
-    if (key === undefined || entry === undefined) return;
+    if (key === undefined || input === undefined) return;
     this.o.logger.warn({ kind, reason, source, alert: true }, 'notification rejected');
     try {
-      const sample = { receivedAt: entry.receivedAt, apiVersion: entry.apiVersion, headers: entry.headers, rawBody: entry.rawBody.slice(0, SAMPLE_BODY_MAX) };
+      // Only now, for one of the few kept, are the body and headers copied: a refusal beyond the samples copies nothing.
+      const sample: RefusalSample = { receivedAt, apiVersion: this.o.gateway.apiVersion, headers: auditHeaders(input.headers), rawBody: input.body.toString('utf8').slice(0, SAMPLE_BODY_MAX) };
       // In the shared transaction: on SQLite it joins the next group commit instead of being a write of its own, whose
       // fsync would stop the event loop while genuine notifications wait.
       await this.o.store.sharedTransaction((tx) => tx.addRefusalSample(key, sample, this.sampling.perKey));
@@ -103,7 +105,7 @@ export class NotificationService {
 
   /** A delivery refused before its body was read (too large, unreadable): counted, never stored. */
   refuseUnread(kind: 'payment' | 'refund', source: string | undefined, reason: string): void {
-    void this.logRejected(undefined, kind, source, reason);
+    void this.logRejected(undefined, this.o.clock.now(), kind, source, reason);
   }
 
   /** Writes the refusal counts held in memory (the jobs call it on every instance; also on close). Returns the rows. */
@@ -191,7 +193,7 @@ export class NotificationService {
     },
   ): Promise<ProcessResult> {
     const { gateway, store } = this.o;
-    const entry = this.entry(kind, input);
+    const receivedAt = this.o.clock.now();
     // Cheap checks first (size was checked by the route), then the signature: nothing is written before both pass.
     let verified: Verified<N>;
     const badType = contentTypeRefusal(gateway.apiVersion, input.headers);
@@ -205,7 +207,7 @@ export class NotificationService {
       }
     }
     if (!verified.authentic) {
-      await this.logRejected(entry, kind, input.source, verified.reason);
+      await this.logRejected(input, receivedAt, kind, input.source, verified.reason);
       return { authentic: false, reason: verified.reason, answer: gateway.answer(false, verified.reason) };
     }
     const notice = verified.notice;
@@ -214,7 +216,7 @@ export class NotificationService {
       const { outcome, first } = await store.sharedTransaction(async (tx) => {
         const result = await steps.apply(tx, notice);
         const isFirst = await tx.recordEvent(notice.eventKey, kind, notice.outTradeNo, result, this.o.clock.now());
-        await tx.logNotification({ ...entry, authentic: true, outcome: isFirst ? result : `redelivery:${result}`, eventKey: notice.eventKey, outTradeNo: notice.outTradeNo });
+        await tx.logNotification({ ...this.entry(kind, input, receivedAt), authentic: true, outcome: isFirst ? result : `redelivery:${result}`, eventKey: notice.eventKey, outTradeNo: notice.outTradeNo });
         return { outcome: result, first: isFirst };
       });
       steps.recorded(outcome, notice);

@@ -11,6 +11,8 @@ import { fakeNotification } from '../helpers/fake-gateway.js';
 import { DEFAULT_REFUSAL_SAMPLING, SAMPLE_BODY_MAX } from '../../src/domain/notification-intake.js';
 import type { NotificationLogEntry, RefusalSample } from '../../src/ports/store.js';
 import type { KyselyStore } from '../../src/store/kysely-store.js';
+import { cryptoIdsFor } from '../../src/ids.js';
+import type { IdSource } from '../../src/ports/clock.js';
 
 const DAY = 86_400_000;
 
@@ -59,6 +61,31 @@ test('a flood of forged notifications adds only the sampled rows, while genuine 
   assert.equal(counts.length, keys, 'one counter row per (minute, source, reason)');
   assert.equal(counts.reduce((sum, c) => sum + c.count, 0), forged.length + wrongType.length, 'every refusal counted');
   assert.deepEqual(counts.find((c) => c.source === '203.0.113.9'), { minute: counts[0]?.minute, kind: 'payment', source: '203.0.113.9', reason: 'unsupported_content_type', count: 60 });
+});
+
+test('a refusal costs no row id and no copy of the body: only the kept samples are built', async (t) => {
+  const real = cryptoIdsFor({ now: () => Date.UTC(2026, 10, 27) });
+  let rowIds = 0;
+  const ids: IdSource = { ...real, rowId: () => { rowIds++; return real.rowId(); } };
+  const built = await build(t, { deps: { ids } });
+  const [order] = await placeOrders(built, 1);
+  const facts = built.gateway.pay(order?.outTradeNo ?? '');
+  const before = rowIds;
+  const sent: string[] = [];
+  for (let i = 0; i < 40; i++) {
+    sent.push(fakeNotification(facts, { secret: `guess-${i}` }));
+    const res = await built.app.inject({ method: 'POST', url: '/wxpay/notify/payment', remoteAddress: '203.0.113.4', headers: { 'content-type': 'text/xml' }, payload: sent[i] });
+    assert.equal(res.statusCode, 500);
+  }
+  assert.equal(rowIds, before, 'forty refusals, no row id made');
+  const kept = (await built.app.wx.store.listNotifications(100)).filter((e) => !e.authentic);
+  assert.equal(kept.length, DEFAULT_REFUSAL_SAMPLING.perKey, 'the first few are still kept whole');
+  assert.deepEqual(kept.map((e) => e.rawBody).sort(), sent.slice(0, kept.length).sort());
+  assert.ok(kept.every((e) => e.headers['content-type'] === 'text/xml'));
+  // The genuine one is logged with an id of its own.
+  const genuine = await built.app.inject({ method: 'POST', url: '/wxpay/notify/payment', headers: { 'content-type': 'text/xml' }, payload: fakeNotification(facts) });
+  assert.equal(genuine.statusCode, 200);
+  assert.ok(rowIds > before);
 });
 
 test('refusal counters add up across flushes and minutes; an oversized body is counted, never stored', async (t) => {
