@@ -5,12 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
-import { KyselyRepos } from '../../src/store/kysely-store.js';
+import { KyselyRepos, inMemoryFileSystem, walSyncFor } from '../../src/store/kysely-store.js';
 import { GroupCommitter } from '../../src/store/group-commit.js';
 import { migrate, openSqliteConnection } from '../../src/store/open.js';
 import { SqliteHotStatements } from '../../src/store/sqlite-hot.js';
@@ -106,4 +106,26 @@ test('WalSync: syncs a real WAL file, concurrent callers all resolve, and a miss
   const missing = new WalSync(join(tmpdir(), 'no-such-dir-wxpay', 'x.db-wal'));
   await assert.rejects(missing.sync(), /ENOENT/);
   await missing.close();
+});
+
+test('a WAL database on disk gets its shared commits synced off the event loop; one in memory (tmpfs) syncs inline', async (t) => {
+  const onDisk = await open(t);
+  const diskIsMemory = inMemoryFileSystem(tmpdir());
+  const chosen = walSyncFor(onDisk.hot);
+  // Where the temporary directory is itself tmpfs (some CI machines), it is the in-memory case.
+  assert.equal(chosen instanceof WalSync, !diskIsMemory);
+  await chosen?.close();
+  if (process.platform !== 'linux' || !existsSync('/dev/shm')) return;
+  assert.equal(inMemoryFileSystem('/dev/shm'), true);
+  const dir = mkdtempSync(join('/dev/shm', 'wxpay-walsync-'));
+  const { db, sqlite } = openSqliteConnection(join(dir, 'shop.db'));
+  t.after(async () => {
+    await db.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  await migrate(db);
+  assert.equal(sqlite.pragma('journal_mode', { simple: true }), 'wal');
+  assert.equal(walSyncFor(new SqliteHotStatements(sqlite)), undefined);
+  // Not a directory statfs can read: treated as a disk.
+  assert.equal(inMemoryFileSystem(join(dir, 'no', 'such', 'dir')), false);
 });
