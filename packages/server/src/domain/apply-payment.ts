@@ -4,7 +4,7 @@
  * business checks first, then conditional transitions, and the outbox event in the same transaction as PAID.
  */
 import type { PaymentFacts } from '../ports/gateway.js';
-import type { Repos } from '../ports/store.js';
+import type { NewOutboxEvent, Repos } from '../ports/store.js';
 import type { IdSource } from '../ports/clock.js';
 import type { ServiceDeps } from './service-deps.js';
 import { merchantOf, sameMerchant } from './merchant-identity.js';
@@ -52,19 +52,37 @@ export function applyContextOf(o: Pick<ServiceDeps, 'gateway' | 'ids' | 'clock' 
   return { appid: o.gateway.appid, mchid: o.gateway.mchid, subMchid: o.gateway.subMchid, merchantId: o.merchantId, paidAfterClose, ids: o.ids, now: o.clock.now() };
 }
 
-async function markPaid(tx: Repos, ctx: ApplyContext, orderId: string, facts: PaymentFacts, attemptId: string, from: 'unpaid' | 'closed'): Promise<boolean> {
-  const ok = await tx.transition(orderId, from === 'unpaid' ? 'paid' : 'paidAfterClose', ctx.now, {
-    patch: { paidAt: facts.paidAt, paidAttemptId: attemptId },
-  });
-  if (!ok) return false;
-  await tx.addEvent({
+/** The outbox event of an order becoming PAID (one shape, whichever path wrote it). */
+export function paidEvent(ctx: Pick<ApplyContext, 'ids' | 'now'>, orderId: string, facts: PaymentFacts): NewOutboxEvent {
+  return {
     id: ctx.ids.rowId(),
     topic: ORDER_PAID_TOPIC,
     orderId,
     payload: { orderId, outTradeNo: facts.outTradeNo, transactionId: facts.transactionId, amountFen: facts.amountFen, paidAt: facts.paidAt },
     now: ctx.now,
+  };
+}
+
+async function markPaid(tx: Repos, ctx: ApplyContext, orderId: string, facts: PaymentFacts, attemptId: string, from: 'unpaid' | 'closed'): Promise<boolean> {
+  const ok = await tx.transition(orderId, from === 'unpaid' ? 'paid' : 'paidAfterClose', ctx.now, {
+    patch: { paidAt: facts.paidAt, paidAttemptId: attemptId },
   });
+  if (!ok) return false;
+  await tx.addEvent(paidEvent(ctx, orderId, facts));
   return true;
+}
+
+/**
+ * The checks of a payment against the attempt it names that need no write: the merchant, then the amount. Undefined
+ * when they pass; applyPayment records a failed one (an amount mismatch flags the order).
+ */
+export function paymentMismatch(ctx: ApplyContext, facts: PaymentFacts, attempt: PaymentAttempt): 'wrong_merchant' | 'amount_mismatch' | undefined {
+  if (!sameMerchant(ctx, facts)) return 'wrong_merchant';
+  // Another merchant's order is never touched, even by a payment its own merchant's keys vouch for.
+  if (merchantOf(attempt) !== (ctx.merchantId ?? merchantOf({}))) return 'wrong_merchant';
+  // The order total, not what the payer paid after coupons: the attempt's amount is what we asked WeChat for.
+  if (facts.amountFen !== attempt.amountFen) return 'amount_mismatch';
+  return undefined;
 }
 
 /**
@@ -76,13 +94,9 @@ export async function applyPayment(tx: Repos, ctx: ApplyContext, facts: PaymentF
   if (!sameMerchant(ctx, facts)) return 'wrong_merchant';
   const attempt = known?.outTradeNo === facts.outTradeNo ? known : await tx.getAttemptByOutTradeNo(facts.outTradeNo);
   if (attempt === undefined) return 'unknown_order';
-  // Another merchant's order is never touched, even by a payment its own merchant's keys vouch for.
-  if (merchantOf(attempt) !== (ctx.merchantId ?? merchantOf({}))) return 'wrong_merchant';
-  // The order total, not what the payer paid after coupons: the attempt's amount is what we asked WeChat for.
-  if (facts.amountFen !== attempt.amountFen) {
-    await tx.flag(attempt.orderId, 'amount_mismatch', ctx.now);
-    return 'amount_mismatch';
-  }
+  const mismatch = paymentMismatch(ctx, facts, attempt);
+  if (mismatch === 'amount_mismatch') await tx.flag(attempt.orderId, 'amount_mismatch', ctx.now);
+  if (mismatch !== undefined) return mismatch;
   const recorded = await tx.recordTransaction(attempt.id, facts.transactionId);
   if (recorded === 'conflict') {
     await tx.flag(attempt.orderId, 'transaction_conflict', ctx.now);

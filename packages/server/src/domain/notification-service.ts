@@ -6,7 +6,7 @@
  */
 import type { InboundNotification, NotificationAnswer, PaymentNotice, RefundNotice, Verified } from '../ports/gateway.js';
 import type { NotificationLogEntry, RefusalSample, Repos } from '../ports/store.js';
-import { applyContextOf, applyPayment } from './apply-payment.js';
+import { applyContextOf, applyPayment, paidEvent, paymentMismatch } from './apply-payment.js';
 import { DEFAULT_REFUSAL_SAMPLING, MINUTE_MS, RefusalSampler, SAMPLE_BODY_MAX, contentTypeRefusal } from './notification-intake.js';
 import type { RefusalSampling } from './notification-intake.js';
 import type { PaymentOutcome } from './apply-payment.js';
@@ -163,9 +163,37 @@ export class NotificationService {
         if (!notice.signatureBound) return 'unknown_order';
         return applyPayment(tx, applyContextOf(this.o, this.o.paidAfterClose), notice, bound);
       },
+      fast: this.o.store.recordFirstPayment === undefined ? undefined : (notice, logEntry) => this.firstPayment(notice, bound, logEntry),
       recorded: (outcome, notice) => this.o.payments.report(outcome, notice.outTradeNo, 'notification'),
       subject: (notice) => ({ outTradeNo: notice.outTradeNo }),
     });
+  }
+
+  /**
+   * The common case at once, where the store can (Store.recordFirstPayment: one statement on PostgreSQL): an authentic
+   * success for this merchant, bound to its attempt, which had no transaction when it was read, and that passes the
+   * checks that need no write. Everything else, or a statement that finds its conditions no longer hold, is left to the
+   * general path (undefined), which decides exactly as it always does.
+   */
+  private async firstPayment(notice: PaymentNotice, attempt: PaymentAttempt | undefined, logEntry: (outcome: string) => NotificationLogEntry): Promise<PaymentOutcome | undefined> {
+    const { store, gateway } = this.o;
+    if (store.recordFirstPayment === undefined || attempt === undefined || attempt.transactionId !== undefined) return undefined;
+    if (!notice.success || !notice.signatureBound || !sameMerchant(gateway, notice)) return undefined;
+    const ctx = applyContextOf(this.o, this.o.paidAfterClose);
+    if (paymentMismatch(ctx, notice, attempt) !== undefined) return undefined;
+    const outcome: PaymentOutcome = 'paid';
+    const done = await store.recordFirstPayment({
+      attemptId: attempt.id,
+      orderId: attempt.orderId,
+      transactionId: notice.transactionId,
+      paidAt: notice.paidAt,
+      now: ctx.now,
+      paid: paidEvent(ctx, attempt.orderId, notice),
+      eventKey: notice.eventKey,
+      outTradeNo: notice.outTradeNo,
+      log: logEntry(outcome),
+    });
+    return done ? outcome : undefined;
   }
 
   private processRefund(input: InboundNotification): Promise<ProcessResult> {
@@ -187,6 +215,8 @@ export class NotificationService {
     input: InboundNotification,
     steps: {
       verify: () => Promise<Verified<N>>;
+      /** The store's one-statement path for the common case, tried first: the outcome when it wrote it all. */
+      fast?: ((notice: N, logEntry: (outcome: string) => NotificationLogEntry) => Promise<R | undefined>) | undefined;
       apply: (tx: Repos, notice: N) => Promise<R>;
       recorded: (outcome: R, notice: N) => void;
       subject: (notice: N) => Record<string, string>;
@@ -211,12 +241,26 @@ export class NotificationService {
       return { authentic: false, reason: verified.reason, answer: gateway.answer(false, verified.reason) };
     }
     const notice = verified.notice;
+    const logEntry = (outcome: string): NotificationLogEntry => ({ ...this.entry(kind, input, receivedAt), authentic: true, outcome, eventKey: notice.eventKey, outTradeNo: notice.outTradeNo });
+    if (steps.fast !== undefined) {
+      let outcome: R | undefined;
+      try {
+        outcome = await steps.fast(notice, logEntry);
+      } catch {
+        // The general path below tries again and says what went wrong if it fails too.
+        outcome = undefined;
+      }
+      if (outcome !== undefined) {
+        steps.recorded(outcome, notice);
+        return { authentic: true, recorded: true, outcome, first: true, outTradeNo: notice.outTradeNo, answer: gateway.answer(true) };
+      }
+    }
     try {
       // Shared: on SQLite, concurrent notifications commit (and fsync) together; each is answered after that commit.
       const { outcome, first } = await store.sharedTransaction(async (tx) => {
         const result = await steps.apply(tx, notice);
         const isFirst = await tx.recordEvent(notice.eventKey, kind, notice.outTradeNo, result, this.o.clock.now());
-        await tx.logNotification({ ...this.entry(kind, input, receivedAt), authentic: true, outcome: isFirst ? result : `redelivery:${result}`, eventKey: notice.eventKey, outTradeNo: notice.outTradeNo });
+        await tx.logNotification(logEntry(isFirst ? result : `redelivery:${result}`));
         return { outcome: result, first: isFirst };
       });
       steps.recorded(outcome, notice);

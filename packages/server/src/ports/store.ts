@@ -118,9 +118,12 @@ export type OutboxEvent = {
   attempts: number;
 };
 
+/** An event to add to the outbox. */
+export type NewOutboxEvent = { id: string; topic: string; orderId: string; payload: Record<string, unknown>; now: number };
+
 export interface Outbox {
   /** Unique per (topic, orderId): a second add is ignored and returns false. */
-  addEvent(event: { id: string; topic: string; orderId: string; payload: Record<string, unknown>; now: number }): Promise<boolean>;
+  addEvent(event: NewOutboxEvent): Promise<boolean>;
   /**
    * Claim up to `limit` due events for `leaseMs` (an instance that dies mid-delivery loses its lease and the event is
    * retried). The SQLite implementation claims with a conditional update per row; PostgreSQL can use SKIP LOCKED.
@@ -147,8 +150,35 @@ export interface ProductStore {
 
 export type Repos = OrderStore & RefundStore & NotificationStore & Outbox & SessionStore & ProductStore;
 
+/**
+ * The first delivery of a payment notification in its common case, written at once (Store.recordFirstPayment): the
+ * attempt's first transaction, its order moved by the state machine's `paid` change, the order's PAID outbox event,
+ * the notification's event and its log entry, as the general path (applyPayment, then the event and the log) would
+ * have written them with the outcome `paid`.
+ */
+export type FirstPayment = {
+  attemptId: string;
+  orderId: string;
+  transactionId: string;
+  paidAt: number;
+  now: number;
+  paid: NewOutboxEvent;
+  eventKey: string;
+  outTradeNo: string;
+  /** Its outcome is `paid`; the caller has checked everything that needs no write (paymentMismatch). */
+  log: NotificationLogEntry;
+};
+
 export interface Store extends Repos {
   readonly dialect: 'sqlite' | 'postgres';
+  /**
+   * Where a round trip costs more than a statement (PostgreSQL), FirstPayment as one statement, committed on its own:
+   * true when all of it was written. False when its conditions did not hold (the attempt already has a transaction,
+   * the order is not unpaid, the event is known): then nothing was written, except, if a concurrent writer changed the
+   * order in between, the attempt's transaction, which the general path then finds (`same`) and carries on from.
+   * Absent where the general path is as cheap (SQLite: statements in process, commits grouped).
+   */
+  recordFirstPayment?(payment: FirstPayment): Promise<boolean>;
   /** Runs `fn` in one database transaction. Never call WeChat inside it. */
   transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T>;
   /**

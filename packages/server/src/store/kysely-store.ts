@@ -9,6 +9,8 @@ import { UNPAID_STATUSES, resolveChange } from '../domain/order.js';
 import type { AttemptStatus, Order, OrderChange, OrderItem, OrderStatus, PaymentAttempt } from '../domain/order.js';
 import type { Product } from '../domain/pricing.js';
 import type {
+  FirstPayment,
+  NewOutboxEvent,
   NotificationLogEntry,
   OrderPatch,
   OrderState,
@@ -21,6 +23,7 @@ import type {
   Store,
 } from '../ports/store.js';
 import { claimDuePostgres } from './claim-postgres.js';
+import { recordFirstPaymentPostgres } from './first-payment-postgres.js';
 import { GROUP_COMMIT_MAX, GroupCommitter } from './group-commit.js';
 import { WalSync } from './wal-sync.js';
 import type { SqliteHotStatements } from './sqlite-hot.js';
@@ -509,7 +512,7 @@ export class KyselyRepos implements Repos {
   }
 
   // ---- outbox ------------------------------------------------------------------------------------------------
-  async addEvent(event: { id: string; topic: string; orderId: string; payload: Record<string, unknown>; now: number }): Promise<boolean> {
+  async addEvent(event: NewOutboxEvent): Promise<boolean> {
     const hot = this.hot();
     if (hot !== undefined) return hot.addEvent(event);
     const result = await this.db
@@ -632,10 +635,14 @@ export class KyselyStore extends KyselyRepos implements Store {
     this.committer = dialect === 'sqlite'
       ? new GroupCommitter(kysely, (conn) => new KyselyRepos(conn, dialect, this.inTransaction()), statements, GROUP_COMMIT_MAX, walSyncFor(statements))
       : undefined;
+    if (dialect === 'postgres') this.recordFirstPayment = (payment) => recordFirstPaymentPostgres(kysely, payment);
   }
 
   /** SQLite: concurrent shared transactions commit together (store/group-commit.ts). */
   private readonly committer: GroupCommitter | undefined;
+
+  /** PostgreSQL only: store/first-payment-postgres.ts. */
+  readonly recordFirstPayment?: (payment: FirstPayment) => Promise<boolean>;
 
   /** Inside a transaction the connection is ours: the compiled statements always may run (they join it). */
   private inTransaction(): HotPath | undefined {

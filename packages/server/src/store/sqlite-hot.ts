@@ -13,7 +13,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { Selectable } from 'kysely';
 import { resolveChange } from '../domain/order.js';
 import type { OrderChange, OrderStatus, PaymentAttempt } from '../domain/order.js';
-import type { NotificationLogEntry, OrderPatch, OrderState } from '../ports/store.js';
+import type { NewOutboxEvent, NotificationLogEntry, OrderPatch, OrderState } from '../ports/store.js';
 import { merchantField, toAttempt, undef } from './rows.js';
 import type { PaymentAttemptsTable } from './schema.js';
 
@@ -110,7 +110,7 @@ export class SqliteHotStatements {
     this.flagOrder.run(reason, now, id);
   }
 
-  addEvent(event: { id: string; topic: string; orderId: string; payload: Record<string, unknown>; now: number }): boolean {
+  addEvent(event: NewOutboxEvent): boolean {
     return this.insertOutbox.run(event.id, event.topic, event.orderId, JSON.stringify(event.payload), event.now, event.now).changes === 1;
   }
 

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { GatewayError, LoginRejectedError } from '../../src/ports/gateway.js';
 import type {
+  AttemptLookup,
   BillRow,
   InboundNotification,
   LoginGateway,
@@ -115,10 +116,13 @@ export class FakeGateway implements PaymentGateway {
     return { kind: 'accepted', refundId: `50000${this.refunds.length}`, status: 'PROCESSING' };
   }
 
-  async verifyPaymentNotification(input: InboundNotification): Promise<Verified<PaymentNotice>> {
+  async verifyPaymentNotification(input: InboundNotification, attemptOf?: AttemptLookup): Promise<Verified<PaymentNotice>> {
     const parsed = parse(input.body);
     if (parsed === undefined || parsed.secret !== FAKE_SECRET) return { authentic: false, reason: 'bad_signature' };
-    return { authentic: true, notice: parsed.notice as PaymentNotice };
+    const notice = parsed.notice as PaymentNotice;
+    // As the real gateways do after the signature: look the attempt up (its sign type binds theirs; the caller keeps it).
+    await attemptOf?.(notice.outTradeNo);
+    return { authentic: true, notice };
   }
 
   async verifyRefundNotification(input: InboundNotification): Promise<Verified<RefundNotice>> {

@@ -59,11 +59,13 @@ test('authentic verdicts other than paid still answer success (a retry cannot ch
 test('authentic but not recorded (database failure): failure answer so WeChat retries', async (t) => {
   const { app, order, facts } = await paidSetup(t);
   const store = app.wx.store;
-  const original = store.sharedTransaction.bind(store);
-  store.sharedTransaction = () => Promise.reject(new Error('database is locked'));
+  const original = { sharedTransaction: store.sharedTransaction, recordFirstPayment: store.recordFirstPayment };
+  // Every way a notification is written fails (PostgreSQL's one-statement path too).
+  const fail = () => Promise.reject(new Error('database is locked'));
+  Object.assign(store, { sharedTransaction: fail, ...(original.recordFirstPayment === undefined ? {} : { recordFirstPayment: fail }) });
   const res = await notify(app, fakeNotification(facts));
   assert.equal(res.statusCode, 500);
-  store.sharedTransaction = original;
+  Object.assign(store, original);
   const retry = await notify(app, fakeNotification(facts));
   assert.equal(retry.statusCode, 200);
   assert.equal((await store.getOrder(order.orderId))?.status, 'PAID');
