@@ -171,14 +171,16 @@ export class NotificationService {
 
   /**
    * The common case at once, where the store can (Store.recordFirstPayment: one statement on PostgreSQL): an authentic
-   * success for this merchant, bound to its attempt, which had no transaction when it was read, and that passes the
+   * success for this merchant, for a known attempt of its own, which had no transaction when it was read, and that passes the
    * checks that need no write. Everything else, or a statement that finds its conditions no longer hold, is left to the
    * general path (undefined), which decides exactly as it always does.
    */
   private async firstPayment(notice: PaymentNotice, attempt: PaymentAttempt | undefined, logEntry: (outcome: string) => NotificationLogEntry): Promise<PaymentOutcome | undefined> {
     const { store, gateway } = this.o;
-    if (store.recordFirstPayment === undefined || attempt === undefined || attempt.transactionId !== undefined) return undefined;
-    if (!notice.success || !notice.signatureBound || !sameMerchant(gateway, notice)) return undefined;
+    if (store.recordFirstPayment === undefined || !notice.success || !notice.signatureBound || !sameMerchant(gateway, notice)) return undefined;
+    // v2 read the attempt to bind the signature's algorithm; a v3 signature is the platform's, so it is read here.
+    attempt ??= await store.getAttemptByOutTradeNo(notice.outTradeNo);
+    if (attempt === undefined || attempt.transactionId !== undefined) return undefined;
     const ctx = applyContextOf(this.o, this.o.paidAfterClose);
     if (paymentMismatch(ctx, notice, attempt) !== undefined) return undefined;
     const outcome: PaymentOutcome = 'paid';

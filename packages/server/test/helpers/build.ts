@@ -56,3 +56,16 @@ export async function loginAs(app: WxPayApp, user = 'alice'): Promise<string> {
   if (res.statusCode !== 200) throw new Error(`login failed: ${res.body}`);
   return (res.json() as { token: string }).token;
 }
+
+/**
+ * Makes every way a notification is written fail as a database would ("database is locked"): the shared transaction,
+ * and PostgreSQL's one-statement path. Returns the function that puts them back.
+ */
+export function failNotificationWrites(store: WxPayApp['wx']['store']): () => void {
+  const original = { sharedTransaction: store.sharedTransaction, recordFirstPayment: store.recordFirstPayment };
+  const fail = () => Promise.reject(new Error('database is locked'));
+  Object.assign(store, { sharedTransaction: fail, ...(original.recordFirstPayment === undefined ? {} : { recordFirstPayment: fail }) });
+  return () => {
+    Object.assign(store, original);
+  };
+}

@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { build, loginAs } from '../helpers/build.js';
-import { fakeNotification } from '../helpers/fake-gateway.js';
+import { FakeGateway, fakeNotification } from '../helpers/fake-gateway.js';
+import type { InboundNotification } from '../../src/ports/gateway.js';
 import { requirePostgres, testSchema } from '../helpers/postgres.js';
 import type { FirstPayment } from '../../src/ports/store.js';
 
@@ -63,4 +64,35 @@ test('PostgreSQL: a first delivery is one statement; a redelivery and a mismatch
 
   const outcomes = (await store.listNotifications(10)).map((e) => e.outcome).sort();
   assert.deepEqual(outcomes, ['amount_mismatch', 'paid', 'redelivery:duplicate']);
+});
+
+/** A gateway whose signatures are not per order (v3: the platform's key), so it looks no attempt up while verifying. */
+class PlatformSignedGateway extends FakeGateway {
+  override verifyPaymentNotification(input: InboundNotification): ReturnType<FakeGateway['verifyPaymentNotification']> {
+    return super.verifyPaymentNotification(input);
+  }
+}
+
+test('PostgreSQL: a notification verified without its attempt (v3) reads it, then pays in one statement', async (t) => {
+  const url = await requirePostgres(t);
+  if (url === undefined) return;
+  const gateway = new PlatformSignedGateway();
+  const { app } = await build(t, { env: { DATABASE_URL: url, DATABASE_SCHEMA: await testSchema(t, url, 'fast3'), DATABASE_POOL_MAX: '3' }, deps: { gateway } });
+  const store = app.wx.store;
+  const fast = store.recordFirstPayment?.bind(store);
+  assert.ok(fast !== undefined);
+  let wrote = 0;
+  Object.assign(store, { recordFirstPayment: async (payment: FirstPayment) => ((await fast(payment)) ? ++wrote : wrote) > 0 });
+  const token = await loginAs(app);
+  const res = await app.inject({ method: 'POST', url: '/api/orders', headers: { authorization: `Bearer ${token}` }, payload: { items: [{ sku: 'tea-oolong', quantity: 2 }] } });
+  const order = res.json() as { orderId: string; outTradeNo: string };
+  const answer = await app.inject({ method: 'POST', url: '/wxpay/notify/payment', headers: { 'content-type': 'text/xml' }, payload: fakeNotification(gateway.pay(order.outTradeNo)) });
+  assert.equal(answer.statusCode, 200);
+  assert.equal(wrote, 1);
+  assert.equal((await store.getOrder(order.orderId))?.status, 'PAID');
+  // An order of nobody's: no statement, the general path's verdict.
+  const unknown = await app.inject({ method: 'POST', url: '/wxpay/notify/payment', headers: { 'content-type': 'text/xml' }, payload: fakeNotification({ ...gateway.pay(order.outTradeNo), outTradeNo: 'NOPE', transactionId: '42000' }) });
+  assert.equal(unknown.statusCode, 200);
+  assert.equal(wrote, 1);
+  assert.equal((await store.listNotifications(1))[0]?.outcome, 'unknown_order');
 });

@@ -18,7 +18,7 @@ import {
 import { formatRfc3339Beijing } from '@wxpay-kit/wechat';
 import { V3Gateway } from '../../src/gateway/v3-gateway.js';
 import type { PaymentFacts, PaymentGateway } from '../../src/ports/gateway.js';
-import { build, loginAs, TestClock } from '../helpers/build.js';
+import { build, failNotificationWrites, loginAs, TestClock } from '../helpers/build.js';
 import { FakeGateway } from '../helpers/fake-gateway.js';
 
 const API_V3_KEY = 'server0test0apiv3key000000000001';
@@ -200,12 +200,11 @@ test('v3: an authentic notification with the wrong amount is recorded (204), not
 test('v3: authentic but not recorded (database failure) is 500 with {code: FAIL}, so WeChat retries', async (t) => {
   const { app, clock, order, facts } = await setup(t);
   const store = app.wx.store;
-  const original = store.sharedTransaction.bind(store);
-  store.sharedTransaction = () => Promise.reject(new Error('database is locked'));
+  const restore = failNotificationWrites(store);
   const res = await post(app, notification(clock, facts));
   assert.equal(res.statusCode, 500);
   assert.equal((res.json() as { code: string }).code, 'FAIL');
-  store.sharedTransaction = original;
+  restore();
   assert.equal((await post(app, notification(clock, facts))).statusCode, 204);
   assert.equal((await store.getOrder(order.orderId))?.status, 'PAID');
 });

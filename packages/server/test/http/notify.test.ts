@@ -1,7 +1,7 @@
 /** The notification endpoint's answers and audit trail, with the fake gateway (the v2 wire is tested end to end). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { build, loginAs } from '../helpers/build.js';
+import { build, failNotificationWrites, loginAs } from '../helpers/build.js';
 import { fakeNotification, fakeRefundNotification } from '../helpers/fake-gateway.js';
 
 async function paidSetup(t: Parameters<typeof build>[0]) {
@@ -59,13 +59,10 @@ test('authentic verdicts other than paid still answer success (a retry cannot ch
 test('authentic but not recorded (database failure): failure answer so WeChat retries', async (t) => {
   const { app, order, facts } = await paidSetup(t);
   const store = app.wx.store;
-  const original = { sharedTransaction: store.sharedTransaction, recordFirstPayment: store.recordFirstPayment };
-  // Every way a notification is written fails (PostgreSQL's one-statement path too).
-  const fail = () => Promise.reject(new Error('database is locked'));
-  Object.assign(store, { sharedTransaction: fail, ...(original.recordFirstPayment === undefined ? {} : { recordFirstPayment: fail }) });
+  const restore = failNotificationWrites(store);
   const res = await notify(app, fakeNotification(facts));
   assert.equal(res.statusCode, 500);
-  Object.assign(store, original);
+  restore();
   const retry = await notify(app, fakeNotification(facts));
   assert.equal(retry.statusCode, 200);
   assert.equal((await store.getOrder(order.orderId))?.status, 'PAID');
