@@ -45,11 +45,27 @@ type Stmt = { source: string; database: { inTransaction: boolean } };
 const probe = new BetterSqlite3(':memory:');
 const statementProto = Object.getPrototypeOf(probe.prepare('select 1')) as Record<string, (this: Stmt, ...args: unknown[]) => unknown>;
 probe.close();
+/** The statement's first word, and whether it writes (a WITH writes when one of its parts does). */
+function classify(text: string): { kind: string; writes: boolean } {
+  const kind = /^\s*(\w+)/.exec(text)?.[1]?.toLowerCase() ?? '?';
+  const writes = kind === 'insert' || kind === 'update' || kind === 'delete' || (kind === 'with' && /\b(insert\s+into|update\s+\S+\s+set|delete\s+from)\b/i.test(text));
+  return { kind, writes };
+}
+// The server prepares each statement once: its class is worked out once too (the counting must not cost per call).
+const classes = new Map<string, { kind: string; writes: boolean }>();
+function classOf(text: string): { kind: string; writes: boolean } {
+  let known = classes.get(text);
+  if (known === undefined) {
+    known = classify(text);
+    if (classes.size < 10_000) classes.set(text, known);
+  }
+  return known;
+}
 function countStatement(statement: Stmt): void {
-  const kind = /^\s*(\w+)/.exec(statement.source)?.[1]?.toLowerCase() ?? '?';
+  const { kind, writes } = classOf(statement.source);
   sqlCounts.set(kind, (sqlCounts.get(kind) ?? 0) + 1);
   // A write outside BEGIN…COMMIT is its own transaction: one more commit (and fsync, with synchronous=FULL).
-  if ((kind === 'insert' || kind === 'update' || kind === 'delete') && !statement.database.inTransaction) {
+  if (writes && !statement.database.inTransaction) {
     sqlCounts.set('autocommit write', (sqlCounts.get('autocommit write') ?? 0) + 1);
   }
 }
@@ -70,11 +86,11 @@ const originalQuery = clientProto.query;
 clientProto.query = function query(this: object, ...args: unknown[]) {
   const first = args[0];
   const text = typeof first === 'string' ? first : (first as { text?: string } | undefined)?.text ?? '';
-  const kind = /^\s*(\w+)/.exec(text)?.[1]?.toLowerCase() ?? '?';
+  const { kind, writes } = classOf(text);
   sqlCounts.set(kind, (sqlCounts.get(kind) ?? 0) + 1);
   if (kind === 'begin' || kind === 'start') inTx.add(this);
   else if (kind === 'commit' || kind === 'rollback') inTx.delete(this);
-  else if ((kind === 'insert' || kind === 'update' || kind === 'delete') && !inTx.has(this)) {
+  else if (writes && !inTx.has(this)) {
     sqlCounts.set('autocommit write', (sqlCounts.get('autocommit write') ?? 0) + 1);
   }
   return originalQuery.apply(this, args);
