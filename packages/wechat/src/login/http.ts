@@ -3,7 +3,7 @@ import { defaultTransportFetch, exchange, type TransportFetch } from '../transpo
 import { resolveCallOptions, type WxPayRequestOptions } from '../transport/options.js';
 import { defaultRandom, realSleep, withRetries, type RandomSource, type RetryPolicy, type Sleep } from '../transport/retry.js';
 
-/** What the login clients need from fetch; undici's fetch (default) and Node's global fetch both fit. */
+/** What the login clients need from a fetch: undici's and Node's global fetch fit (the default is undici's request()). */
 export type LoginFetchInit = { method: 'GET' | 'POST'; headers?: Record<string, string>; body?: string; signal: AbortSignal };
 export type LoginFetchResponse = { status: number; text(): Promise<string> };
 export type LoginFetch = (url: string, init: LoginFetchInit) => Promise<LoginFetchResponse>;

@@ -51,7 +51,7 @@ export type V2ClientOptions = {
   timeoutMs?: number;
   retry?: V2RetryPolicy;
   clientCert?: V2ClientCert;
-  /** Injection point for tests or instrumentation; default undici's fetch. */
+  /** Injection point for tests or instrumentation (a fetch); default undici's request() (transport/http.ts). */
   fetch?: V2Fetch;
   /** undici dispatcher for calls without a client certificate (refunds use their own mTLS agent). */
   dispatcher?: Dispatcher;

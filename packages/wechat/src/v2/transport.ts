@@ -1,7 +1,7 @@
 import type { Dispatcher } from 'undici';
 import { defaultTransportFetch, exchange, type TransportFetch } from '../transport/http.js';
 
-/** What the client needs from fetch; undici's fetch (the default) and Node's global fetch both fit. */
+/** What the client needs from a fetch: undici's and Node's global fetch fit (the default is undici's request()). */
 export type V2FetchInit = {
   method: 'POST';
   headers: Record<string, string>;

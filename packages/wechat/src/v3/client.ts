@@ -61,7 +61,7 @@ export type V3ClientOptions = {
   sleep?: ((ms: number) => Promise<void>) | undefined;
   /** Uniform in [0, 1) for the backoff jitter; default from node:crypto. Injectable so tests know the waits. */
   random?: (() => number) | undefined;
-  /** Default undici's fetch (the SDK's one transport); Node's global fetch fits too. */
+  /** A fetch (undici's or Node's global); default undici's request() (transport/http.ts, the SDK's one transport). */
   fetch?: V3FetchLike | undefined;
   clock?: V3Clock | undefined;
   nonce?: V3NonceSource | undefined;
