@@ -14,8 +14,11 @@ export interface OrderStore {
   getOrderState(id: string): Promise<OrderState | undefined>;
   findByIdempotencyKey(openid: string, key: string): Promise<Order | undefined>;
   listByOpenid(openid: string, limit: number): Promise<Order[]>;
-  /** How many of this user's orders are unpaid and open (CREATED or PAYING): the OPEN_ORDERS_MAX abuse cap. */
-  countUnpaidOrders(openid: string): Promise<number>;
+  /**
+   * How many of this user's orders are unpaid and open (CREATED or PAYING), counted up to `atMost`: the OPEN_ORDERS_MAX
+   * abuse cap, past which the exact number does not matter.
+   */
+  countUnpaidOrders(openid: string, atMost: number): Promise<number>;
   /**
    * Applies the named change of the state machine (domain/order.ts) as a conditional update: only when the current
    * status is one of the change's sources. `to` picks the target of a change that has several. Returns whether it

@@ -4,6 +4,7 @@
  */
 import { statfsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { sql } from 'kysely';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { UNPAID_STATUSES, resolveChange } from '../domain/order.js';
 import type { AttemptStatus, Order, OrderChange, OrderItem, OrderStatus, PaymentAttempt } from '../domain/order.js';
@@ -159,12 +160,17 @@ export class KyselyRepos implements Repos {
     return this.withItems(rows);
   }
 
-  async countUnpaidOrders(openid: string): Promise<number> {
+  async countUnpaidOrders(openid: string, atMost: number): Promise<number> {
+    // From the (openid, status) index alone, and no further than the cap (migration 0010).
     const row = await this.db
-      .selectFrom('orders')
+      .selectFrom((eb) => eb
+        .selectFrom('orders')
+        .select(sql<number>`1`.as('one'))
+        .where('openid', '=', openid)
+        .where('status', 'in', [...UNPAID_STATUSES])
+        .limit(atMost)
+        .as('unpaid'))
       .select((eb) => eb.fn.countAll().as('n'))
-      .where('openid', '=', openid)
-      .where('status', 'in', [...UNPAID_STATUSES])
       .executeTakeFirst();
     return Number(row?.n ?? 0);
   }

@@ -28,6 +28,17 @@ for (const dialect of DIALECTS) {
       assert.equal(await store.getOrder('missing'), undefined);
     });
 
+    test('unpaid orders are counted per user, unpaid only, and no further than asked', async (t) => {
+      const store = await open(t);
+      const statuses = ['CREATED', 'PAYING', 'PAYING', 'PAID', 'CLOSED', 'CREATED'] as const;
+      for (const [i, status] of statuses.entries()) await store.insertOrder(order(`u${i}`, { status }));
+      await store.insertOrder(order('other', { openid: 'u2', status: 'CREATED' }));
+      assert.equal(await store.countUnpaidOrders('u1', 100), 4);
+      assert.equal(await store.countUnpaidOrders('u1', 3), 3, 'stops at the cap');
+      assert.equal(await store.countUnpaidOrders('u2', 100), 1);
+      assert.equal(await store.countUnpaidOrders('nobody', 100), 0);
+    });
+
     test('conditional transitions apply once and only from the allowed statuses', async (t) => {
       const store = await open(t);
       await store.insertOrder(order('o1'));

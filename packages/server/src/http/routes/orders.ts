@@ -77,7 +77,7 @@ export function orderRoutes(app: FastifyInstance, services: Services, limits: Ra
   /** OPEN_ORDERS_MAX: a replay of an Idempotency-Key is not a new order, so it is never refused here. */
   async function refuseTooManyOpen(openid: string, key: string | undefined): Promise<void> {
     if (key !== undefined && (await store.findByIdempotencyKey(openid, key)) !== undefined) return;
-    const open = await store.countUnpaidOrders(openid);
+    const open = await store.countUnpaidOrders(openid, config.openOrdersMax);
     if (open >= config.openOrdersMax) {
       throw new AppError(429, 'too_many_open_orders', `at most ${config.openOrdersMax} unpaid orders per user (OPEN_ORDERS_MAX); pay or wait for one to expire`);
     }

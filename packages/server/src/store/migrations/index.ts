@@ -9,6 +9,7 @@ import { shipping } from './0006-shipping.js';
 import { refusalSamples } from './0007-refusal-samples.js';
 import { adminActions } from './0008-admin-actions.js';
 import { merchants } from './0009-merchants.js';
+import { unpaidOrdersIndex } from './0010-unpaid-orders-index.js';
 
 export const migrations: Record<string, Migration> = {
   '0001-initial': initial,
@@ -20,6 +21,7 @@ export const migrations: Record<string, Migration> = {
   '0007-refusal-samples': refusalSamples,
   '0008-admin-actions': adminActions,
   '0009-merchants': merchants,
+  '0010-unpaid-orders-index': unpaidOrdersIndex,
 };
 
 export const migrationProvider: MigrationProvider = {
