@@ -102,10 +102,7 @@ export class PaymentService {
     };
     const attempt = this.newAttempt(order, now);
     try {
-      await store.transaction(async (tx) => {
-        await tx.insertOrder(order);
-        await tx.insertAttempt(attempt);
-      });
+      await store.insertOrderWithAttempt(order, attempt);
     } catch (error) {
       // Two requests with one idempotency key raced; the database's uniqueness picked a winner.
       if (input.idempotencyKey !== undefined) {
@@ -217,10 +214,7 @@ export class PaymentService {
         const at = clock.now();
         // One commit for both writes (not two autocommits), and the order is not read back: it is as we had it, moved
         // to PAYING when this prepay moved it; only when something else changed it meanwhile is it read again.
-        const moved = await store.transaction(async (tx) => {
-          await tx.setPrepay(attempt.id, result.prepayId, result.signType, at);
-          return tx.transition(order.id, 'prepayIssued', at);
-        });
+        const moved = await store.recordPrepay(attempt.id, result.prepayId, result.signType, at, order.id);
         const fresh: Order = moved
           ? { ...order, status: 'PAYING', updatedAt: at }
           : order.status === 'PAYING' ? order : ((await store.getOrder(order.id)) ?? order);

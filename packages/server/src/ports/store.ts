@@ -182,6 +182,13 @@ export interface Store extends Repos {
    * Absent where the general path is as cheap (SQLite: statements in process, commits grouped).
    */
   recordFirstPayment?(payment: FirstPayment): Promise<boolean>;
+  /** A new order, its items and its first attempt, in one transaction (on PostgreSQL sent as one round trip). */
+  insertOrderWithAttempt(order: Order, attempt: PaymentAttempt): Promise<void>;
+  /**
+   * The prepay WeChat gave an attempt, and its order moved by the state machine's `prepayIssued` change, in one
+   * transaction (on PostgreSQL one round trip). Returns whether the order moved.
+   */
+  recordPrepay(attemptId: string, prepayId: string, signType: string, at: number, orderId: string): Promise<boolean>;
   /** Runs `fn` in one database transaction. Never call WeChat inside it. */
   transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T>;
   /**

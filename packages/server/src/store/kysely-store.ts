@@ -25,6 +25,7 @@ import type {
 } from '../ports/store.js';
 import { claimDuePostgres } from './claim-postgres.js';
 import { recordFirstPaymentPostgres } from './first-payment-postgres.js';
+import { pipelinedTransaction } from './pipelined-postgres.js';
 import { GROUP_COMMIT_MAX, GroupCommitter } from './group-commit.js';
 import { WalSync } from './wal-sync.js';
 import type { SqliteHotStatements } from './sqlite-hot.js';
@@ -97,38 +98,7 @@ export class KyselyRepos implements Repos {
   }
 
   async insertOrder(order: Order): Promise<void> {
-    await this.db
-      .insertInto('orders')
-      .values({
-        id: order.id,
-        merchant_id: order.merchantId ?? DEFAULT_MERCHANT,
-        openid: order.openid,
-        status: order.status,
-        amount_fen: order.amountFen,
-        description: order.description,
-        idempotency_key: order.idempotencyKey ?? null,
-        created_at: order.createdAt,
-        updated_at: order.updatedAt,
-        expires_at: order.expiresAt,
-        paid_at: order.paidAt ?? null,
-        paid_attempt_id: order.paidAttemptId ?? null,
-        refunded_fen: order.refundedFen,
-        review_reason: order.reviewReason ?? null,
-      })
-      .execute();
-    if (order.items.length > 0) {
-      await this.db
-        .insertInto('order_items')
-        .values(order.items.map((item, line) => ({
-          order_id: order.id,
-          line,
-          sku: item.sku,
-          name: item.name,
-          unit_price_fen: item.unitPriceFen,
-          quantity: item.quantity,
-        })))
-        .execute();
-    }
+    for (const query of orderInserts(this.db, order)) await query.execute();
   }
 
   async getOrder(id: string): Promise<Order | undefined> {
@@ -178,21 +148,7 @@ export class KyselyRepos implements Repos {
   async transition(id: string, change: OrderChange, now: number, options: { to?: OrderStatus; patch?: OrderPatch } = {}): Promise<boolean> {
     const hot = this.hot();
     if (hot !== undefined) return hot.transition(id, change, now, options);
-    const { from, to } = resolveChange(change, options.to);
-    const patch = options.patch ?? {};
-    const result = await this.db
-      .updateTable('orders')
-      .set({
-        status: to,
-        updated_at: now,
-        ...(patch.paidAt === undefined ? {} : { paid_at: patch.paidAt }),
-        ...(patch.paidAttemptId === undefined ? {} : { paid_attempt_id: patch.paidAttemptId }),
-        ...(patch.refundedFen === undefined ? {} : { refunded_fen: patch.refundedFen }),
-      })
-      .where('id', '=', id)
-      .where('status', 'in', [...from])
-      .executeTakeFirst();
-    return affected(result) === 1;
+    return affected(await transitionUpdate(this.db, id, change, now, options).executeTakeFirst()) === 1;
   }
 
   async flag(id: string, reason: string, now: number): Promise<void> {
@@ -207,24 +163,7 @@ export class KyselyRepos implements Repos {
 
   // ---- attempts ----------------------------------------------------------------------------------------------
   async insertAttempt(a: PaymentAttempt): Promise<void> {
-    await this.db
-      .insertInto('payment_attempts')
-      .values({
-        id: a.id,
-        merchant_id: a.merchantId ?? DEFAULT_MERCHANT,
-        order_id: a.orderId,
-        out_trade_no: a.outTradeNo,
-        amount_fen: a.amountFen,
-        status: a.status,
-        sign_type: a.signType ?? null,
-        prepay_id: a.prepayId ?? null,
-        prepay_at: a.prepayAt ?? null,
-        time_expire: a.timeExpire,
-        transaction_id: a.transactionId ?? null,
-        created_at: a.createdAt,
-        last_query_at: a.lastQueryAt ?? null,
-      })
-      .execute();
+    await attemptInsert(this.db, a).execute();
   }
 
   async getAttempt(id: string): Promise<PaymentAttempt | undefined> {
@@ -252,7 +191,7 @@ export class KyselyRepos implements Repos {
   }
 
   async setPrepay(attemptId: string, prepayId: string, signType: string, at: number): Promise<void> {
-    await this.db.updateTable('payment_attempts').set({ prepay_id: prepayId, sign_type: signType, prepay_at: at }).where('id', '=', attemptId).execute();
+    await prepayUpdate(this.db, attemptId, prepayId, signType, at).execute();
   }
 
   async setAttemptStatus(attemptId: string, from: readonly AttemptStatus[], to: AttemptStatus): Promise<boolean> {
@@ -659,6 +598,28 @@ export class KyselyStore extends KyselyRepos implements Store {
     return this.kysely.transaction().execute((trx) => fn(new KyselyRepos(trx, this.dialect, this.inTransaction())));
   }
 
+  async insertOrderWithAttempt(order: Order, attempt: PaymentAttempt): Promise<void> {
+    if (this.dialect === 'postgres') {
+      await pipelinedTransaction(this.kysely, [...orderInserts(this.kysely, order), attemptInsert(this.kysely, attempt)]);
+      return;
+    }
+    await this.transaction(async (tx) => {
+      await tx.insertOrder(order);
+      await tx.insertAttempt(attempt);
+    });
+  }
+
+  async recordPrepay(attemptId: string, prepayId: string, signType: string, at: number, orderId: string): Promise<boolean> {
+    if (this.dialect === 'postgres') {
+      const [, moved] = await pipelinedTransaction(this.kysely, [prepayUpdate(this.kysely, attemptId, prepayId, signType, at), transitionUpdate(this.kysely, orderId, 'prepayIssued', at)]);
+      return Number(moved?.numAffectedRows ?? 0n) === 1;
+    }
+    return this.transaction(async (tx) => {
+      await tx.setPrepay(attemptId, prepayId, signType, at);
+      return tx.transition(orderId, 'prepayIssued', at);
+    });
+  }
+
   sharedTransaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T> {
     // PostgreSQL commits concurrent transactions in parallel over its pool (and groups their WAL flushes itself).
     if (this.committer === undefined) return this.transaction(fn);
@@ -703,4 +664,75 @@ export function inMemoryFileSystem(dir: string): boolean {
     // Not known (statfs unsupported): treated as a disk; both ways are equally durable, this one is the cheaper there.
     return false;
   }
+}
+
+// The statements of the writes a pipelined transaction sends (KyselyStore.insertOrderWithAttempt, recordPrepay): one
+// definition each, run one by one by the repos above and compiled together on PostgreSQL.
+
+function orderInserts(db: Db, order: Order) {
+  const row = db.insertInto('orders').values({
+    id: order.id,
+    merchant_id: order.merchantId ?? DEFAULT_MERCHANT,
+    openid: order.openid,
+    status: order.status,
+    amount_fen: order.amountFen,
+    description: order.description,
+    idempotency_key: order.idempotencyKey ?? null,
+    created_at: order.createdAt,
+    updated_at: order.updatedAt,
+    expires_at: order.expiresAt,
+    paid_at: order.paidAt ?? null,
+    paid_attempt_id: order.paidAttemptId ?? null,
+    refunded_fen: order.refundedFen,
+    review_reason: order.reviewReason ?? null,
+  });
+  if (order.items.length === 0) return [row];
+  const items = db.insertInto('order_items').values(order.items.map((item, line) => ({
+    order_id: order.id,
+    line,
+    sku: item.sku,
+    name: item.name,
+    unit_price_fen: item.unitPriceFen,
+    quantity: item.quantity,
+  })));
+  return [row, items];
+}
+
+function attemptInsert(db: Db, a: PaymentAttempt) {
+  return db.insertInto('payment_attempts').values({
+    id: a.id,
+    merchant_id: a.merchantId ?? DEFAULT_MERCHANT,
+    order_id: a.orderId,
+    out_trade_no: a.outTradeNo,
+    amount_fen: a.amountFen,
+    status: a.status,
+    sign_type: a.signType ?? null,
+    prepay_id: a.prepayId ?? null,
+    prepay_at: a.prepayAt ?? null,
+    time_expire: a.timeExpire,
+    transaction_id: a.transactionId ?? null,
+    created_at: a.createdAt,
+    last_query_at: a.lastQueryAt ?? null,
+  });
+}
+
+function prepayUpdate(db: Db, attemptId: string, prepayId: string, signType: string, at: number) {
+  return db.updateTable('payment_attempts').set({ prepay_id: prepayId, sign_type: signType, prepay_at: at }).where('id', '=', attemptId);
+}
+
+/** The state machine's change (domain/order.ts) as a conditional update: only from one of the change's sources. */
+function transitionUpdate(db: Db, id: string, change: OrderChange, now: number, options: { to?: OrderStatus; patch?: OrderPatch } = {}) {
+  const { from, to } = resolveChange(change, options.to);
+  const patch = options.patch ?? {};
+  return db
+    .updateTable('orders')
+    .set({
+      status: to,
+      updated_at: now,
+      ...(patch.paidAt === undefined ? {} : { paid_at: patch.paidAt }),
+      ...(patch.paidAttemptId === undefined ? {} : { paid_attempt_id: patch.paidAttemptId }),
+      ...(patch.refundedFen === undefined ? {} : { refunded_fen: patch.refundedFen }),
+    })
+    .where('id', '=', id)
+    .where('status', 'in', [...from]);
 }

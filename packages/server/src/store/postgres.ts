@@ -43,6 +43,7 @@ export function createPostgresPool(options: PostgresOptions): pg.Pool {
     types,
     // A dead database must fail fast (readiness, notifications answered FAIL) rather than hang requests.
     connectionTimeoutMillis: 5_000,
+    pipeline: true,
     idleTimeoutMillis: 30_000,
     ...(options.schema === undefined ? {} : { options: `-c search_path=${quoteIdent(options.schema)},public` }),
   });

@@ -1,0 +1,63 @@
+/**
+ * PostgreSQL transactions sent as one round trip (store/pipelined-postgres.ts): atomic when a statement fails (nothing
+ * kept, the connection handed back clean), results in order; and the two order writes built on it.
+ */
+import { test } from 'node:test';
+import type { TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { sql } from 'kysely';
+import type { KyselyStore } from '../../src/store/kysely-store.js';
+import { openStore } from '../../src/store/open.js';
+import { pipelinedTransaction } from '../../src/store/pipelined-postgres.js';
+import { requirePostgres, testSchema } from '../helpers/postgres.js';
+import { NOW, attempt, order } from './sample-rows.js';
+
+async function open(t: TestContext): Promise<KyselyStore | undefined> {
+  const url = await requirePostgres(t);
+  if (url === undefined) return undefined;
+  // One connection: whatever a failed transaction left on it, the next statement would meet.
+  const store = (await openStore({ kind: 'postgres', url, schema: await testSchema(t, url, 'pipe'), poolMax: 1 })) as KyselyStore;
+  t.after(() => store.close());
+  return store;
+}
+
+test('a failing statement undoes the whole pipelined transaction and leaves the connection clean', async (t) => {
+  const store = await open(t);
+  if (store === undefined) return;
+  const db = store.database;
+  await store.insertOrderWithAttempt(order('o1'), attempt('a1', 'o1'));
+  // o2 would be new, but its attempt reuses a1's out_trade_no (unique): all of it must go.
+  await assert.rejects(store.insertOrderWithAttempt(order('o2'), attempt('a2', 'o2', { outTradeNo: 'OTNa1' })), /unique|duplicate/i);
+  assert.equal(await store.getOrder('o2'), undefined, 'the order written before the failure was rolled back');
+  // now() is the transaction's start: two statements in one open transaction would see the same one.
+  const first = await sql<{ at: string }>`select clock_timestamp()::text as at, now()::text as started`.execute(db);
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  const second = await sql<{ at: string; started: string }>`select now()::text as started`.execute(db);
+  assert.notEqual((second.rows[0] as { started: string } | undefined)?.started, (first.rows[0] as { started?: string } | undefined)?.started, 'no transaction left open on the connection');
+  await store.insertOrderWithAttempt(order('o3'), attempt('a3', 'o3'));
+  assert.equal((await store.getOrder('o3'))?.status, 'CREATED');
+  assert.equal((await store.latestAttempt('o3'))?.id, 'a3');
+});
+
+test('results come back in order; recordPrepay moves the order once, by the state machine', async (t) => {
+  const store = await open(t);
+  if (store === undefined) return;
+  const db = store.database;
+  const results = await pipelinedTransaction(db, [
+    db.insertInto('notification_events').values({ event_key: 'k1', kind: 'payment', out_trade_no: 'OTN1', outcome: 'paid', created_at: NOW }),
+    db.updateTable('notification_events').set({ outcome: 'x' }).where('event_key', '=', 'nope'),
+    db.updateTable('notification_events').set({ outcome: 'duplicate' }).where('event_key', '=', 'k1'),
+  ]);
+  assert.deepEqual(results.map((r) => Number(r.numAffectedRows ?? -1n)), [1, 0, 1]);
+
+  await store.insertOrderWithAttempt(order('o1'), attempt('a1', 'o1'));
+  assert.equal(await store.recordPrepay('a1', 'wx_prepay_1', 'MD5', NOW + 10, 'o1'), true);
+  const o = await store.getOrder('o1');
+  assert.equal(o?.status, 'PAYING');
+  assert.equal(o?.updatedAt, NOW + 10);
+  const a = await store.getAttempt('a1');
+  assert.deepEqual([a?.prepayId, a?.signType, a?.prepayAt], ['wx_prepay_1', 'MD5', NOW + 10]);
+  // PAYING is not a source of prepayIssued: the prepay is kept, the order does not move again.
+  assert.equal(await store.recordPrepay('a1', 'wx_prepay_2', 'MD5', NOW + 20, 'o1'), false);
+  assert.equal((await store.getOrder('o1'))?.updatedAt, NOW + 10);
+});
