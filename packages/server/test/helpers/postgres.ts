@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { TestContext } from 'node:test';
 import pg from 'pg';
 import type { Store } from '../../src/ports/store.js';
+import type { KyselyStore } from '../../src/store/kysely-store.js';
 import { openStore } from '../../src/store/open.js';
 import { dropSchema } from '../../src/store/postgres.js';
 
@@ -103,4 +104,13 @@ export async function testDatabaseEnv(t: TestContext): Promise<Record<string, st
   const url = await postgresUrl();
   if (url === undefined) throw new Error(`TEST_DATABASE=postgres but PostgreSQL is not reachable at ${CANDIDATES.join(' or ')}`);
   return { DATABASE_URL: url, DATABASE_SCHEMA: await testSchema(t, url, 'app'), DATABASE_POOL_MAX: '3' };
+}
+
+/** A KyselyStore on a fresh schema of its own for this test, closed (and the schema dropped) after it; undefined when skipped. */
+export async function postgresTestStore(t: TestContext, prefix: string, poolMax: number): Promise<KyselyStore | undefined> {
+  const url = await requirePostgres(t);
+  if (url === undefined) return undefined;
+  const store = await openStore({ kind: 'postgres', url, schema: await testSchema(t, url, prefix), poolMax });
+  t.after(() => store.close());
+  return store;
 }

@@ -13,16 +13,11 @@ import { cryptoIds } from '../../src/ids.js';
 import type { PaymentFacts } from '../../src/ports/gateway.js';
 import type { FirstPayment, NotificationLogEntry, Store } from '../../src/ports/store.js';
 import type { KyselyStore } from '../../src/store/kysely-store.js';
-import { openStore } from '../../src/store/open.js';
-import { requirePostgres, testSchema } from '../helpers/postgres.js';
+import { postgresTestStore } from '../helpers/postgres.js';
 import { NOW, attempt as sampleAttempt, order as sampleOrder } from './sample-rows.js';
 
 async function open(t: TestContext): Promise<KyselyStore | undefined> {
-  const url = await requirePostgres(t);
-  if (url === undefined) return undefined;
-  const store = (await openStore({ kind: 'postgres', url, schema: await testSchema(t, url, 'first'), poolMax: 4 })) as KyselyStore;
-  t.after(() => store.close());
-  return store;
+  return postgresTestStore(t, 'first', 4);
 }
 
 const ctx: ApplyContext = { appid: 'wxapp', mchid: '1900000001', paidAfterClose: 'refund', ids: cryptoIds, now: NOW + 5_000 };

@@ -7,18 +7,13 @@ import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import type { KyselyStore } from '../../src/store/kysely-store.js';
-import { openStore } from '../../src/store/open.js';
 import { pipelinedTransaction } from '../../src/store/pipelined-postgres.js';
-import { requirePostgres, testSchema } from '../helpers/postgres.js';
+import { postgresTestStore } from '../helpers/postgres.js';
 import { NOW, attempt, order } from './sample-rows.js';
 
 async function open(t: TestContext): Promise<KyselyStore | undefined> {
-  const url = await requirePostgres(t);
-  if (url === undefined) return undefined;
   // One connection: whatever a failed transaction left on it, the next statement would meet.
-  const store = (await openStore({ kind: 'postgres', url, schema: await testSchema(t, url, 'pipe'), poolMax: 1 })) as KyselyStore;
-  t.after(() => store.close());
-  return store;
+  return postgresTestStore(t, 'pipe', 1);
 }
 
 test('a failing statement undoes the whole pipelined transaction and leaves the connection clean', async (t) => {
