@@ -1,14 +1,16 @@
 /**
  * PostgreSQL transactions sent as one round trip (store/pipelined-postgres.ts): atomic when a statement fails (nothing
- * kept, the connection handed back clean), results in order; and the two order writes built on it.
+ * kept, the connection handed back clean), results in order, a killed connection replaced; and the two order writes
+ * built on it.
  */
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
+import pg from 'pg';
 import type { KyselyStore } from '../../src/store/kysely-store.js';
 import { pipelinedTransaction } from '../../src/store/pipelined-postgres.js';
-import { postgresTestStore } from '../helpers/postgres.js';
+import { postgresTestStore, postgresUrl } from '../helpers/postgres.js';
 import { NOW, attempt, order } from './sample-rows.js';
 
 async function open(t: TestContext): Promise<KyselyStore | undefined> {
@@ -55,4 +57,35 @@ test('results come back in order; recordPrepay moves the order once, by the stat
   // PAYING is not a source of prepayIssued: the prepay is kept, the order does not move again.
   assert.equal(await store.recordPrepay('a1', 'wx_prepay_2', 'MD5', NOW + 20, 'o1'), false);
   assert.equal((await store.getOrder('o1'))?.updatedAt, NOW + 10);
+});
+
+test('a connection killed under a pipelined transaction fails that transaction only; the next one gets a new connection', async (t) => {
+  const store = await open(t);
+  if (store === undefined) return;
+  const db = store.database;
+  await store.insertOrderWithAttempt(order('o1'), attempt('a1', 'o1'));
+  const pid = (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(db)).rows[0]?.pid;
+  assert.ok(pid !== undefined);
+  // PostgreSQL restarted, or an operator killed the session: from another connection, as an operator would.
+  const admin = new pg.Client({ connectionString: await postgresUrl() });
+  await admin.connect();
+  try {
+    await admin.query('select pg_terminate_backend($1)', [pid]);
+  } finally {
+    await admin.end();
+  }
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const attempts: string[] = [];
+  for (let i = 2; i <= 4; i++) {
+    try {
+      await store.insertOrderWithAttempt(order(`o${i}`), attempt(`a${i}`, `o${i}`));
+      attempts.push('ok');
+    } catch {
+      attempts.push('failed');
+    }
+  }
+  // At most the first use of the dead connection fails; after it, the pool's new connection serves.
+  assert.equal(attempts.at(-1), 'ok', attempts.join(','));
+  assert.equal(attempts.filter((a) => a === 'failed').length <= 1, true, attempts.join(','));
+  for (const [i, outcome] of attempts.entries()) assert.equal((await store.getOrder(`o${i + 2}`))?.status, outcome === 'ok' ? 'CREATED' : undefined);
 });
