@@ -28,6 +28,7 @@ import { recordFirstPaymentPostgres } from './first-payment-postgres.js';
 import { pipelinedTransaction } from './pipelined-postgres.js';
 import { GROUP_COMMIT_MAX, GroupCommitter } from './group-commit.js';
 import { WalSync } from './wal-sync.js';
+import { WalCheckpointer } from './wal-checkpointer.js';
 import type { SqliteHotStatements } from './sqlite-hot.js';
 import { affected, merchantField, num, toAttempt, toNotification, toOutboxEvent, toRefund, undef } from './rows.js';
 import type { Database, OrdersTable } from './schema.js';
@@ -581,7 +582,11 @@ export class KyselyStore extends KyselyRepos implements Store {
       ? new GroupCommitter(kysely, (conn) => new KyselyRepos(conn, dialect, this.inTransaction()), statements, GROUP_COMMIT_MAX, walSyncFor(statements))
       : undefined;
     if (dialect === 'postgres') this.recordFirstPayment = (payment) => recordFirstPaymentPostgres(kysely, payment);
+    this.checkpointer = statements !== undefined && walMode(statements) ? new WalCheckpointer(statements.db) : undefined;
   }
+
+  /** SQLite in WAL mode: checkpoints off the event loop (store/wal-checkpointer.ts). */
+  private readonly checkpointer: WalCheckpointer | undefined;
 
   /** SQLite: concurrent shared transactions commit together (store/group-commit.ts). */
   private readonly committer: GroupCommitter | undefined;
@@ -637,6 +642,8 @@ export class KyselyStore extends KyselyRepos implements Store {
 
   async close(): Promise<void> {
     await this.committer?.close();
+    // Before the connection closes: as the last one, it then checkpoints what is left and removes the WAL.
+    await this.checkpointer?.close();
     await this.kysely.destroy();
   }
 }
@@ -647,11 +654,16 @@ export class KyselyStore extends KyselyRepos implements Store {
  * back cost more than it (measured: ~60 µs of CPU per batch on tmpfs, against a syscall that does nothing).
  */
 export function walSyncFor(statements: SqliteHotStatements | undefined): WalSync | undefined {
-  if (statements === undefined || statements.db.memory) return undefined;
-  const mode = statements.db.pragma('journal_mode', { simple: true });
-  if (typeof mode !== 'string' || mode.toLowerCase() !== 'wal') return undefined;
+  if (statements === undefined || !walMode(statements)) return undefined;
   const file = resolve(statements.db.name);
   return inMemoryFileSystem(dirname(file)) ? undefined : new WalSync(`${file}-wal`);
+}
+
+/** A file database in WAL mode (not one in memory, not another journal mode). */
+function walMode(statements: SqliteHotStatements): boolean {
+  if (statements.db.memory) return false;
+  const mode = statements.db.pragma('journal_mode', { simple: true });
+  return typeof mode === 'string' && mode.toLowerCase() === 'wal';
 }
 
 /** statfs(2) magic numbers of Linux's file systems that live in memory (linux/magic.h). */
