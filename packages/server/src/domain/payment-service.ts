@@ -102,7 +102,7 @@ export class PaymentService {
     };
     const attempt = this.newAttempt(order, now);
     try {
-      await store.insertOrderWithAttempt(order, attempt);
+      await this.insertOrderWithAttempt(order, attempt);
     } catch (error) {
       // Two requests with one idempotency key raced; the database's uniqueness picked a winner.
       if (input.idempotencyKey !== undefined) {
@@ -214,7 +214,7 @@ export class PaymentService {
         const at = clock.now();
         // One commit for both writes (not two autocommits), and the order is not read back: it is as we had it, moved
         // to PAYING when this prepay moved it; only when something else changed it meanwhile is it read again.
-        const moved = await store.recordPrepay(attempt.id, result.prepayId, result.signType, at, order.id);
+        const moved = await this.recordPrepay(attempt.id, result.prepayId, result.signType, at, order.id);
         const fresh: Order = moved
           ? { ...order, status: 'PAYING', updatedAt: at }
           : order.status === 'PAYING' ? order : ((await store.getOrder(order.id)) ?? order);
@@ -239,6 +239,29 @@ export class PaymentService {
         return this.prepare((await store.getOrder(order.id)) ?? order, clientIp, depth + 1);
       }
     }
+  }
+
+  /** The order and its first attempt in one transaction (one round trip where the store can: Store docs). */
+  private async insertOrderWithAttempt(order: Order, attempt: PaymentAttempt): Promise<void> {
+    const { store } = this.o;
+    if (store.insertOrderWithAttempt !== undefined) {
+      await store.insertOrderWithAttempt(order, attempt);
+      return;
+    }
+    await store.transaction(async (tx) => {
+      await tx.insertOrder(order);
+      await tx.insertAttempt(attempt);
+    });
+  }
+
+  /** The prepay and the order's prepayIssued move in one transaction; whether the order moved. */
+  private recordPrepay(attemptId: string, prepayId: string, signType: string, at: number, orderId: string): Promise<boolean> {
+    const { store } = this.o;
+    if (store.recordPrepay !== undefined) return store.recordPrepay(attemptId, prepayId, signType, at, orderId);
+    return store.transaction(async (tx) => {
+      await tx.setPrepay(attemptId, prepayId, signType, at);
+      return tx.transition(orderId, 'prepayIssued', at);
+    });
   }
 
   /** Inserts an attempt unless the order already has an OPEN one (the database's partial unique index decides). */

@@ -182,13 +182,16 @@ export interface Store extends Repos {
    * Absent where the general path is as cheap (SQLite: statements in process, commits grouped).
    */
   recordFirstPayment?(payment: FirstPayment): Promise<boolean>;
-  /** A new order, its items and its first attempt, in one transaction (on PostgreSQL sent as one round trip). */
-  insertOrderWithAttempt(order: Order, attempt: PaymentAttempt): Promise<void>;
   /**
-   * The prepay WeChat gave an attempt, and its order moved by the state machine's `prepayIssued` change, in one
-   * transaction (on PostgreSQL one round trip). Returns whether the order moved.
+   * Where a round trip costs more than a statement (PostgreSQL): a new order, its items and its first attempt in one
+   * transaction sent at once. Absent, the caller runs insertOrder and insertAttempt in a transaction.
    */
-  recordPrepay(attemptId: string, prepayId: string, signType: string, at: number, orderId: string): Promise<boolean>;
+  insertOrderWithAttempt?(order: Order, attempt: PaymentAttempt): Promise<void>;
+  /**
+   * Likewise: the prepay WeChat gave an attempt (setPrepay) and its order's `prepayIssued` transition in one transaction
+   * sent at once; returns whether the order moved. Absent, the caller runs the two in a transaction.
+   */
+  recordPrepay?(attemptId: string, prepayId: string, signType: string, at: number, orderId: string): Promise<boolean>;
   /** Runs `fn` in one database transaction. Never call WeChat inside it. */
   transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T>;
   /**

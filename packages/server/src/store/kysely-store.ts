@@ -581,7 +581,16 @@ export class KyselyStore extends KyselyRepos implements Store {
     this.committer = dialect === 'sqlite'
       ? new GroupCommitter(kysely, (conn) => new KyselyRepos(conn, dialect, this.inTransaction()), statements, GROUP_COMMIT_MAX, walSyncFor(statements))
       : undefined;
-    if (dialect === 'postgres') this.recordFirstPayment = (payment) => recordFirstPaymentPostgres(kysely, payment);
+    if (dialect === 'postgres') {
+      this.recordFirstPayment = (payment) => recordFirstPaymentPostgres(kysely, payment);
+      this.insertOrderWithAttempt = async (order, attempt) => {
+        await pipelinedTransaction(kysely, [...orderInserts(kysely, order), attemptInsert(kysely, attempt)]);
+      };
+      this.recordPrepay = async (attemptId, prepayId, signType, at, orderId) => {
+        const [, moved] = await pipelinedTransaction(kysely, [prepayUpdate(kysely, attemptId, prepayId, signType, at), transitionUpdate(kysely, orderId, 'prepayIssued', at)]);
+        return Number(moved?.numAffectedRows ?? 0n) === 1;
+      };
+    }
     this.checkpointer = statements !== undefined && walMode(statements) ? new WalCheckpointer(statements.db) : undefined;
   }
 
@@ -593,6 +602,9 @@ export class KyselyStore extends KyselyRepos implements Store {
 
   /** PostgreSQL only: store/first-payment-postgres.ts. */
   readonly recordFirstPayment?: (payment: FirstPayment) => Promise<boolean>;
+  /** PostgreSQL only: one round trip each (store/pipelined-postgres.ts). */
+  readonly insertOrderWithAttempt?: (order: Order, attempt: PaymentAttempt) => Promise<void>;
+  readonly recordPrepay?: (attemptId: string, prepayId: string, signType: string, at: number, orderId: string) => Promise<boolean>;
 
   /** Inside a transaction the connection is ours: the compiled statements always may run (they join it). */
   private inTransaction(): HotPath | undefined {
@@ -601,28 +613,6 @@ export class KyselyStore extends KyselyRepos implements Store {
 
   transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T> {
     return this.kysely.transaction().execute((trx) => fn(new KyselyRepos(trx, this.dialect, this.inTransaction())));
-  }
-
-  async insertOrderWithAttempt(order: Order, attempt: PaymentAttempt): Promise<void> {
-    if (this.dialect === 'postgres') {
-      await pipelinedTransaction(this.kysely, [...orderInserts(this.kysely, order), attemptInsert(this.kysely, attempt)]);
-      return;
-    }
-    await this.transaction(async (tx) => {
-      await tx.insertOrder(order);
-      await tx.insertAttempt(attempt);
-    });
-  }
-
-  async recordPrepay(attemptId: string, prepayId: string, signType: string, at: number, orderId: string): Promise<boolean> {
-    if (this.dialect === 'postgres') {
-      const [, moved] = await pipelinedTransaction(this.kysely, [prepayUpdate(this.kysely, attemptId, prepayId, signType, at), transitionUpdate(this.kysely, orderId, 'prepayIssued', at)]);
-      return Number(moved?.numAffectedRows ?? 0n) === 1;
-    }
-    return this.transaction(async (tx) => {
-      await tx.setPrepay(attemptId, prepayId, signType, at);
-      return tx.transition(orderId, 'prepayIssued', at);
-    });
   }
 
   sharedTransaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T> {

@@ -18,20 +18,28 @@ async function open(t: TestContext): Promise<KyselyStore | undefined> {
   return postgresTestStore(t, 'pipe', 1);
 }
 
+/** PostgreSQL's one-round-trip writes (present on that store only). */
+function writes(store: KyselyStore) {
+  const { insertOrderWithAttempt: insert, recordPrepay: prepay } = store;
+  assert.ok(insert !== undefined && prepay !== undefined, 'the PostgreSQL store sends its order writes at once');
+  return { insert, prepay };
+}
+
 test('a failing statement undoes the whole pipelined transaction and leaves the connection clean', async (t) => {
   const store = await open(t);
   if (store === undefined) return;
+  const { insert } = writes(store);
   const db = store.database;
-  await store.insertOrderWithAttempt(order('o1'), attempt('a1', 'o1'));
+  await insert(order('o1'), attempt('a1', 'o1'));
   // o2 would be new, but its attempt reuses a1's out_trade_no (unique): all of it must go.
-  await assert.rejects(store.insertOrderWithAttempt(order('o2'), attempt('a2', 'o2', { outTradeNo: 'OTNa1' })), /unique|duplicate/i);
+  await assert.rejects(insert(order('o2'), attempt('a2', 'o2', { outTradeNo: 'OTNa1' })), /unique|duplicate/i);
   assert.equal(await store.getOrder('o2'), undefined, 'the order written before the failure was rolled back');
   // now() is the transaction's start: two statements in one open transaction would see the same one.
   const first = await sql<{ at: string }>`select clock_timestamp()::text as at, now()::text as started`.execute(db);
   await new Promise((resolve) => setTimeout(resolve, 5));
   const second = await sql<{ at: string; started: string }>`select now()::text as started`.execute(db);
   assert.notEqual((second.rows[0] as { started: string } | undefined)?.started, (first.rows[0] as { started?: string } | undefined)?.started, 'no transaction left open on the connection');
-  await store.insertOrderWithAttempt(order('o3'), attempt('a3', 'o3'));
+  await insert(order('o3'), attempt('a3', 'o3'));
   assert.equal((await store.getOrder('o3'))?.status, 'CREATED');
   assert.equal((await store.latestAttempt('o3'))?.id, 'a3');
 });
@@ -39,6 +47,7 @@ test('a failing statement undoes the whole pipelined transaction and leaves the 
 test('results come back in order; recordPrepay moves the order once, by the state machine', async (t) => {
   const store = await open(t);
   if (store === undefined) return;
+  const { insert, prepay } = writes(store);
   const db = store.database;
   const results = await pipelinedTransaction(db, [
     db.insertInto('notification_events').values({ event_key: 'k1', kind: 'payment', out_trade_no: 'OTN1', outcome: 'paid', created_at: NOW }),
@@ -47,23 +56,24 @@ test('results come back in order; recordPrepay moves the order once, by the stat
   ]);
   assert.deepEqual(results.map((r) => Number(r.numAffectedRows ?? -1n)), [1, 0, 1]);
 
-  await store.insertOrderWithAttempt(order('o1'), attempt('a1', 'o1'));
-  assert.equal(await store.recordPrepay('a1', 'wx_prepay_1', 'MD5', NOW + 10, 'o1'), true);
+  await insert(order('o1'), attempt('a1', 'o1'));
+  assert.equal(await prepay('a1', 'wx_prepay_1', 'MD5', NOW + 10, 'o1'), true);
   const o = await store.getOrder('o1');
   assert.equal(o?.status, 'PAYING');
   assert.equal(o?.updatedAt, NOW + 10);
   const a = await store.getAttempt('a1');
   assert.deepEqual([a?.prepayId, a?.signType, a?.prepayAt], ['wx_prepay_1', 'MD5', NOW + 10]);
   // PAYING is not a source of prepayIssued: the prepay is kept, the order does not move again.
-  assert.equal(await store.recordPrepay('a1', 'wx_prepay_2', 'MD5', NOW + 20, 'o1'), false);
+  assert.equal(await prepay('a1', 'wx_prepay_2', 'MD5', NOW + 20, 'o1'), false);
   assert.equal((await store.getOrder('o1'))?.updatedAt, NOW + 10);
 });
 
 test('a connection killed under a pipelined transaction fails that transaction only; the next one gets a new connection', async (t) => {
   const store = await open(t);
   if (store === undefined) return;
+  const { insert } = writes(store);
   const db = store.database;
-  await store.insertOrderWithAttempt(order('o1'), attempt('a1', 'o1'));
+  await insert(order('o1'), attempt('a1', 'o1'));
   const pid = (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(db)).rows[0]?.pid;
   assert.ok(pid !== undefined);
   // PostgreSQL restarted, or an operator killed the session: from another connection, as an operator would.
@@ -78,7 +88,7 @@ test('a connection killed under a pipelined transaction fails that transaction o
   const attempts: string[] = [];
   for (let i = 2; i <= 4; i++) {
     try {
-      await store.insertOrderWithAttempt(order(`o${i}`), attempt(`a${i}`, `o${i}`));
+      await insert(order(`o${i}`), attempt(`a${i}`, `o${i}`));
       attempts.push('ok');
     } catch {
       attempts.push('failed');

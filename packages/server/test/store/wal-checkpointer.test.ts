@@ -32,7 +32,12 @@ test('the worker, not the server\'s connection, moves the WAL into the database 
   const sqlite = new BetterSqlite3(path, { readonly: true });
   t.after(() => sqlite.close());
   const before = statSync(path).size;
-  for (let i = 0; i < 400; i++) await store.insertOrderWithAttempt(order(`o${i}`, { description: 'x'.repeat(2_000) }), attempt(`a${i}`, `o${i}`));
+  for (let i = 0; i < 400; i++) {
+    await store.transaction(async (tx) => {
+      await tx.insertOrder(order(`o${i}`, { description: 'x'.repeat(2_000) }));
+      await tx.insertAttempt(attempt(`a${i}`, `o${i}`));
+    });
+  }
   // ~1 MB written: the WAL has it; the database file gets it only from a checkpoint, and only the worker makes those.
   assert.ok(await until(() => statSync(path).size > before + 500_000), `database file ${statSync(path).size} bytes, was ${before}`);
   await store.close();
