@@ -55,7 +55,7 @@ export class NotificationService {
   }
 
   /** The log entry of an authentic delivery (made only then: a refusal is counted, and at most sampled). */
-  private entry(kind: 'payment' | 'refund', input: InboundNotification, receivedAt: number): NotificationLogEntry {
+  private entry(kind: 'payment' | 'refund', input: InboundNotification, receivedAt: number, notice: { eventKey: string; outTradeNo: string }, outcome: string): NotificationLogEntry {
     return {
       id: this.o.ids.rowId(),
       kind,
@@ -63,10 +63,10 @@ export class NotificationService {
       receivedAt,
       headers: auditHeaders(input.headers),
       rawBody: input.body.toString('utf8'),
-      authentic: false,
-      outcome: 'pending',
-      eventKey: undefined,
-      outTradeNo: undefined,
+      authentic: true,
+      outcome,
+      eventKey: notice.eventKey,
+      outTradeNo: notice.outTradeNo,
     };
   }
 
@@ -176,8 +176,8 @@ export class NotificationService {
    * general path (undefined), which decides exactly as it always does.
    */
   private async firstPayment(notice: PaymentNotice, attempt: PaymentAttempt | undefined, logEntry: (outcome: string) => NotificationLogEntry): Promise<PaymentOutcome | undefined> {
-    const { store, gateway } = this.o;
-    if (store.recordFirstPayment === undefined || !notice.success || !notice.signatureBound || !sameMerchant(gateway, notice)) return undefined;
+    const { store } = this.o;
+    if (store.recordFirstPayment === undefined || !notice.success || !notice.signatureBound) return undefined;
     // v2 read the attempt to bind the signature's algorithm; a v3 signature is the platform's, so it is read here.
     attempt ??= await store.getAttemptByOutTradeNo(notice.outTradeNo);
     if (attempt === undefined || attempt.transactionId !== undefined) return undefined;
@@ -243,7 +243,7 @@ export class NotificationService {
       return { authentic: false, reason: verified.reason, answer: gateway.answer(false, verified.reason) };
     }
     const notice = verified.notice;
-    const logEntry = (outcome: string): NotificationLogEntry => ({ ...this.entry(kind, input, receivedAt), authentic: true, outcome, eventKey: notice.eventKey, outTradeNo: notice.outTradeNo });
+    const logEntry = (outcome: string): NotificationLogEntry => this.entry(kind, input, receivedAt, notice, outcome);
     if (steps.fast !== undefined) {
       let outcome: R | undefined;
       try {
