@@ -147,7 +147,7 @@ export function renderReport(run: RunResults): string {
   else {
     const mem = run.memory;
     const list = (xs: number[]) => xs.map((v) => v.toFixed(0)).join(' ');
-    out.push(`${mem.workload}: ${mem.requests} requests in ${mem.seconds} s after a ${mem.warmupSeconds}-second warm-up; the server's RSS`);
+    out.push(`${mem.workload}: ${mem.requests} requests in ${mem.seconds} s after a ${mem.warmupSeconds}-second warm-up (orders, then the same mix); the server's RSS`);
     out.push('(from /proc) and V8 heap in use sampled every second, and the live heap measured after a forced full GC at even points.');
     out.push('');
     out.push(`- RSS: least-squares trend ${mem.slopeMiBPerMin.toFixed(2)} MiB/min (r² ${mem.r2.toFixed(2)}); first ${mem.samplesMiB[0]?.toFixed(0)} MiB, last ${mem.samplesMiB[mem.samplesMiB.length - 1]?.toFixed(0)} MiB, max ${Math.max(...mem.samplesMiB).toFixed(0)} MiB.`);
