@@ -2,7 +2,7 @@
 // where the machine allows), the load generator in this one. For each storage: order creation, valid unique
 // notifications, duplicates, order reads; the seed-style handler with the same notifications; then a sustained run
 // for memory. Targets are checked here and profiles taken for the missed ones.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { build as esbuild } from 'esbuild';
 import BetterSqlite3 from 'better-sqlite3';
 import { cpus, tmpdir } from 'node:os';
@@ -537,7 +537,7 @@ async function checkTargets(
   // Notifications are profiled alone: their orders are made first by an unprofiled server on the same database file.
   const missedSeed = out.seed.filter((s) => s.ours.rps / s.seed.rps < (s.storage.startsWith('tmpfs') ? 2 : 3));
   const missedCreate = out.sections.filter((s) => (s.orderCreateOwn?.p99 ?? 0) >= 20);
-  const count = Math.min(sizes.orders, 1000);
+  const count = Number(process.env.BENCH_PROFILE_COUNT ?? Math.min(sizes.orders, 1000));
   for (const storage of profile ? storages : []) {
     const wantNotify = missedSeed.some((s) => s.storage === storage.label);
     const wantCreate = missedCreate.some((s) => s.storage === storage.label);
@@ -573,7 +573,7 @@ async function checkTargets(
 async function profiled(root: string, start: (nodeArgs: string[]) => Promise<Child>, work: (server: Child) => Promise<void>): Promise<ProfileSummary | undefined> {
   const dir = mkdtempSync(join(tmpdir(), 'wxpay-bench-prof-'));
   try {
-    const server = await start(['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+    const server = await start(['--cpu-prof', '--cpu-prof-interval=200', `--cpu-prof-dir=${dir}`]);
     const readyMs = Number(server.info.uptimeMs ?? 0);
     try {
       await work(server);
@@ -581,6 +581,8 @@ async function profiled(root: string, start: (nodeArgs: string[]) => Promise<Chi
       await server.stop();
     }
     const file = mainProfile(dir);
+    const keep = process.env.BENCH_PROFILE_KEEP;
+    if (file !== undefined && keep !== undefined && keep !== '') cpSync(file, join(keep, `${Date.now()}.cpuprofile`));
     return file === undefined ? undefined : summarizeProfile(file, root, 12, readyMs);
   } finally {
     rmSync(dir, { recursive: true, force: true });
