@@ -138,6 +138,16 @@ export function renderReport(run: RunResults): string {
       out.push(`| ${s.storage} | seed-style (Koa, xml-js, one sign type, one UPDATE) | ${s.seed.requests} | ${Math.round(s.seed.rps)} | ${s.seed.p50Ms} | ${s.seed.p99Ms} | ${mib(s.seed.peakRssBytes)} | ${s.seedPaid}/${s.expected} | |`);
       out.push(`| ${s.storage} | wxpay-kit server (all checks, audit row, outbox row) | ${s.ours.requests} | ${Math.round(s.ours.rps)} | ${s.ours.p50Ms} | ${s.ours.p99Ms} | ${mib(s.ours.peakRssBytes)} | ${s.oursPaid}/${s.expected} | ${ratio(s.ours.rps, s.seed.rps)} |`);
     }
+    const multi = run.seed.filter((s) => (s.rounds?.length ?? 0) > 1);
+    if (multi.length > 0) {
+      out.push('');
+      out.push('Each storage ran these rounds, ours then the seed\'s, alternated, each round on unpaid orders of its own; the table shows the round with the median ratio. Req/s, ours / seed:');
+      out.push('');
+      for (const s of multi) {
+        const rounds = (s.rounds ?? []).map((r, i) => `round ${i + 1}: ${Math.round(r.ours)} / ${Math.round(r.seed)} (${ratio(r.ours, r.seed)})`);
+        out.push(`- ${s.storage.split(':')[0]}: ${rounds.join('; ')}`);
+      }
+    }
   }
   out.push('');
 

@@ -30,7 +30,11 @@ export type LoadSection = {
   forged?: { genuineAloneP99: number; genuineMixedP99: number; genuineRps: number; forgedRps: number; forgedRefused: number; forgedSent: number; rowsAdded: number; sources: number; minutes: number };
 };
 
-export type SeedComparison = { storage: string; seed: LoadResult; ours: LoadResult; seedPaid: number; oursPaid: number; expected: number };
+export type SeedComparison = {
+  storage: string; seed: LoadResult; ours: LoadResult; seedPaid: number; oursPaid: number; expected: number;
+  /** Every round's req/s, ours and the seed's, in the order run; `seed` and `ours` are the round with the median ratio. */
+  rounds?: { ours: number; seed: number }[];
+};
 
 export type Memory = {
   seconds: number;
