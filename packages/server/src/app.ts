@@ -304,6 +304,7 @@ async function wxpayKitPlugin(app: FastifyInstance, options: WxPayKitOptions): P
         payExpireMs: config.payExpireMinutes * 60_000,
         orderExpireMs: config.orderExpireMinutes * 60_000,
         paidAfterClose: config.paidAfterClose,
+        openOrdersMax: config.openOrdersMax,
         ...(deps.lateQueryAfterMs === undefined ? {} : { lateQueryAfterMs: deps.lateQueryAfterMs }),
         ...(deps.queryGapMs === undefined ? {} : { queryGapMs: deps.queryGapMs }),
       });

@@ -24,6 +24,11 @@ export type PaymentServiceOptions = ServiceDeps & {
   lateQueryAfterMs?: number;
   /** At most one such query per order per this many ms, across requests and instances. */
   queryGapMs?: number;
+  /**
+   * OPEN_ORDERS_MAX: a new order is refused while its user has this many unpaid ones. A replay of an Idempotency-Key
+   * is not a new order and is never refused. Without it there is no cap.
+   */
+  openOrdersMax?: number;
 };
 
 /** WeChat v2 wants time_expire more than 5 minutes ahead; below this a fresh attempt is not worth starting. */
@@ -44,7 +49,9 @@ export type CreateOrderResult =
   | (PaymentRefused & { order: Order })
   | { ok: false; reason: Exclude<PricingResult, { ok: true }>['reason']; sku?: string | undefined }
   /** The idempotency key was used before for a different cart. */
-  | { ok: false; reason: 'idempotency_mismatch'; sku?: undefined };
+  | { ok: false; reason: 'idempotency_mismatch'; sku?: undefined }
+  /** The user already has openOrdersMax unpaid orders. */
+  | { ok: false; reason: 'too_many_open_orders'; sku?: undefined };
 
 /** Same skus and quantities, in any order: what an idempotent replay must repeat. */
 function sameCart(items: readonly { sku: string; quantity: number }[], lines: readonly CartLine[]): boolean {
@@ -79,7 +86,13 @@ export class PaymentService {
         return this.resume(existing, input.clientIp, true);
       }
     }
-    const catalogue = await store.productsBySku(input.lines.map((l) => l.sku), this.o.merchantId);
+    // Two reads that do not depend on each other, sent together: on PostgreSQL one round trip instead of two.
+    const cap = this.o.openOrdersMax;
+    const [open, catalogue] = await Promise.all([
+      cap === undefined ? 0 : store.countUnpaidOrders(input.openid, cap),
+      store.productsBySku(input.lines.map((l) => l.sku), this.o.merchantId),
+    ]);
+    if (cap !== undefined && open >= cap) return { ok: false, reason: 'too_many_open_orders' };
     const priced = priceCart(input.lines, catalogue);
     if (!priced.ok) return { ok: false, reason: priced.reason, sku: priced.sku };
     const now = clock.now();

@@ -316,6 +316,32 @@ test('OPEN_ORDERS_MAX: a user with that many unpaid orders gets 429 until one is
   assert.equal((await app.inject({ method: 'POST', url: '/api/orders', headers: auth(alice), payload: cart })).statusCode, 429);
 });
 
+test('OPEN_ORDERS_MAX: the unpaid-order count and the catalogue are read together, not one after the other', async (t) => {
+  const { app } = await build(t, { env: { OPEN_ORDERS_MAX: '3' } });
+  const alice = await loginAs(app, 'alice');
+  const store = app.wx.store;
+  const original = { countUnpaidOrders: store.countUnpaidOrders.bind(store), productsBySku: store.productsBySku.bind(store) };
+  let catalogueAsked!: () => void;
+  const catalogueRead = new Promise<void>((resolve) => { catalogueAsked = resolve; });
+  let countAnsweredFirst = false;
+  // The count answers only once the catalogue has been asked for; were the reads sequential, it would wait for the
+  // timer instead and say so.
+  Object.assign(store, {
+    countUnpaidOrders: async (openid: string, atMost: number) => {
+      const timer = new Promise<'timeout'>((resolve) => { setTimeout(() => resolve('timeout'), 1000); });
+      if ((await Promise.race([catalogueRead.then(() => 'asked' as const), timer])) === 'timeout') countAnsweredFirst = true;
+      return original.countUnpaidOrders(openid, atMost);
+    },
+    productsBySku: (...args: Parameters<typeof store.productsBySku>) => {
+      catalogueAsked();
+      return original.productsBySku(...args);
+    },
+  });
+  const res = await app.inject({ method: 'POST', url: '/api/orders', headers: auth(alice), payload: cart });
+  assert.equal(res.statusCode, 201, res.body);
+  assert.equal(countAnsweredFirst, false, 'the catalogue was read only after the count answered');
+});
+
 test('ORDER_MISSES_PER_MINUTE: probing unknown order ids is limited per user; the window ends', async (t) => {
   const { app, clock } = await build(t, { env: { ORDER_MISSES_PER_MINUTE: '5' } });
   const alice = await loginAs(app, 'alice');

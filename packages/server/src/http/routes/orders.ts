@@ -74,15 +74,6 @@ export function orderRoutes(app: FastifyInstance, services: Services, limits: Ra
     return order;
   }
 
-  /** OPEN_ORDERS_MAX: a replay of an Idempotency-Key is not a new order, so it is never refused here. */
-  async function refuseTooManyOpen(openid: string, key: string | undefined): Promise<void> {
-    if (key !== undefined && (await store.findByIdempotencyKey(openid, key)) !== undefined) return;
-    const open = await store.countUnpaidOrders(openid, config.openOrdersMax);
-    if (open >= config.openOrdersMax) {
-      throw new AppError(429, 'too_many_open_orders', `at most ${config.openOrdersMax} unpaid orders per user (OPEN_ORDERS_MAX); pay or wait for one to expire`);
-    }
-  }
-
   async function outTradeNoOf(order: Order): Promise<string> {
     return (await services.payments.attemptToShow(order))?.outTradeNo ?? '';
   }
@@ -110,12 +101,14 @@ export function orderRoutes(app: FastifyInstance, services: Services, limits: Ra
         if (!parsed.success) throw new AppError(400, 'invalid_request', 'Idempotency-Key: 1-128 printable ASCII characters');
         key = parsed.data;
       }
-      await refuseTooManyOpen(request.openid, key);
       const result = await (await paymentsOf(request)).createOrder({ openid: request.openid, lines: request.body.items, idempotencyKey: key, clientIp: clientIp(request) });
       if (!result.ok) {
         if ('order' in result) throw refusal(result.reason);
         const reason = result.reason;
         if (reason === 'idempotency_mismatch') throw new AppError(422, reason, 'this Idempotency-Key was used for a different order');
+        if (reason === 'too_many_open_orders') {
+          throw new AppError(429, reason, `at most ${config.openOrdersMax} unpaid orders per user (OPEN_ORDERS_MAX); pay or wait for one to expire`);
+        }
         throw new AppError(400, reason, `${PRICING_ERRORS[reason] ?? reason}${result.sku === undefined ? '' : `: ${result.sku}`}`);
       }
       void reply.status(result.replayed ? 200 : 201);
