@@ -178,11 +178,12 @@ export function renderReport(run: RunResults): string {
   out.push('');
 
   if (run.profiles.length > 0) {
-    out.push('## What bounds the missed targets (node --cpu-prof, self time)');
+    out.push('## What bounds the missed targets (CPU profiles, self time)');
     out.push('');
-    out.push('Self time of the measured work only (start-up and set-up samples left out), by package and by function. Native');
-    out.push("work V8 has no frame for is counted to the JavaScript function that called it: for SQLite that is Kysely's");
-    out.push("`executeQuery`, whose self time is better-sqlite3 running the statement (including the fsync at COMMIT).");
+    out.push('Self time of the measured work only, by package and by function: a micro operation in a loop under node --cpu-prof');
+    out.push('(start-up left out), or the server, warmed up as for the measured runs, profiled over that scenario alone. `run`');
+    out.push('and `get` (native) are better-sqlite3 running a statement: SQLite itself, COMMIT included. Native work with no');
+    out.push('frame of its own is counted to the JavaScript function that called it.');
     out.push('');
     for (const p of run.profiles) {
       out.push(`**${p.what}** (${Math.round(p.summary.sampledMs)} ms sampled)`);

@@ -9,6 +9,8 @@
 // Prints {"benchReady":true,"url":...}; answers IPC {cmd:'own'|'timings'|'reset'|'sql'|'mem'|'gc'|'snapshot'}.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { writeHeapSnapshot } from 'node:v8';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
@@ -161,6 +163,11 @@ process.on('message', (msg: { id: number; cmd: string; route?: string; path?: st
     process.send?.({ id: msg.id, path });
     return;
   }
+  if (msg.cmd === 'profile-start' || msg.cmd === 'profile-stop') {
+    // A CPU profile of a chosen window only (warm-up and set-up left out): written to `path` at profile-stop.
+    void profileWindow(msg.cmd === 'profile-start', msg.path).then(() => process.send?.({ id: msg.id, ok: true }));
+    return;
+  }
   if (msg.cmd === 'sql') {
     // The server's CPU time (user + system, all threads) since the last reset: what a request costs, load or not.
     const cpu = process.cpuUsage(cpuSince);
@@ -191,6 +198,24 @@ process.on('message', (msg: { id: number; cmd: string; route?: string; path?: st
     });
   }
 });
+
+let inspector: Session | undefined;
+async function profileWindow(start: boolean, path: string | undefined): Promise<void> {
+  const post = (method: string, params?: object) => new Promise<unknown>((resolve, reject) => {
+    inspector?.post(method, params ?? {}, (error, result) => (error === null ? resolve(result) : reject(error)));
+  });
+  if (start) {
+    inspector ??= new Session();
+    inspector.connect();
+    await post('Profiler.enable');
+    await post('Profiler.setSamplingInterval', { interval: 200 });
+    await post('Profiler.start');
+    return;
+  }
+  const { profile } = await post('Profiler.stop') as { profile: unknown };
+  inspector?.disconnect();
+  if (path !== undefined) writeFileSync(path, JSON.stringify(profile));
+}
 
 // uptimeMs lets a profile summary leave out start-up (module loading, migrations).
 process.stdout.write(`${JSON.stringify({ benchReady: true, url, uptimeMs: performance.now() })}\n`);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { SANDBOX_PUBLIC_KEY_ID, SANDBOX_PUBLIC_KEY_MODE_PRIVATE_KEY_PEM } from '@wxpay-kit/wechat/testing';
 import { heapGrowth } from '../lib/heap-diff.js';
 import { linearFit } from '../lib/stats.js';
-import { mainProfile, summarizeProfile } from '../lib/profile.js';
+import { summarizeProfile } from '../lib/profile.js';
 import type { ProfileSummary } from '../lib/profile.js';
 import type { LoadSection, Memory, RunResults, SeedComparison, Target } from '../lib/types.js';
 import { hasTaskset, pinSelf, startTarget } from './child.js';
@@ -571,57 +571,59 @@ async function checkTargets(
     });
   }
 
-  // Profiles for the missed load targets: the scenario again, short, in a server started under node --cpu-prof.
-  // Notifications are profiled alone: their orders are made first by an unprofiled server on the same database file.
+  // Profiles for the missed load targets: the scenario again, in a server warmed up as the measured runs were (so V8
+  // has compiled what it will run all day), profiled over that scenario's window only (the server child's
+  // profile-start / profile-stop), so neither start-up nor the warm-up's compilation is in the summary.
   const missedSeed = out.seed.filter((s) => s.ours.rps / s.seed.rps < (s.storage.startsWith('tmpfs') ? 2 : 3));
   const missedCreate = out.sections.filter((s) => (s.orderCreateOwn?.p99 ?? 0) >= 20);
   const count = Number(process.env.BENCH_PROFILE_COUNT ?? Math.min(sizes.orders, 1000));
   for (const storage of profile ? storages : []) {
     const wantNotify = missedSeed.some((s) => s.storage === storage.label);
     const wantCreate = missedCreate.some((s) => s.storage === storage.label);
+    if (!wantNotify && !wantCreate) continue;
     const short = storage.label.split(':')[0] ?? storage.label;
-    if (wantCreate) {
-      log(`load: profiling order creation on ${short}`);
-      const summary = await profiled(root, (nodeArgs) => startServer(storage, { nodeArgs, dbName: 'profile-create.db' }), async (server) => {
-        const user = await logIn(server.url, sandbox.url, merchant.appid);
-        await createOrders({ server, ...user, sku: await firstSku(server.url), amount: count, connections: sizes.connections, label: 'profile' });
-      });
-      if (summary !== undefined) out.profiles.push({ what: `order creation, server on ${storage.database}/${short} (p99 target missed)`, summary });
-    }
-    if (wantNotify) {
-      log(`load: profiling valid notifications on ${short}`);
-      const setup = await startServer(storage, { dbName: 'profile-notify.db' });
-      let orders: CreatedOrder[];
-      try {
-        const user = await logIn(setup.url, sandbox.url, merchant.appid);
-        orders = (await createOrders({ server: setup, ...user, sku: await firstSku(setup.url), amount: count, connections: sizes.connections, label: 'setup' })).orders;
-      } finally {
-        await setup.stop();
+    const server = await startServer(storage, { dbName: 'profile.db' });
+    try {
+      const user = await logIn(server.url, sandbox.url, merchant.appid);
+      const sku = await firstSku(server.url);
+      log(`load: warming up a server to profile on ${short}`);
+      const warm = (await createOrders({ server, ...user, sku, amount: sizes.warmup, connections: sizes.connections, label: 'warm-up' })).orders;
+      await postNotifications({ target: server, path: '/wxpay/notify/payment', bodies: notificationsFor(warm, merchant, 8_000_000), repeat: WARM_ROUNDS, connections: sizes.connections, label: 'warm-up' });
+      if (wantCreate) {
+        log(`load: profiling order creation on ${short}`);
+        const summary = await profileWindow(server, root, async () => {
+          await createOrders({ server, ...user, sku, amount: count, connections: sizes.connections, label: 'profile' });
+        });
+        out.profiles.push({ what: `order creation, server on ${storage.database}/${short} (p99 target missed)`, summary });
       }
-      const bodies = notificationsFor(orders, merchant, 9_000_000);
-      const summary = await profiled(root, (nodeArgs) => startServer(storage, { nodeArgs, dbName: 'profile-notify.db' }), async (server) => {
-        await postNotifications({ target: server, path: '/wxpay/notify/payment', bodies, connections: sizes.connections, label: 'profile' });
-      });
-      if (summary !== undefined) out.profiles.push({ what: `valid notifications, server on ${storage.database}/${short} (ratio to the seed-style handler missed)`, summary });
+      if (wantNotify) {
+        const orders = (await createOrders({ server, ...user, sku, amount: count, connections: sizes.connections, label: 'setup' })).orders;
+        log(`load: profiling valid notifications on ${short}`);
+        const summary = await profileWindow(server, root, async () => {
+          await postNotifications({ target: server, path: '/wxpay/notify/payment', bodies: notificationsFor(orders, merchant, 9_000_000), connections: sizes.connections, label: 'profile' });
+        });
+        out.profiles.push({ what: `valid notifications, server on ${storage.database}/${short} (ratio to the seed-style handler missed)`, summary });
+      }
+    } finally {
+      await server.stop();
     }
   }
 }
 
-/** Start a server under node --cpu-prof, run `work`, stop it, and summarise the profile after start-up. */
-async function profiled(root: string, start: (nodeArgs: string[]) => Promise<Child>, work: (server: Child) => Promise<void>): Promise<ProfileSummary | undefined> {
+/** A CPU profile of the server while `work` runs, and its summary. */
+async function profileWindow(server: Child, root: string, work: () => Promise<void>): Promise<ProfileSummary> {
   const dir = mkdtempSync(join(tmpdir(), 'wxpay-bench-prof-'));
   try {
-    const server = await start(['--cpu-prof', '--cpu-prof-interval=200', `--cpu-prof-dir=${dir}`]);
-    const readyMs = Number(server.info.uptimeMs ?? 0);
+    const file = join(dir, 'window.cpuprofile');
+    await server.request({ cmd: 'profile-start' });
     try {
-      await work(server);
+      await work();
     } finally {
-      await server.stop();
+      await server.request({ cmd: 'profile-stop', path: file });
     }
-    const file = mainProfile(dir);
     const keep = process.env.BENCH_PROFILE_KEEP;
-    if (file !== undefined && keep !== undefined && keep !== '') cpSync(file, join(keep, `${Date.now()}.cpuprofile`));
-    return file === undefined ? undefined : summarizeProfile(file, root, 12, readyMs);
+    if (keep !== undefined && keep !== '') cpSync(file, join(keep, `${Date.now()}.cpuprofile`));
+    return summarizeProfile(file, root, 12, 0);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
