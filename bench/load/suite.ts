@@ -437,7 +437,6 @@ async function forgedMix(opts: { server: Child; dbPath: string; genuine: readonl
   }
 }
 
-/** "No growth trend": the live heap grew by less than 5%, or its fitted slope is within two standard errors of zero. */
 /**
  * The memory run's workload, as production is: orders created, notifications for `orders` (first unique, then
  * redeliveries of them, each one more audit row), and order reads, all at once for `seconds`. Returns the requests made.
@@ -465,6 +464,7 @@ async function mixedLoad(opts: {
   return created.result.requests + notified + read.requests;
 }
 
+/** "No growth trend": the live heap grew by less than 5%, or its fitted slope is within two standard errors of zero. */
 function memoryFlat(m: Memory): boolean {
   const first = m.liveHeap[0]?.MiB ?? Number.NaN;
   const last = m.liveHeap[m.liveHeap.length - 1]?.MiB ?? Number.NaN;
