@@ -27,6 +27,8 @@ export type LoadSection = {
    * Forged notifications (bad signature) 20 to 1 with genuine ones, at once: the genuine ones' p99 beside the same
    * genuine ones alone, both rates, and the rows the refusals added to the database (audit samples and counters).
    */
+  /** Valid unique notifications per second in each round, where a section measured several (full run, no seed beside). */
+  uniqueRps?: number[];
   forged?: { genuineAloneP99: number; genuineMixedP99: number; genuineRps: number; forgedRps: number; forgedRefused: number; forgedSent: number; rowsAdded: number; sources: number; minutes: number };
 };
 

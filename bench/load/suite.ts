@@ -56,11 +56,17 @@ type Storage = { database: 'SQLite' | 'PostgreSQL'; label: string; dir?: string;
 const WARM_ROUNDS = 3;
 
 /**
- * The seed comparison runs this many rounds in a full run, ours and the seed's alternated, each on orders of its own;
- * the report takes the round with the median ratio. One round of each measured 0.81× and 1.54× for the same code on
- * this VM: a single pair is noise more than measurement.
+ * A full run measures valid unique notifications in this many rounds on every storage, each round on unpaid orders of
+ * its own; where the seed handler is compared, its rounds alternate with ours and the report takes the round with the
+ * median ratio; elsewhere the targets take the median rate. One round of each measured 0.81× and 1.54× for the same
+ * code on this VM: a single pair is noise more than measurement.
  */
-const SEED_ROUNDS = 3;
+const ROUNDS = 3;
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
 
 /** SQL statements the server ran per request since the last reset, by kind (select, insert, begin, …), and commits. */
 async function sqlPerRequest(server: Child, requests: number, what: string): Promise<{ text: string; commits: number; autocommit: number }> {
@@ -181,7 +187,7 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
       let notifications: string[] = [];
       let warmNotifications: string[] = [];
       const compared = storage.database === 'SQLite' && api === 'v2';
-      const rounds = compared && opts.mode === 'full' ? SEED_ROUNDS : 1;
+      const rounds = opts.mode === 'full' ? ROUNDS : 1;
       try {
         const user = await logIn(server.url, sandbox.url, merchant.appid);
         const sku = await firstSku(server.url);
@@ -212,7 +218,7 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
           if (direct.failures > 0) out.failures.push(`${tag}: sandbox unifiedorder failed ${direct.failures} times`);
         }
 
-        // The seed comparison's later rounds need unpaid orders of their own: made now, outside every measurement.
+        // The later rounds need unpaid orders of their own: made now, outside every measurement.
         const later: CreatedOrder[][] = [];
         for (let round = 1; round < rounds; round++) {
           const made = (await createOrders({ server, ...user, sku, amount: sizes.orders, connections: sizes.connections, label: `orders for round ${round + 1}` })).orders;
@@ -240,6 +246,19 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
         if (oursUnique.notSuccess > 0 || paid.matching !== paid.checked) out.failures.push(`${tag}: notifications not all applied`);
         section.checks.push(notifySql.text);
 
+        // A later round: its own orders' notifications (v3 signed just before they are sent), each answered success.
+        const laterRound = async (i: number, orders: readonly CreatedOrder[]) => {
+          const roundSet = prepare(orders, warm.length + (i + 1) * sizes.orders);
+          const r = await postNotifications({ target: server, path: notifyPath, ...roundSet, connections: sizes.connections, label: `valid unique notifications, round ${i + 2}` });
+          if (r.notSuccess > 0) out.failures.push(`${tag}: round ${i + 2}: ${r.notSuccess} notifications not answered success`);
+          return { ...r, bodies: roundSet.bodies };
+        };
+        if (!compared && later.length > 0) {
+          const rates = [oursUnique.result.rps];
+          for (const [i, orders] of later.entries()) rates.push((await laterRound(i, orders)).result.rps);
+          section.uniqueRps = rates;
+          section.checks.push(`valid unique notifications in ${rates.length} rounds: ${rates.map((r) => Math.round(r)).join(', ')} req/s (the table shows round 1; the targets take the median, ${Math.round(median(rates))})`);
+        }
         if (compared) {
           // The seed-style handler on the same core and the same kind of storage: the same warm-up, then the same
           // measured notifications. Then the later rounds, ours and the seed's alternated, each on its own orders.
@@ -255,11 +274,9 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
           const first = await seedRound(notifications);
           pairs.push({ ours: oursUnique.result, seed: first.result, oursPaid: notifications.length - oursUnique.notSuccess, seedPaid: first.paid - warm.length });
           for (const [i, orders] of later.entries()) {
-            const bodies = notificationsFor(orders, merchant, warm.length + (i + 1) * sizes.orders);
-            const ours = await postNotifications({ target: server, path: notifyPath, bodies, connections: sizes.connections, label: `valid unique notifications, round ${i + 2}` });
-            if (ours.notSuccess > 0) out.failures.push(`${tag}: round ${i + 2}: ${ours.notSuccess} notifications not answered success`);
-            const seed = await seedRound(bodies);
-            pairs.push({ ours: ours.result, seed: seed.result, oursPaid: bodies.length - ours.notSuccess, seedPaid: seed.paid - warm.length });
+            const ours = await laterRound(i, orders);
+            const seed = await seedRound(ours.bodies);
+            pairs.push({ ours: ours.result, seed: seed.result, oursPaid: ours.bodies.length - ours.notSuccess, seedPaid: seed.paid - warm.length });
           }
           const byRatio = [...pairs].sort((a, b) => a.ours.rps / a.seed.rps - b.ours.rps / b.seed.rps);
           const median = byRatio[Math.floor(byRatio.length / 2)] ?? pairs[0];
@@ -478,10 +495,15 @@ async function checkTargets(
   profile: boolean,
 ): Promise<void> {
   // Issue 13's notification targets, each against the seed-style handler measured in the same run on the same core.
-  const notifyRps = (database: string, api: string, disk: boolean) => out.sections
-    .find((x) => x.database === database && x.apiVersion === api && (database !== 'SQLite' || x.storage.startsWith('tmpfs') !== disk))
-    ?.results.find((r) => r.label.startsWith('valid unique notifications'))?.rps;
+  const notifyRps = (database: string, api: string, disk: boolean) => {
+    const section = out.sections
+      .find((x) => x.database === database && x.apiVersion === api && (database !== 'SQLite' || x.storage.startsWith('tmpfs') !== disk));
+    if (section?.uniqueRps !== undefined) return median(section.uniqueRps);
+    return section?.results.find((r) => r.label.startsWith('valid unique notifications'))?.rps;
+  };
   const seedDisk = out.seed.find((s) => !s.storage.startsWith('tmpfs'));
+  // Measured in rounds, the seed handler's rate is the median of its rounds, not the rate of the median-ratio round.
+  const seedDiskRps = seedDisk === undefined ? undefined : seedDisk.rounds !== undefined ? median(seedDisk.rounds.map((r) => r.seed)) : seedDisk.seed.rps;
   for (const s of out.seed) {
     const tmpfs = s.storage.startsWith('tmpfs');
     const want = tmpfs ? 2 : 3;
@@ -497,9 +519,9 @@ async function checkTargets(
     { name: 'valid v2 notifications on PostgreSQL: ≥ 2× the seed-style handler on the disk file', ours: notifyRps('PostgreSQL', 'v2', true), want: 2 },
   ];
   for (const c of crossTargets) {
-    if (c.ours === undefined || seedDisk === undefined) continue;
-    const ratio = c.ours / seedDisk.seed.rps;
-    out.targets.push({ name: c.name, status: ratio >= c.want ? 'met' : 'missed', detail: `${ratio.toFixed(2)}× (${Math.round(c.ours)} vs ${Math.round(seedDisk.seed.rps)} req/s)` });
+    if (c.ours === undefined || seedDiskRps === undefined) continue;
+    const ratio = c.ours / seedDiskRps;
+    out.targets.push({ name: c.name, status: ratio >= c.want ? 'met' : 'missed', detail: `${ratio.toFixed(2)}× (${Math.round(c.ours)} vs ${Math.round(seedDiskRps)} req/s)` });
   }
   // Forged notifications 20:1 with genuine ones (SQLite disk file, v2).
   for (const section of out.sections) {
