@@ -3,7 +3,7 @@
  * as associated data (a ciphertext moved to another user's row fails to decrypt). The key is derived from
  * SESSION_SECRET with HKDF so the secret itself is never used directly as a cipher key.
  */
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hash, hkdfSync, randomBytes } from 'node:crypto';
 
 export class SessionCipher {
   private readonly key: Buffer;
@@ -37,5 +37,5 @@ export class SessionCipher {
 
 /** Only the hash of a bearer token is stored: a leaked database does not hand out sessions. */
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
+  return hash('sha256', token, 'hex');
 }

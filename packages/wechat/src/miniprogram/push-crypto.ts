@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { WxPayConfigError, WxPayDecryptError } from '../errors.js';
 
 /**
@@ -27,7 +27,7 @@ export function decodeEncodingAesKey(encodingAesKey: string): PushAesKey {
 
 /** hex(sha1(sorted parts joined)): `signature` over [token, timestamp, nonce], `msg_signature` adds Encrypt. */
 export function pushSignature(parts: readonly string[]): string {
-  return createHash('sha1').update([...parts].sort().join(''), 'utf8').digest('hex');
+  return hash('sha1', [...parts].sort().join(''), 'hex');
 }
 
 /** Constant-time comparison of a received signature with the expected one (both lowercase hex of SHA-1). */

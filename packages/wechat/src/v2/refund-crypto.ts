@@ -1,9 +1,9 @@
-import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hash } from 'node:crypto';
 import { WxPayDecryptError } from '../errors.js';
 
 /** The req_info key: the lower-case hex MD5 of the APIv2 key, its 32 ASCII characters used as the AES-256 key. */
 export function refundReqInfoKey(apiKey: string): Buffer {
-  return Buffer.from(createHash('md5').update(apiKey, 'utf8').digest('hex'), 'ascii');
+  return Buffer.from(hash('md5', apiKey, 'hex'), 'ascii');
 }
 
 // Keys derived for the function-style entry points (decryptV2RefundReqInfo, parseV2RefundNotification), which take

@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, timingSafeEqual } from 'node:crypto';
 
 /** The two v2 signature algorithms. WeChat's default, when `sign_type` is absent, is MD5. */
 export type V2SignType = 'MD5' | 'HMAC-SHA256';
@@ -33,7 +33,8 @@ export function signV2(
   signType: V2SignType,
 ): string {
   const message = stringSignTemp(params, apiKey);
-  if (signType === 'MD5') return createHash('md5').update(message, 'utf8').digest('hex').toUpperCase();
+  // crypto.hash: one call, no Hash object (Node ≥ 20.12); a string is hashed as its UTF-8 bytes.
+  if (signType === 'MD5') return hash('md5', message, 'hex').toUpperCase();
   if (signType === 'HMAC-SHA256') {
     return createHmac('sha256', apiKey).update(message, 'utf8').digest('hex').toUpperCase();
   }
