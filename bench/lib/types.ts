@@ -23,12 +23,12 @@ export type LoadSection = {
   floor?: { commitMs: number; roundTripMs?: number; samples: number };
   /** Commits per order creation, and how many of them were writes outside a transaction (each its own commit). */
   orderCreateCommits?: { commits: number; autocommit: number };
+  /** Valid unique notifications per second in each round, where a section measured several (full run, no seed beside). */
+  uniqueRps?: number[];
   /**
    * Forged notifications (bad signature) 20 to 1 with genuine ones, at once: the genuine ones' p99 beside the same
    * genuine ones alone, both rates, and the rows the refusals added to the database (audit samples and counters).
    */
-  /** Valid unique notifications per second in each round, where a section measured several (full run, no seed beside). */
-  uniqueRps?: number[];
   forged?: { genuineAloneP99: number; genuineMixedP99: number; genuineRps: number; forgedRps: number; forgedRefused: number; forgedSent: number; rowsAdded: number; sources: number; minutes: number };
 };
 

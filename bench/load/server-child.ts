@@ -6,7 +6,7 @@
 // another process so this core does only the server's work. The one addition is measurement: the payment gateway is
 // wrapped so that, per HTTP request, the time spent waiting for WeChat (the sandbox) is known, and the server's own
 // time is the request's total minus that wait; and SQL statements are counted. Background jobs are not scheduled.
-// Prints {"benchReady":true,"url":...}; answers IPC {cmd:'own'|'timings'|'reset'|'sql'|'mem'|'gc'|'snapshot'}.
+// Prints {"benchReady":true,"url":...}; answers IPC {cmd:'own'|'timings'|'reset'|'sql'|'mem'|'gc'|'snapshot'|'profile-start'|'profile-stop'}.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -217,8 +217,7 @@ async function profileWindow(start: boolean, path: string | undefined): Promise<
   if (path !== undefined) writeFileSync(path, JSON.stringify(profile));
 }
 
-// uptimeMs lets a profile summary leave out start-up (module loading, migrations).
-process.stdout.write(`${JSON.stringify({ benchReady: true, url, uptimeMs: performance.now() })}\n`);
+process.stdout.write(`${JSON.stringify({ benchReady: true, url })}\n`);
 let closing = false;
 process.on('SIGTERM', () => {
   if (closing) return;

@@ -279,10 +279,10 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
             pairs.push({ ours: ours.result, seed: seed.result, oursPaid: ours.bodies.length - ours.notSuccess, seedPaid: seed.paid - warm.length });
           }
           const byRatio = [...pairs].sort((a, b) => a.ours.rps / a.seed.rps - b.ours.rps / b.seed.rps);
-          const median = byRatio[Math.floor(byRatio.length / 2)] ?? pairs[0];
-          if (median !== undefined) {
+          const middle = byRatio[Math.floor(byRatio.length / 2)] ?? pairs[0];
+          if (middle !== undefined) {
             out.seed.push({
-              storage: storage.label, seed: median.seed, ours: median.ours, seedPaid: median.seedPaid, oursPaid: median.oursPaid, expected: notifications.length,
+              storage: storage.label, seed: middle.seed, ours: middle.ours, seedPaid: middle.seedPaid, oursPaid: middle.oursPaid, expected: notifications.length,
               rounds: pairs.map((p) => ({ ours: p.ours.rps, seed: p.seed.rps })),
             });
           }
