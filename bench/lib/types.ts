@@ -35,7 +35,14 @@ export type LoadSection = {
 export type SeedComparison = {
   storage: string; seed: LoadResult; ours: LoadResult; seedPaid: number; oursPaid: number; expected: number;
   /** Every round's req/s, ours and the seed's, in the order run; `seed` and `ours` are the round with the median ratio. */
-  rounds?: { ours: number; seed: number }[];
+  rounds?: { ours: number; seed: number; limit?: number }[];
+  /**
+   * The bare limit of our work (bench/limit): its round with the median ratio to the seed handler of that round, and
+   * that ratio. A target above it is out of reach for this work on this machine, whatever our code does.
+   */
+  limit?: LoadResult;
+  limitPaid?: number;
+  limitRatio?: number;
 };
 
 export type Memory = {

@@ -1,0 +1,182 @@
+// The bare limit of our server's work: what a minimal Node handler reaches doing exactly the durable work our server
+// does for a valid v2 payment notification, on our schema, with none of our structure. The load benchmark runs it on a
+// copy of our server's database (same tables, indexes, rows and page layout), on the same core and storage, in the
+// same alternated rounds as our server and the seed-style handler, so the report can tell a target our code misses
+// from one no Node handler doing this work reaches on this machine.
+//
+// Per notification, as the server does: read the body; scan the flat XML; read the attempt by out_trade_no (the sign
+// type is the attempt's); verify the signature (MD5 or HMAC-SHA256, constant-time compare); check return_code,
+// result_code, appid, mch_id, the attempt's merchant and the amount; then in a shared transaction (group commit, as
+// store/group-commit.ts: batches of concurrent notifications, synchronous=NORMAL inside, one fdatasync of the WAL off
+// the event loop before anyone is answered): record the transaction on the attempt, move the order to PAID, add the
+// outbox event, the notification event and the raw log row, with the SQL of packages/server/src/store/sqlite-hot.ts.
+// Plain JavaScript, node:http, statements prepared once. NOT a safe implementation: no size limit, no DOCTYPE or
+// duplicate-field refusal, no mismatch or error paths (an unexpected notification is answered FAIL, whatever it wrote),
+// no logging, no schema validation; a redelivery is recorded (event and log row) without the server's checks.
+//
+// Run as a child of bench/run.ts: env LIMIT_DB (a copy of our server's SQLite file), LIMIT_API_KEY, LIMIT_APPID,
+// LIMIT_MCHID. Prints {"benchReady":true,"url":...} once listening on 127.0.0.1 (ephemeral port).
+import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { fdatasync, openSync } from 'node:fs';
+import http from 'node:http';
+import Database from 'better-sqlite3';
+
+const { LIMIT_DB: path, LIMIT_API_KEY: apiKey, LIMIT_APPID: appid, LIMIT_MCHID: mchid } = process.env;
+const db = new Database(path);
+db.pragma('journal_mode = WAL');
+db.pragma('busy_timeout = 5000');
+db.pragma('foreign_keys = ON');
+db.pragma('synchronous = FULL');
+
+const statements = {
+  attempt: db.prepare('select * from "payment_attempts" where "out_trade_no" = ?'),
+  recordTransaction: db.prepare('update "payment_attempts" set "transaction_id" = ?, "status" = \'PAID\' where "id" = ? and "transaction_id" is null'),
+  markPaid: db.prepare('update "orders" set "status" = ?, "updated_at" = ?, "paid_at" = ?, "paid_attempt_id" = ? where "id" = ? and "status" in (?, ?)'),
+  outbox: db.prepare(
+    'insert into "outbox" ("id", "topic", "order_id", "payload_json", "created_at", "available_at", "attempts", "lease_until", "delivered_at", "last_error") ' +
+      'values (?, ?, ?, ?, ?, ?, 0, null, null, null) on conflict ("topic", "order_id") do nothing',
+  ),
+  event: db.prepare('insert into "notification_events" ("event_key", "kind", "out_trade_no", "outcome", "created_at") values (?, ?, ?, ?, ?) on conflict ("event_key") do nothing'),
+  log: db.prepare(
+    'insert into "notification_log" ("id", "kind", "api_version", "received_at", "headers_json", "raw_body", "authentic", "outcome", "event_key", "out_trade_no") ' +
+      'values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  ),
+  begin: db.prepare('begin immediate'),
+  commit: db.prepare('commit'),
+  rollback: db.prepare('rollback'),
+  normal: db.prepare('pragma synchronous = NORMAL'),
+  full: db.prepare('pragma synchronous = FULL'),
+};
+
+// The server's row ids: UUID v7 (time first, so inserts append to each index's last page).
+function uuidV7(now) {
+  const time = now.toString(16).padStart(12, '0');
+  return `${time.slice(0, 8)}-${time.slice(8)}-7${randomUUID().slice(15)}`;
+}
+
+/** `<xml><name><![CDATA[value]]></name>…</xml>` or plain text values; undefined for anything else. */
+function scan(xml) {
+  const fields = {};
+  let i = xml.indexOf('<xml>');
+  if (i < 0) return undefined;
+  i += 5;
+  for (;;) {
+    while (i < xml.length && xml.charCodeAt(i) <= 32) i++;
+    if (xml.startsWith('</xml>', i)) return fields;
+    if (xml[i] !== '<') return undefined;
+    const nameEnd = xml.indexOf('>', i);
+    if (nameEnd < 0) return undefined;
+    const name = xml.slice(i + 1, nameEnd);
+    i = nameEnd + 1;
+    let value;
+    if (xml.startsWith('<![CDATA[', i)) {
+      const end = xml.indexOf(']]>', i);
+      if (end < 0) return undefined;
+      value = xml.slice(i + 9, end);
+      i = end + 3;
+    } else {
+      const end = xml.indexOf('<', i);
+      if (end < 0) return undefined;
+      value = xml.slice(i, end);
+      i = end;
+    }
+    const close = `</${name}>`;
+    if (!xml.startsWith(close, i)) return undefined;
+    i += close.length;
+    fields[name] = value;
+  }
+}
+
+function verified(fields, signType) {
+  const text = `${Object.keys(fields).filter((k) => k !== 'sign' && fields[k] !== '').sort().map((k) => `${k}=${fields[k]}`).join('&')}&key=${apiKey}`;
+  const hash = signType === 'HMAC-SHA256' ? createHmac('sha256', apiKey) : createHash('md5');
+  const expected = Buffer.from(hash.update(text, 'utf8').digest('hex').toUpperCase());
+  const given = Buffer.from(fields.sign ?? '');
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** time_end, yyyyMMddHHmmss in China time, as epoch milliseconds. */
+function paidAt(timeEnd) {
+  const n = (from, to) => Number(timeEnd.slice(from, to));
+  return Date.UTC(n(0, 4), n(4, 6) - 1, n(6, 8), n(8, 10), n(10, 12), n(12, 14)) - 8 * 3_600_000;
+}
+
+const SUCCESS = '<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg></xml>';
+const FAIL = '<xml><return_code><![CDATA[FAIL]]></return_code><return_msg><![CDATA[FAIL]]></return_msg></xml>';
+const answer = (res, body) => res.writeHead(200, { 'content-type': 'text/xml' }).end(body);
+
+let queue = [];
+let draining = false;
+let walFd;
+
+/** The unit's writes; false when the notification was not what the benchmark sends (answered FAIL). */
+function write(unit, now) {
+  const { fields, attempt, raw, contentType } = unit;
+  const eventKey = `v2:pay:${fields.transaction_id}`;
+  const log = (outcome) => statements.log.run(uuidV7(now), 'payment', 'v2', unit.receivedAt, JSON.stringify({ 'content-type': contentType }), raw, 1, outcome, eventKey, fields.out_trade_no);
+  if (statements.recordTransaction.run(fields.transaction_id, attempt.id).changes !== 1) {
+    // A redelivery (the warm-up sends each notification three times, as to our server): recorded, nothing applied.
+    if (attempt.transaction_id !== null && attempt.transaction_id !== fields.transaction_id) return false;
+    statements.event.run(eventKey, 'payment', fields.out_trade_no, 'duplicate', now);
+    log('redelivery:duplicate');
+    return true;
+  }
+  const paid = paidAt(fields.time_end);
+  if (statements.markPaid.run('PAID', now, paid, attempt.id, attempt.order_id, 'CREATED', 'PAYING').changes !== 1) return false;
+  const payload = { orderId: attempt.order_id, outTradeNo: fields.out_trade_no, transactionId: fields.transaction_id, amountFen: attempt.amount_fen, paidAt: paid };
+  statements.outbox.run(uuidV7(now), 'order.paid', attempt.order_id, JSON.stringify(payload), now, now);
+  if (statements.event.run(eventKey, 'payment', fields.out_trade_no, 'paid', now).changes !== 1) return false;
+  log('paid');
+  return true;
+}
+
+function drain() {
+  const batch = queue.splice(0, 64);
+  const now = Date.now();
+  const ok = [];
+  statements.normal.run();
+  statements.begin.run();
+  try {
+    for (const unit of batch) ok.push(write(unit, now));
+    statements.commit.run();
+  } catch (error) {
+    if (db.inTransaction) statements.rollback.run();
+    throw error;
+  } finally {
+    statements.full.run();
+  }
+  const settle = () => {
+    batch.forEach((unit, i) => answer(unit.res, ok[i] ? SUCCESS : FAIL));
+    if (queue.length > 0) setImmediate(drain);
+    else draining = false;
+  };
+  walFd ??= openSync(`${path}-wal`, 'r');
+  fdatasync(walFd, (error) => {
+    if (error !== null) throw error;
+    settle();
+  });
+}
+
+const server = http.createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (chunk) => chunks.push(chunk));
+  req.on('end', () => {
+    const receivedAt = Date.now();
+    const raw = Buffer.concat(chunks).toString('utf8');
+    const fields = scan(raw);
+    if (fields === undefined || fields.return_code !== 'SUCCESS' || fields.result_code !== 'SUCCESS') return answer(res, FAIL);
+    const attempt = statements.attempt.get(fields.out_trade_no);
+    if (attempt === undefined || !verified(fields, attempt.sign_type ?? 'MD5')) return answer(res, FAIL);
+    if (fields.appid !== appid || fields.mch_id !== mchid || attempt.merchant_id !== 'default' || Number(fields.total_fee) !== attempt.amount_fen) return answer(res, FAIL);
+    queue.push({ fields, attempt, raw, contentType: req.headers['content-type'] ?? '', receivedAt, res });
+    if (!draining) {
+      draining = true;
+      setImmediate(drain);
+    }
+  });
+});
+server.listen(0, '127.0.0.1', () => {
+  const { port } = server.address();
+  process.stdout.write(`${JSON.stringify({ benchReady: true, url: `http://127.0.0.1:${port}` })}\n`);
+});
+process.on('SIGTERM', () => server.close(() => { db.close(); process.exit(0); }));

@@ -1,0 +1,73 @@
+// Runs the bare limit of our work (bench/limit/same-work-server.mjs) against exactly the notifications our server and
+// the seed handler get, on the same core and storage, on a copy of our server's database taken before any of them was
+// applied.
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import BetterSqlite3 from 'better-sqlite3';
+import { runLoad } from './cannon.js';
+import type { LoadResult } from './cannon.js';
+import { startTarget } from './child.js';
+import type { Merchant } from './notifications.js';
+
+const LIMIT_SERVER = fileURLToPath(new URL('../limit/same-work-server.mjs', import.meta.url));
+
+/**
+ * A page-for-page copy of our server's live database (SQLite's online backup: consistent while the server runs, its
+ * WAL included), into a new directory beside it, so the copy is on the same storage. Returns the copy's path.
+ */
+export async function snapshotDatabase(path: string, dir: string): Promise<string> {
+  const target = join(mkdtempSync(join(dir, 'wxpay-bench-limit-')), 'snapshot.db');
+  const source = new BetterSqlite3(path, { readonly: true });
+  try {
+    await source.backup(target);
+  } finally {
+    source.close();
+  }
+  return target;
+}
+
+export async function runSameWorkLimit(opts: {
+  /** From snapshotDatabase: our server's database with every order of the run still unpaid. */
+  snapshot: string;
+  merchant: Merchant;
+  /** Sent first (warm-up, not measured), then followUp, measured. */
+  notifications: readonly string[];
+  followUp: readonly string[];
+  connections: number;
+  cpus?: string;
+  log: (line: string) => void;
+}): Promise<{ result: LoadResult; paid: number }> {
+  const dir = mkdtempSync(join(opts.snapshot, '..', 'round-'));
+  const dbPath = join(dir, 'limit.db');
+  try {
+    copyFileSync(opts.snapshot, dbPath);
+    const target = await startTarget({
+      script: LIMIT_SERVER,
+      env: { LIMIT_DB: dbPath, LIMIT_API_KEY: opts.merchant.apiKey, LIMIT_APPID: opts.merchant.appid, LIMIT_MCHID: opts.merchant.mchid },
+      log: opts.log,
+      ...(opts.cpus === undefined ? {} : { cpus: opts.cpus }),
+    });
+    let result: LoadResult;
+    try {
+      const send = (bodies: readonly string[]) => runLoad({
+        label: 'bare limit of our work (node:http, the same writes, group commit)', url: target.url, connections: opts.connections,
+        amount: bodies.length, method: 'POST', path: '/wxpay/notify/payment', headers: { 'content-type': 'text/xml' }, bodies,
+      });
+      await send(opts.notifications);
+      result = await send(opts.followUp);
+      result.peakRssBytes = target.peakRssBytes();
+    } finally {
+      await target.stop();
+    }
+    const db = new BetterSqlite3(dbPath, { readonly: true });
+    try {
+      const paid = (db.prepare("select count(*) as n from orders where status = 'PAID'").get() as { n: number }).n;
+      return { result, paid };
+    } finally {
+      db.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
