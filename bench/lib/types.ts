@@ -21,6 +21,8 @@ export type LoadSection = {
   skipped?: string;
   /** What one durable commit (and, for PostgreSQL, one round trip) costs on this storage, measured beside the run. */
   floor?: { commitMs: number; roundTripMs?: number; samples: number };
+  /** The bare limit of our work (bench/limit) on this storage, req/s per round, where it runs beside our rounds. */
+  limitRps?: number[];
   /** Commits per order creation, and how many of them were writes outside a transaction (each its own commit). */
   orderCreateCommits?: { commits: number; autocommit: number };
   /** Valid unique notifications per second in each round, where a section measured several (full run, no seed beside). */
@@ -43,6 +45,8 @@ export type SeedComparison = {
   limit?: LoadResult;
   limitPaid?: number;
   limitRatio?: number;
+  /** The bare limit's best round's ratio: a target above it was reached in no round. */
+  limitBestRatio?: number;
 };
 
 export type Memory = {

@@ -1,14 +1,16 @@
-// Runs the bare limit of our work (bench/limit/same-work-server.mjs) against exactly the notifications our server and
+// Runs the bare limit of our work (bench/limit/same-work-server.mjs; same-work-postgres.mjs on PostgreSQL) against exactly the notifications our server and
 // the seed handler get, on the same core and storage, on a copy of our server's database taken before any of them was
 // applied.
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
 import { runLoad } from './cannon.js';
 import type { LoadResult } from './cannon.js';
 import { startTarget } from './child.js';
 import type { Merchant } from './notifications.js';
+import { benchSchemaName, dropSchema } from './postgres.js';
 
 const LIMIT_SERVER = fileURLToPath(new URL('../limit/same-work-server.mjs', import.meta.url));
 
@@ -69,5 +71,77 @@ export async function runSameWorkLimit(opts: {
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const LIMIT_POSTGRES = fileURLToPath(new URL('../limit/same-work-postgres.mjs', import.meta.url));
+
+/** The tables a notification writes (and the attempt it reads): what the PostgreSQL bare limit needs of ours. */
+const NOTIFICATION_TABLES = ['orders', 'payment_attempts', 'outbox', 'notification_events', 'notification_log'] as const;
+
+/** Copies those tables of `from` into the new schema `to`, with their indexes and constraints (LIKE … INCLUDING ALL). */
+export async function copyPostgresTables(url: string, from: string, to: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  await client.connect();
+  try {
+    await client.query('begin');
+    await client.query(`create schema "${to}"`);
+    for (const table of NOTIFICATION_TABLES) {
+      await client.query(`create table "${to}"."${table}" (like "${from}"."${table}" including all)`);
+      await client.query(`insert into "${to}"."${table}" select * from "${from}"."${table}"`);
+    }
+    await client.query('commit');
+    // Fresh statistics, as our server's tables have after its own traffic: the planner must not guess.
+    for (const table of NOTIFICATION_TABLES) await client.query(`analyze "${to}"."${table}"`);
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    await client.end();
+  }
+}
+
+export async function runSameWorkLimitPostgres(opts: {
+  url: string;
+  /** From copyPostgresTables: our server's tables with every order of the run still unpaid. */
+  snapshotSchema: string;
+  merchant: Merchant;
+  notifications: readonly string[];
+  followUp: readonly string[];
+  connections: number;
+  cpus?: string;
+  log: (line: string) => void;
+}): Promise<{ result: LoadResult; paid: number }> {
+  const schema = benchSchemaName();
+  try {
+    await copyPostgresTables(opts.url, opts.snapshotSchema, schema);
+    const target = await startTarget({
+      script: LIMIT_POSTGRES,
+      env: { LIMIT_PG_URL: opts.url, LIMIT_PG_SCHEMA: schema, LIMIT_API_KEY: opts.merchant.apiKey, LIMIT_APPID: opts.merchant.appid, LIMIT_MCHID: opts.merchant.mchid },
+      log: opts.log,
+      ...(opts.cpus === undefined ? {} : { cpus: opts.cpus }),
+    });
+    let result: LoadResult;
+    try {
+      const send = (bodies: readonly string[]) => runLoad({
+        label: 'bare limit of our work on PostgreSQL (node:http, the same statement)', url: target.url, connections: opts.connections,
+        amount: bodies.length, method: 'POST', path: '/wxpay/notify/payment', headers: { 'content-type': 'text/xml' }, bodies,
+      });
+      await send(opts.notifications);
+      result = await send(opts.followUp);
+      result.peakRssBytes = target.peakRssBytes();
+    } finally {
+      await target.stop();
+    }
+    const client = new pg.Client({ connectionString: opts.url, connectionTimeoutMillis: 3000 });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ n: number }>(`select count(*)::integer as n from "${schema}".orders where status = 'PAID'`);
+      return { result, paid: rows[0]?.n ?? 0 };
+    } finally {
+      await client.end();
+    }
+  } finally {
+    await dropSchema(opts.url, schema);
   }
 }

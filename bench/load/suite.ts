@@ -24,7 +24,7 @@ import {
 import type { CreatedOrder, Sizes } from './scenarios.js';
 import { coldStart } from './cold-start.js';
 import { runSeedComparator } from './seed-run.js';
-import { runSameWorkLimit, snapshotDatabase } from './limit-run.js';
+import { copyPostgresTables, runSameWorkLimit, runSameWorkLimitPostgres, snapshotDatabase } from './limit-run.js';
 import { postgresFloor, sqliteFloor } from './storage-probe.js';
 import { benchSchemaName, dropSchema, findPostgres } from './postgres.js';
 
@@ -265,6 +265,13 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
 
         // The bare limit of our work runs on a copy of this database taken now, every order of the run still unpaid.
         const limitSnapshot = compared && storage.dir !== undefined ? await snapshotDatabase(join(storage.dir, `server-${api}.db`), storage.dir) : undefined;
+        const ourSchema = pgSchemaFor.get(`server-${api}.db`);
+        let limitPgSnapshot: string | undefined;
+        if (api === 'v2' && storage.url !== undefined && ourSchema !== undefined) {
+          limitPgSnapshot = benchSchemaName();
+          pgSchemas.push(limitPgSnapshot);
+          await copyPostgresTables(storage.url, ourSchema, limitPgSnapshot);
+        }
         const warmSet = prepare(warm, 0);
         warmNotifications = warmSet.bodies;
         // The warm-up's notifications, then the same twice more as redeliveries: a few hundred requests leave the JIT
@@ -293,11 +300,34 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
           if (r.notSuccess > 0) out.failures.push(`${tag}: round ${i + 2}: ${r.notSuccess} notifications not answered success`);
           return { ...r, bodies: roundSet.bodies };
         };
-        if (!compared && later.length > 0) {
+        // PostgreSQL's bare limit of our work, on a copy of our tables taken before the warm-up, after each of our rounds.
+        const limitPgRates: number[] = [];
+        const limitPgRound = async (followUp: readonly string[]) => {
+          if (limitPgSnapshot === undefined || storage.url === undefined) return;
+          log(`load: bare limit of our work on ${storage.label}`);
+          const r = await runSameWorkLimitPostgres({
+            url: storage.url, snapshotSchema: limitPgSnapshot, merchant, notifications: Array.from({ length: WARM_ROUNDS }, () => warmNotifications).flat(), followUp,
+            connections: sizes.connections, log, ...(serverCpus === undefined ? {} : { cpus: serverCpus }),
+          });
+          if (r.paid - warm.length !== followUp.length) out.failures.push(`${tag}: the bare limit paid ${r.paid - warm.length} of ${followUp.length} orders`);
+          limitPgRates.push(r.result.rps);
+        };
+        if (!compared) {
           const rates = [oursUnique.result.rps];
-          for (const [i, orders] of later.entries()) rates.push((await laterRound(i, orders)).result.rps);
-          section.uniqueRps = rates;
-          section.checks.push(`valid unique notifications in ${rates.length} rounds: ${rates.map((r) => Math.round(r)).join(', ')} req/s (the table shows round 1; the targets take the median, ${Math.round(median(rates))})`);
+          await limitPgRound(notifications);
+          for (const [i, orders] of later.entries()) {
+            const ours = await laterRound(i, orders);
+            rates.push(ours.result.rps);
+            await limitPgRound(ours.bodies);
+          }
+          if (later.length > 0) {
+            section.uniqueRps = rates;
+            section.checks.push(`valid unique notifications in ${rates.length} rounds: ${rates.map((r) => Math.round(r)).join(', ')} req/s (the table shows round 1; the targets take the median, ${Math.round(median(rates))})`);
+          }
+          if (limitPgRates.length > 0) {
+            section.limitRps = limitPgRates;
+            section.checks.push(`bare limit of our work (bench/limit/same-work-postgres.mjs: node:http, the same statements on a copy of our tables), after each of our rounds: ${limitPgRates.map((r) => Math.round(r)).join(', ')} req/s`);
+          }
         }
         if (compared) {
           // The seed-style handler on the same core and the same kind of storage: the same warm-up, then the same
@@ -339,7 +369,7 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
             out.seed.push({
               storage: storage.label, seed: middle.seed, ours: middle.ours, seedPaid: middle.seedPaid, oursPaid: middle.oursPaid, expected: notifications.length,
               rounds: pairs.map((p) => ({ ours: p.ours.rps, seed: p.seed.rps, ...(p.limit === undefined ? {} : { limit: p.limit.result.rps }) })),
-              ...(limitMiddle === undefined ? {} : { limit: limitMiddle.limit.result, limitPaid: limitMiddle.limit.paid, limitRatio: limitMiddle.ratio }),
+              ...(limitMiddle === undefined ? {} : { limit: limitMiddle.limit.result, limitPaid: limitMiddle.limit.paid, limitRatio: limitMiddle.ratio, limitBestRatio: limits.at(-1)?.ratio ?? limitMiddle.ratio }),
             });
           }
         }
@@ -547,12 +577,17 @@ function memoryFlat(m: Memory): boolean {
 
 type StartServer = (storage: Storage, extra?: { nodeArgs?: string[]; dbName?: string; env?: Record<string, string> }) => Promise<Child>;
 
-/** What the bare limit of our work says of a missed ratio target: out of reach on this machine, or our code's gap. */
-function limitVerdict(limitRatio: number | undefined, want: number, work: string): string {
+/**
+ * What the bare limit of our work says of a missed ratio target. Out of reach on this machine only when no round of the
+ * bare limit reached it (rounds vary by a fifth or more here); otherwise the gap is our code's.
+ */
+function limitVerdict(limit: { limitRatio?: number | undefined; limitBestRatio?: number | undefined } | undefined, want: number, work: string): string {
+  const { limitRatio, limitBestRatio } = limit ?? {};
   if (limitRatio === undefined) return '';
-  return limitRatio < want
-    ? `; out of reach for this work here: the bare limit of ${work} reaches ${limitRatio.toFixed(2)}×`
-    : `; within reach: the bare limit of ${work} reaches ${limitRatio.toFixed(2)}×, the gap is our code's`;
+  const best = limitBestRatio ?? limitRatio;
+  return best < want
+    ? `; out of reach for this work here: the bare limit of ${work} reaches ${limitRatio.toFixed(2)}× (best round ${best.toFixed(2)}×)`
+    : `; not out of reach: the bare limit of ${work} reaches ${limitRatio.toFixed(2)}× (best round ${best.toFixed(2)}×), the gap is our code's`;
 }
 
 async function checkTargets(
@@ -576,19 +611,24 @@ async function checkTargets(
     out.targets.push({
       name: `valid v2 notifications on SQLite (${s.storage.split(':')[0]}), answered after a durable commit: ≥ ${want}× the seed-style handler`,
       status: ratio >= want ? 'met' : 'missed',
-      detail: `${ratio.toFixed(2)}× (${Math.round(s.ours.rps)} vs ${Math.round(s.seed.rps)} req/s)${ratio >= want ? '' : limitVerdict(s.limitRatio, want, 'the same writes')}`,
+      detail: `${ratio.toFixed(2)}× (${Math.round(s.ours.rps)} vs ${Math.round(s.seed.rps)} req/s)${ratio >= want ? '' : limitVerdict(s, want, 'the same writes')}`,
     });
   }
-  const diskLimit = seedDisk?.limitRatio;
-  const crossTargets: { name: string; ours: number | undefined; want: number }[] = [
-    { name: 'valid v3 notifications on the SQLite disk file: ≥ 1.5× the seed-style v2 handler on the disk file', ours: notifyRps('SQLite', 'v3', true), want: 1.5 },
-    { name: 'valid v2 notifications on PostgreSQL: ≥ 2× the seed-style handler on the disk file', ours: notifyRps('PostgreSQL', 'v2', true), want: 2 },
+  const diskLimit = seedDisk;
+  const pgLimit = out.sections.find((x) => x.database === 'PostgreSQL' && x.apiVersion === 'v2')?.limitRps;
+  const crossTargets: { name: string; ours: number | undefined; want: number; limit?: { limitRatio?: number; limitBestRatio?: number } | undefined; limitWork: string }[] = [
+    // v3 writes what v2 writes, and verifies an RSA signature and decrypts AES-GCM besides: v2's bare limit bounds it.
+    { name: 'valid v3 notifications on the SQLite disk file: ≥ 1.5× the seed-style v2 handler on the disk file', ours: notifyRps('SQLite', 'v3', true), want: 1.5, limit: diskLimit, limitWork: 'v2\'s writes alone, which v3 adds RSA and AES-GCM to' },
+    {
+      name: 'valid v2 notifications on PostgreSQL: ≥ 2× the seed-style handler on the disk file', ours: notifyRps('PostgreSQL', 'v2', true), want: 2,
+      limit: pgLimit === undefined || seedDiskRps === undefined ? undefined : { limitRatio: median(pgLimit) / seedDiskRps, limitBestRatio: Math.max(...pgLimit) / seedDiskRps },
+      limitWork: 'the same statements on PostgreSQL (against the seed\'s median)',
+    },
   ];
   for (const c of crossTargets) {
     if (c.ours === undefined || seedDiskRps === undefined) continue;
     const ratio = c.ours / seedDiskRps;
-    // v3 writes what v2 writes, and verifies an RSA signature and decrypts AES-GCM besides: v2's bare limit bounds it.
-    const verdict = ratio >= c.want || !c.name.includes('v3') ? '' : limitVerdict(diskLimit, c.want, 'v2\'s writes alone, which v3 adds RSA and AES-GCM to');
+    const verdict = ratio >= c.want ? '' : c.limit !== undefined ? limitVerdict(c.limit, c.want, c.limitWork) : '';
     out.targets.push({ name: c.name, status: ratio >= c.want ? 'met' : 'missed', detail: `${ratio.toFixed(2)}× (${Math.round(c.ours)} vs ${Math.round(seedDiskRps)} req/s)${verdict}` });
   }
   // Forged notifications 20:1 with genuine ones (SQLite disk file, v2).
