@@ -40,7 +40,7 @@ import { notifyRoutes } from './http/routes/notify.js';
 import { orderRoutes } from './http/routes/orders.js';
 import { sandboxProxy } from './http/routes/sandbox-proxy.js';
 import type { RateLimits, Services } from './http/services.js';
-import { swaggerTransform, installZod } from './http/zod.js';
+import { swaggerTransform, installZod, zodSchemaController } from './http/zod.js';
 import { cryptoIdsFor } from './ids.js';
 import { lazyChildLogger, logEachRequestOnce, quietRequestLogging } from './logging.js';
 import { BillReconciler } from './jobs/bill-reconciliation.js';
@@ -482,6 +482,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<W
     childLoggerFactory: lazyChildLogger,
     // Assembly (opening the database, migrations) was never timed out; Fastify's 10 s plugin timeout must not start now.
     pluginTimeout: 0,
+    schemaController: zodSchemaController,
   });
   // Requests that match no route (and bodies refused before routing) get the same JSON errors as the routes.
   installErrorHandling(app);

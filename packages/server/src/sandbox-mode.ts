@@ -88,13 +88,15 @@ export async function startSandboxMode(config: AppConfig, env: Readonly<Record<s
     const dataDir = dataDirOf(config);
     // A fresh clone has no ./data yet; the sandbox keeps its state there next to ours.
     mkdirSync(dataDir, { recursive: true });
-    // The demo merchant's v3 key pair is generated on first start and kept in ./data; the sandbox gets the public half.
-    const key = loadOrCreateSandboxMerchantKey(dataDir);
+    // With API v3, the demo merchant's key pair is generated on the first v3 start and kept in ./data; the sandbox gets
+    // the public half. API v2 signs with the API key alone, so no pair is made (an RSA key took 0.1-0.8 s of a cold
+    // start here) and the sandbox gives its demo merchant the published demo pair, which this server then never uses.
+    const key = config.apiVersion === 'v3' ? loadOrCreateSandboxMerchantKey(dataDir) : undefined;
     sandbox = await createSandbox({
       dbPath: join(dataDir, 'sandbox.db'),
-      merchants: [{ ...DEMO_MERCHANT, merchantCertSerial: key.serialNo, merchantPublicKey: key.publicKeyPem }],
+      merchants: [key === undefined ? { ...DEMO_MERCHANT } : { ...DEMO_MERCHANT, merchantCertSerial: key.serialNo, merchantPublicKey: key.publicKeyPem }],
     });
-    merchantPrivateKey = key.privateKeyPem;
+    merchantPrivateKey = key?.privateKeyPem;
     sandboxUrl = await sandbox.listen({ port: 0, host: '127.0.0.1' });
     merchant = sandbox.demoMerchant;
   }
