@@ -31,7 +31,13 @@ export type LoadSection = {
    * Forged notifications (bad signature) 20 to 1 with genuine ones, at once: the genuine ones' p99 beside the same
    * genuine ones alone, both rates, and the rows the refusals added to the database (audit samples and counters).
    */
-  forged?: { genuineAloneP99: number; genuineMixedP99: number; genuineRps: number; forgedRps: number; forgedRefused: number; forgedSent: number; rowsAdded: number; sources: number; minutes: number };
+  forged?: {
+    genuineAloneP99: number; genuineMixedP99: number; genuineRps: number; forgedRps: number; forgedRefused: number; forgedSent: number; rowsAdded: number; sources: number; minutes: number;
+    /** The same p99s inside the server (arrival to the answer's end, ms), apart from the load generator's queueing. */
+    serverAloneP99?: number; serverMixedP99?: number;
+    /** The load generator's CPU over the mixed run, as a share of its one core. */
+    loadGeneratorCpu?: number;
+  };
 };
 
 export type SeedComparison = {

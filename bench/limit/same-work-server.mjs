@@ -14,14 +14,24 @@
 // duplicate-field refusal, no mismatch or error paths (an unexpected notification is answered FAIL, whatever it wrote),
 // no logging, no schema validation; a redelivery is recorded (event and log row) without the server's checks.
 //
+// API v3 (LIMIT_API=v3), as the server does: the Wechatpay-* headers checked (timestamp within 5 minutes), the RSA
+// SHA-256 signature over timestamp, nonce and the raw body verified with the WeChat Pay public key, the resource
+// decrypted (AES-256-GCM with the APIv3 key) and parsed, trade_state, appid, mchid, merchant and amount checked, then
+// the same writes (event key v3:pay:<transaction_id>, the Wechatpay-* headers in the log row), answered 204.
+//
 // Run as a child of bench/run.ts: env LIMIT_DB (a copy of our server's SQLite file), LIMIT_API_KEY, LIMIT_APPID,
-// LIMIT_MCHID. Prints {"benchReady":true,"url":...} once listening on 127.0.0.1 (ephemeral port).
-import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+// LIMIT_MCHID; for v3 also LIMIT_API=v3, LIMIT_APIV3_KEY, LIMIT_PLATFORM_PUBLIC_KEY (PEM), LIMIT_PLATFORM_SERIAL.
+// Prints {"benchReady":true,"url":...} once listening on 127.0.0.1 (ephemeral port).
+import { createDecipheriv, createHash, createHmac, createPublicKey, randomUUID, timingSafeEqual, verify } from 'node:crypto';
 import { fdatasync, openSync } from 'node:fs';
 import http from 'node:http';
 import Database from 'better-sqlite3';
 
 const { LIMIT_DB: path, LIMIT_API_KEY: apiKey, LIMIT_APPID: appid, LIMIT_MCHID: mchid } = process.env;
+const v3 = process.env.LIMIT_API === 'v3';
+const apiV3Key = v3 ? Buffer.from(process.env.LIMIT_APIV3_KEY ?? '', 'utf8') : undefined;
+const platformKey = v3 ? createPublicKey(process.env.LIMIT_PLATFORM_PUBLIC_KEY ?? '') : undefined;
+const platformSerial = process.env.LIMIT_PLATFORM_SERIAL;
 const db = new Database(path);
 db.pragma('journal_mode = WAL');
 db.pragma('busy_timeout = 5000');
@@ -103,7 +113,49 @@ function paidAt(timeEnd) {
 
 const SUCCESS = '<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg></xml>';
 const FAIL = '<xml><return_code><![CDATA[FAIL]]></return_code><return_msg><![CDATA[FAIL]]></return_msg></xml>';
-const answer = (res, body) => res.writeHead(200, { 'content-type': 'text/xml' }).end(body);
+const answer = v3
+  ? (res, body) => (body === SUCCESS ? res.writeHead(204).end() : res.writeHead(400, { 'content-type': 'application/json' }).end('{"code":"FAIL","message":"FAIL"}'))
+  : (res, body) => res.writeHead(200, { 'content-type': 'text/xml' }).end(body);
+
+/** A v2 notification's fields as the writes need them, with the attempt it names; undefined when it does not verify. */
+function verifiedV2(raw) {
+  const fields = scan(raw);
+  if (fields === undefined || fields.return_code !== 'SUCCESS' || fields.result_code !== 'SUCCESS') return undefined;
+  const attempt = statements.attempt.get(fields.out_trade_no);
+  if (attempt === undefined || !verified(fields, attempt.sign_type ?? 'MD5')) return undefined;
+  if (fields.appid !== appid || fields.mch_id !== mchid || attempt.merchant_id !== 'default' || Number(fields.total_fee) !== attempt.amount_fen) return undefined;
+  return { attempt, notice: { transactionId: fields.transaction_id, outTradeNo: fields.out_trade_no, paidAt: paidAt(fields.time_end) } };
+}
+
+const header = (headers, name) => (typeof headers[name] === 'string' ? headers[name] : '');
+
+/** The same for v3: headers and signature, then the decrypted transaction. */
+function verifiedV3(raw, headers) {
+  const timestamp = header(headers, 'wechatpay-timestamp');
+  const nonce = header(headers, 'wechatpay-nonce');
+  const signature = header(headers, 'wechatpay-signature');
+  if (header(headers, 'wechatpay-serial') !== platformSerial || !/^[0-9]{1,12}$/.test(timestamp) || Math.abs(Date.now() / 1000 - Number(timestamp)) > 300) return undefined;
+  if (!verify('sha256', Buffer.from(`${timestamp}\n${nonce}\n${raw}\n`, 'utf8'), platformKey, Buffer.from(signature, 'base64'))) return undefined;
+  const envelope = JSON.parse(raw);
+  const resource = envelope.resource;
+  if (envelope.event_type !== 'TRANSACTION.SUCCESS' || resource?.algorithm !== 'AEAD_AES_256_GCM') return undefined;
+  const sealed = Buffer.from(resource.ciphertext, 'base64');
+  const decipher = createDecipheriv('aes-256-gcm', apiV3Key, Buffer.from(resource.nonce, 'utf8'));
+  decipher.setAAD(Buffer.from(resource.associated_data ?? '', 'utf8'));
+  decipher.setAuthTag(sealed.subarray(sealed.length - 16));
+  const tx = JSON.parse(Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - 16)), decipher.final()]).toString('utf8'));
+  if (tx.trade_state !== 'SUCCESS' || tx.appid !== appid || tx.mchid !== mchid) return undefined;
+  const attempt = statements.attempt.get(tx.out_trade_no);
+  if (attempt === undefined || attempt.merchant_id !== 'default' || tx.amount?.total !== attempt.amount_fen) return undefined;
+  return { attempt, notice: { transactionId: tx.transaction_id, outTradeNo: tx.out_trade_no, paidAt: Date.parse(tx.success_time) } };
+}
+
+/** The headers the server keeps in the log row: WeChat's and the content type. */
+function auditHeaders(headers) {
+  const out = {};
+  for (const [name, value] of Object.entries(headers)) if (name.startsWith('wechatpay-') || name === 'content-type') out[name] = String(value);
+  return out;
+}
 
 let queue = [];
 let draining = false;
@@ -111,21 +163,20 @@ let walFd;
 
 /** The unit's writes; false when the notification was not what the benchmark sends (answered FAIL). */
 function write(unit, now) {
-  const { fields, attempt, raw, contentType } = unit;
-  const eventKey = `v2:pay:${fields.transaction_id}`;
-  const log = (outcome) => statements.log.run(uuidV7(now), 'payment', 'v2', unit.receivedAt, JSON.stringify({ 'content-type': contentType }), raw, 1, outcome, eventKey, fields.out_trade_no);
-  if (statements.recordTransaction.run(fields.transaction_id, attempt.id).changes !== 1) {
+  const { notice, attempt, raw, headers } = unit;
+  const eventKey = `${v3 ? 'v3' : 'v2'}:pay:${notice.transactionId}`;
+  const log = (outcome) => statements.log.run(uuidV7(now), 'payment', v3 ? 'v3' : 'v2', unit.receivedAt, JSON.stringify(headers), raw, 1, outcome, eventKey, notice.outTradeNo);
+  if (statements.recordTransaction.run(notice.transactionId, attempt.id).changes !== 1) {
     // A redelivery (the warm-up sends each notification three times, as to our server): recorded, nothing applied.
-    if (attempt.transaction_id !== null && attempt.transaction_id !== fields.transaction_id) return false;
-    statements.event.run(eventKey, 'payment', fields.out_trade_no, 'duplicate', now);
+    if (attempt.transaction_id !== null && attempt.transaction_id !== notice.transactionId) return false;
+    statements.event.run(eventKey, 'payment', notice.outTradeNo, 'duplicate', now);
     log('redelivery:duplicate');
     return true;
   }
-  const paid = paidAt(fields.time_end);
-  if (statements.markPaid.run('PAID', now, paid, attempt.id, attempt.order_id, 'CREATED', 'PAYING').changes !== 1) return false;
-  const payload = { orderId: attempt.order_id, outTradeNo: fields.out_trade_no, transactionId: fields.transaction_id, amountFen: attempt.amount_fen, paidAt: paid };
+  if (statements.markPaid.run('PAID', now, notice.paidAt, attempt.id, attempt.order_id, 'CREATED', 'PAYING').changes !== 1) return false;
+  const payload = { orderId: attempt.order_id, outTradeNo: notice.outTradeNo, transactionId: notice.transactionId, amountFen: attempt.amount_fen, paidAt: notice.paidAt };
   statements.outbox.run(uuidV7(now), 'order.paid', attempt.order_id, JSON.stringify(payload), now, now);
-  if (statements.event.run(eventKey, 'payment', fields.out_trade_no, 'paid', now).changes !== 1) return false;
+  if (statements.event.run(eventKey, 'payment', notice.outTradeNo, 'paid', now).changes !== 1) return false;
   log('paid');
   return true;
 }
@@ -163,12 +214,14 @@ const server = http.createServer((req, res) => {
   req.on('end', () => {
     const receivedAt = Date.now();
     const raw = Buffer.concat(chunks).toString('utf8');
-    const fields = scan(raw);
-    if (fields === undefined || fields.return_code !== 'SUCCESS' || fields.result_code !== 'SUCCESS') return answer(res, FAIL);
-    const attempt = statements.attempt.get(fields.out_trade_no);
-    if (attempt === undefined || !verified(fields, attempt.sign_type ?? 'MD5')) return answer(res, FAIL);
-    if (fields.appid !== appid || fields.mch_id !== mchid || attempt.merchant_id !== 'default' || Number(fields.total_fee) !== attempt.amount_fen) return answer(res, FAIL);
-    queue.push({ fields, attempt, raw, contentType: req.headers['content-type'] ?? '', receivedAt, res });
+    let found;
+    try {
+      found = v3 ? verifiedV3(raw, req.headers) : verifiedV2(raw);
+    } catch {
+      found = undefined;
+    }
+    if (found === undefined) return answer(res, FAIL);
+    queue.push({ ...found, raw, headers: auditHeaders(req.headers), receivedAt, res });
     if (!draining) {
       draining = true;
       setImmediate(drain);

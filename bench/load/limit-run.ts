@@ -29,13 +29,21 @@ export async function snapshotDatabase(path: string, dir: string): Promise<strin
   return target;
 }
 
+/** Notifications to send: bodies, and for v3 each body's own headers (its signature). */
+export type NotificationSet = { bodies: readonly string[]; headers?: readonly Record<string, string>[] | undefined };
+
+/** What the v3 bare limit verifies and decrypts with. */
+export type LimitV3Keys = { apiV3Key: string; platformPublicKeyPem: string; serial: string };
+
 export async function runSameWorkLimit(opts: {
   /** From snapshotDatabase: our server's database with every order of the run still unpaid. */
   snapshot: string;
   merchant: Merchant;
+  /** API v3 notifications (verified and decrypted with these); v2 without. */
+  v3?: LimitV3Keys | undefined;
   /** Sent first (warm-up, not measured), then followUp, measured. */
-  notifications: readonly string[];
-  followUp: readonly string[];
+  notifications: NotificationSet;
+  followUp: NotificationSet;
   connections: number;
   cpus?: string;
   log: (line: string) => void;
@@ -46,15 +54,20 @@ export async function runSameWorkLimit(opts: {
     copyFileSync(opts.snapshot, dbPath);
     const target = await startTarget({
       script: LIMIT_SERVER,
-      env: { LIMIT_DB: dbPath, LIMIT_API_KEY: opts.merchant.apiKey, LIMIT_APPID: opts.merchant.appid, LIMIT_MCHID: opts.merchant.mchid },
+      env: {
+        LIMIT_DB: dbPath, LIMIT_API_KEY: opts.merchant.apiKey, LIMIT_APPID: opts.merchant.appid, LIMIT_MCHID: opts.merchant.mchid,
+        ...(opts.v3 === undefined ? {} : { LIMIT_API: 'v3', LIMIT_APIV3_KEY: opts.v3.apiV3Key, LIMIT_PLATFORM_PUBLIC_KEY: opts.v3.platformPublicKeyPem, LIMIT_PLATFORM_SERIAL: opts.v3.serial }),
+      },
       log: opts.log,
       ...(opts.cpus === undefined ? {} : { cpus: opts.cpus }),
     });
     let result: LoadResult;
     try {
-      const send = (bodies: readonly string[]) => runLoad({
+      const send = (set: NotificationSet) => runLoad({
         label: 'bare limit of our work (node:http, the same writes, group commit)', url: target.url, connections: opts.connections,
-        amount: bodies.length, method: 'POST', path: '/wxpay/notify/payment', headers: { 'content-type': 'text/xml' }, bodies,
+        amount: set.bodies.length, method: 'POST', path: '/wxpay/notify/payment',
+        headers: { 'content-type': opts.v3 === undefined ? 'text/xml' : 'application/json' }, bodies: set.bodies,
+        ...(set.headers === undefined ? {} : { perRequestHeaders: set.headers }),
       });
       await send(opts.notifications);
       result = await send(opts.followUp);

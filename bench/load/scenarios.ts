@@ -78,12 +78,14 @@ export async function createOrders(opts: {
 export async function postNotifications(opts: {
   target: Child; path: string; bodies: readonly string[]; headers?: readonly Record<string, string>[];
   connections: number; label: string; repeat?: number;
+  /** Sent as x-bench-kind: the server child times its requests per kind when asked (IPC 'latency'). */
+  kind?: string;
 }): Promise<{ result: LoadResult; notSuccess: number }> {
   let notSuccess = 0;
   const v3 = opts.headers !== undefined;
   const { value: result, peak } = await sampleRss(opts.target, () => runLoad({
     label: opts.label, url: opts.target.url, connections: opts.connections, amount: opts.bodies.length * (opts.repeat ?? 1),
-    method: 'POST', path: opts.path, headers: { 'content-type': v3 ? 'application/json' : 'text/xml' }, bodies: opts.bodies,
+    method: 'POST', path: opts.path, headers: { 'content-type': v3 ? 'application/json' : 'text/xml', ...(opts.kind === undefined ? {} : { 'x-bench-kind': opts.kind }) }, bodies: opts.bodies,
     ...(opts.headers === undefined ? {} : { perRequestHeaders: opts.headers }),
     onResponse: (status, body) => {
       const ok = v3 ? status >= 200 && status < 300 : status === 200 && body.includes('SUCCESS');

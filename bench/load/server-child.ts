@@ -4,10 +4,9 @@
 // external sandbox (WXPAY_MODE=sandbox, WXPAY_API_BASE = the sandbox's URL): loadConfig, startSandboxMode (which reads
 // the demo merchant's credentials, v2 and v3, from the sandbox's control API), then buildApp. The sandbox runs in
 // another process so this core does only the server's work. The one addition is measurement: the payment gateway is
-// wrapped so that, per HTTP request, the time spent waiting for WeChat (the sandbox) is known, and the server's own
+// wrapped so that, per order creation, the time spent waiting for WeChat (the sandbox) is known, and the server's own
 // time is the request's total minus that wait; and SQL statements are counted when asked. Background jobs are not scheduled.
-// Prints {"benchReady":true,"url":...}; answers IPC {cmd:'own'|'count'|'timings'|'reset'|'sql'|'mem'|'gc'|'snapshot'|'profile-start'|'profile-stop'}.
-import { AsyncLocalStorage } from 'node:async_hooks';
+// Prints {"benchReady":true,"url":...}; answers IPC {cmd:'own'|'count'|'latency'|'timings'|'reset'|'sql'|'mem'|'gc'|'snapshot'|'profile-start'|'profile-stop'}.
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
@@ -18,9 +17,21 @@ import { buildApp, loadConfig } from '@wxpay-kit/server';
 import type { PaymentGateway } from '@wxpay-kit/server';
 import { createGateways, startSandboxMode } from '@wxpay-kit/server/sandbox-mode';
 
-type Timing = { upstreamMs: number };
-const als = new AsyncLocalStorage<Timing>();
 const samples: { route: string; totalMs: number; upstreamMs: number }[] = [];
+// Per-request timing is on only while the suite measures order creation (IPC {cmd:'own', on}). The time waiting for
+// WeChat is known per out_trade_no (every gateway call of an order creation names the attempt's) and matched to the
+// request by the out_trade_no its answer carries: no AsyncLocalStorage, whose promise hooks on Node 20 cost every
+// promise of the server while they are on, so the measurement inflated what it measured.
+let measuring = false;
+const upstreamByOutTradeNo = new Map<string, number>();
+
+/** The out_trade_no a gateway call is about: its first argument, or that argument's outTradeNo. */
+function outTradeNoOf(args: readonly unknown[]): string | undefined {
+  const first = args[0];
+  if (typeof first === 'string') return first;
+  const named = (first as { outTradeNo?: unknown } | undefined)?.outTradeNo;
+  return typeof named === 'string' ? named : undefined;
+}
 
 function timed<T extends object>(target: T): T {
   return new Proxy(target, {
@@ -29,11 +40,10 @@ function timed<T extends object>(target: T): T {
       if (typeof value !== 'function') return value;
       return (...args: unknown[]) => {
         const result: unknown = (value as (...a: unknown[]) => unknown).apply(obj, args);
-        if (!(result instanceof Promise)) return result;
-        const store = als.getStore();
-        if (store === undefined) return result;
+        const key = measuring ? outTradeNoOf(args) : undefined;
+        if (!(result instanceof Promise) || key === undefined) return result;
         const start = performance.now();
-        return result.finally(() => { store.upstreamMs += performance.now() - start; });
+        return result.finally(() => upstreamByOutTradeNo.set(key, (upstreamByOutTradeNo.get(key) ?? 0) + performance.now() - start));
       };
     },
   });
@@ -140,17 +150,34 @@ const app = await buildApp(config, {
   seedDemoProducts: true,
 });
 
-// Per-request timing costs something (AsyncLocalStorage turns on promise hooks), so it is on only while the suite
-// measures order creation (IPC {cmd:'own', on}); the other scenarios run without it.
-let measuring = false;
-app.addHook('onRequest', (_request, _reply, done) => {
-  if (!measuring) { done(); return; }
-  als.run({ upstreamMs: 0 }, done);
+// The answer names the order's out_trade_no: its time waiting for WeChat is taken (once) from what the gateway kept.
+const upstreamOf = new WeakMap<object, number>();
+app.addHook('onSend', (request, _reply, payload, done) => {
+  if (measuring && typeof payload === 'string') {
+    const key = /"outTradeNo":"([^"]+)"/.exec(payload)?.[1];
+    if (key !== undefined) {
+      upstreamOf.set(request, upstreamByOutTradeNo.get(key) ?? 0);
+      upstreamByOutTradeNo.delete(key);
+    }
+  }
+  done(null, payload);
 });
+// The server's own time per request (Fastify's elapsedTime: from the request's arrival to the answer's end), kept by
+// the request's x-bench-kind header while asked (IPC {cmd:'latency', on}): what the server does to a genuine
+// notification's latency under a flood, apart from the load generator's own queueing.
+let latencyOn = false;
+const latencies = new Map<string, number[]>();
 app.addHook('onResponse', (request, reply, done) => {
+  if (latencyOn) {
+    const kind = request.headers['x-bench-kind'];
+    if (typeof kind === 'string') {
+      let list = latencies.get(kind);
+      if (list === undefined) latencies.set(kind, list = []);
+      list.push(reply.elapsedTime);
+    }
+  }
   if (!measuring) { done(); return; }
-  const store = als.getStore();
-  samples.push({ route: `${request.method} ${request.routeOptions.url ?? request.url}`, totalMs: reply.elapsedTime, upstreamMs: store?.upstreamMs ?? Number.NaN });
+  samples.push({ route: `${request.method} ${request.routeOptions.url ?? request.url}`, totalMs: reply.elapsedTime, upstreamMs: upstreamOf.get(request) ?? Number.NaN });
   done();
 });
 
@@ -187,6 +214,18 @@ process.on('message', (msg: { id: number; cmd: string; route?: string; path?: st
     process.send?.({ id: msg.id, counts: Object.fromEntries(sqlCounts), cpuMicros: cpu.user + cpu.system });
     return;
   }
+  if (msg.cmd === 'latency') {
+    // On: start afresh; off: answer p50 and p99 per kind.
+    latencyOn = msg.on === true;
+    const out: Record<string, { count: number; p50: number; p99: number }> = {};
+    for (const [kind, list] of latencies) {
+      const sorted = [...list].sort((a, b) => a - b);
+      out[kind] = { count: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+    }
+    if (latencyOn) latencies.clear();
+    process.send?.({ id: msg.id, latencies: out });
+    return;
+  }
   if (msg.cmd === 'count') {
     countSql(msg.on === true);
     process.send?.({ id: msg.id, ok: true });
@@ -194,8 +233,7 @@ process.on('message', (msg: { id: number; cmd: string; route?: string; path?: st
   }
   if (msg.cmd === 'own') {
     measuring = (msg as { on?: boolean }).on === true;
-    // Off: drop the promise hooks AsyncLocalStorage installed; the next run() turns them on again.
-    if (!measuring) als.disable();
+    upstreamByOutTradeNo.clear();
     process.send?.({ id: msg.id, ok: true });
     return;
   }
