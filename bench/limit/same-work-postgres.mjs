@@ -10,9 +10,9 @@
 //
 // Run as a child of bench/run.ts: env LIMIT_PG_URL, LIMIT_PG_SCHEMA (a copy of our server's tables), LIMIT_API_KEY,
 // LIMIT_APPID, LIMIT_MCHID. Prints {"benchReady":true,"url":...} once listening on 127.0.0.1 (ephemeral port).
-import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import pg from 'pg';
+import { paidAt, scan, uuidV7, verified } from './wire.mjs';
 
 const { LIMIT_PG_URL: url, LIMIT_PG_SCHEMA: schema, LIMIT_API_KEY: apiKey, LIMIT_APPID: appid, LIMIT_MCHID: mchid } = process.env;
 const pool = new pg.Pool({ connectionString: url, max: 10, options: `-c search_path="${schema}"` });
@@ -45,56 +45,6 @@ const FIRST_PAYMENT = `
   )
   select count(*)::integer as paid from paid`;
 
-function uuidV7(now) {
-  const time = now.toString(16).padStart(12, '0');
-  return `${time.slice(0, 8)}-${time.slice(8)}-7${randomUUID().slice(15)}`;
-}
-
-function scan(xml) {
-  const fields = {};
-  let i = xml.indexOf('<xml>');
-  if (i < 0) return undefined;
-  i += 5;
-  for (;;) {
-    while (i < xml.length && xml.charCodeAt(i) <= 32) i++;
-    if (xml.startsWith('</xml>', i)) return fields;
-    if (xml[i] !== '<') return undefined;
-    const nameEnd = xml.indexOf('>', i);
-    if (nameEnd < 0) return undefined;
-    const name = xml.slice(i + 1, nameEnd);
-    i = nameEnd + 1;
-    let value;
-    if (xml.startsWith('<![CDATA[', i)) {
-      const end = xml.indexOf(']]>', i);
-      if (end < 0) return undefined;
-      value = xml.slice(i + 9, end);
-      i = end + 3;
-    } else {
-      const end = xml.indexOf('<', i);
-      if (end < 0) return undefined;
-      value = xml.slice(i, end);
-      i = end;
-    }
-    const close = `</${name}>`;
-    if (!xml.startsWith(close, i)) return undefined;
-    i += close.length;
-    fields[name] = value;
-  }
-}
-
-function verified(fields, signType) {
-  const text = `${Object.keys(fields).filter((k) => k !== 'sign' && fields[k] !== '').sort().map((k) => `${k}=${fields[k]}`).join('&')}&key=${apiKey}`;
-  const hash = signType === 'HMAC-SHA256' ? createHmac('sha256', apiKey) : createHash('md5');
-  const expected = Buffer.from(hash.update(text, 'utf8').digest('hex').toUpperCase());
-  const given = Buffer.from(fields.sign ?? '');
-  return given.length === expected.length && timingSafeEqual(given, expected);
-}
-
-function paidAt(timeEnd) {
-  const n = (from, to) => Number(timeEnd.slice(from, to));
-  return Date.UTC(n(0, 4), n(4, 6) - 1, n(6, 8), n(8, 10), n(10, 12), n(12, 14)) - 8 * 3_600_000;
-}
-
 const SUCCESS = '<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg></xml>';
 const FAIL = '<xml><return_code><![CDATA[FAIL]]></return_code><return_msg><![CDATA[FAIL]]></return_msg></xml>';
 const answer = (res, body) => res.writeHead(200, { 'content-type': 'text/xml' }).end(body);
@@ -103,7 +53,7 @@ async function handle(raw, contentType, receivedAt) {
   const fields = scan(raw);
   if (fields === undefined || fields.return_code !== 'SUCCESS' || fields.result_code !== 'SUCCESS') return false;
   const attempt = (await pool.query({ name: 'attempt', text: ATTEMPT, values: [fields.out_trade_no] })).rows[0];
-  if (attempt === undefined || !verified(fields, attempt.sign_type ?? 'MD5')) return false;
+  if (attempt === undefined || !verified(fields, attempt.sign_type ?? 'MD5', apiKey)) return false;
   if (fields.appid !== appid || fields.mch_id !== mchid || attempt.merchant_id !== 'default' || Number(fields.total_fee) !== Number(attempt.amount_fen)) return false;
   const now = Date.now();
   const paid = paidAt(fields.time_end);

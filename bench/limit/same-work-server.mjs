@@ -22,10 +22,11 @@
 // Run as a child of bench/run.ts: env LIMIT_DB (a copy of our server's SQLite file), LIMIT_API_KEY, LIMIT_APPID,
 // LIMIT_MCHID; for v3 also LIMIT_API=v3, LIMIT_APIV3_KEY, LIMIT_PLATFORM_PUBLIC_KEY (PEM), LIMIT_PLATFORM_SERIAL.
 // Prints {"benchReady":true,"url":...} once listening on 127.0.0.1 (ephemeral port).
-import { createDecipheriv, createHash, createHmac, createPublicKey, randomUUID, timingSafeEqual, verify } from 'node:crypto';
+import { createDecipheriv, createPublicKey, verify } from 'node:crypto';
 import { fdatasync, openSync } from 'node:fs';
 import http from 'node:http';
 import Database from 'better-sqlite3';
+import { paidAt, scan, uuidV7, verified } from './wire.mjs';
 
 const { LIMIT_DB: path, LIMIT_API_KEY: apiKey, LIMIT_APPID: appid, LIMIT_MCHID: mchid } = process.env;
 const v3 = process.env.LIMIT_API === 'v3';
@@ -58,59 +59,6 @@ const statements = {
   full: db.prepare('pragma synchronous = FULL'),
 };
 
-// The server's row ids: UUID v7 (time first, so inserts append to each index's last page).
-function uuidV7(now) {
-  const time = now.toString(16).padStart(12, '0');
-  return `${time.slice(0, 8)}-${time.slice(8)}-7${randomUUID().slice(15)}`;
-}
-
-/** `<xml><name><![CDATA[value]]></name>…</xml>` or plain text values; undefined for anything else. */
-function scan(xml) {
-  const fields = {};
-  let i = xml.indexOf('<xml>');
-  if (i < 0) return undefined;
-  i += 5;
-  for (;;) {
-    while (i < xml.length && xml.charCodeAt(i) <= 32) i++;
-    if (xml.startsWith('</xml>', i)) return fields;
-    if (xml[i] !== '<') return undefined;
-    const nameEnd = xml.indexOf('>', i);
-    if (nameEnd < 0) return undefined;
-    const name = xml.slice(i + 1, nameEnd);
-    i = nameEnd + 1;
-    let value;
-    if (xml.startsWith('<![CDATA[', i)) {
-      const end = xml.indexOf(']]>', i);
-      if (end < 0) return undefined;
-      value = xml.slice(i + 9, end);
-      i = end + 3;
-    } else {
-      const end = xml.indexOf('<', i);
-      if (end < 0) return undefined;
-      value = xml.slice(i, end);
-      i = end;
-    }
-    const close = `</${name}>`;
-    if (!xml.startsWith(close, i)) return undefined;
-    i += close.length;
-    fields[name] = value;
-  }
-}
-
-function verified(fields, signType) {
-  const text = `${Object.keys(fields).filter((k) => k !== 'sign' && fields[k] !== '').sort().map((k) => `${k}=${fields[k]}`).join('&')}&key=${apiKey}`;
-  const hash = signType === 'HMAC-SHA256' ? createHmac('sha256', apiKey) : createHash('md5');
-  const expected = Buffer.from(hash.update(text, 'utf8').digest('hex').toUpperCase());
-  const given = Buffer.from(fields.sign ?? '');
-  return given.length === expected.length && timingSafeEqual(given, expected);
-}
-
-/** time_end, yyyyMMddHHmmss in China time, as epoch milliseconds. */
-function paidAt(timeEnd) {
-  const n = (from, to) => Number(timeEnd.slice(from, to));
-  return Date.UTC(n(0, 4), n(4, 6) - 1, n(6, 8), n(8, 10), n(10, 12), n(12, 14)) - 8 * 3_600_000;
-}
-
 const SUCCESS = '<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg></xml>';
 const FAIL = '<xml><return_code><![CDATA[FAIL]]></return_code><return_msg><![CDATA[FAIL]]></return_msg></xml>';
 const answer = v3
@@ -122,7 +70,7 @@ function verifiedV2(raw) {
   const fields = scan(raw);
   if (fields === undefined || fields.return_code !== 'SUCCESS' || fields.result_code !== 'SUCCESS') return undefined;
   const attempt = statements.attempt.get(fields.out_trade_no);
-  if (attempt === undefined || !verified(fields, attempt.sign_type ?? 'MD5')) return undefined;
+  if (attempt === undefined || !verified(fields, attempt.sign_type ?? 'MD5', apiKey)) return undefined;
   if (fields.appid !== appid || fields.mch_id !== mchid || attempt.merchant_id !== 'default' || Number(fields.total_fee) !== attempt.amount_fen) return undefined;
   return { attempt, notice: { transactionId: fields.transaction_id, outTradeNo: fields.out_trade_no, paidAt: paidAt(fields.time_end) } };
 }
