@@ -11,10 +11,10 @@ function isZod(value: unknown): value is z.ZodType {
   return typeof value === 'object' && value !== null && '_zod' in value;
 }
 
-/** Validates a request part with its zod schema (a clear 400 on bad input); a part with no zod schema passes as is. */
 /** What Fastify hands a schema compiler, as both its compiler setters and its compilersFactory see it. */
 type RouteSchemaDef = { schema?: unknown; method?: string; url?: string; httpStatus?: string };
 
+/** Validates a request part with its zod schema (a clear 400 on bad input); a part with no zod schema passes as is. */
 const validatorCompiler = ({ schema }: RouteSchemaDef) => (data: unknown): { value: unknown } | { error: Error } => {
   if (!isZod(schema)) return { value: data };
   const result = schema.safeParse(data);
