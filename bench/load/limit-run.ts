@@ -35,46 +35,41 @@ export type NotificationSet = { bodies: readonly string[]; headers?: readonly Re
 /** What the v3 bare limit verifies and decrypts with. */
 export type LimitV3Keys = { apiV3Key: string; platformPublicKeyPem: string; serial: string };
 
-export async function runSameWorkLimit(opts: {
+type RunOptions = { notifications: NotificationSet; followUp: NotificationSet; connections: number; cpus?: string | undefined; log: (line: string) => void };
+
+/** Starts a bare limit server, sends it the warm-up, then measures the follow-up; stops it whatever happens. */
+async function measureLimit(script: string, env: Record<string, string>, contentType: string, opts: RunOptions): Promise<LoadResult> {
+  const target = await startTarget({ script, env, log: opts.log, ...(opts.cpus === undefined ? {} : { cpus: opts.cpus }) });
+  try {
+    const send = (set: NotificationSet) => runLoad({
+      label: 'bare limit of our work', url: target.url, connections: opts.connections,
+      amount: set.bodies.length, method: 'POST', path: '/wxpay/notify/payment', headers: { 'content-type': contentType }, bodies: set.bodies,
+      ...(set.headers === undefined ? {} : { perRequestHeaders: set.headers }),
+    });
+    await send(opts.notifications);
+    const result = await send(opts.followUp);
+    result.peakRssBytes = target.peakRssBytes();
+    return result;
+  } finally {
+    await target.stop();
+  }
+}
+
+export async function runSameWorkLimit(opts: RunOptions & {
   /** From snapshotDatabase: our server's database with every order of the run still unpaid. */
   snapshot: string;
   merchant: Merchant;
   /** API v3 notifications (verified and decrypted with these); v2 without. */
   v3?: LimitV3Keys | undefined;
-  /** Sent first (warm-up, not measured), then followUp, measured. */
-  notifications: NotificationSet;
-  followUp: NotificationSet;
-  connections: number;
-  cpus?: string;
-  log: (line: string) => void;
 }): Promise<{ result: LoadResult; paid: number }> {
   const dir = mkdtempSync(join(opts.snapshot, '..', 'round-'));
   const dbPath = join(dir, 'limit.db');
   try {
     copyFileSync(opts.snapshot, dbPath);
-    const target = await startTarget({
-      script: LIMIT_SERVER,
-      env: {
-        LIMIT_DB: dbPath, LIMIT_API_KEY: opts.merchant.apiKey, LIMIT_APPID: opts.merchant.appid, LIMIT_MCHID: opts.merchant.mchid,
-        ...(opts.v3 === undefined ? {} : { LIMIT_API: 'v3', LIMIT_APIV3_KEY: opts.v3.apiV3Key, LIMIT_PLATFORM_PUBLIC_KEY: opts.v3.platformPublicKeyPem, LIMIT_PLATFORM_SERIAL: opts.v3.serial }),
-      },
-      log: opts.log,
-      ...(opts.cpus === undefined ? {} : { cpus: opts.cpus }),
-    });
-    let result: LoadResult;
-    try {
-      const send = (set: NotificationSet) => runLoad({
-        label: 'bare limit of our work (node:http, the same writes, group commit)', url: target.url, connections: opts.connections,
-        amount: set.bodies.length, method: 'POST', path: '/wxpay/notify/payment',
-        headers: { 'content-type': opts.v3 === undefined ? 'text/xml' : 'application/json' }, bodies: set.bodies,
-        ...(set.headers === undefined ? {} : { perRequestHeaders: set.headers }),
-      });
-      await send(opts.notifications);
-      result = await send(opts.followUp);
-      result.peakRssBytes = target.peakRssBytes();
-    } finally {
-      await target.stop();
-    }
+    const result = await measureLimit(LIMIT_SERVER, {
+      LIMIT_DB: dbPath, LIMIT_API_KEY: opts.merchant.apiKey, LIMIT_APPID: opts.merchant.appid, LIMIT_MCHID: opts.merchant.mchid,
+      ...(opts.v3 === undefined ? {} : { LIMIT_API: 'v3', LIMIT_APIV3_KEY: opts.v3.apiV3Key, LIMIT_PLATFORM_PUBLIC_KEY: opts.v3.platformPublicKeyPem, LIMIT_PLATFORM_SERIAL: opts.v3.serial }),
+    }, opts.v3 === undefined ? 'text/xml' : 'application/json', opts);
     const db = new BetterSqlite3(dbPath, { readonly: true });
     try {
       const paid = (db.prepare("select count(*) as n from orders where status = 'PAID'").get() as { n: number }).n;
@@ -114,38 +109,18 @@ export async function copyPostgresTables(url: string, from: string, to: string):
   }
 }
 
-export async function runSameWorkLimitPostgres(opts: {
+export async function runSameWorkLimitPostgres(opts: RunOptions & {
   url: string;
   /** From copyPostgresTables: our server's tables with every order of the run still unpaid. */
   snapshotSchema: string;
   merchant: Merchant;
-  notifications: readonly string[];
-  followUp: readonly string[];
-  connections: number;
-  cpus?: string;
-  log: (line: string) => void;
 }): Promise<{ result: LoadResult; paid: number }> {
   const schema = benchSchemaName();
   try {
     await copyPostgresTables(opts.url, opts.snapshotSchema, schema);
-    const target = await startTarget({
-      script: LIMIT_POSTGRES,
-      env: { LIMIT_PG_URL: opts.url, LIMIT_PG_SCHEMA: schema, LIMIT_API_KEY: opts.merchant.apiKey, LIMIT_APPID: opts.merchant.appid, LIMIT_MCHID: opts.merchant.mchid },
-      log: opts.log,
-      ...(opts.cpus === undefined ? {} : { cpus: opts.cpus }),
-    });
-    let result: LoadResult;
-    try {
-      const send = (bodies: readonly string[]) => runLoad({
-        label: 'bare limit of our work on PostgreSQL (node:http, the same statement)', url: target.url, connections: opts.connections,
-        amount: bodies.length, method: 'POST', path: '/wxpay/notify/payment', headers: { 'content-type': 'text/xml' }, bodies,
-      });
-      await send(opts.notifications);
-      result = await send(opts.followUp);
-      result.peakRssBytes = target.peakRssBytes();
-    } finally {
-      await target.stop();
-    }
+    const result = await measureLimit(LIMIT_POSTGRES, {
+      LIMIT_PG_URL: opts.url, LIMIT_PG_SCHEMA: schema, LIMIT_API_KEY: opts.merchant.apiKey, LIMIT_APPID: opts.merchant.appid, LIMIT_MCHID: opts.merchant.mchid,
+    }, 'text/xml', opts);
     const client = new pg.Client({ connectionString: opts.url, connectionTimeoutMillis: 3000 });
     await client.connect();
     try {

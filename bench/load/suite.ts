@@ -303,31 +303,38 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
           if (r.notSuccess > 0) out.failures.push(`${tag}: round ${i + 2}: ${r.notSuccess} notifications not answered success`);
           return { ...r, bodies: roundSet.bodies };
         };
-        // Where no seed round runs (PostgreSQL v2, v3 on the disk file), the bare limit of our work runs after each of our
-        // rounds, on the same orders, from a copy taken before the warm-up: PostgreSQL's tables, or SQLite's file.
+        // The bare limit of our work (bench/limit) after each of our rounds (and the seed's, where it runs), on the same
+        // orders, from the copy taken before the warm-up: PostgreSQL's tables, or SQLite's file (v2, or v3 on the disk file).
         const limitRates: number[] = [];
-        const limitRound = async (orders: readonly CreatedOrder[], offset: number) => {
+        const limitV3Keys = limitV3
+          ? { apiV3Key: v3.apiV3Key, platformPublicKeyPem: createPublicKey(v3.platformKeyPem).export({ type: 'spki', format: 'pem' }).toString(), serial: v3.serial }
+          : undefined;
+        const limitRound = async (orders: readonly CreatedOrder[], offset: number): Promise<{ result: LoadResult; paid: number } | undefined> => {
           const cpus = serverCpus === undefined ? {} : { cpus: serverCpus };
           let r: { result: LoadResult; paid: number } | undefined;
           if (limitPgSnapshot !== undefined && storage.url !== undefined) {
             log(`load: bare limit of our work on ${storage.label}`);
             r = await runSameWorkLimitPostgres({
-              url: storage.url, snapshotSchema: limitPgSnapshot, merchant, notifications: Array.from({ length: WARM_ROUNDS }, () => warmNotifications).flat(),
-              followUp: prepare(orders, offset).bodies, connections: sizes.connections, log, ...cpus,
+              url: storage.url, snapshotSchema: limitPgSnapshot, merchant, notifications: { bodies: Array.from({ length: WARM_ROUNDS }, () => warmNotifications).flat() },
+              followUp: { bodies: prepare(orders, offset).bodies }, connections: sizes.connections, log, ...cpus,
             });
-          } else if (limitV3 && limitSnapshot !== undefined) {
-            log(`load: bare limit of our work on ${storage.label}, API v3`);
-            // v3 signatures are good for 5 minutes: the warm-up's are made again now, like the round's.
+          } else if (limitSnapshot !== undefined) {
+            log(`load: bare limit of our work on ${storage.label}${limitV3 ? ', API v3' : ''}`);
+            // v3 signatures are good for 5 minutes: the warm-up's are made again now, like the round's (v2's are the same).
             const again = prepare(warm, 0);
-            const warmSet = { bodies: Array.from({ length: WARM_ROUNDS }, () => again.bodies).flat(), headers: Array.from({ length: WARM_ROUNDS }, () => again.headers ?? []).flat() };
+            const warmSet = {
+              bodies: Array.from({ length: WARM_ROUNDS }, () => again.bodies).flat(),
+              ...(again.headers === undefined ? {} : { headers: Array.from({ length: WARM_ROUNDS }, () => again.headers ?? []).flat() }),
+            };
             r = await runSameWorkLimit({
-              snapshot: limitSnapshot, merchant, v3: { apiV3Key: v3.apiV3Key, platformPublicKeyPem: createPublicKey(v3.platformKeyPem).export({ type: 'spki', format: 'pem' }).toString(), serial: v3.serial },
-              notifications: warmSet, followUp: prepare(orders, offset), connections: sizes.connections, log, ...cpus,
+              snapshot: limitSnapshot, merchant, v3: limitV3Keys, notifications: warmSet, followUp: prepare(orders, offset), connections: sizes.connections, log, ...cpus,
             });
           }
-          if (r === undefined) return;
-          if (r.paid - warm.length !== orders.length) out.failures.push(`${tag}: the bare limit paid ${r.paid - warm.length} of ${orders.length} orders`);
+          if (r === undefined) return undefined;
+          const paid = r.paid - warm.length;
+          if (paid !== orders.length) out.failures.push(`${tag}: the bare limit paid ${paid} of ${orders.length} orders`);
           limitRates.push(r.result.rps);
+          return { result: r.result, paid };
         };
         if (!compared) {
           const rates = [oursUnique.result.rps];
@@ -358,26 +365,13 @@ export async function runLoadSuite(opts: SuiteOptions): Promise<SuiteResult> {
               ...(serverCpus === undefined ? {} : { cpus: serverCpus }), ...(storage.dir === undefined ? {} : { dataDir: storage.dir }),
             });
           };
-          // And the bare limit of our work (bench/limit): the same writes on a copy of our database, same sequence.
-          const limitRound = async (followUp: readonly string[]) => {
-            if (limitSnapshot === undefined) return undefined;
-            log(`load: bare limit of our work on ${storage.label}`);
-            const r = await runSameWorkLimit({
-              snapshot: limitSnapshot, merchant, notifications: { bodies: Array.from({ length: WARM_ROUNDS }, () => warmNotifications).flat() }, followUp: { bodies: followUp },
-              connections: sizes.connections, log, ...(serverCpus === undefined ? {} : { cpus: serverCpus }),
-            });
-            return { result: r.result, paid: r.paid - warm.length };
-          };
           const pairs: { ours: LoadResult; seed: LoadResult; oursPaid: number; seedPaid: number; limit?: { result: LoadResult; paid: number } | undefined }[] = [];
           const first = await seedRound(notifications);
-          pairs.push({ ours: oursUnique.result, seed: first.result, oursPaid: notifications.length - oursUnique.notSuccess, seedPaid: first.paid - warm.length, limit: await limitRound(notifications) });
+          pairs.push({ ours: oursUnique.result, seed: first.result, oursPaid: notifications.length - oursUnique.notSuccess, seedPaid: first.paid - warm.length, limit: await limitRound(measured, warm.length) });
           for (const [i, orders] of later.entries()) {
             const ours = await laterRound(i, orders);
             const seed = await seedRound(ours.bodies);
-            pairs.push({ ours: ours.result, seed: seed.result, oursPaid: ours.bodies.length - ours.notSuccess, seedPaid: seed.paid - warm.length, limit: await limitRound(ours.bodies) });
-          }
-          for (const [i, p] of pairs.entries()) {
-            if (p.limit !== undefined && p.limit.paid !== notifications.length) out.failures.push(`${tag}: round ${i + 1}: the bare limit paid ${p.limit.paid} of ${notifications.length} orders`);
+            pairs.push({ ours: ours.result, seed: seed.result, oursPaid: ours.bodies.length - ours.notSuccess, seedPaid: seed.paid - warm.length, limit: await limitRound(orders, warm.length + (i + 1) * sizes.orders) });
           }
           const byRatio = [...pairs].sort((a, b) => a.ours.rps / a.seed.rps - b.ours.rps / b.seed.rps);
           const middle = byRatio[Math.floor(byRatio.length / 2)] ?? pairs[0];
